@@ -1,0 +1,32 @@
+import { defineConfig } from "vitest/config";
+
+// Two layers: unit tests (pure, fast) and integration tests (`*.int.test.ts`, real Postgres/Redis/brokers).
+// Integration files isolate themselves (own database / key prefix / queue names) so they can run in parallel.
+const sources = ["packages/*/src/**", "packages/*/test/**", "apps/*/src/**", "apps/*/test/**", "scripts/**"];
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: sources.map((s) => `${s}/*.test.ts`),
+          exclude: ["**/*.int.test.ts", "**/node_modules/**"],
+          environment: "node",
+          setupFiles: ["./scripts/test-setup-fast-check.ts"],
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: sources.map((s) => `${s}/*.int.test.ts`),
+          exclude: ["**/node_modules/**"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          globalSetup: ["./scripts/test-global-setup.ts"],
+        },
+      },
+    ],
+  },
+});
