@@ -1,0 +1,127 @@
+// Running Sluice itself: the Next.js web app and a worker as child processes, and waiting until
+// /api/health says both can do their work. Used by `npm start` and by the e2e global setup.
+
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { cyan, magenta, SetupError } from "./log.mjs";
+import { Child, sleep } from "./proc.mjs";
+import { nextCli } from "./web-build.mjs";
+
+/**
+ * The environment the web app and the worker read.
+ * @param {{ databaseUrl: string, redisUrl: string, port: number, redisPrefix?: string, secretKey: string, nodeEnv: string }} settings
+ * @returns {NodeJS.ProcessEnv}
+ */
+export function appEnvironment({ databaseUrl, redisUrl, port, redisPrefix, secretKey, nodeEnv }) {
+  return {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    PORT: String(port),
+    SLUICE_REDIS_PREFIX: redisPrefix ?? process.env.SLUICE_REDIS_PREFIX ?? "sluice",
+    SLUICE_SECRET_KEY: secretKey,
+    NODE_ENV: nodeEnv,
+    NEXT_TELEMETRY_DISABLED: "1",
+  };
+}
+
+/**
+ * SLUICE_SECRET_KEY when set, else a key generated once and kept in .sluice/secret-key: connection
+ * secrets stored with it must stay readable across restarts.
+ * @param {string} root
+ */
+export function persistentSecretKey(root) {
+  if (process.env.SLUICE_SECRET_KEY) return process.env.SLUICE_SECRET_KEY;
+  const file = path.join(root, ".sluice", "secret-key");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(path.dirname(file), { recursive: true });
+  const key = randomBytes(32).toString("hex");
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+/**
+ * Starts the web app: `next start` (or `next dev`) in apps/web.
+ * @param {{ root: string, port: number, env: NodeJS.ProcessEnv, dev?: boolean, output?: "prefix" | "capture" }} options
+ */
+export function startWeb({ root, port, env, dev = false, output = "prefix" }) {
+  return new Child("web", process.execPath, [nextCli(root), dev ? "dev" : "start", "-p", String(port)], {
+    cwd: path.join(root, "apps/web"),
+    env,
+    output,
+    prefix: cyan("[web]"),
+  });
+}
+
+/**
+ * Starts one worker (under `tsx watch` in dev mode, so it restarts on changes).
+ * @param {{ root: string, env: NodeJS.ProcessEnv, dev?: boolean, output?: "prefix" | "capture" }} options
+ */
+export function startWorker({ root, env, dev = false, output = "prefix" }) {
+  const main = path.join("apps", "worker", "src", "main.ts");
+  const tsxCli = createRequire(path.join(root, "package.json")).resolve("tsx/cli");
+  const args = dev ? [tsxCli, "watch", "--clear-screen=false", main] : ["--import", "tsx", main];
+  return new Child("worker", process.execPath, args, { cwd: root, env, output, prefix: magenta("[worker]") });
+}
+
+/** @param {string} url */
+async function fetchHealth(url) {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    const text = await response.text();
+    /** @type {any} */
+    let body;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    return { status: response.status, text, body };
+  } catch (error) {
+    const cause = /** @type {any} */ (error).cause;
+    return {
+      status: 0,
+      text: String(cause?.code ?? cause?.message ?? /** @type {Error} */ (error).message),
+      body: undefined,
+    };
+  }
+}
+
+/** @param {any} body */
+export function isHealthy(body) {
+  return body?.db?.ok === true && body?.redis?.ok === true && Number(body?.workers?.live) >= 1;
+}
+
+/**
+ * Polls GET /api/health until it answers 200 with db and redis ok and at least one live worker.
+ * Throws a SetupError when `timeoutMs` passes (with the last answer) or a child exits first.
+ * @param {{ baseUrl: string, children: Child[], timeoutMs: number }} options
+ */
+export async function waitUntilHealthy({ baseUrl, children, timeoutMs }) {
+  const url = new URL("/api/health", baseUrl).toString();
+  const deadline = Date.now() + timeoutMs;
+  let last = { status: 0, text: "no answer yet", body: /** @type {any} */ (undefined) };
+  for (;;) {
+    const exited = children.find((child) => child.exitInfo);
+    if (exited) {
+      throw new SetupError(
+        `the ${exited.name} process exited while starting (${exited.describeExit()})`,
+        "Its last output is above.",
+        {
+          details: exited.tail.slice(-20),
+        },
+      );
+    }
+    last = await fetchHealth(url);
+    if (last.status === 200 && isHealthy(last.body)) return last.body;
+    if (Date.now() > deadline) break;
+    await sleep(500);
+  }
+  const answer = last.status ? `HTTP ${last.status}: ${last.text.slice(0, 400)}` : last.text;
+  throw new SetupError(
+    `${url} did not report a healthy app within ${Math.round(timeoutMs / 1000)} s (last answer: ${answer})`,
+    "Read the [web] and [worker] output above for the cause.",
+  );
+}

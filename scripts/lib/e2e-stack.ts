@@ -1,0 +1,86 @@
+// The app the e2e tests drive: a fresh database cloned from the migrated template, a fresh Redis key
+// prefix, `next start` and one worker on a port the Playwright config chose. Started by
+// e2e/global-setup.ts, stopped by e2e/global-teardown.ts (same process; state kept on globalThis).
+
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { appEnvironment, startWeb, startWorker, waitUntilHealthy } from "./app.mjs";
+import { SetupError } from "./log.mjs";
+import type { Child } from "./proc.mjs";
+import { createTestDatabase, ensureTemplateDatabase, type TestDatabase, testRedisUrl, uniquePrefix } from "./test-db";
+import { ensureWebBuild } from "./web-build.mjs";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+interface E2EStack {
+  database?: TestDatabase;
+  redisPrefix?: string;
+  children: Child[];
+}
+
+const key = Symbol.for("sluice.e2e.stack");
+const store = globalThis as unknown as Record<symbol, E2EStack | undefined>;
+
+function explain(error: unknown): string {
+  if (error instanceof SetupError) return [error.message, ...error.details.map((line) => `  ${line}`)].join("\n");
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Starts the stack; returns the base URL. Cleans up after itself when it cannot start. */
+export async function startE2EStack(port: number): Promise<string> {
+  const stack: E2EStack = { children: [] };
+  store[key] = stack;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    await ensureTemplateDatabase();
+    stack.database = await createTestDatabase("", { namePrefix: "sluice_e2e" });
+    stack.redisPrefix = uniquePrefix("e2e");
+    const env = appEnvironment({
+      databaseUrl: stack.database.url,
+      redisUrl: testRedisUrl(),
+      port,
+      redisPrefix: stack.redisPrefix,
+      secretKey: randomBytes(32).toString("hex"),
+      nodeEnv: "production",
+    });
+    await ensureWebBuild(root, env);
+    stack.children = [startWeb({ root, port, env }), startWorker({ root, env })];
+    await waitUntilHealthy({ baseUrl, children: stack.children, timeoutMs: 90_000 });
+    return baseUrl;
+  } catch (error) {
+    await stopE2EStack();
+    throw new Error(`e2e: could not start the app: ${explain(error)}`);
+  }
+}
+
+/** Deletes the keys the run wrote under its prefix (best effort: Redis may be gone). */
+async function deleteKeys(prefix: string): Promise<void> {
+  const { default: Redis } = await import("ioredis");
+  const redis = new Redis(testRedisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on("error", () => {});
+  try {
+    await redis.connect();
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+  } catch {
+    // leave them: the prefix is unique, they harm nothing
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Stops web and worker (SIGTERM, SIGKILL after 10 s), drops the database, removes the Redis keys. */
+export async function stopE2EStack(): Promise<void> {
+  const stack = store[key];
+  if (!stack) return;
+  store[key] = undefined;
+  await Promise.all(stack.children.map((child) => child.stop({ graceMs: 10_000 })));
+  await stack.database
+    ?.drop()
+    .catch((error: Error) => console.error(`e2e: could not drop ${stack.database?.name}: ${error.message}`));
+  if (stack.redisPrefix) await deleteKeys(stack.redisPrefix);
+}

@@ -1,0 +1,158 @@
+// `npm start` (production build) and `npm run dev` (`--dev`: next dev, worker under tsx watch).
+// Installs what is missing, uses DATABASE_URL/REDIS_URL or starts an embedded PostgreSQL and a private
+// redis-server, migrates, seeds, builds, then runs the web app and one worker until Ctrl-C.
+// Node builtins only at the top level: this runs before `npm ci`.
+
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { appEnvironment, persistentSecretKey, startWeb, startWorker, waitUntilHealthy } from "./lib/app.mjs";
+import { checkNode, ensureDependencies, findExecutable } from "./lib/install.mjs";
+import { bold, dim, green, red, reportFailure, SetupError, say, seconds, shortPath } from "./lib/log.mjs";
+import { portFromEnv, portInUse } from "./lib/ports.mjs";
+import { commandLineOf, isAlive, mustRun, onShutdownSignal, run, runningCount, stopAll } from "./lib/proc.mjs";
+import { REDIS_INSTALL_HINT } from "./lib/redis.mjs";
+import { postgresForApp, redisForApp } from "./lib/services.mjs";
+import { ensureWebBuild } from "./lib/web-build.mjs";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const dev = process.argv.includes("--dev");
+const command = dev ? "npm run dev" : "npm start";
+const lockFile = path.join(root, ".sluice", "start.pid");
+
+/** @type {import("./lib/services.mjs").Service[]} */
+const services = [];
+let exiting = false;
+
+/** One `npm start` per checkout: a second one would stop the first one's PostgreSQL as "stale". */
+function claimCheckout() {
+  mkdirSync(path.dirname(lockFile), { recursive: true });
+  if (existsSync(lockFile)) {
+    const pid = Number(readFileSync(lockFile, "utf8").trim());
+    if (pid > 0 && pid !== process.pid && isAlive(pid) && commandLineOf(pid).includes("start.mjs")) {
+      throw new SetupError(
+        `Sluice is already running from this folder (pid ${pid})`,
+        "Stop it first (Ctrl-C in its terminal), or run the other copy from another checkout.",
+      );
+    }
+  }
+  writeFileSync(lockFile, `${process.pid}\n`);
+}
+
+function releaseCheckout() {
+  try {
+    if (Number(readFileSync(lockFile, "utf8").trim()) === process.pid) rmSync(lockFile);
+  } catch {
+    // not ours, or already gone
+  }
+}
+
+/** Stops the app first, then the databases it used; exits with `code`. @param {number} code */
+async function shutdown(code) {
+  if (exiting) return;
+  exiting = true;
+  const anythingStarted = runningCount() > 0 || services.length > 0;
+  if (anythingStarted) say("stopping…");
+  await stopAll({ graceMs: 10_000 });
+  await Promise.all(services.map((service) => service.stop()));
+  await stopAll({ graceMs: 10_000, services: true }); // services that were still starting
+  releaseCheckout();
+  if (anythingStarted) say(code === 0 ? "stopped" : red("stopped after a failure"));
+  process.exit(code);
+}
+
+async function main() {
+  checkNode();
+  await ensureDependencies(root);
+  claimCheckout();
+
+  const port = portFromEnv("PORT", 3000);
+  const portTaken = () =>
+    new SetupError(
+      `port ${port} is in use`,
+      `Stop what is using it, or choose another port: PORT=${port + 1} ${command}.`,
+    );
+  if (await portInUse(port)) throw portTaken();
+
+  if (!process.env.REDIS_URL && !findExecutable("redis-server"))
+    throw new SetupError("redis-server is not installed", REDIS_INSTALL_HINT);
+
+  say("starting PostgreSQL and Redis, generating the Prisma client…");
+  const started = Date.now();
+  const outcomes = await Promise.allSettled([
+    postgresForApp(root, command),
+    redisForApp(root, command),
+    mustRun(
+      "generating the Prisma client",
+      "Read the error above; check prisma/schema.prisma.",
+      process.execPath,
+      ["scripts/prisma-generate.mjs"],
+      {
+        cwd: root,
+      },
+    ),
+  ]);
+  const [postgres, redis] = outcomes;
+  for (const outcome of [postgres, redis]) if (outcome?.status === "fulfilled") services.push(outcome.value);
+  const failure = outcomes.find((outcome) => outcome.status === "rejected");
+  if (failure?.status === "rejected") throw failure.reason;
+  const [database, broker] = services;
+  if (!database || !broker) throw new Error("services missing after start");
+  say(`PostgreSQL: ${database.label}`);
+  say(`Redis: ${broker.label}`);
+  say(`ready in ${seconds(Date.now() - started)}`);
+
+  const env = appEnvironment({
+    databaseUrl: database.url,
+    redisUrl: broker.url,
+    port,
+    secretKey: persistentSecretKey(root),
+    nodeEnv: dev ? "development" : "production",
+  });
+
+  const migrate = await mustRun(
+    "applying migrations",
+    "Read the error above; fix the migration or the database, then run again.",
+    process.execPath,
+    ["--import", "tsx", "packages/db/src/migrate-cli.ts", "deploy"],
+    { cwd: root, env },
+  );
+  say(`migrations: ${migrate.tail.join(" ").trim() || "done"}`);
+
+  if (existsSync(path.join(root, "prisma/seed.ts"))) {
+    say("seeding…");
+    const seed = await run("seed", process.execPath, ["--import", "tsx", "prisma/seed.ts"], {
+      cwd: root,
+      env,
+      output: "prefix",
+      prefix: dim("[seed]"),
+    });
+    if (!seed.ok)
+      throw new SetupError(`seeding failed (${seed.child.describeExit()})`, "Read the [seed] output above.");
+  }
+
+  if (!dev) await ensureWebBuild(root, env);
+  if (await portInUse(port)) throw portTaken();
+
+  say(`starting the web app (${dev ? "next dev" : "next start"}) on port ${port} and one worker…`);
+  const app = [startWeb({ root, port, env, dev }), startWorker({ root, env, dev })];
+  await waitUntilHealthy({ baseUrl: `http://127.0.0.1:${port}`, children: app, timeoutMs: dev ? 240_000 : 90_000 });
+  console.log(green(bold(`Sluice is running at http://localhost:${port}`)));
+  say("press Ctrl-C to stop it");
+
+  // From now on any of our processes ending on its own is a failure.
+  const watched = [...app, ...services.flatMap((service) => (service.child ? [service.child] : []))];
+  const ended = await Promise.race(watched.map((child) => child.exited.then(() => child)));
+  if (exiting) return;
+  for (const line of ended.tail.slice(-20)) console.error(dim(`  ${line}`));
+  const where = ended.logFile ? `Its log: ${shortPath(ended.logFile)}.` : "Its last output is above.";
+  console.error(red(`sluice: the ${ended.name} process stopped unexpectedly (${ended.describeExit()}). ${where}`));
+  await shutdown(1);
+}
+
+onShutdownSignal(() => shutdown(0));
+main().catch(async (error) => {
+  if (exiting) return;
+  reportFailure(error);
+  await shutdown(1);
+});
