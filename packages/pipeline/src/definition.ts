@@ -1,0 +1,120 @@
+import { z } from "zod";
+import { parseDuration } from "./duration";
+
+// The pipeline file format (apiVersion sluice/v1). This is the stored definition, the export/import format
+// and what the CLI reads. UI-only data lives under `ui` keys and never changes semantics.
+
+export const API_VERSION = "sluice/v1";
+
+export const NODE_ID_RE = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+export const NodeId = z
+  .string()
+  .regex(NODE_ID_RE, "node ids start with a letter or _ and use letters, digits, _ and - (at most 64 characters)");
+
+export const PortName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, "port names are lower-case words");
+
+const UiData = z.record(z.string(), z.unknown());
+
+export const NodeUi = z
+  .object({
+    x: z.number().finite(),
+    y: z.number().finite(),
+    label: z.string().max(200).optional(),
+    note: z.string().max(10_000).optional(),
+  })
+  .catchall(z.unknown());
+
+export const PipelineNode = z.strictObject({
+  id: NodeId,
+  type: z.string().min(1).max(100),
+  version: z.number().int().positive().optional(),
+  config: z.record(z.string(), z.unknown()).default({}),
+  ui: NodeUi.optional(),
+});
+
+export const PipelineEdge = z.strictObject({
+  from: NodeId,
+  to: NodeId,
+  fromPort: PortName.optional(),
+  toPort: PortName.optional(),
+  ui: UiData.optional(),
+});
+
+export const ParameterType = z.enum(["string", "number", "boolean"]);
+export const PipelineParameter = z.strictObject({
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "parameter names are identifiers"),
+  type: ParameterType.default("string"),
+  default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  description: z.string().max(2000).optional(),
+});
+
+/** A duration as the user wrote it ("5s", or milliseconds), kept as written so files round-trip unchanged. */
+const DurationText = z
+  .union([z.string(), z.number()])
+  .refine((v) => parseDuration(v) !== undefined, { message: "write a duration such as 250ms, 5s, 1m, 2h or 1d" });
+
+export const DeliveryGuarantee = z.enum(["exactly-once", "at-least-once"]);
+
+export const PipelineSettings = z.strictObject({
+  parallelism: z.number().int().min(1).max(256).default(4),
+  delivery: DeliveryGuarantee.default("exactly-once"),
+  timeField: z.string().min(1).optional(),
+  maxOutOfOrder: DurationText.optional(),
+  idleTimeout: DurationText.optional(),
+  batchSize: z.number().int().min(1).max(100_000).default(1000),
+});
+
+export const PipelineMetadata = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, "names are lower-case letters, digits, '.', '_' and '-'"),
+  title: z.string().max(200).optional(),
+  description: z.string().max(10_000).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+});
+
+export const PipelineSpec = z.strictObject({
+  settings: PipelineSettings.default({ parallelism: 4, delivery: "exactly-once", batchSize: 1000 }),
+  parameters: z.array(PipelineParameter).default([]),
+  nodes: z.array(PipelineNode).max(10_000, "a pipeline has at most 10,000 nodes"),
+  edges: z.array(PipelineEdge).max(20_000, "a pipeline has at most 20,000 edges").default([]),
+});
+
+export const PipelineDefinition = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal("Pipeline"),
+  metadata: PipelineMetadata,
+  spec: PipelineSpec,
+  ui: UiData.optional(),
+});
+
+export type PipelineDefinition = z.infer<typeof PipelineDefinition>;
+export type PipelineDefinitionInput = z.input<typeof PipelineDefinition>;
+export type PipelineNode = z.infer<typeof PipelineNode>;
+export type PipelineEdge = z.infer<typeof PipelineEdge>;
+export type PipelineSettings = z.infer<typeof PipelineSettings>;
+export type PipelineParameter = z.infer<typeof PipelineParameter>;
+export type DeliveryGuarantee = z.infer<typeof DeliveryGuarantee>;
+
+export const DEFAULT_OUT_PORT = "out";
+export const DEFAULT_IN_PORT = "in";
+
+export function edgeKey(e: PipelineEdge): string {
+  return `${e.from}.${e.fromPort ?? DEFAULT_OUT_PORT}->${e.to}.${e.toPort ?? DEFAULT_IN_PORT}`;
+}
+
+export function emptyDefinition(name: string): PipelineDefinition {
+  return {
+    apiVersion: API_VERSION,
+    kind: "Pipeline",
+    metadata: { name },
+    spec: {
+      settings: { parallelism: 4, delivery: "exactly-once", batchSize: 1000 },
+      parameters: [],
+      nodes: [],
+      edges: [],
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// What validation reports. Never thrown: every check returns a list of these.
+
+export type IssueSeverity = "error" | "warning";
+
+export interface SourcePosition {
+  /** 0-based offset into the expression text. */
+  offset: number;
+  /** 1-based line and column, as people count them. */
+  line: number;
+  column: number;
+  length: number;
+}
+
+export interface ValidationIssue {
+  severity: IssueSeverity;
+  /** Stable machine-readable code, e.g. `unknown-field`, `cycle`, `config-invalid`. */
+  code: string;
+  message: string;
+  nodeId?: string;
+  edgeIndex?: number;
+  /** Path inside the definition (or inside a node's config when nodeId is set). */
+  path?: (string | number)[];
+  position?: SourcePosition;
+  suggestion?: string;
+}
+
+export function hasErrors(issues: readonly ValidationIssue[]): boolean {
+  return issues.some((i) => i.severity === "error");
+}
+
+export function formatIssue(issue: ValidationIssue): string {
+  const where = [
+    issue.nodeId !== undefined ? `node ${issue.nodeId}` : undefined,
+    issue.edgeIndex !== undefined ? `edge ${issue.edgeIndex}` : undefined,
+    issue.path && issue.path.length > 0 ? issue.path.join(".") : undefined,
+    issue.position ? `${issue.position.line}:${issue.position.column}` : undefined,
+  ].filter((x) => x !== undefined);
+  const hint = issue.suggestion ? ` (did you mean "${issue.suggestion}"?)` : "";
+  return `${where.length > 0 ? `${where.join(" ")}: ` : ""}${issue.message}${hint}`;
+}
