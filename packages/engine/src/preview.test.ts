@@ -1,0 +1,150 @@
+import { catalog } from "@sluice/nodes/catalog";
+import { createRuntimeRegistry, type SourceRuntime } from "@sluice/nodes/runtime-contract";
+import { runtimes } from "@sluice/nodes/runtimes";
+import { createCatalog, defineNode } from "@sluice/pipeline/node-definition";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { previewPipeline } from "./preview";
+
+const START = Date.UTC(2026, 0, 1);
+
+function draft(nodes: unknown[], edges: unknown[]) {
+  return {
+    apiVersion: "sluice/v1",
+    kind: "Pipeline",
+    metadata: { name: "draft" },
+    spec: { settings: { parallelism: 4 }, nodes, edges },
+  };
+}
+
+const generator = { id: "gen", type: "source.generator", config: { count: 100_000, rate: 1, startTime: START } };
+const keep = { id: "keep", type: "transform.filter", config: { where: "status = 200" } };
+const perSecond = {
+  id: "win",
+  type: "transform.window",
+  config: { key: ["country"], window: { tumble: "1s" }, aggregates: { n: "count(*)" } },
+};
+const sink = { id: "out", type: "sink.console", config: {} };
+
+describe("data preview", () => {
+  it("runs the draft on a sample, capturing every node's input and output, without pacing or sink writes", async () => {
+    const result = await previewPipeline({
+      definition: draft(
+        [generator, keep, perSecond, sink],
+        [
+          { from: "gen", to: "keep" },
+          { from: "keep", to: "win" },
+          { from: "win", to: "out" },
+        ],
+      ),
+      parameters: {},
+      catalog,
+      runtimes,
+      connections: {},
+      limit: 40,
+      timeoutMs: 5000,
+    });
+    expect(result.problems).toEqual([]);
+    expect(result.truncated).toBe(true); // 100k records, 40 taken
+    expect(result.elapsedMs).toBeLessThan(5000); // rate 1/s would take 40 s if the preview paced itself
+    const { gen, keep: filter, win, out } = result.nodes;
+    expect(gen?.outputs.out).toHaveLength(40);
+    expect(filter?.counts.in).toBe(40);
+    expect(filter?.inputs.in).toEqual(gen?.outputs.out);
+    expect(filter?.outputs.out?.every((r) => r.status === 200)).toBe(true);
+    // Windows are flushed at the end of the sample: every passing record is counted once.
+    const counted = (win?.outputs.out ?? []).reduce((n, r) => n + (r.n as number), 0);
+    expect(counted).toBe(filter?.counts.out);
+    expect(out?.inputs.in).toEqual(win?.outputs.out);
+  });
+
+  it("reports the record errors of each node", async () => {
+    const result = await previewPipeline({
+      definition: draft(
+        [
+          { ...generator, config: { count: 30, rate: 0, startTime: START } },
+          { id: "keep", type: "transform.filter", config: { where: "100 / (status - 200) > 0" } },
+          sink,
+        ],
+        [
+          { from: "gen", to: "keep" },
+          { from: "keep", to: "out" },
+        ],
+      ),
+      parameters: {},
+      catalog,
+      runtimes,
+      connections: {},
+      limit: 50,
+      timeoutMs: 5000,
+    });
+    expect(result.truncated).toBe(false);
+    const errors = result.nodes.keep?.errors ?? [];
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]).toMatchObject({
+      port: "in",
+      error: expect.stringContaining("Division by zero"),
+      record: expect.objectContaining({ status: 200 }),
+    });
+  });
+
+  it("says why it cannot preview an invalid draft", async () => {
+    const result = await previewPipeline({
+      definition: draft(
+        [generator, { ...keep, config: { where: "statsu = 200" } }, sink],
+        [
+          { from: "gen", to: "keep" },
+          { from: "keep", to: "out" },
+        ],
+      ),
+      parameters: {},
+      catalog,
+      runtimes,
+      connections: {},
+      limit: 10,
+      timeoutMs: 2000,
+    });
+    expect(result.nodes).toEqual({});
+    expect(result.problems[0]).toContain('did you mean "status"');
+  });
+
+  it("leaves out sources that cannot be read without effects", async () => {
+    const consuming = defineNode({
+      type: "source.consuming",
+      version: 1,
+      kind: "source",
+      title: "Consuming",
+      category: "Test",
+      icon: "x",
+      summary: "",
+      docs: "",
+      inputs: [],
+      outputs: [{ name: "out" }],
+      config: z.strictObject({}),
+      examples: [],
+      delivery: { replayable: false },
+      infer: () => ({ outputs: { out: { fields: [], open: true } } }),
+      summarize: () => "",
+    });
+    let opened = false;
+    const consumingRuntime: SourceRuntime = {
+      kind: "source",
+      type: "source.consuming",
+      async open() {
+        opened = true;
+        throw new Error("must not be opened in a preview");
+      },
+    };
+    const result = await previewPipeline({
+      definition: draft([{ id: "q", type: "source.consuming", config: {} }, sink], [{ from: "q", to: "out" }]),
+      parameters: {},
+      catalog: createCatalog([...catalog.list(), consuming]),
+      runtimes: createRuntimeRegistry([consumingRuntime, runtimes.get("sink.console")!]),
+      connections: {},
+      limit: 10,
+      timeoutMs: 2000,
+    });
+    expect(opened).toBe(false);
+    expect(result.nodes.q?.note).toContain("cannot be read without consuming");
+  });
+});

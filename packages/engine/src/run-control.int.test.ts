@@ -1,0 +1,196 @@
+import { createRuntimeRegistry } from "@sluice/nodes/runtime-contract";
+import { generatorDef } from "@sluice/nodes/sources/generator.def";
+import { generatorRuntime } from "@sluice/nodes/sources/generator.run";
+import { filterDef } from "@sluice/nodes/transforms/filter.def";
+import { filterRuntime } from "@sluice/nodes/transforms/filter.run";
+import { createKeys } from "@sluice/pipeline/control/keys";
+import { createCatalog } from "@sluice/pipeline/node-definition";
+import { afterEach, describe, expect, it } from "vitest";
+import { FleetHarness, waitFor } from "../test/fleet-harness";
+import {
+  collectDef,
+  collectRuntime,
+  failOnceDef,
+  failOnceRuntime,
+  keyCountDef,
+  keyCountRuntime,
+  leakyDef,
+  leakyRuntime,
+} from "../test/test-nodes";
+
+// Run control on the fleet: pause and resume, restart from the last commit, reset, and dead-letter replay.
+
+const catalog = createCatalog([generatorDef, filterDef, keyCountDef, collectDef, failOnceDef, leakyDef]);
+const runtimes = createRuntimeRegistry([
+  generatorRuntime,
+  filterRuntime,
+  keyCountRuntime,
+  collectRuntime,
+  failOnceRuntime,
+  leakyRuntime,
+]);
+
+function pipeline(
+  generator: Record<string, unknown>,
+  middle: { id: string; type: string; config: Record<string, unknown> },
+) {
+  return {
+    apiVersion: "sluice/v1",
+    kind: "Pipeline",
+    metadata: { name: "control" },
+    spec: {
+      settings: { parallelism: 2, batchSize: 200 },
+      nodes: [
+        { id: "gen", type: "source.generator", config: generator },
+        middle,
+        { id: "out", type: "sink.collect", config: { by: middle.type === "transform.key-count" ? "country" : "id" } },
+      ],
+      edges: [
+        { from: "gen", to: middle.id },
+        { from: middle.id, to: "out" },
+      ],
+    },
+  };
+}
+
+const counter = { id: "count", type: "transform.key-count", config: { key: "country" } };
+const sum = (o: Record<string, unknown>) => Object.values(o).reduce((a: number, b) => a + (b as number), 0);
+
+let harness: FleetHarness;
+afterEach(async () => {
+  await harness?.close();
+});
+
+async function restart(runId: string, reset = false) {
+  await harness.redis.hset(harness.keys.runMeta(runId), { status: "queued", desired: "running" });
+  await harness.control.add("restart", { v: 1, action: "restart", runId, reset });
+}
+
+describe("run control", () => {
+  it("pauses and resumes without losing anything", async () => {
+    harness = new FleetHarness();
+    await harness.startInProcess("w1", catalog, runtimes);
+    await harness.startRun("pause", pipeline({ rate: 3000 }, counter));
+    await waitFor(async () => ((await harness.snapshot("pause"))?.nodes.count?.in ?? 0) > 500, 15_000);
+    await harness.redis.hset(harness.keys.runMeta("pause"), { desired: "paused", status: "paused" });
+    await new Promise((r) => setTimeout(r, 700)); // tasks notice within their control poll
+    const held = (await harness.snapshot("pause"))?.nodes.gen?.out;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await harness.snapshot("pause"))?.nodes.gen?.out).toBe(held);
+    await harness.redis.hset(harness.keys.runMeta("pause"), { desired: "running", status: "running" });
+    await waitFor(async () => ((await harness.snapshot("pause"))?.nodes.gen?.out ?? 0) > (held ?? 0) + 500, 10_000);
+    await harness.stopRun("pause");
+    const stopped = await harness.waitForStatus("pause", "stopped");
+    expect(stopped.nodes.count?.in).toBe(stopped.nodes.gen?.out);
+  });
+
+  it("restarts a stopped run from its last commit, keeping offsets and keyed state", async () => {
+    harness = new FleetHarness();
+    await harness.startInProcess("w1", catalog, runtimes);
+    await harness.startRun("again", pipeline({ rate: 3000, seed: 4 }, counter));
+    await waitFor(async () => ((await harness.snapshot("again"))?.nodes.count?.in ?? 0) > 1000, 15_000);
+    await harness.stopRun("again");
+    const first = await harness.waitForStatus("again", "stopped");
+    const firstCounts = sum(await harness.store("again", 1, 2, "count", "counts"));
+    expect(firstCounts).toBe(first.nodes.count?.in);
+
+    await restart("again");
+    await harness.waitForStatus("again", "running");
+    await waitFor(async () => ((await harness.snapshot("again"))?.nodes.count?.in ?? 0) > firstCounts + 1000, 15_000);
+    await harness.stopRun("again");
+    const second = await harness.waitForStatus("again", "stopped");
+    // Counts went on from where they were (offsets and state kept): nothing read twice, nothing skipped.
+    expect(second.nodes.count?.in).toBe(second.nodes.gen?.out);
+    expect(sum(await harness.store("again", 1, 2, "count", "counts"))).toBe(second.nodes.count?.in);
+    const offsets = await Promise.all(
+      [0, 1].map((p) =>
+        harness.redis.hget(harness.keys.taskState({ runId: "again", stage: 0, partition: p }), "o:gen"),
+      ),
+    );
+    expect(offsets.reduce((a, o) => a + Number(o), 0)).toBe(second.nodes.gen?.out);
+  });
+
+  it("resets a finished run to start over, with the same result and not twice the counts", async () => {
+    harness = new FleetHarness();
+    await harness.startInProcess("w1", catalog, runtimes);
+    await harness.startRun("reset", pipeline({ count: 3000, rate: 0, seed: 8 }, counter));
+    const first = await harness.waitForStatus("reset", "completed");
+    const rows = await harness.store("reset", 1, 2, "out", "rows");
+    await restart("reset", true);
+    await waitFor(
+      async () =>
+        (await harness.snapshot("reset"))?.status === "running" ||
+        (await harness.snapshot("reset"))?.status === "completed",
+      10_000,
+    );
+    const second = await harness.waitForStatus("reset", "completed");
+    expect(second.nodes).toEqual(first.nodes);
+    expect(await harness.store("reset", 1, 2, "out", "rows")).toEqual(rows);
+    expect(await harness.redis.hget(harness.keys.runMeta("reset"), "gen")).toBe("2");
+  });
+
+  it("sends dead letters back where they failed, and they pass on a second try", async () => {
+    harness = new FleetHarness();
+    await harness.startInProcess("w1", catalog, runtimes);
+    await harness.startRun(
+      "letters",
+      pipeline({ rate: 2000, seed: 6 }, { id: "flaky", type: "transform.fail-once", config: {} }),
+    );
+    await waitFor(async () => ((await harness.snapshot("letters"))?.nodes.flaky?.errors ?? 0) >= 20, 15_000);
+    const keys = createKeys(harness.prefix);
+    const dlq = (p: number) => keys.taskDeadLetters({ runId: "letters", stage: 0, partition: p });
+    const letters = await harness.redis.xrange(dlq(0), "-", "+", "COUNT", 5);
+    expect(letters.length).toBe(5);
+    const letter = JSON.parse(letters[0]![1][1]!);
+    expect(letter).toMatchObject({
+      nodeId: "flaky",
+      port: "in",
+      error: expect.stringContaining("fails the first time"),
+    });
+    // Move those five into the replay stream, as the API does.
+    for (const [id, fields] of letters) {
+      await harness.redis.xadd(keys.taskReplay({ runId: "letters", stage: 0, partition: 0 }), "*", ...fields);
+      await harness.redis.xdel(dlq(0), id);
+    }
+    const replayedIds = letters.map(([, f]) => String(JSON.parse(f[1]!).record.id));
+    await waitFor(
+      async () => (await harness.redis.xlen(keys.taskReplay({ runId: "letters", stage: 0, partition: 0 }))) === 0,
+      10_000,
+    );
+    await harness.stopRun("letters");
+    await harness.waitForStatus("letters", "stopped");
+    const rows = await harness.store("letters", 0, 2, "out", "rows");
+    for (const id of replayedIds) expect(rows[id]).toMatchObject({ id: Number(id) });
+  });
+});
+
+describe("secrets in errors", () => {
+  it("cuts the run's connection secrets out of dead letters, and fails a run naming a missing connection", async () => {
+    harness = new FleetHarness();
+    await harness.startInProcess("w1", catalog, runtimes);
+    const secret = `pw-${Math.random().toString(36).slice(2)}`;
+    const leaky = { id: "leak", type: "transform.leaky", config: { connection: "db" } };
+    await harness.startRun(
+      "leak",
+      pipeline({ count: 50, rate: 0 }, leaky),
+      {},
+      {
+        db: { type: "testdb", config: { host: "db.internal", password: secret }, secrets: ["password"] },
+      },
+    );
+    const done = await harness.waitForStatus("leak", "completed");
+    expect(done.nodes.leak?.errors).toBe(50);
+    const letters = await harness.redis.xrange(
+      harness.keys.taskDeadLetters({ runId: "leak", stage: 0, partition: 0 }),
+      "-",
+      "+",
+    );
+    const text = letters.map(([, f]) => f[1]).join("\n");
+    expect(text).toContain("[redacted]@db.internal");
+    expect(text).not.toContain(secret);
+
+    await harness.startRun("missing", pipeline({ count: 50, rate: 0 }, leaky), {}, {});
+    const failed = await harness.waitForStatus("missing", "failed");
+    expect(failed.error).toContain('connection "db" is not one of this run\'s connections');
+  });
+});
