@@ -1,0 +1,43 @@
+import { randomBytes } from "node:crypto";
+import type { Db } from "@sluice/db/client";
+import { TRPCError } from "@trpc/server";
+import type { z } from "zod";
+import type { SignInInput, SignUpInput } from "./auth-router.types";
+import { DUMMY_HASH, hashPassword, verifyPassword } from "./password";
+
+function slugFor(name: string): string {
+  const base = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 40);
+  return `${base || "workspace"}-${randomBytes(3).toString("hex")}`;
+}
+
+/** Creates the user and their own workspace (as owner) in one transaction. */
+export async function signUp(db: Db, input: z.output<typeof SignUpInput>): Promise<{ userId: string }> {
+  const passwordHash = await hashPassword(input.password);
+  try {
+    const user = await db.$transaction(async (tx) => {
+      const created = await tx.user.create({ data: { email: input.email, name: input.name, passwordHash } });
+      const workspace = await tx.workspace.create({
+        data: { name: `${input.name}'s workspace`, slug: slugFor(input.name) },
+      });
+      await tx.membership.create({ data: { userId: created.id, workspaceId: workspace.id, role: "OWNER" } });
+      return created;
+    });
+    return { userId: user.id };
+  } catch (err) {
+    if ((err as { code?: string }).code === "P2002") {
+      throw new TRPCError({ code: "CONFLICT", message: "email: an account with this email already exists" });
+    }
+    throw err;
+  }
+}
+
+export async function signIn(db: Db, input: z.output<typeof SignInInput>): Promise<{ userId: string }> {
+  const user = await db.user.findUnique({ where: { email: input.email }, select: { id: true, passwordHash: true } });
+  const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
+  if (!user || !ok) throw new TRPCError({ code: "UNAUTHORIZED", message: "the email or the password is wrong" });
+  return { userId: user.id };
+}

@@ -1,0 +1,68 @@
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { createTRPCRouter, editorProcedure, workspaceProcedure } from "../trpc";
+import { discoverConnection, testConnection } from "./connection-probe";
+import {
+  ConnectionId,
+  ConnectionTestView,
+  ConnectionTypeView,
+  ConnectionView,
+  CreateConnectionInput,
+  DeleteConnectionInput,
+  DiscoverConnectionInput,
+  DiscoveryView,
+  TestConnectionInput,
+  UpdateConnectionInput,
+} from "./connection-router.types";
+import {
+  createConnection,
+  deleteConnection,
+  getConnection,
+  listConnections,
+  listConnectionTypes,
+  updateConnection,
+} from "./connection-service";
+
+export const connectionRouter = createTRPCRouter({
+  /** The connection types this installation knows, with the JSON Schema of their forms. */
+  types: workspaceProcedure
+    .output(z.array(ConnectionTypeView))
+    .query(({ ctx }) => listConnectionTypes(ctx.connectionTypes, ctx.connectionRuntimes)),
+  list: workspaceProcedure.output(z.array(ConnectionView)).query(({ ctx }) => listConnections(ctx, ctx.workspaceId)),
+  get: workspaceProcedure
+    .input(z.strictObject({ id: ConnectionId }))
+    .output(ConnectionView)
+    .query(({ ctx, input }) => getConnection(ctx, ctx.workspaceId, input.id)),
+  create: editorProcedure
+    .input(CreateConnectionInput)
+    .output(z.object({ id: z.string() }))
+    .mutation(({ ctx, input }) =>
+      createConnection(ctx, { workspaceId: ctx.workspaceId, userId: ctx.session.user.id }, input),
+    ),
+  update: editorProcedure
+    .input(UpdateConnectionInput)
+    .output(ConnectionView)
+    .mutation(({ ctx, input }) => updateConnection(ctx, ctx.workspaceId, input)),
+  delete: editorProcedure.input(DeleteConnectionInput).mutation(async ({ ctx, input }) => {
+    await deleteConnection(ctx, ctx.workspaceId, input);
+    return { ok: true as const };
+  }),
+  /**
+   * Tries the connection and says in a sentence whether it works. A draft may point stored secrets at another host,
+   * so testing one takes the right to edit; a saved connection as it is may be tested by any member.
+   */
+  test: workspaceProcedure
+    .input(TestConnectionInput)
+    .output(ConnectionTestView)
+    .mutation(({ ctx, input }) => {
+      if (input.draft && ctx.role === "VIEWER") {
+        throw new TRPCError({ code: "FORBIDDEN", message: "viewers can test saved connections only" });
+      }
+      return testConnection(ctx, ctx.workspaceId, input);
+    }),
+  /** What is behind the connection (tables, streams, …), or one object's fields and a few sample records. */
+  discover: workspaceProcedure
+    .input(DiscoverConnectionInput)
+    .output(DiscoveryView)
+    .query(({ ctx, input }) => discoverConnection(ctx, ctx.workspaceId, input)),
+});

@@ -1,0 +1,53 @@
+import type { Db } from "@sluice/db/client";
+import type { ConnectionRuntimeRegistry } from "@sluice/nodes/connection-runtime";
+import type { ConnectionCatalog } from "@sluice/pipeline/connection-definition";
+import type { Keys } from "@sluice/pipeline/control/keys";
+import type { NodeCatalog } from "@sluice/pipeline/node-definition";
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { findSession, readCookie, SESSION_COOKIE, type SessionUser } from "./auth/session";
+
+/** What the API needs from the process that hosts it; built once by the web app, passed to every request. */
+export interface ApiDeps {
+  db: Db;
+  redis: Redis;
+  keys: Keys;
+  /** BullMQ queue for run control jobs (start). */
+  controlQueue: Queue;
+  /** BullMQ queue for the editor's data previews, answered by a worker. */
+  previewQueue: Queue;
+  /** Set the Secure flag on cookies (true behind HTTPS). */
+  secureCookies: boolean;
+  /**
+   * SLUICE_SECRET_KEY: seals connection secrets at rest and the connections a run takes to the workers. Without it,
+   * connections with secrets cannot be stored and pipelines that use connections cannot run.
+   */
+  secretKey: Uint8Array | undefined;
+  /** The node types pipelines are validated against. */
+  catalog: NodeCatalog;
+  /** The connection types this installation knows, and their runtimes (test, discovery). */
+  connectionTypes: ConnectionCatalog;
+  connectionRuntimes: ConnectionRuntimeRegistry;
+}
+
+export interface RequestContext extends ApiDeps {
+  session: SessionUser | null;
+  /** The workspace the request addresses (header `x-sluice-workspace`), if any. */
+  requestedWorkspaceId: string | null;
+  userAgent: string | null;
+  /** Response headers, for Set-Cookie. */
+  resHeaders: Headers;
+}
+
+export const WORKSPACE_HEADER = "x-sluice-workspace";
+
+export async function createRequestContext(deps: ApiDeps, req: Request, resHeaders: Headers): Promise<RequestContext> {
+  const token = readCookie(req.headers.get("cookie"), SESSION_COOKIE);
+  return {
+    ...deps,
+    session: token ? await findSession(deps.db, token) : null,
+    requestedWorkspaceId: req.headers.get(WORKSPACE_HEADER),
+    userAgent: req.headers.get("user-agent"),
+    resHeaders,
+  };
+}

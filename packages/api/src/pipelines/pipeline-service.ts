@@ -1,0 +1,305 @@
+import type { Db } from "@sluice/db/client";
+import type { Prisma } from "@sluice/db/generated/prisma/client";
+import { emptyDefinition, type PipelineDefinition } from "@sluice/pipeline/definition";
+import { TRPCError } from "@trpc/server";
+import type { z } from "zod";
+import type {
+  CreatePipelineInput,
+  DuplicatePipelineInput,
+  ListPipelinesInput,
+  ListVersionsInput,
+  PipelineListItem,
+  PipelineVersionSummary,
+  PipelineView,
+  RenamePipelineInput,
+  SaveVersionInput,
+} from "./pipeline-router.types";
+
+// Pipelines and their immutable versions, always scoped to one workspace.
+
+export const ACTIVE_RUN_STATUSES = ["QUEUED", "RUNNING", "PAUSED", "STOPPING"] as const;
+
+export interface Actor {
+  workspaceId: string;
+  userId: string;
+}
+
+function metadataName(name: string): string {
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, "-")
+      .replace(/^[^a-z0-9]+|-+$/g, "")
+      .slice(0, 100) || "pipeline"
+  );
+}
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === "P2002";
+
+function nameTaken(name: string): TRPCError {
+  return new TRPCError({ code: "CONFLICT", message: `name: a pipeline called "${name}" already exists` });
+}
+
+function notFound(): TRPCError {
+  return new TRPCError({ code: "NOT_FOUND", message: "no such pipeline in this workspace" });
+}
+
+export async function listPipelines(
+  db: Db,
+  workspaceId: string,
+  input: z.output<typeof ListPipelinesInput>,
+): Promise<z.infer<typeof PipelineListItem>[]> {
+  const rows = await db.pipeline.findMany({
+    where: {
+      workspaceId,
+      ...(input.search ? { name: { contains: input.search, mode: "insensitive" } } : {}),
+    },
+    orderBy: { updatedAt: "desc" },
+    take: input.limit,
+    include: {
+      createdBy: { select: { name: true } },
+      runs: { orderBy: { createdAt: "desc" }, take: 1, select: { id: true, status: true, createdAt: true } },
+    },
+  });
+  return rows.map((p) => ({
+    id: p.id,
+    name: p.name,
+    description: p.description,
+    latestVersion: p.latestVersion,
+    updatedAt: p.updatedAt,
+    createdBy: p.createdBy.name,
+    lastRun: p.runs[0] ?? null,
+  }));
+}
+
+export async function createPipeline(
+  db: Db,
+  actor: Actor,
+  input: z.output<typeof CreatePipelineInput>,
+): Promise<{ id: string }> {
+  const definition: PipelineDefinition = input.definition ?? emptyDefinition(metadataName(input.name));
+  try {
+    return await db.$transaction(async (tx) => {
+      const pipeline = await tx.pipeline.create({
+        data: {
+          workspaceId: actor.workspaceId,
+          name: input.name,
+          description: input.description,
+          latestVersion: 1,
+          createdById: actor.userId,
+        },
+      });
+      await tx.pipelineVersion.create({
+        data: {
+          pipelineId: pipeline.id,
+          number: 1,
+          definition: definition as unknown as Prisma.InputJsonValue,
+          message: input.definition ? "Imported" : "Created",
+          authorId: actor.userId,
+        },
+      });
+      return { id: pipeline.id };
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw nameTaken(input.name);
+    throw err;
+  }
+}
+
+export async function getPipeline(
+  db: Db,
+  workspaceId: string,
+  id: string,
+  versionNumber?: number,
+): Promise<PipelineView> {
+  const pipeline = await db.pipeline.findFirst({
+    where: { id, workspaceId },
+    include: {
+      runs: {
+        where: { status: { in: [...ACTIVE_RUN_STATUSES] } },
+        orderBy: { createdAt: "desc" },
+        take: 1,
+        select: { id: true, status: true, createdAt: true },
+      },
+    },
+  });
+  if (!pipeline) throw notFound();
+  const version = await db.pipelineVersion.findUnique({
+    where: { pipelineId_number: { pipelineId: id, number: versionNumber ?? pipeline.latestVersion } },
+    include: { author: { select: { name: true } } },
+  });
+  if (!version) throw new TRPCError({ code: "NOT_FOUND", message: `version ${versionNumber} does not exist` });
+  return {
+    id: pipeline.id,
+    name: pipeline.name,
+    description: pipeline.description,
+    latestVersion: pipeline.latestVersion,
+    createdAt: pipeline.createdAt,
+    updatedAt: pipeline.updatedAt,
+    version: {
+      id: version.id,
+      number: version.number,
+      message: version.message,
+      createdAt: version.createdAt,
+      author: version.author.name,
+      definition: version.definition as unknown as PipelineDefinition,
+    },
+    activeRun: pipeline.runs[0] ?? null,
+  };
+}
+
+/**
+ * Saves a new immutable version. Optimistic concurrency: the pipeline's latestVersion must still be the version the
+ * editor started from, so two editors never overwrite each other silently; the loser gets CONFLICT.
+ */
+export async function saveVersion(
+  db: Db,
+  actor: Actor,
+  input: z.output<typeof SaveVersionInput>,
+): Promise<{ number: number }> {
+  return db.$transaction(async (tx) => {
+    const claimed = await tx.pipeline.updateMany({
+      where: { id: input.id, workspaceId: actor.workspaceId, latestVersion: input.baseVersion },
+      data: { latestVersion: input.baseVersion + 1 },
+    });
+    if (claimed.count === 0) {
+      const current = await tx.pipeline.findFirst({
+        where: { id: input.id, workspaceId: actor.workspaceId },
+        select: { latestVersion: true },
+      });
+      if (!current) throw notFound();
+      throw new TRPCError({
+        code: "CONFLICT",
+        message: `version ${current.latestVersion} was saved after the version ${input.baseVersion} you edited: reload it or save yours as a copy`,
+      });
+    }
+    const number = input.baseVersion + 1;
+    await tx.pipelineVersion.create({
+      data: {
+        pipelineId: input.id,
+        number,
+        definition: input.definition as unknown as Prisma.InputJsonValue,
+        message: input.message,
+        authorId: actor.userId,
+      },
+    });
+    return { number };
+  });
+}
+
+export async function deletePipeline(db: Db, workspaceId: string, id: string): Promise<void> {
+  const pipeline = await db.pipeline.findFirst({ where: { id, workspaceId }, select: { id: true } });
+  if (!pipeline) throw notFound();
+  const active = await db.run.count({ where: { pipelineId: id, status: { in: [...ACTIVE_RUN_STATUSES] } } });
+  if (active > 0)
+    throw new TRPCError({ code: "PRECONDITION_FAILED", message: "stop the pipeline's running run first" });
+  await db.pipeline.delete({ where: { id } });
+}
+
+/** The pipeline's versions, newest first, without their definitions. */
+export async function listVersions(
+  db: Db,
+  workspaceId: string,
+  input: z.output<typeof ListVersionsInput>,
+): Promise<PipelineVersionSummary[]> {
+  const pipeline = await db.pipeline.findFirst({ where: { id: input.id, workspaceId }, select: { id: true } });
+  if (!pipeline) throw notFound();
+  const versions = await db.pipelineVersion.findMany({
+    where: { pipelineId: pipeline.id },
+    orderBy: { number: "desc" },
+    take: input.limit,
+    select: {
+      number: true,
+      message: true,
+      createdAt: true,
+      author: { select: { name: true } },
+      _count: { select: { runs: true } },
+    },
+  });
+  return versions.map((v) => ({
+    number: v.number,
+    message: v.message,
+    author: v.author.name,
+    createdAt: v.createdAt,
+    runs: v._count.runs,
+  }));
+}
+
+/** Renames a pipeline (and changes its description when given). Versions are immutable and keep what they say. */
+export async function renamePipeline(
+  db: Db,
+  workspaceId: string,
+  input: z.output<typeof RenamePipelineInput>,
+): Promise<{ id: string; name: string }> {
+  try {
+    const { count } = await db.pipeline.updateMany({
+      where: { id: input.id, workspaceId },
+      data: { name: input.name, ...(input.description !== undefined ? { description: input.description } : {}) },
+    });
+    if (count === 0) throw notFound();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw nameTaken(input.name);
+    throw err;
+  }
+  return { id: input.id, name: input.name };
+}
+
+const MAX_COPY_ATTEMPTS = 50;
+
+/** "<name> (copy)", "<name> (copy 2)", …, cut so the whole stays within the 100 characters a name may have. */
+export function copyName(name: string, attempt: number): string {
+  const suffix = attempt === 1 ? " (copy)" : ` (copy ${attempt})`;
+  return `${name.slice(0, 100 - suffix.length).trimEnd()}${suffix}`;
+}
+
+/**
+ * A new pipeline whose version 1 is the latest version of another, renamed in its metadata. Without a name given,
+ * the first free "<name> (copy …)" is taken.
+ */
+export async function duplicatePipeline(
+  db: Db,
+  actor: Actor,
+  input: z.output<typeof DuplicatePipelineInput>,
+): Promise<{ id: string; name: string }> {
+  const source = await getPipeline(db, actor.workspaceId, input.id);
+  const names = input.name
+    ? [input.name]
+    : Array.from({ length: MAX_COPY_ATTEMPTS }, (_, i) => copyName(source.name, i + 1));
+  for (const name of names) {
+    const definition: PipelineDefinition = {
+      ...source.version.definition,
+      metadata: { ...source.version.definition.metadata, name: metadataName(name) },
+    };
+    try {
+      const id = await db.$transaction(async (tx) => {
+        const pipeline = await tx.pipeline.create({
+          data: {
+            workspaceId: actor.workspaceId,
+            name,
+            description: source.description,
+            latestVersion: 1,
+            createdById: actor.userId,
+          },
+        });
+        await tx.pipelineVersion.create({
+          data: {
+            pipelineId: pipeline.id,
+            number: 1,
+            definition: definition as unknown as Prisma.InputJsonValue,
+            message: `Duplicated from "${source.name}" v${source.version.number}`,
+            authorId: actor.userId,
+          },
+        });
+        return pipeline.id;
+      });
+      return { id, name };
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      if (input.name) throw nameTaken(input.name);
+    }
+  }
+  throw new TRPCError({
+    code: "CONFLICT",
+    message: `name: "${source.name}" already has ${MAX_COPY_ATTEMPTS} copies; give this one a name`,
+  });
+}

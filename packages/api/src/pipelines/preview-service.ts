@@ -1,0 +1,80 @@
+import { randomUUID } from "node:crypto";
+import {
+  type PreviewJob,
+  PreviewResult,
+  previewConnectionsContext,
+  WORKER_TTL_MS,
+} from "@sluice/pipeline/control/protocol";
+import type { PipelineDefinition } from "@sluice/pipeline/definition";
+import type { ParameterValue } from "@sluice/pipeline/parameters";
+import { validate } from "@sluice/pipeline/validate";
+import { TRPCError } from "@trpc/server";
+import { Job } from "bullmq";
+import {
+  runConnectionBundle,
+  runConnectionNames,
+  sealConnections,
+  workspaceConnectionTypes,
+} from "../connections/run-connections";
+import type { ApiDeps } from "../context";
+
+// The editor's data preview: the draft, as it is on screen, runs on a sample on a worker (the API runs no
+// pipeline code itself) and comes back with each node's input and output records. Nothing is written anywhere.
+
+const POLL_MS = 50;
+
+export interface PreviewInput {
+  definition: PipelineDefinition;
+  parameters: Record<string, ParameterValue>;
+  limit: number;
+  timeoutMs: number;
+}
+
+export async function previewDraft(deps: ApiDeps, workspaceId: string, input: PreviewInput): Promise<PreviewResult> {
+  const checked = validate(input.definition, deps.catalog, {
+    parameters: input.parameters,
+    connections: await workspaceConnectionTypes(deps.db, workspaceId),
+  });
+  const errors = checked.issues.filter((i) => i.severity === "error");
+  if (errors.length > 0 || !checked.definition) {
+    // Answered here: no worker is needed to say the draft is not ready.
+    return {
+      nodes: {},
+      problems: errors.slice(0, 20).map((i) => `${i.nodeId ? `${i.nodeId}: ` : ""}${i.message}`),
+      truncated: false,
+      elapsedMs: 0,
+    };
+  }
+  if ((await deps.redis.zcount(deps.keys.workers, Date.now() - WORKER_TTL_MS, "+inf")) === 0) {
+    const message = "no worker is running to compute the preview: start one (npm start starts one)";
+    throw new TRPCError({ code: "PRECONDITION_FAILED", message });
+  }
+  const jobId = `preview-${randomUUID()}`;
+  const connections = await runConnectionBundle(
+    deps,
+    workspaceId,
+    runConnectionNames(checked.definition, checked.configs, deps.catalog),
+  );
+  const job: PreviewJob = {
+    v: 1,
+    definition: checked.definition,
+    parameters: input.parameters,
+    limit: input.limit,
+    timeoutMs: input.timeoutMs,
+    ...(connections ? { connections: await sealConnections(connections, previewConnectionsContext(jobId)) } : {}),
+  };
+  await deps.previewQueue.add("preview", job, { jobId, removeOnComplete: { age: 300 }, removeOnFail: { age: 300 } });
+  const deadline = Date.now() + input.timeoutMs + 10_000;
+  for (;;) {
+    const current = await Job.fromId(deps.previewQueue, jobId);
+    const state = await current?.getState();
+    if (state === "completed") return PreviewResult.parse(current!.returnvalue);
+    if (state === "failed")
+      throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `the preview failed: ${current!.failedReason}` });
+    if (Date.now() > deadline) {
+      await current?.remove().catch(() => {});
+      throw new TRPCError({ code: "TIMEOUT", message: "the preview took too long; try fewer records" });
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}

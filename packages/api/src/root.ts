@@ -1,0 +1,20 @@
+import { authRouter } from "./auth/auth-router";
+import { connectionRouter } from "./connections/connection-router";
+import { ingestRouter } from "./ingest/ingest-router";
+import { pipelineRouter } from "./pipelines/pipeline-router";
+import { runRouter } from "./runs/run-router";
+import { scheduleRouter } from "./schedules/schedule-router";
+import { createCallerFactory, createTRPCRouter } from "./trpc";
+
+export const appRouter = createTRPCRouter({
+  auth: authRouter,
+  connections: connectionRouter,
+  ingest: ingestRouter,
+  pipelines: pipelineRouter,
+  runs: runRouter,
+  schedules: scheduleRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,89 @@
+import { isTerminal } from "@sluice/pipeline/control/protocol";
+import { readRunSnapshot, readTail } from "@sluice/pipeline/control/run-reader";
+import { tracked } from "@trpc/server";
+import { z } from "zod";
+import { createTRPCRouter, editorProcedure, workspaceProcedure } from "../trpc";
+import { listDeadLetters, pauseRun, replayDeadLetters, restartRun, resumeRun } from "./run-control";
+import {
+  DeadLettersInput,
+  DeadLetterView,
+  ListRunsInput,
+  ReplayInput,
+  RestartRunInput,
+  RunId,
+  RunView,
+  StartRunInput,
+  TailInput,
+} from "./run-router.types";
+import { getRun, listRuns, startRun, stopRun } from "./run-service";
+
+const LIVE_INTERVAL_MS = 1000;
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+export const runRouter = createTRPCRouter({
+  start: editorProcedure
+    .input(StartRunInput)
+    .output(z.object({ id: z.string() }))
+    .mutation(({ ctx, input }) => startRun(ctx, { workspaceId: ctx.workspaceId, userId: ctx.session.user.id }, input)),
+  stop: editorProcedure
+    .input(z.strictObject({ runId: RunId }))
+    .mutation(({ ctx, input }) => stopRun(ctx, ctx.workspaceId, input.runId)),
+  pause: editorProcedure
+    .input(z.strictObject({ runId: RunId }))
+    .mutation(({ ctx, input }) => pauseRun(ctx, ctx.workspaceId, input.runId)),
+  resume: editorProcedure
+    .input(z.strictObject({ runId: RunId }))
+    .mutation(({ ctx, input }) => resumeRun(ctx, ctx.workspaceId, input.runId)),
+  /** Continue a finished run from its last commit, or with `reset` start it over. */
+  restart: editorProcedure
+    .input(RestartRunInput)
+    .mutation(({ ctx, input }) => restartRun(ctx, ctx.workspaceId, input.runId, input.reset)),
+  deadLetters: workspaceProcedure
+    .input(DeadLettersInput)
+    .output(z.array(DeadLetterView))
+    .query(({ ctx, input }) => listDeadLetters(ctx, ctx.workspaceId, input.runId, input.limit)),
+  /** Send dead letters back where they failed (all of them, or the ids given); processed while the run runs. */
+  replayDeadLetters: editorProcedure
+    .input(ReplayInput)
+    .mutation(({ ctx, input }) => replayDeadLetters(ctx, ctx.workspaceId, input.runId, input.ids)),
+  list: workspaceProcedure
+    .input(ListRunsInput)
+    .output(z.array(RunView))
+    .query(({ ctx, input }) => listRuns(ctx.db, ctx.workspaceId, input)),
+  get: workspaceProcedure
+    .input(z.strictObject({ runId: RunId }))
+    .output(RunView)
+    .query(({ ctx, input }) => getRun(ctx.db, ctx.workspaceId, input.runId)),
+  /** Live status and per-node counters once a second over SSE, ending after the run does. */
+  live: workspaceProcedure.input(z.strictObject({ runId: RunId })).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }) {
+    await getRun(ctx.db, ctx.workspaceId, input.runId); // workspace check
+    while (!signal?.aborted) {
+      const snapshot = await readRunSnapshot(ctx.redis, ctx.keys, input.runId);
+      if (snapshot) {
+        yield tracked(String(snapshot.at), snapshot);
+        if (isTerminal(snapshot.status)) return;
+      }
+      await sleep(LIVE_INTERVAL_MS, signal);
+    }
+  }),
+  /** The newest records a console sink of the run kept. */
+  tail: workspaceProcedure.input(TailInput).query(async ({ ctx, input }) => {
+    await getRun(ctx.db, ctx.workspaceId, input.runId); // workspace check
+    return readTail(ctx.redis, ctx.keys, input.runId, input.nodeId, input.limit);
+  }),
+});

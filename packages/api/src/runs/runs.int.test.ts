@@ -1,0 +1,195 @@
+import { emptyDefinition, type PipelineDefinition } from "@sluice/pipeline/definition";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ApiHarness, createApiHarness, rejects } from "../../test/api-harness";
+import { reconcileRuns } from "./run-reconciler";
+
+let h: ApiHarness;
+beforeAll(async () => {
+  h = await createApiHarness("runs");
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+function slice(where = "status = 200"): PipelineDefinition {
+  const def = emptyDefinition("slice");
+  def.spec.nodes.push(
+    { id: "gen", type: "source.generator", config: { rate: 10 } },
+    { id: "keep", type: "transform.filter", config: { where } },
+    { id: "out", type: "sink.console", config: {} },
+  );
+  def.spec.edges.push({ from: "gen", to: "keep" }, { from: "keep", to: "out" });
+  return def;
+}
+
+async function pipelineWith(def: PipelineDefinition) {
+  const { cookie } = await h.signUp("Runner");
+  const { api } = await h.caller(cookie);
+  const { id } = await api.pipelines.create({ name: `p-${Math.random()}`, definition: def });
+  return { api, id };
+}
+
+describe("runs", () => {
+  it("refuses to start an invalid pipeline, saying what is wrong, and records no run", async () => {
+    const { api, id } = await pipelineWith(slice("statsu = 200"));
+    const err = await rejects(api.runs.start({ pipelineId: id }));
+    expect(err.code).toBe("BAD_REQUEST");
+    expect(err.message).toContain("node keep");
+    expect(err.message).toContain('did you mean "status"');
+    expect(await h.db.run.count({ where: { pipelineId: id } })).toBe(0);
+  });
+
+  it("records a queued run and hands a start job to the fleet", async () => {
+    const { api, id } = await pipelineWith(slice());
+    const { id: runId } = await api.runs.start({ pipelineId: id });
+    const run = await api.runs.get({ runId });
+    expect(run).toMatchObject({ status: "QUEUED", version: 1, pipelineId: id });
+    const job = await h.deps.controlQueue.getJob(`start-${runId}`);
+    expect(job?.data).toMatchObject({ v: 1, action: "start", runId, parameters: {} });
+    expect(job?.data.definition.spec.nodes).toHaveLength(3);
+    expect((await rejects(api.runs.start({ pipelineId: id }))).code).toBe("CONFLICT");
+  });
+
+  it("stops a run no worker has started yet at once", async () => {
+    const { api, id } = await pipelineWith(slice());
+    const { id: runId } = await api.runs.start({ pipelineId: id });
+    expect(await api.runs.stop({ runId })).toEqual({ status: "STOPPED" });
+    expect((await api.runs.get({ runId })).status).toBe("STOPPED");
+    expect(await h.redis.hget(h.deps.keys.runMeta(runId), "status")).toBe("stopped");
+  });
+
+  it("copies status, times and counters from Redis into the run history", async () => {
+    const { api, id } = await pipelineWith(slice());
+    const { id: runId } = await api.runs.start({ pipelineId: id });
+    const keys = h.deps.keys;
+    const startedAt = Date.now() - 5000;
+    await h.redis.hset(keys.runMeta(runId), {
+      status: "running",
+      desired: "running",
+      stages: JSON.stringify([{ index: 0, partitions: 2 }]),
+      delivery: "at-least-once",
+      startedAt: String(startedAt),
+      createdAt: String(startedAt),
+    });
+    await h.redis.hset(keys.taskState({ runId, stage: 0, partition: 0 }), {
+      "n:gen:out": "10",
+      "n:keep:in": "10",
+      "n:keep:out": "4",
+    });
+    await h.redis.hset(keys.taskState({ runId, stage: 0, partition: 1 }), {
+      "n:gen:out": "5",
+      "n:keep:in": "5",
+      "n:keep:out": "1",
+      "n:keep:err": "1",
+    });
+    expect(await reconcileRuns({ db: h.db, redis: h.redis, keys })).toBeGreaterThanOrEqual(1);
+    let run = await api.runs.get({ runId });
+    expect(run.status).toBe("RUNNING");
+    expect(run.startedAt?.getTime()).toBe(startedAt);
+    expect(run.counters).toEqual({ gen: { in: 0, out: 15, errors: 0 }, keep: { in: 15, out: 5, errors: 1 } });
+
+    await h.redis.hset(keys.runMeta(runId), { status: "completed", finishedAt: String(startedAt + 4000) });
+    await reconcileRuns({ db: h.db, redis: h.redis, keys });
+    run = await api.runs.get({ runId });
+    expect(run.status).toBe("COMPLETED");
+    expect(run.finishedAt?.getTime()).toBe(startedAt + 4000);
+    expect(run.delivery).toBe("at-least-once");
+    // Final is final: later Redis changes no longer touch it.
+    await h.redis.hset(keys.runMeta(runId), { status: "failed" });
+    await reconcileRuns({ db: h.db, redis: h.redis, keys });
+    expect((await api.runs.get({ runId })).status).toBe("COMPLETED");
+  });
+
+  it("marks a running run whose Redis state vanished as failed", async () => {
+    const { api, id } = await pipelineWith(slice());
+    const { id: runId } = await api.runs.start({ pipelineId: id });
+    await h.db.run.update({ where: { id: runId }, data: { status: "RUNNING" } });
+    await reconcileRuns({ db: h.db, redis: h.redis, keys: h.deps.keys });
+    const run = await api.runs.get({ runId });
+    expect(run.status).toBe("FAILED");
+    expect(run.error).toContain("gone from Redis");
+  });
+
+  it("checks parameters against their declarations", async () => {
+    const def = slice();
+    def.spec.parameters.push({ name: "limit", type: "number", default: 5 });
+    const { api, id } = await pipelineWith(def);
+    expect((await rejects(api.runs.start({ pipelineId: id, parameters: { nope: 1 } }))).message).toContain(
+      "parameters.nope",
+    );
+    expect((await rejects(api.runs.start({ pipelineId: id, parameters: { limit: "x" } }))).message).toContain(
+      "must be a number",
+    );
+    const { id: runId } = await api.runs.start({ pipelineId: id, parameters: { limit: 7 } });
+    expect((await h.deps.controlQueue.getJob(`start-${runId}`))?.data.parameters).toEqual({ limit: 7 });
+  });
+});
+
+describe("run control through the API", () => {
+  async function running() {
+    const { api, id } = await pipelineWith(slice());
+    const { id: runId } = await api.runs.start({ pipelineId: id });
+    const keys = h.deps.keys;
+    await h.redis.hset(keys.runMeta(runId), {
+      status: "running",
+      desired: "running",
+      gen: "1",
+      stages: JSON.stringify([{ index: 0, partitions: 2 }]),
+      startedAt: String(Date.now()),
+    });
+    await h.db.run.update({ where: { id: runId }, data: { status: "RUNNING" } });
+    return { api, runId, keys };
+  }
+
+  it("pauses and resumes a running run, and refuses what makes no sense", async () => {
+    const { api, runId, keys } = await running();
+    expect(await api.runs.pause({ runId })).toEqual({ status: "PAUSED" });
+    expect(await h.redis.hmget(keys.runMeta(runId), "status", "desired")).toEqual(["paused", "paused"]);
+    expect((await api.runs.get({ runId })).status).toBe("PAUSED");
+    expect((await rejects(api.runs.pause({ runId }))).message).toContain(
+      "only a running run can be paused (this one is paused)",
+    );
+    expect(await api.runs.resume({ runId })).toEqual({ status: "RUNNING" });
+    expect(await h.redis.hmget(keys.runMeta(runId), "status", "desired")).toEqual(["running", "running"]);
+    expect((await rejects(api.runs.restart({ runId }))).message).toBe("stop the run before restarting it");
+  });
+
+  it("restarts a stopped run through a control job, counting restarts", async () => {
+    const { api, runId, keys } = await running();
+    await h.redis.hset(keys.runMeta(runId), { status: "stopped", desired: "stopped" });
+    await h.db.run.update({ where: { id: runId }, data: { status: "STOPPED", finishedAt: new Date() } });
+    expect(await api.runs.restart({ runId, reset: true })).toEqual({ status: "QUEUED" });
+    const run = await h.db.run.findUniqueOrThrow({ where: { id: runId } });
+    expect(run).toMatchObject({ status: "QUEUED", restarts: 1, finishedAt: null });
+    expect(await h.redis.hget(keys.runMeta(runId), "status")).toBe("queued");
+    expect((await h.deps.controlQueue.getJob(`restart-${runId}-1`))?.data).toEqual({
+      v: 1,
+      action: "restart",
+      runId,
+      reset: true,
+    });
+  });
+
+  it("lists dead letters over all partitions, newest first, and moves the chosen ones to replay", async () => {
+    const { api, runId, keys } = await running();
+    const dlq = (partition: number) => keys.taskDeadLetters({ runId, stage: 0, partition });
+    const letter = (n: number) =>
+      JSON.stringify({ nodeId: "keep", port: "in", error: `bad ${n}`, record: { n }, at: 1000 + n, sequence: 1 });
+    const id1 = await h.redis.xadd(dlq(0), "*", "e", letter(1));
+    await h.redis.xadd(dlq(1), "*", "e", letter(2));
+    await h.redis.xadd(dlq(1), "*", "e", letter(3));
+    const letters = await api.runs.deadLetters({ runId });
+    expect(letters.map((l) => [l.error, l.partition])).toEqual([
+      ["bad 3", 1],
+      ["bad 2", 1],
+      ["bad 1", 0],
+    ]);
+    expect(letters[2]).toMatchObject({ id: `0.0.${id1}`, nodeId: "keep", port: "in", record: { n: 1 } });
+    expect(await api.runs.replayDeadLetters({ runId, ids: [`0.0.${id1}`] })).toEqual({ replayed: 1, runActive: true });
+    expect(await h.redis.xlen(dlq(0))).toBe(0);
+    expect(await h.redis.xlen(keys.taskReplay({ runId, stage: 0, partition: 0 }))).toBe(1);
+    expect(await api.runs.replayDeadLetters({ runId })).toEqual({ replayed: 2, runActive: true });
+    expect(await api.runs.deadLetters({ runId })).toEqual([]);
+    expect((await rejects(api.runs.replayDeadLetters({ runId, ids: ["nope"] }))).message).toContain("ids.0");
+  });
+});

@@ -1,0 +1,20 @@
+import type { Db } from "@sluice/db/client";
+
+// A PostgreSQL advisory lock as a mutex across every web process. It is held by an otherwise empty transaction, so
+// the work inside writes through the normal client and each write commits at once (visible to the next holder);
+// if the process dies, the connection closes and the lock goes with it.
+
+/** Longest a holder may keep the lock; Prisma rolls the holding transaction back (releasing the lock) after it. */
+const HOLD_LIMIT_MS = 60_000;
+/** How long to wait for a pool connection to hold the lock with. */
+const CONNECTION_WAIT_MS = 10_000;
+
+export async function withAdvisoryLock<T>(db: Db, key: string, work: () => Promise<T>): Promise<T> {
+  return db.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
+      return work();
+    },
+    { maxWait: CONNECTION_WAIT_MS, timeout: HOLD_LIMIT_MS },
+  );
+}
