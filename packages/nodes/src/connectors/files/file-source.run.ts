@@ -1,0 +1,361 @@
+import { type FileHandle, open } from "node:fs/promises";
+import type { DataRecord } from "@sluice/pipeline/record-schema";
+import { type FileMetaData, parquetMetadataAsync, parquetReadObjects, parquetSchema } from "hyparquet";
+import type { RejectedRecord, SourceBatch, SourceOffset, SourceReader, SourceRuntime } from "../../runtime-contract";
+import { NodeConfigError } from "../../runtime-expressions";
+import { parseCsvRecord, parseJsonText } from "../../transforms/parse-text";
+import { convertDeclared, type Declared, normaliseDeclared, pickDeclared } from "./declared-fields";
+import { expandGlob, type MatchedFile } from "./file-glob";
+import type { FileFormat, FileSourceConfig } from "./file-source.def";
+import { FilePathError, filesRoot } from "./files-root";
+import { fileAsyncBuffer, plainValue } from "./parquet-values";
+import { TextCursor } from "./text-cursor";
+
+// Reads the partition's share of the matched files in name order. The position is (file, byte offset or row, line):
+// every file before it is done, and reading resumes at exactly that record.
+
+export interface FileSourceOffset {
+  /** The file being read (null: none of this partition's files started). */
+  file: string | null;
+  /** Byte offset (CSV, JSON Lines) or row (Parquet) of the next record in it. */
+  at: number;
+  /** Line number of the next record (text formats). */
+  line: number;
+  /** Records read so far, bytes of the files finished before `file`. */
+  read: number;
+  finished: number;
+  /** Every file of the partition is read. */
+  done?: boolean;
+}
+
+export function readFileOffset(from: SourceOffset | null): FileSourceOffset | null {
+  if (from === null || typeof from !== "object" || Array.isArray(from)) return null;
+  const o = from as Record<string, unknown>;
+  const num = (v: unknown, d: number) => (typeof v === "number" && Number.isFinite(v) ? v : d);
+  return {
+    file: typeof o.file === "string" ? o.file : null,
+    at: num(o.at, 0),
+    line: num(o.line, 1),
+    read: num(o.read, 0),
+    finished: num(o.finished, 0),
+    ...(o.done === true ? { done: true } : {}),
+  };
+}
+
+/** FNV-1a of the file name: a file's partition does not depend on which other files exist. */
+export function filePartition(name: string, partitions: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % partitions;
+}
+
+export function formatOf(name: string, configured: FileSourceConfig["format"]): FileFormat | undefined {
+  if (configured !== "auto") return configured;
+  const lower = name.toLowerCase();
+  if (lower.endsWith(".csv") || lower.endsWith(".tsv")) return "csv";
+  if (lower.endsWith(".jsonl") || lower.endsWith(".ndjson") || lower.endsWith(".json")) return "jsonl";
+  if (lower.endsWith(".parquet")) return "parquet";
+  return undefined;
+}
+
+interface Decoded {
+  records: DataRecord[];
+  rejected: RejectedRecord[];
+}
+
+/** One open file: yields decoded records and says where it is. */
+interface FileReading {
+  take(max: number, out: Decoded): Promise<void>;
+  readonly done: boolean;
+  /** Position to commit: byte offset or row, and line. */
+  readonly at: number;
+  readonly line: number;
+  /** Bytes of the file read so far (Parquet: in proportion to rows). */
+  readonly bytesRead: number;
+  close(): Promise<void>;
+}
+
+function withFile(record: Record<string, unknown>, c: FileSourceConfig, file: string): DataRecord {
+  if (c.fileField !== undefined) record[c.fileField] = file;
+  return record;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function openText(
+  file: MatchedFile,
+  format: "csv" | "jsonl",
+  c: FileSourceConfig,
+  declared: Declared[] | undefined,
+  at: number,
+  line: number,
+): Promise<FileReading> {
+  const delimiter = c.delimiter === "," && file.name.toLowerCase().endsWith(".tsv") ? "\t" : c.delimiter;
+  const cursor = new TextCursor(file.path, at, line, format === "csv" ? c.quote.charCodeAt(0) : -1);
+  let columns: string[] | undefined;
+  let picks: { d: Declared; index: number }[] | undefined;
+  if (format === "csv") {
+    if (c.header) {
+      // The header is read again on a resume: the position is after it.
+      const headerCursor = at === 0 ? cursor : new TextCursor(file.path, 0, 1, c.quote.charCodeAt(0));
+      const [first] = await headerCursor.take(1);
+      if (headerCursor !== cursor) await headerCursor.close();
+      columns = first ? parseCsvRecord(first.text, delimiter, c.quote).map((h, i) => h ?? `column_${i + 1}`) : [];
+    }
+    if (declared) {
+      picks = declared.map((d, i) => ({ d, index: columns ? columns.indexOf(d.name) : i }));
+      const missing = picks.filter((p) => p.index < 0).map((p) => p.d.name);
+      if (missing.length > 0) {
+        await cursor.close();
+        throw new FileRefusal(
+          `the header of ${file.name} lacks the declared column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}; it has ${(columns ?? []).join(", ")}`,
+        );
+      }
+    }
+  }
+  const decode = (text: string): DataRecord => {
+    if (format === "jsonl") {
+      const value = parseJsonText(text);
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        throw new Error(
+          `a JSON object was expected, found ${Array.isArray(value) ? "an array" : JSON.stringify(value)}`,
+        );
+      }
+      return withFile(
+        declared ? pickDeclared(value as Record<string, unknown>, declared, false) : (value as DataRecord),
+        c,
+        file.name,
+      );
+    }
+    const cells = parseCsvRecord(text, delimiter, c.quote);
+    const width = columns?.length ?? declared?.length ?? cells.length;
+    if (cells.length !== width) throw new Error(`expected ${width} columns but found ${cells.length}`);
+    const record: Record<string, unknown> = {};
+    if (picks) for (const { d, index } of picks) record[d.name] = convertDeclared(d, cells[index] ?? null, true);
+    else if (columns) for (let i = 0; i < columns.length; i++) record[columns[i]!] = cells[i] ?? null;
+    return withFile(record, c, file.name);
+  };
+  return {
+    async take(max, out) {
+      for (const r of await cursor.take(max)) {
+        try {
+          out.records.push(decode(r.text));
+        } catch (err) {
+          out.rejected.push({
+            record: {
+              file: file.name,
+              line: r.line,
+              text: r.text.length > 4096 ? `${r.text.slice(0, 4096)}…` : r.text,
+            },
+            error: `${file.name} line ${r.line}: ${errorText(err)}`,
+          });
+        }
+      }
+    },
+    get done() {
+      return cursor.done;
+    },
+    get at() {
+      return cursor.pos;
+    },
+    get line() {
+      return cursor.line;
+    },
+    get bytesRead() {
+      return cursor.pos;
+    },
+    close: () => cursor.close(),
+  };
+}
+
+async function openParquet(
+  file: MatchedFile,
+  c: FileSourceConfig,
+  declared: Declared[] | undefined,
+  row: number,
+): Promise<FileReading> {
+  let handle: FileHandle | undefined = await open(file.path, "r");
+  const buffer = fileAsyncBuffer(handle, file.size);
+  let metadata: FileMetaData;
+  try {
+    metadata = await parquetMetadataAsync(buffer);
+  } catch (err) {
+    await handle.close();
+    throw new FileRefusal(`${file.name} is not a readable Parquet file: ${errorText(err)}`);
+  }
+  const names = parquetSchema(metadata).children.map((ch) => ch.element.name);
+  const missing = (declared ?? []).filter((d) => !names.includes(d.name)).map((d) => d.name);
+  if (missing.length > 0) {
+    await handle.close();
+    throw new FileRefusal(`${file.name} has no column ${missing.join(", ")}; it has ${names.join(", ")}`);
+  }
+  const numRows = Number(metadata.num_rows);
+  // Row groups are decoded whole, so one is kept while the batches take its rows.
+  const groups: [number, number][] = [];
+  let start = 0;
+  for (const g of metadata.row_groups) {
+    const n = Number(g.num_rows);
+    groups.push([start, start + n]);
+    start += n;
+  }
+  let cache: { start: number; rows: Record<string, unknown>[] } | undefined;
+  let pos = row;
+  return {
+    async take(max, out) {
+      while (max > 0 && pos < numRows) {
+        if (!cache || pos < cache.start || pos >= cache.start + cache.rows.length) {
+          const [gs, ge] = groups.find(([s, e]) => pos >= s && pos < e) ?? [pos, numRows];
+          const rows = await parquetReadObjects({
+            file: buffer,
+            metadata,
+            rowStart: gs,
+            rowEnd: ge,
+            ...(declared ? { columns: declared.map((d) => d.name) } : {}),
+          });
+          cache = { start: gs, rows };
+        }
+        const from = pos - cache.start;
+        const n = Math.min(max, cache.rows.length - from);
+        for (let i = 0; i < n; i++) {
+          const plain = plainValue(cache.rows[from + i]) as Record<string, unknown>;
+          try {
+            out.records.push(withFile(declared ? pickDeclared(plain, declared, false) : plain, c, file.name));
+          } catch (err) {
+            out.rejected.push({
+              record: { file: file.name, row: pos + i, value: plain },
+              error: `${file.name} row ${pos + i + 1}: ${errorText(err)}`,
+            });
+          }
+        }
+        pos += n;
+        max -= n;
+        if (n === 0) break;
+      }
+    },
+    get done() {
+      return pos >= numRows;
+    },
+    get at() {
+      return pos;
+    },
+    get line() {
+      return 0;
+    },
+    get bytesRead() {
+      return numRows === 0 ? file.size : Math.floor((file.size * pos) / numRows);
+    },
+    async close() {
+      cache = undefined;
+      await handle?.close();
+      handle = undefined;
+    },
+  };
+}
+
+/** A file that cannot be read at all: refused whole, the others are read. */
+class FileRefusal extends Error {
+  override name = "FileRefusal";
+}
+
+export const fileSourceRuntime: SourceRuntime<FileSourceConfig> = {
+  kind: "source",
+  type: "source.file",
+  async open(ctx, from): Promise<SourceReader> {
+    const c = ctx.config;
+    const root = filesRoot(ctx);
+    let files: MatchedFile[];
+    try {
+      files = await expandGlob(root, c.path);
+    } catch (err) {
+      if (err instanceof FilePathError) throw new NodeConfigError(ctx.nodeId, "path", err.message);
+      throw err;
+    }
+    if (files.length === 0) {
+      throw new NodeConfigError(ctx.nodeId, "path", `no file in the files directory ${root} matches "${c.path}"`);
+    }
+    for (const f of files) {
+      if (!formatOf(f.name, c.format)) {
+        throw new NodeConfigError(
+          ctx.nodeId,
+          "format",
+          `cannot tell the format of ${f.name} from its extension; choose CSV, JSON Lines or Parquet`,
+        );
+      }
+    }
+    const mine = files.filter((f) => filePartition(f.name, ctx.partitions) === ctx.partition);
+    const total = mine.reduce((n, f) => n + f.size, 0);
+    const declared = normaliseDeclared(c.fields, "json");
+
+    let offset: FileSourceOffset = readFileOffset(from) ?? {
+      file: mine[0]?.name ?? null,
+      at: 0,
+      line: 1,
+      read: 0,
+      finished: 0,
+    };
+    // Files before the position's file are done; a file that vanished meanwhile is skipped.
+    let index = offset.done ? mine.length : mine.findIndex((f) => offset.file === null || f.name >= offset.file);
+    if (index < 0) index = mine.length;
+    if (index < mine.length && mine[index]!.name !== offset.file)
+      offset = { ...offset, file: mine[index]!.name, at: 0, line: 1 };
+    let reading: FileReading | undefined;
+
+    const next = (finishedBytes: number) => {
+      index++;
+      const file = mine[index];
+      offset = file
+        ? { ...offset, file: file.name, at: 0, line: 1, finished: offset.finished + finishedBytes }
+        : { ...offset, at: 0, line: 1, finished: offset.finished + finishedBytes, done: true };
+    };
+
+    return {
+      async read(max): Promise<SourceBatch> {
+        const out: Decoded = { records: [], rejected: [] };
+        while (out.records.length + out.rejected.length < max && index < mine.length) {
+          const file = mine[index]!;
+          if (!reading) {
+            try {
+              const format = formatOf(file.name, c.format)!;
+              reading =
+                format === "parquet"
+                  ? await openParquet(file, c, declared, offset.at)
+                  : await openText(file, format, c, declared, offset.at, offset.line);
+            } catch (err) {
+              if (!(err instanceof FileRefusal) && (err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+              const error = err instanceof FileRefusal ? err.message : `${file.name} disappeared before it was read`;
+              out.rejected.push({ record: { file: file.name }, error });
+              next(file.size);
+              continue;
+            }
+          }
+          await reading.take(max - out.records.length - out.rejected.length, out);
+          offset = { ...offset, at: reading.at, line: reading.line };
+          if (reading.done) {
+            await reading.close();
+            reading = undefined;
+            next(file.size);
+          }
+        }
+        offset = { ...offset, read: offset.read + out.records.length };
+        for (const r of out.rejected) ctx.log.warn("record refused", { error: r.error });
+        const current = reading?.bytesRead ?? 0;
+        return {
+          records: out.records,
+          offset: offset as unknown as SourceOffset,
+          end: index >= mine.length,
+          progress: { done: Math.min(total, offset.finished + current), total },
+          ...(out.rejected.length > 0 ? { rejected: out.rejected } : {}),
+        };
+      },
+      async close() {
+        await reading?.close();
+        reading = undefined;
+      },
+    };
+  },
+};
