@@ -1,0 +1,288 @@
+import { randomBytes } from "node:crypto";
+import { FleetWorker } from "@sluice/engine/fleet-worker";
+import { connectRedis, pingRedis } from "@sluice/engine/redis-connection";
+import { catalog as buildCatalog } from "@sluice/nodes/catalog";
+import { connectionCatalog } from "@sluice/nodes/connections";
+import type { ConnectionBundle, RuntimeRegistry } from "@sluice/nodes/runtime-contract";
+import { runtimes as buildRuntimes } from "@sluice/nodes/runtimes";
+import { type ConnectionCatalog, connectionRefs } from "@sluice/pipeline/connection-definition";
+import { createKeys } from "@sluice/pipeline/control/keys";
+import {
+  connectionsContext,
+  isTerminal,
+  QUEUE_CONTROL,
+  type RunSnapshot,
+  type RunStartJob,
+} from "@sluice/pipeline/control/protocol";
+import { readRunSnapshot } from "@sluice/pipeline/control/run-reader";
+import { parseSecretKey, SecretKeyError, sealJson } from "@sluice/pipeline/control/secret-box";
+import { hasErrors } from "@sluice/pipeline/issues";
+import type { NodeCatalog } from "@sluice/pipeline/node-definition";
+import {
+  ParameterError,
+  type ParameterValue,
+  parseParameterText,
+  resolveParameterValues,
+} from "@sluice/pipeline/parameters";
+import { validate } from "@sluice/pipeline/validate";
+import { Queue } from "bullmq";
+import { readConnectionsFile } from "../connections-file";
+import { EXIT, type Output, readPipelineFile } from "../io";
+import { formatIssueLine } from "./validate";
+
+// `sluice run`: a pipeline without the web app, like `flink run` or `benthos -c`. Validates the file, starts N
+// workers in this process on REDIS_URL (0: leave the work to a fleet already running there), starts the run and
+// shows progress; a bounded run ends the command with exit 0 and per-node totals. Ctrl-C stops the run (drained
+// and committed) before exiting; a second Ctrl-C exits at once.
+//
+// With --connections FILE, the connections the pipeline names travel to the workers sealed (AES-256-GCM) with
+// SLUICE_SECRET_KEY, the key a fleet of `sluice worker`s shares; without one, with a key made for this run that only
+// the workers in this process get.
+
+export interface RunOptions {
+  file: string;
+  workers: number;
+  params: readonly string[];
+  json: boolean;
+  redisUrl: string;
+  prefix: string;
+  /** REDIS_URL is one node of a Redis Cluster. */
+  cluster?: boolean;
+  /** A YAML/JSON file of connections (see connections-file.ts). */
+  connections?: string | undefined;
+  /** For ${NAME} in the connections file, and SLUICE_SECRET_KEY. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The node and connection types the command knows: this build's, unless a test gives its own. */
+export interface RunTypes {
+  catalog: NodeCatalog;
+  runtimes: RuntimeRegistry;
+  connectionTypes: ConnectionCatalog;
+}
+
+const buildTypes: RunTypes = { catalog: buildCatalog, runtimes: buildRuntimes, connectionTypes: connectionCatalog };
+
+/** The connections the validated pipeline's nodes name, out of those the file gives. */
+function usedConnections(
+  definition: { spec: { nodes: readonly { id: string; type: string }[] } },
+  configs: Readonly<Record<string, unknown>>,
+  catalog: NodeCatalog,
+  given: ConnectionBundle,
+): ConnectionBundle {
+  const used: ConnectionBundle = {};
+  for (const node of definition.spec.nodes) {
+    const def = catalog.get(node.type);
+    if (!def) continue;
+    for (const ref of connectionRefs(def, configs[node.id])) {
+      const entry = Object.hasOwn(given, ref.name) ? given[ref.name] : undefined;
+      if (entry) used[ref.name] = entry;
+    }
+  }
+  return used;
+}
+
+/** The key to seal the run's connections with, or a message saying why there is none. */
+function sealingKey(
+  env: Readonly<Record<string, string | undefined>>,
+  workers: number,
+): { ok: true; key: Uint8Array } | { ok: false; message: string } {
+  const text = env.SLUICE_SECRET_KEY;
+  if (text !== undefined) {
+    try {
+      return { ok: true, key: parseSecretKey(text) };
+    } catch (err) {
+      if (err instanceof SecretKeyError) return { ok: false, message: err.message };
+      throw err;
+    }
+  }
+  if (workers === 0) {
+    return {
+      ok: false,
+      message:
+        "with --workers 0 the fleet's workers open the run's connections: set SLUICE_SECRET_KEY to the key they were started with",
+    };
+  }
+  return { ok: true, key: crypto.getRandomValues(new Uint8Array(32)) };
+}
+
+const EXIT_INTERRUPTED = 130;
+
+function formatCount(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+function bar(done: number, total: number, width = 24): string {
+  const share = total > 0 ? Math.min(1, done / total) : 0;
+  const filled = Math.round(share * width);
+  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${(share * 100).toFixed(1).padStart(5)}%`;
+}
+
+function progressLine(s: RunSnapshot, startedAt: number): string {
+  const seconds = (Date.now() - startedAt) / 1000;
+  const nodes = Object.entries(s.nodes)
+    .map(([id, c]) => `${id} ${formatCount(c.out || c.in)}${c.errors ? ` (${formatCount(c.errors)} errors)` : ""}`)
+    .join(" · ");
+  const progress = s.progress ? `${bar(s.progress.done, s.progress.total)} ` : "";
+  return `${progress}${s.status} ${seconds.toFixed(1)}s · ${nodes}`;
+}
+
+export function totalsTable(s: RunSnapshot): string {
+  const rows = Object.entries(s.nodes).map(([id, c]) => [
+    id,
+    formatCount(c.in),
+    formatCount(c.out),
+    formatCount(c.errors),
+  ]);
+  const header = ["node", "in", "out", "errors"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+export async function runCommand(
+  options: RunOptions,
+  io: Output,
+  signals: NodeJS.EventEmitter = process,
+  types: RunTypes = buildTypes,
+): Promise<number> {
+  const { catalog, runtimes } = types;
+  const env = options.env ?? {};
+  const read = await readPipelineFile(options.file);
+  if (!read.ok) {
+    io.err(read.message);
+    return EXIT.unreadable;
+  }
+  const structure = validate(read.value, catalog);
+  if (!structure.definition) {
+    for (const i of structure.issues) io.err(formatIssueLine(options.file, i));
+    return EXIT.invalid;
+  }
+  let parameters: Record<string, ParameterValue>;
+  try {
+    const given = Object.fromEntries(options.params.map((p) => parseParameterText(structure.definition!, p)));
+    parameters = resolveParameterValues(structure.definition, given);
+  } catch (err) {
+    if (!(err instanceof ParameterError)) throw err;
+    io.err(`${options.file}: ${err.message}`);
+    return EXIT.invalid;
+  }
+  let given: ConnectionBundle = {};
+  if (options.connections !== undefined) {
+    const file = await readConnectionsFile(options.connections, env, types.connectionTypes);
+    if (!file.ok) {
+      for (const problem of file.problems) io.err(problem);
+      return file.unreadable ? EXIT.unreadable : EXIT.invalid;
+    }
+    given = file.bundle;
+  }
+  const connections = Object.fromEntries(Object.entries(given).map(([name, c]) => [name, c.type]));
+  const checked = validate(read.value, catalog, { parameters, connections });
+  if (hasErrors(checked.issues)) {
+    for (const i of checked.issues) io.err(formatIssueLine(options.file, i));
+    if (options.connections === undefined && checked.issues.some((i) => i.code === "unknown-connection")) {
+      io.err("give the pipeline's connections with --connections FILE");
+    }
+    return EXIT.invalid;
+  }
+  const bundle = usedConnections(checked.definition!, checked.configs, catalog, given);
+  let secretKey: Uint8Array | undefined;
+  if (Object.keys(bundle).length > 0) {
+    const key = sealingKey(env, options.workers);
+    if (!key.ok) {
+      io.err(`sluice run: ${key.message}`);
+      return EXIT.unreadable;
+    }
+    secretKey = key.key;
+  }
+  try {
+    await pingRedis(options.redisUrl, 3000, { cluster: options.cluster ?? false });
+  } catch (err) {
+    io.err(`sluice run: ${(err as Error).message}`);
+    return EXIT.unreadable;
+  }
+
+  const keys = createKeys(options.prefix);
+  const redis = connectRedis(options.redisUrl, "sluice-run", undefined, { cluster: options.cluster ?? false });
+  // BullMQ leaves a connection it was given open on close(); this one is ours to close.
+  const controlConnection = connectRedis(options.redisUrl, "sluice-run-control", undefined, {
+    cluster: options.cluster ?? false,
+  });
+  const control = new Queue(QUEUE_CONTROL, { connection: controlConnection, prefix: keys.bullPrefix });
+  const workers = Array.from(
+    { length: options.workers },
+    (_, i) =>
+      new FleetWorker({
+        connect: () =>
+          connectRedis(options.redisUrl, "sluice-run-worker", undefined, { cluster: options.cluster ?? false }),
+        prefix: options.prefix,
+        catalog,
+        runtimes,
+        workerId: `cli-${process.pid}-${i + 1}`,
+        ...(secretKey ? { secretKey } : {}),
+      }),
+  );
+  const runId = `cli-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+  const startedAt = Date.now();
+  const tty = Boolean((process.stderr as { isTTY?: boolean }).isTTY) && !options.json;
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      io.err("\nstopping the run (drain and commit); Ctrl-C again to leave at once");
+      void redis.hset(keys.runMeta(runId), { desired: "stopped", status: "stopping" });
+    } else {
+      process.exit(EXIT_INTERRUPTED);
+    }
+  };
+  signals.on("SIGINT", onSignal);
+  signals.on("SIGTERM", onSignal);
+
+  try {
+    await Promise.all(workers.map((w) => w.start()));
+    const job: RunStartJob = {
+      v: 1,
+      action: "start",
+      runId,
+      definition: checked.definition,
+      parameters,
+      ...(secretKey ? { connections: await sealJson(secretKey, bundle, connectionsContext(runId)) } : {}),
+    };
+    await control.add("start", job, { jobId: `start-${runId}` });
+    if (!options.json)
+      io.err(`run ${runId}: ${options.workers} worker${options.workers === 1 ? "" : "s"} on ${options.redisUrl}`);
+    let last: RunSnapshot | undefined;
+    let lastPrinted = 0;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 250));
+      const s = await readRunSnapshot(redis, keys, runId);
+      if (!s) continue;
+      last = s;
+      if (tty) process.stderr.write(`\r\x1b[2K${progressLine(s, startedAt)}`);
+      else if (!options.json && Date.now() - lastPrinted >= 5000) {
+        lastPrinted = Date.now();
+        io.err(progressLine(s, startedAt));
+      }
+      if (isTerminal(s.status)) break;
+    }
+    if (tty) process.stderr.write("\n");
+    if (options.json) io.out(JSON.stringify({ ...last, seconds: (Date.now() - startedAt) / 1000 }, null, 2));
+    else {
+      io.out(totalsTable(last!));
+      io.out(
+        `${last!.status} in ${((Date.now() - startedAt) / 1000).toFixed(1)}s${last!.error ? `: ${last!.error}` : ""}`,
+      );
+    }
+    if (last!.status === "completed") return EXIT.ok;
+    if (last!.status === "stopped") return EXIT_INTERRUPTED;
+    return EXIT.invalid;
+  } finally {
+    signals.off("SIGINT", onSignal);
+    signals.off("SIGTERM", onSignal);
+    await Promise.all(workers.map((w) => w.close()));
+    await control.close();
+    controlConnection.disconnect();
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,226 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { docsCommand } from "./commands/docs";
+import { explainCommand } from "./commands/explain";
+import { exprCommand } from "./commands/expr";
+import { validateCommand } from "./commands/validate";
+import { EXIT, type Output, stdio, UsageError } from "./io";
+
+const USAGE = `usage: sluice <command> [options]
+
+commands:
+  validate -f FILE [--json]   check a pipeline file (exit 0 valid, 1 invalid, 2 unreadable)
+  explain -f FILE             print the physical plan of a pipeline file
+  expr 'EXPRESSION' [--input JSON] [--schema JSON] [--json]
+                              type-check an expression and evaluate it on a record (exit 0 ok, 1 wrong, 2 usage)
+  docs [--check]              write docs/nodes from the node declarations (--check: fail when stale)
+  run -f FILE [--workers N] [--param NAME=VALUE]... [--connections FILE] [--json]
+                              run a pipeline headless on REDIS_URL; a bounded run exits 0 with per-node totals
+  worker                      join the worker fleet on REDIS_URL and run pipeline tasks
+
+FILE may be - for standard input. Run a command with --help for its options.`;
+
+const HELP: Record<string, string> = {
+  validate: `usage: sluice validate -f FILE [--json]
+
+Checks a pipeline file (YAML, or JSON when the name ends in .json; - reads standard input): structure, node
+types, config, edges, cycles, inferred schemas and expressions. Issues are printed one per line as
+FILE: node <id> <path>: <message>.
+
+options:
+  -f, --file FILE   the pipeline file, or - for standard input
+  --json            print {file, valid, issues} as JSON instead
+
+exit status: 0 valid (warnings allowed), 1 invalid, 2 unreadable file or wrong call`,
+  explain: `usage: sluice explain -f FILE
+
+Validates a pipeline file and prints its physical plan: the stages, their partitions and the delivery guarantee
+the run will really have (and why, when it is weaker than requested).
+
+options:
+  -f, --file FILE   the pipeline file, or - for standard input
+
+exit status: 0 planned, 1 invalid, 2 unreadable file or wrong call`,
+  expr: `usage: sluice expr 'EXPRESSION' [--input JSON] [--schema JSON] [--param NAME=VALUE]... [--json]
+
+Type-checks one SQL expression and prints its type; with --input, evaluates it on that record and prints the
+value (an expression that reads no fields is evaluated anyway). Errors are printed with their line:column and
+the expression underlined. An expression that starts with "-" goes last, after --:
+sluice expr --input '{"x": 1}' -- '-x'.
+
+options:
+  --input JSON        one record, a JSON object: {"amount": 120.5, "country": "DE"}
+  --schema JSON       field types: {"amount": "float", "country": "string?", "tags": "array<string>"}
+                      (? marks a nullable field; types: string int float boolean timestamp json any array<T>).
+                      Without it the types are read off the --input values, or, with no input, any field
+                      is allowed and typed any.
+  --param NAME=VALUE  a value for {{NAME}}; a JSON number or boolean is typed so, anything else is text
+  --json              print {type, nullable, value?, errors} as JSON instead
+
+exit status: 0 ok, 1 the expression is wrong or fails on the record, 2 bad options or --input`,
+  docs: `usage: sluice docs [--check] [--dir DIR]
+
+Writes the node reference (one Markdown file per node type and an index) from the node declarations.
+
+options:
+  --check     write nothing; exit 1 naming the stale files when DIR differs from what the code says
+  --dir DIR   where the reference lives (default: docs/nodes in the repository)`,
+  run: `usage: sluice run -f FILE [--workers N] [--param NAME=VALUE]... [--connections FILE] [--json]
+
+Runs a pipeline without the web app: validates the file, starts N workers in this process against REDIS_URL
+(default redis://127.0.0.1:6379; --workers 0 leaves the work to \`sluice worker\` processes already running
+there), starts the run and shows per-node counts (with a progress bar for bounded sources on a terminal).
+A bounded run ends by itself: the command prints per-node totals and exits 0. Ctrl-C stops the run — what is
+in flight is drained and committed — and exits 130; a second Ctrl-C leaves at once.
+
+options:
+  -f, --file FILE       the pipeline file, or - for standard input
+  --workers N           workers to start in this process (default 1)
+  --param NAME=VALUE    a parameter value, read as the type the pipeline declares for NAME (repeatable)
+  --connections FILE    the connections the pipeline names, in YAML or JSON, one entry per name:
+                          warehouse: { type: postgres, host: db.internal, password: \${PG_PASSWORD} }
+                        \${NAME} is replaced by the environment variable NAME (an error when it is not set).
+                        They reach the workers encrypted with SLUICE_SECRET_KEY, which --workers 0 needs
+                        (the key the fleet was started with); else with a key made for this run.
+  --json                print the final run snapshot as JSON instead of the table
+  --prefix PREFIX       Redis key prefix (default SLUICE_REDIS_PREFIX or "sluice")
+
+exit status: 0 completed, 1 invalid pipeline or the run failed, 2 unreadable file, bad call or no Redis,
+130 stopped by a signal`,
+  worker: `usage: sluice worker
+
+Joins the worker fleet on REDIS_URL and runs pipeline tasks until stopped by a signal.`,
+};
+
+const REPO_ROOT = path.resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+
+function fileOption(values: { file?: string | undefined }): string {
+  if (!values.file) throw new UsageError("name the pipeline file with -f FILE (or -f - for standard input)");
+  return values.file;
+}
+
+/** A command's help, or the general usage for anything that is not a command. */
+function helpFor(command: string | undefined): string {
+  return command !== undefined && Object.hasOwn(HELP, command) ? (HELP[command] ?? USAGE) : USAGE;
+}
+
+/** The usage line of a command and where its options are described; the whole usage for an unknown command. */
+function shortUsage(command: string | undefined): string {
+  const text = helpFor(command);
+  return text === USAGE ? USAGE : `${text.split("\n")[0]}\nRun \`sluice ${command} --help\` for the options.`;
+}
+
+const help = { type: "boolean", short: "h" } as const;
+
+export async function main(argv: string[], io: Output = stdio): Promise<number> {
+  const [command, ...rest] = argv;
+  const showHelp = (name: string): number => {
+    io.out(helpFor(name));
+    return EXIT.ok;
+  };
+  try {
+    switch (command) {
+      case "validate": {
+        const { values } = parseArgs({
+          args: rest,
+          options: { file: { type: "string", short: "f" }, json: { type: "boolean" }, help },
+        });
+        if (values.help) return showHelp(command);
+        return await validateCommand(fileOption(values), values.json ?? false, io);
+      }
+      case "explain": {
+        const { values } = parseArgs({ args: rest, options: { file: { type: "string", short: "f" }, help } });
+        if (values.help) return showHelp(command);
+        return await explainCommand(fileOption(values), io);
+      }
+      case "expr": {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: {
+            input: { type: "string" },
+            schema: { type: "string" },
+            param: { type: "string", multiple: true },
+            json: { type: "boolean" },
+            help,
+          },
+        });
+        if (values.help) return showHelp(command);
+        const [expression, ...extra] = positionals;
+        if (expression === undefined)
+          throw new UsageError("give the expression to check, e.g. sluice expr 'amount > 100'");
+        if (extra.length > 0) {
+          throw new UsageError(`expr takes one expression; quote it as one argument (got ${positionals.length})`);
+        }
+        return exprCommand(
+          { expression, input: values.input, schema: values.schema, params: values.param, json: values.json ?? false },
+          io,
+        );
+      }
+      case "docs": {
+        const { values } = parseArgs({
+          args: rest,
+          options: { check: { type: "boolean" }, dir: { type: "string" }, help },
+        });
+        if (values.help) return showHelp(command);
+        return await docsCommand(values.dir ?? path.join(REPO_ROOT, "docs", "nodes"), values.check ?? false, io);
+      }
+      case "run": {
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            file: { type: "string", short: "f" },
+            workers: { type: "string" },
+            param: { type: "string", multiple: true },
+            connections: { type: "string" },
+            json: { type: "boolean" },
+            prefix: { type: "string" },
+            help,
+          },
+        });
+        if (values.help) return showHelp(command);
+        const workers = values.workers === undefined ? 1 : Number(values.workers);
+        if (!Number.isInteger(workers) || workers < 0 || workers > 64) {
+          throw new UsageError("--workers takes a whole number from 0 to 64");
+        }
+        const { runCommand } = await import("./commands/run");
+        return await runCommand(
+          {
+            file: fileOption(values),
+            workers,
+            params: values.param ?? [],
+            json: values.json ?? false,
+            redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+            prefix: values.prefix ?? process.env.SLUICE_REDIS_PREFIX ?? "sluice",
+            cluster: process.env.SLUICE_REDIS_CLUSTER === "true" || process.env.SLUICE_REDIS_CLUSTER === "1",
+            connections: values.connections,
+            env: process.env,
+          },
+          io,
+        );
+      }
+      case "worker": {
+        const { values } = parseArgs({ args: rest, options: { help } });
+        if (values.help) return showHelp(command);
+        const { runWorker } = await import("@sluice/worker/main");
+        await runWorker();
+        return await new Promise<number>(() => {}); // runs until a signal ends the process
+      }
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        io.out(USAGE);
+        return command === undefined ? EXIT.unreadable : EXIT.ok;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      io.err(`sluice: ${(err as Error).message}\n\n${shortUsage(command)}`);
+      return EXIT.unreadable;
+    }
+    throw err;
+  }
+}
