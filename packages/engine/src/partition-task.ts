@@ -203,7 +203,7 @@ export async function runPartitionTask(
       warn: (m, f) => log.warn(scrub.text(m), scrub.value({ ...f, task: id, node: nodeId })),
       error: (m, f) => log.error(scrub.text(m), scrub.value({ ...f, task: id, node: nodeId })),
     },
-    services: { tail, connections },
+    services: { tail, connections, ingest: { redis, prefix: keys.prefix, pipelineId: meta.pipelineId ?? undefined } },
     state: (name) => stores.get(nodeId, name) as never,
   });
 

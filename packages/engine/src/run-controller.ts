@@ -104,6 +104,7 @@ export class RunController {
         definition: JSON.stringify(checked.definition),
         parameters: JSON.stringify(job.parameters),
         ...(job.connections ? { connections: job.connections } : {}),
+        ...(job.pipelineId ? { pipelineId: job.pipelineId } : {}),
         plan: JSON.stringify(physical),
         stages: JSON.stringify(physical.stages.map((s) => ({ index: s.index, partitions: s.partitions }))),
         tasksTotal: String(physical.stages.reduce((n, s) => n + s.partitions, 0)),

@@ -1,5 +1,6 @@
 import type { PipelineSettings } from "@sluice/pipeline/definition";
 import type { DataRecord, RecordSchema } from "@sluice/pipeline/record-schema";
+import type { Cluster, Redis } from "ioredis";
 
 // What a node's runtime (`<type>.run.ts`) implements and what the engine hands it. Server-only.
 
@@ -38,6 +39,16 @@ export class ConnectionUnavailableError extends Error {
 export interface RuntimeServices {
   tail: LiveTail;
   connections: ConnectionResolver;
+  /** The fleet's Redis and the run's saved pipeline, for the webhook source's ingest streams. */
+  ingest?: IngestService;
+}
+
+export interface IngestService {
+  redis: Redis | Cluster;
+  /** The deployment's Redis key prefix. */
+  prefix: string;
+  /** The saved pipeline the run belongs to; undefined for a run of a file (which has no ingest URL). */
+  pipelineId: string | undefined;
 }
 
 /** A run's connections as the engine receives them (sealed in transit): name → type and config with secrets. */

@@ -101,6 +101,7 @@ export async function startRun(
       v: 1,
       action: "start",
       runId: run.id,
+      pipelineId: pipeline.id,
       definition: checked.definition,
       parameters,
       ...(runConnections ? { connections: await sealConnections(runConnections, connectionsContext(run.id)) } : {}),

@@ -40,6 +40,8 @@ export const RunStartJob = z.strictObject({
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
   /** The connections the run uses, with their secrets, sealed with SLUICE_SECRET_KEY for context `run:<runId>`. */
   connections: z.string().max(1_000_000).optional(),
+  /** The saved pipeline the run belongs to (absent for `sluice run` of a file): its webhook records are the run's. */
+  pipelineId: z.string().min(1).max(64).optional(),
 });
 export type RunStartJob = z.infer<typeof RunStartJob>;
 
@@ -122,6 +124,8 @@ export interface RunMeta {
   createdAt: number | null;
   startedAt: number | null;
   finishedAt: number | null;
+  /** The saved pipeline the run belongs to; null for a run of a file. */
+  pipelineId: string | null;
 }
 
 const numberOrNull = (v: string | undefined) => (v === undefined || v === "" ? null : Number(v));
@@ -146,6 +150,7 @@ export function parseRunMeta(hash: Record<string, string>): RunMeta | undefined 
     createdAt: numberOrNull(hash.createdAt),
     startedAt: numberOrNull(hash.startedAt),
     finishedAt: numberOrNull(hash.finishedAt),
+    pipelineId: hash.pipelineId || null,
   };
 }
 
