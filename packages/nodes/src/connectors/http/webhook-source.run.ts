@@ -1,9 +1,9 @@
 import type { DataRecord } from "@sluice/pipeline/record-schema";
-import type { Cluster, Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type {
+  IngestService,
   RejectedRecord,
   RuntimeContext,
-  RuntimeServices,
   SourceBatch,
   SourceOffset,
   SourceReader,
@@ -18,19 +18,8 @@ import type { WebhookSourceConfig } from "./webhook-source.def";
 // many records of the entry after it were taken. After each commit the fully taken entries are trimmed and the
 // pipeline's backlog counter lowered, in one script.
 
-/**
- * Proposed `RuntimeServices.ingest`: the fleet's own Redis and key prefix, and the id of the pipeline the run belongs
- * to (the engine has both; a run of a saved pipeline carries its id). Until the engine provides it, the source
- * cannot run and says so when the run starts.
- */
-export interface IngestService {
-  redis: Redis | Cluster;
-  prefix: string;
-  pipelineId: string | undefined;
-}
-
 export function ingestService(ctx: RuntimeContext<unknown>): IngestService | undefined {
-  return (ctx.services as RuntimeServices & { ingest?: IngestService }).ingest;
+  return ctx.services.ingest;
 }
 
 /** shard → [last entry id fully taken, records taken from the entry after it]. */
@@ -45,6 +34,22 @@ export function readWebhookOffset(from: SourceOffset | null, shards: readonly nu
       Array.isArray(v) && typeof v[0] === "string" && typeof v[1] === "number" ? [v[0], v[1]] : ["0-0", 0];
   }
   return out;
+}
+
+type StreamEntries = [string, string[]][];
+
+/**
+ * XREAD's answer as [stream, entries] pairs. Through `call` ioredis hands it over either as a list of pairs (RESP2)
+ * or as one flat list alternating stream names and entries (a map reply): both are read here.
+ */
+export function streamReplies(reply: unknown): [string, StreamEntries][] {
+  if (!Array.isArray(reply) || reply.length === 0) return [];
+  if (typeof reply[0] === "string") {
+    const out: [string, StreamEntries][] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) out.push([reply[i] as string, reply[i + 1] as StreamEntries]);
+    return out;
+  }
+  return reply as [string, StreamEntries][];
 }
 
 // Claims the pipeline's streams for this run's node; refuses a second webhook node of the same run.
@@ -139,8 +144,8 @@ export const webhookSourceRuntime: SourceRuntime<WebhookSourceConfig> = {
       const args: (string | number)[] = ["COUNT", count];
       if (!preview) args.push("BLOCK", BLOCK_MS);
       args.push("STREAMS", ...shards.map((s) => keys.stream(Number(s))), ...after);
-      const reply = (await (reader as Redis).call("XREAD", ...args)) as [string, [string, string[]][]][] | null;
-      for (const [key, entries] of reply ?? []) {
+      const reply = await (reader as Redis).call("XREAD", ...args);
+      for (const [key, entries] of streamReplies(reply)) {
         const shard = key.slice(key.lastIndexOf(":") + 1);
         for (const [id, fields] of entries) {
           const get = (name: string) => {
