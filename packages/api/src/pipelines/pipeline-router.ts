@@ -1,5 +1,6 @@
 import { PreviewResult } from "@sluice/pipeline/control/protocol";
 import { z } from "zod";
+import { deleteIngest } from "../ingest/ingest-service";
 import { createTRPCRouter, editorProcedure, workspaceProcedure } from "../trpc";
 import {
   CreatePipelineInput,
@@ -70,6 +71,8 @@ export const pipelineRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => previewDraft(ctx, ctx.workspaceId, input)),
   delete: editorProcedure.input(z.strictObject({ id: PipelineId })).mutation(async ({ ctx, input }) => {
     await deletePipeline(ctx.db, ctx.workspaceId, input.id);
+    // Its ingest token and any records posted and never read go with it: nothing answers that URL any more.
+    await deleteIngest(ctx, input.id);
     return { ok: true as const };
   }),
 });
