@@ -147,4 +147,59 @@ describe("data preview", () => {
     expect(opened).toBe(false);
     expect(result.nodes.q?.note).toContain("cannot be read without consuming");
   });
+
+  it("shows what a source could not read as that source's per-record errors", async () => {
+    const lumpy = defineNode({
+      type: "source.lumpy",
+      version: 1,
+      kind: "source",
+      title: "Lumpy",
+      category: "Test",
+      icon: "x",
+      summary: "",
+      docs: "",
+      inputs: [],
+      outputs: [{ name: "out" }],
+      config: z.strictObject({}),
+      examples: [],
+      delivery: { replayable: true },
+      infer: () => ({ outputs: { out: { fields: [], open: true } } }),
+      summarize: () => "",
+    });
+    const lumpyRuntime: SourceRuntime = {
+      kind: "source",
+      type: "source.lumpy",
+      async open() {
+        let done = false;
+        return {
+          async read() {
+            if (done) return { records: [], offset: 2, end: true };
+            done = true;
+            return {
+              records: [{ n: 1 }, { n: 3 }],
+              offset: 1,
+              end: false,
+              rejected: [{ record: { line: 2, text: "{n: 2" }, error: "line 2: invalid JSON" }],
+            };
+          },
+          async close() {},
+        };
+      },
+    };
+    const result = await previewPipeline({
+      definition: draft([{ id: "src", type: "source.lumpy", config: {} }, sink], [{ from: "src", to: "out" }]),
+      parameters: {},
+      catalog: createCatalog([...catalog.list(), lumpy]),
+      runtimes: createRuntimeRegistry([lumpyRuntime, runtimes.get("sink.console")!]),
+      connections: {},
+      limit: 10,
+      timeoutMs: 2000,
+    });
+    expect(result.problems).toEqual([]);
+    expect(result.nodes.src?.outputs.out).toEqual([{ n: 1 }, { n: 3 }]);
+    expect(result.nodes.src?.errors).toEqual([
+      { port: null, error: "line 2: invalid JSON", record: { line: 2, text: "{n: 2" } },
+    ]);
+    expect(result.nodes.out?.inputs.in).toEqual([{ n: 1 }, { n: 3 }]);
+  });
 });

@@ -248,7 +248,9 @@ export async function previewPipeline(o: PreviewOptions): Promise<PreviewResult>
       for (const source of stage.sources.filter((s) => !s.ended)) {
         const batch = await source.reader.read(Math.min(100, o.limit), abort.signal);
         if (batch.records.length > 0) stage.push(source.nodeId, batch.records, batch.ports);
-        read += batch.records.length;
+        // What the source could not read shows as the source's per-record errors.
+        if (batch.rejected?.length) stage.rejectFromSource(source.nodeId, batch.rejected);
+        read += batch.records.length + (batch.rejected?.length ?? 0);
         if (batch.end) {
           source.ended = true;
           if ((batch as { sampled?: boolean }).sampled) truncated = true;
