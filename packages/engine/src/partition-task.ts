@@ -4,10 +4,13 @@ import {
   type ConnectionBundle,
   ConnectionUnavailableError,
   PermanentConnectorError,
+  type RejectedRecord,
   type RuntimeContext,
   type RuntimeRegistry,
   type SinkWriter,
+  type SourceBatch,
   type SourceOffset,
+  type SourceReader,
 } from "@sluice/nodes/runtime-contract";
 import { NodeConfigError } from "@sluice/nodes/runtime-expressions";
 import { type Keys, type TaskRef, taskId } from "@sluice/pipeline/control/keys";
@@ -305,6 +308,10 @@ async function loop(rt: TaskRuntime, shutdown: AbortSignal): Promise<TaskOutcome
   let backlogged = false;
   let lastReplayCheck = 0;
   const replayKey = keys.taskReplay(task);
+  // A batch its sinks wrote but the last owner never committed: read exactly its input again (see recordIntent).
+  let bound = state.pendingIntent();
+  if (bound)
+    log.info("replaying a written, uncommitted batch with its recorded input", { task: rt.id, seq: bound.seq });
   // The stores a new owner must load: written whenever they differ from what the task state lists.
   let persistedStores = JSON.stringify(TaskStores.registered(state.initial));
   const clocks = new Map<string, SourceClock>(
@@ -373,6 +380,7 @@ async function loop(rt: TaskRuntime, shutdown: AbortSignal): Promise<TaskOutcome
     for (const w of writers) w.begin(seq);
     const set: Record<string, string> = {};
     const replayed: string[] = [];
+    const sourceCounts: Record<string, number> = {};
     let read = 0;
     let idleHint = MAX_IDLE_SLEEP_MS;
     let ended = false;
@@ -381,7 +389,7 @@ async function loop(rt: TaskRuntime, shutdown: AbortSignal): Promise<TaskOutcome
       await checkBacklog();
       if (!backlogged) {
         if (reader) {
-          const batches = await reader.read(redis, Math.max(1, Math.ceil(rt.batchSize / 256)));
+          const batches = await reader.read(redis, Math.max(1, Math.ceil(rt.batchSize / 256)), bound?.upstreams);
           for (const { upstream, entries } of batches) {
             for (const { id, entry } of entries) {
               if (entry.records.length > 0)
@@ -396,7 +404,12 @@ async function loop(rt: TaskRuntime, shutdown: AbortSignal): Promise<TaskOutcome
           const active = stage.sources.filter((s) => !s.ended);
           const share = Math.max(1, Math.floor(rt.batchSize / Math.max(1, active.length)));
           for (const source of active) {
-            const batch = await source.reader.read(share, shutdown);
+            const want = bound ? (bound.sources[source.nodeId] ?? 0) : share;
+            if (want === 0) continue;
+            const batch = bound
+              ? await readExactly(source.reader, want, shutdown, log, rt.id)
+              : await source.reader.read(share, shutdown);
+            sourceCounts[source.nodeId] = batch.records.length + (batch.rejected?.length ?? 0);
             const n = batch.records.length;
             if (n > 0) {
               const clock = clocks.get(source.nodeId)!;
@@ -428,7 +441,7 @@ async function loop(rt: TaskRuntime, shutdown: AbortSignal): Promise<TaskOutcome
       }
       // Dead letters a user sent back: each goes in again where it failed, and leaves the replay stream with
       // the commit of the batch that processed it.
-      if (now - lastReplayCheck >= REPLAY_POLL_MS) {
+      if (!bound && now - lastReplayCheck >= REPLAY_POLL_MS) {
         lastReplayCheck = now;
         for (const [entryId, fields] of await redis.xrange(replayKey, "-", "+", "COUNT", 200)) {
           const letter = JSON.parse(fields[fields.indexOf("e") + 1] ?? "null") as
@@ -464,7 +477,12 @@ async function loop(rt: TaskRuntime, shutdown: AbortSignal): Promise<TaskOutcome
 
     // Operators doing I/O (lookups) get this batch's records now, after the hooks had their say.
     await stage.flush();
-    // Sinks first: a batch is committed only after its records are durably written.
+    // Sinks first: a batch is committed only after its records are durably written. What the batch read is recorded
+    // before they write, so that if this worker dies before the commit, the next owner builds the same batch.
+    if (!bound && stage.sinks.some((s) => s.buffer.length > 0)) {
+      await state.recordIntent({ seq, sources: sourceCounts, upstreams: reader ? reader.extent() : {} });
+    }
+    bound = null;
     const batchInfo = { batchId: `${task.runId}:${task.stage}:${task.partition}:${seq}`, sequence: seq };
     const wrote: SinkWriter[] = [];
     for (const sink of stage.sinks) {
@@ -538,6 +556,55 @@ async function loop(rt: TaskRuntime, shutdown: AbortSignal): Promise<TaskOutcome
       idleSleep = 1;
     }
   }
+}
+
+/**
+ * Reads `count` records (and rejects) from a source, as the batch being replayed read them: in several reads if the
+ * source hands them over in smaller pieces. Gives up waiting after 30 s (a source that cannot give the same input
+ * again, e.g. a broker that has not yet redelivered) and goes on with what it has.
+ */
+async function readExactly(
+  reader: SourceReader,
+  count: number,
+  shutdown: AbortSignal,
+  log: EngineLogger,
+  task: string,
+): Promise<SourceBatch> {
+  const records: DataRecord[] = [];
+  const ports: string[] = [];
+  const rejected: RejectedRecord[] = [];
+  let anyPorts = false;
+  let last: SourceBatch | undefined;
+  const deadline = Date.now() + 30_000;
+  while (records.length + rejected.length < count) {
+    const batch = await reader.read(count - records.length - rejected.length, shutdown);
+    if (batch.ports) anyPorts = true;
+    for (let i = 0; i < batch.records.length; i++) {
+      records.push(batch.records[i]!);
+      ports.push(batch.ports?.[i] ?? "out");
+    }
+    if (batch.rejected) rejected.push(...batch.rejected);
+    last = batch;
+    if (batch.end || shutdown.aborted) break;
+    if (records.length + rejected.length >= count) break;
+    if (Date.now() > deadline) {
+      log.warn("the source did not give the replayed batch's input again in 30 s; going on with what it gave", {
+        task,
+        want: count,
+        got: records.length + rejected.length,
+      });
+      break;
+    }
+    await sleep(Math.max(1, Math.min(batch.idleMs ?? 5, 100)), shutdown);
+  }
+  return {
+    records,
+    offset: last!.offset,
+    end: last!.end,
+    ...(anyPorts ? { ports } : {}),
+    ...(rejected.length > 0 ? { rejected } : {}),
+    ...(last!.progress ? { progress: last!.progress } : {}),
+  };
 }
 
 function stopMarkers(writers: ShuffleWriter[], generation: number, watermark: number, seq: number) {

@@ -75,11 +75,19 @@ export class ShuffleReader {
     }
   }
 
-  /** Reads up to `perUpstream` entries after the committed position of every upstream that has not ended. */
-  async read(redis: Redis, perUpstream: number): Promise<UpstreamBatch[]> {
-    const open = this.upstreams.filter((u) => !u.ended);
+  /**
+   * Reads up to `perUpstream` entries after the committed position of every upstream that has not ended. With
+   * `bound` (a batch's recorded extent, see extent()), reads exactly up to it: upstreams it does not name give none.
+   */
+  async read(redis: Redis, perUpstream: number, bound?: Readonly<Record<string, string>>): Promise<UpstreamBatch[]> {
+    const open = this.upstreams.filter((u) => !u.ended && (!bound || bound[positionField(u)] !== undefined));
     const results = await Promise.all(
-      open.map((u) => redis.xrangeBuffer(u.key, u.lastId === "0-0" ? "-" : `(${u.lastId}`, "+", "COUNT", perUpstream)),
+      open.map((u) => {
+        const from = u.lastId === "0-0" ? "-" : `(${u.lastId}`;
+        return bound
+          ? redis.xrangeBuffer(u.key, from, bound[positionField(u)]!)
+          : redis.xrangeBuffer(u.key, from, "+", "COUNT", perUpstream);
+      }),
     );
     const batches: UpstreamBatch[] = [];
     open.forEach((u, i) => {
@@ -104,6 +112,13 @@ export class ShuffleReader {
     }
     if (entry.stopGeneration > u.stopGeneration) u.stopGeneration = entry.stopGeneration;
     this.pendingTrim.set(u, id);
+  }
+
+  /** The last entry id read in this batch, per upstream that moved (keyed like its position field). */
+  extent(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const u of this.pendingTrim.keys()) out[positionField(u)] = u.lastId;
+    return out;
   }
 
   /** Task-state fields holding the positions that moved in this batch. */

@@ -56,11 +56,20 @@ end
 return { tonumber(redis.call('HGET', KEYS[1], 'epoch')), redis.call('HGETALL', KEYS[1]) }
 `;
 
+/** Records what batch `ARGV[2]` read, if the lease (epoch ARGV[1]) still holds and that batch is the next one. */
+const INTENT_LUA = `
+if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return -1 end
+if tonumber(redis.call('HGET', KEYS[1], 'seq') or '0') + 1 ~= tonumber(ARGV[2]) then return -1 end
+redis.call('HSET', KEYS[1], 'intent', ARGV[3])
+return 1
+`;
+
 declare module "ioredis" {
   interface RedisCommander<Context> {
     // ioredis flattens array arguments, so large commits need no spread (which has an argument-count limit).
     sluiceCommit(numKeys: number, keys: string[], args: (string | number | Buffer)[]): Result<number, Context>;
     sluiceAcquire(state: string, owner: string, lease: string): Result<[number, string[]], Context>;
+    sluiceIntent(state: string, epoch: number, sequence: number, intent: string): Result<number, Context>;
   }
 }
 
@@ -68,6 +77,7 @@ export function defineTaskCommands(redis: Redis): void {
   if (typeof redis.sluiceCommit === "function") return;
   redis.defineCommand("sluiceCommit", { lua: COMMIT_LUA });
   redis.defineCommand("sluiceAcquire", { numberOfKeys: 1, lua: ACQUIRE_LUA });
+  redis.defineCommand("sluiceIntent", { numberOfKeys: 1, lua: INTENT_LUA });
 }
 
 export interface DeadLetter {
@@ -103,6 +113,13 @@ export interface TaskCommit {
   deletes?: readonly { key: string; ids: readonly string[] }[];
 }
 
+/** What one batch read: records per source node, and the last shuffle entry id per upstream position field. */
+export interface BatchIntent {
+  seq: number;
+  sources: Record<string, number>;
+  upstreams: Record<string, string>;
+}
+
 export class FencedError extends Error {
   override name = "FencedError";
   constructor(readonly task: TaskRef) {
@@ -133,6 +150,32 @@ export class TaskState {
     const initial: Record<string, string> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) initial[flat[i]!] = flat[i + 1]!;
     return new TaskState(redis, keys, task, Number(epoch), initial);
+  }
+
+  /**
+   * What the next batch read, recorded before its sinks write: a new owner that finds the batch written but not
+   * committed reads exactly the same input again, so the sinks see the same batch and can skip it as written.
+   */
+  async recordIntent(intent: BatchIntent): Promise<void> {
+    const r = await this.redis.sluiceIntent(
+      this.keys.taskState(this.task),
+      this.epoch,
+      this.sequence + 1,
+      JSON.stringify(intent),
+    );
+    if (r === -1) throw new FencedError(this.task);
+  }
+
+  /** The input of the batch after the last committed one, if it was recorded and never committed. */
+  pendingIntent(): BatchIntent | null {
+    const raw = this.initial.intent;
+    if (!raw) return null;
+    try {
+      const intent = JSON.parse(raw) as BatchIntent;
+      return intent.seq === this.sequence + 1 ? intent : null;
+    } catch {
+      return null;
+    }
   }
 
   /** Atomically commits a batch; returns the new batch sequence. Throws FencedError if the lease was lost. */
