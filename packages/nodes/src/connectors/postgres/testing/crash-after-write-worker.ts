@@ -1,0 +1,63 @@
+import { FleetWorker } from "../../../../../engine/src/fleet-worker";
+import { connectRedis } from "../../../../../engine/src/redis-connection";
+import { catalog } from "../../../catalog";
+import { createRuntimeRegistry, type NodeRuntime, type SinkRuntime } from "../../../runtime-contract";
+import { runtimes } from "../../../runtimes";
+
+// A fleet worker for the exactly-once tests of sink.postgres: it runs the real sink, and right after the sink has
+// written (and committed in PostgreSQL) a batch, it kills itself with SIGKILL — before the engine can commit that
+// batch. Another worker then replays the batch from the last commit. Which batch: the one with sequence
+// CRASH_AFTER_SEQUENCE, or the CRASH_AFTER_WRITES-th batch any sink.postgres of this process wrote (for sinks
+// behind a shuffle, which write only in the batches where results come out).
+
+const env = (name: string) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+
+const afterSequence = process.env.CRASH_AFTER_SEQUENCE;
+const afterWrites = process.env.CRASH_AFTER_WRITES;
+if (!afterSequence === !afterWrites) throw new Error("set one of CRASH_AFTER_SEQUENCE and CRASH_AFTER_WRITES");
+let writes = 0;
+const real = runtimes.get("sink.postgres") as SinkRuntime<never>;
+const crashing: SinkRuntime<never> = {
+  kind: "sink",
+  type: "sink.postgres",
+  async open(ctx) {
+    const writer = await real.open(ctx);
+    return {
+      async write(records, batch, fail) {
+        await writer.write(records, batch, fail);
+        writes++;
+        if (afterSequence ? batch.sequence === Number(afterSequence) : writes === Number(afterWrites)) {
+          process.stdout.write(`crashing after writing batch ${batch.batchId} (${records.length} records)\n`);
+          process.kill(process.pid, "SIGKILL");
+          await new Promise(() => {});
+        }
+      },
+      ...(writer.committed ? { committed: writer.committed.bind(writer) } : {}),
+      close: () => writer.close(),
+    };
+  },
+};
+
+const registry = createRuntimeRegistry(
+  catalog.list().map((def) => (def.type === "sink.postgres" ? crashing : runtimes.get(def.type)!)) as NodeRuntime[],
+);
+
+const worker = new FleetWorker({
+  connect: () => connectRedis(env("REDIS_URL"), "crash-worker", () => {}),
+  prefix: env("SLUICE_REDIS_PREFIX"),
+  catalog,
+  runtimes: registry,
+  workerId: env("SLUICE_WORKER_ID"),
+  leaseMs: 2000,
+  secretKey: Buffer.from(env("SLUICE_SECRET_KEY_HEX"), "hex"),
+  log: {
+    info: (m) => process.stdout.write(`${m}\n`),
+    warn: (m, f) => process.stdout.write(`${m} ${JSON.stringify(f ?? {})}\n`),
+    error: (m, f) => process.stdout.write(`${m} ${JSON.stringify(f ?? {})}\n`),
+  },
+});
+await worker.start();
