@@ -1,0 +1,148 @@
+"use client";
+
+import type { RunStatus } from "@sluice/pipeline/control/protocol";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useEffect, useState } from "react";
+import { RunStatusBadge } from "@/components/run-status-badge";
+import { errorCode, errorMessage } from "@/lib/errors";
+import { formatAbsolute } from "@/lib/format";
+import { DeadLetters } from "@/panels/dead-letters";
+import { lowerStatus, RunControls } from "@/panels/run-controls";
+import { CounterTable, RunFacts, RunProgress } from "@/panels/run-facts";
+import { isFinished, toMs } from "@/panels/run-format";
+import { useNow, useRunSnapshot } from "@/panels/run-panel";
+import { useTRPC } from "@/trpc/react";
+
+// One run: status and controls, live or final counters per node, its error and timing, and its dead letters.
+
+export function RunDetails({ runId }: { runId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const run = useQuery(trpc.runs.get.queryOptions({ runId }));
+  // What a control answered, shown until the stored run or the live stream catches up.
+  const [answered, setAnswered] = useState<RunStatus | null>(null);
+  const stored = run.data ? lowerStatus(run.data.status) : null;
+  const status = answered ?? stored;
+  const following = status !== null && !isFinished(status);
+  const snapshot = useRunSnapshot(runId, following);
+  const live = snapshot?.status ?? null;
+  const shown = live && following ? live : status;
+  const now = useNow(following);
+  const version = useQuery(
+    trpc.pipelines.get.queryOptions(
+      { id: run.data?.pipelineId ?? "", version: run.data?.version ?? 1 },
+      { enabled: run.isSuccess, staleTime: Number.POSITIVE_INFINITY },
+    ),
+  );
+
+  // The stream reports a new status (ended, paused): the stored run has changed too.
+  useEffect(() => {
+    if (!live) return;
+    setAnswered(null);
+    void queryClient.invalidateQueries(trpc.runs.get.queryFilter({ runId }));
+  }, [live, runId, queryClient, trpc]);
+
+  if (run.isPending) {
+    return (
+      <main className="page">
+        <p className="muted" aria-live="polite">
+          Loading the run…
+        </p>
+      </main>
+    );
+  }
+  if (run.isError) {
+    return (
+      <main className="page">
+        <h1 className="page-title">
+          {errorCode(run.error) === "NOT_FOUND" ? "Run not found" : "Cannot show this run"}
+        </h1>
+        <p className="form-error" role="alert">
+          {errorMessage(run.error)}
+        </p>
+        <p>
+          <Link href="/runs">All runs</Link>
+        </p>
+      </main>
+    );
+  }
+
+  const r = run.data;
+  const counters = (following && snapshot ? snapshot.nodes : r.counters) ?? {};
+  const order = version.data?.version.definition.spec.nodes.map((n) => n.id);
+  const error = (following ? snapshot?.error : null) ?? r.error;
+
+  return (
+    <main className="page run-page">
+      <nav className="breadcrumbs" aria-label="Breadcrumbs">
+        <Link href="/runs">Runs</Link>
+        <span aria-hidden="true"> / </span>
+        <Link href={`/pipelines/${r.pipelineId}`}>{r.pipelineName}</Link>
+      </nav>
+      <div className="page-header">
+        <div>
+          <h1 className="page-title">
+            Run of {r.pipelineName} <span className="run-id">{r.id.slice(-8)}</span>
+          </h1>
+          <p className="page-subtitle">
+            Version {r.version} · started by {r.startedBy} · created {formatAbsolute(r.createdAt)}
+          </p>
+        </div>
+        <span className="run-page-status" data-testid="run-status">
+          {shown ? <RunStatusBadge status={shown} /> : null}
+        </span>
+      </div>
+
+      {shown ? (
+        <RunControls
+          runId={r.id}
+          status={shown}
+          onStatus={(s) => {
+            setAnswered(s);
+            void queryClient.invalidateQueries(trpc.runs.get.queryFilter({ runId }));
+          }}
+        />
+      ) : null}
+
+      {error ? (
+        <div className="run-error-box" role="alert">
+          <h2 className="run-error-title">The run failed</h2>
+          <p>{error}</p>
+        </div>
+      ) : null}
+
+      <section className="card" aria-labelledby="run-figures">
+        <div className="card-head">
+          <h2 id="run-figures" className="card-title">
+            {following ? "Live figures" : "Final figures"}
+          </h2>
+        </div>
+        <RunProgress progress={snapshot?.progress ?? null} />
+        <RunFacts
+          snapshot={snapshot}
+          delivery={r.delivery}
+          now={now}
+          timing={{
+            createdAt: toMs(r.createdAt),
+            startedAt: snapshot?.startedAt ?? toMs(r.startedAt),
+            finishedAt: following ? null : (toMs(r.finishedAt) ?? snapshot?.finishedAt ?? null),
+          }}
+        />
+        <dl className="run-facts run-times">
+          <div>
+            <dt>Started</dt>
+            <dd>{r.startedAt ? formatAbsolute(r.startedAt) : "—"}</dd>
+          </div>
+          <div>
+            <dt>Finished</dt>
+            <dd>{r.finishedAt ? formatAbsolute(r.finishedAt) : following ? "still running" : "—"}</dd>
+          </div>
+        </dl>
+        <CounterTable counters={counters} order={order} caption="Records per node" />
+      </section>
+
+      <DeadLetters runId={r.id} active={following} />
+    </main>
+  );
+}

@@ -1,0 +1,23 @@
+import "@fontsource-variable/inter/wght.css";
+import "@xyflow/react/dist/style.css";
+import "./globals.css";
+import type { Metadata, Viewport } from "next";
+import type { ReactNode } from "react";
+import { TRPCReactProvider } from "@/trpc/react";
+
+export const metadata: Metadata = {
+  title: { default: "Sluice", template: "%s · Sluice" },
+  description: "Build, run and watch stateful stream-processing pipelines.",
+};
+
+export const viewport: Viewport = { themeColor: "#0f172a" };
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <TRPCReactProvider>{children}</TRPCReactProvider>
+      </body>
+    </html>
+  );
+}

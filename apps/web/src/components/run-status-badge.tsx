@@ -1,0 +1,15 @@
+const LABELS: Record<string, string> = {
+  queued: "Queued",
+  running: "Running",
+  paused: "Paused",
+  stopping: "Stopping",
+  completed: "Completed",
+  stopped: "Stopped",
+  failed: "Failed",
+};
+
+/** A coloured pill for a run status; takes the engine's lower-case or the database's upper-case spelling. */
+export function RunStatusBadge({ status }: { status: string }) {
+  const s = status.toLowerCase();
+  return <span className={`status status-${s}`}>{LABELS[s] ?? s}</span>;
+}

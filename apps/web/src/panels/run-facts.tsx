@@ -1,0 +1,121 @@
+import type { NodeCounters, RunSnapshot } from "@sluice/pipeline/control/protocol";
+import { formatCount, formatDuration, formatInstant } from "./run-format";
+
+// What a run shows about itself: progress of bounded sources, the watermark, the delivery guarantee it really has,
+// its tasks and timing; and per-node counters.
+
+export function RunProgress({ progress }: { progress: RunSnapshot["progress"] }) {
+  if (!progress || progress.total <= 0) return null;
+  const share = Math.min(1, progress.done / progress.total);
+  return (
+    <div className="run-progress">
+      <div
+        className="progress-bar"
+        role="progressbar"
+        aria-label="Source progress"
+        aria-valuemin={0}
+        aria-valuemax={progress.total}
+        aria-valuenow={progress.done}
+        aria-valuetext={`${formatCount(progress.done)} of ${formatCount(progress.total)} records read`}
+      >
+        <span className="progress-fill" style={{ width: `${(share * 100).toFixed(1)}%` }} />
+      </div>
+      <span className="progress-text">
+        {Math.floor(share * 100)}% · {formatCount(progress.done)} of {formatCount(progress.total)} read
+      </span>
+    </div>
+  );
+}
+
+export interface RunTiming {
+  createdAt: number | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export function RunFacts({
+  snapshot,
+  delivery,
+  timing,
+  now,
+}: {
+  snapshot: RunSnapshot | null;
+  delivery: string | null;
+  timing: RunTiming;
+  now: number;
+}) {
+  const started = timing.startedAt;
+  const ran = started !== null ? (timing.finishedAt ?? now) - started : null;
+  return (
+    <dl className="run-facts">
+      <div>
+        <dt>Delivery</dt>
+        <dd data-testid="run-delivery">{snapshot?.delivery ?? delivery ?? "—"}</dd>
+      </div>
+      <div>
+        <dt>Watermark</dt>
+        <dd data-testid="run-watermark">
+          {snapshot?.watermark !== null && snapshot?.watermark !== undefined ? (
+            <span title={`${snapshot.watermark} (epoch ms)`}>{formatInstant(snapshot.watermark)}</span>
+          ) : (
+            "—"
+          )}
+        </dd>
+      </div>
+      {snapshot ? (
+        <div>
+          <dt>Tasks</dt>
+          <dd>
+            {snapshot.tasks.done} of {snapshot.tasks.total} done
+          </dd>
+        </div>
+      ) : null}
+      <div>
+        <dt>{timing.finishedAt !== null ? "Ran for" : "Running for"}</dt>
+        <dd>{ran !== null ? formatDuration(ran) : "not started"}</dd>
+      </div>
+    </dl>
+  );
+}
+
+export function CounterTable({
+  counters,
+  order,
+  caption,
+}: {
+  counters: Record<string, NodeCounters>;
+  /** Node ids in the order to show them (the pipeline's); others follow. */
+  order?: readonly string[];
+  caption: string;
+}) {
+  const ids = [...new Set([...(order ?? []), ...Object.keys(counters)])].filter((id) => counters[id] !== undefined);
+  if (ids.length === 0) return <p className="muted">No records have been counted yet.</p>;
+  return (
+    <table className="counter-table">
+      <caption className="visually-hidden">{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Node</th>
+          <th scope="col">In</th>
+          <th scope="col">Out</th>
+          <th scope="col">Errors</th>
+        </tr>
+      </thead>
+      <tbody>
+        {ids.map((id) => {
+          const c = counters[id]!;
+          return (
+            <tr key={id} data-testid={`counters-${id}`}>
+              <th scope="row" className="mono">
+                {id}
+              </th>
+              <td>{formatCount(c.in)}</td>
+              <td>{formatCount(c.out)}</td>
+              <td className={c.errors > 0 ? "cell-bad" : undefined}>{formatCount(c.errors)}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,36 @@
+// Small formatters for run figures.
+
+/** "850 ms", "12.4 s", "3 min 05 s", "2 h 07 min". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "—";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(Math.floor(s % 60)).padStart(2, "0")} s`;
+  const h = Math.floor(m / 60);
+  return `${h} h ${String(m % 60).padStart(2, "0")} min`;
+}
+
+/** An epoch-ms instant as "2024-05-01 12:00:03.250" (UTC), the way event times are written. */
+export function formatInstant(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? String(ms) : `${d.toISOString().replace("T", " ").replace("Z", "")} UTC`;
+}
+
+const integer = new Intl.NumberFormat("en-US");
+export function formatCount(n: number): string {
+  return integer.format(n);
+}
+
+export function toMs(value: Date | string | number | null | undefined): number | null {
+  if (value === null || value === undefined) return null;
+  const ms = value instanceof Date ? value.getTime() : typeof value === "number" ? value : Date.parse(value);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/** As the protocol's isTerminal (which would pull zod into the editor's first-load bundle). */
+export function isFinished(status: string): boolean {
+  const s = status.toLowerCase();
+  return s === "completed" || s === "stopped" || s === "failed";
+}

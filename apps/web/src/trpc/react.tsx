@@ -1,0 +1,70 @@
+"use client";
+
+import type { AppRouter } from "@sluice/api/root";
+import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
+import { createTRPCContext } from "@trpc/tanstack-react-query";
+import { type ReactNode, useState } from "react";
+import { errorCode } from "@/lib/errors";
+
+// No transformer: responses are plain JSON, so Dates from the API arrive as ISO strings (see lib/format.ts).
+
+export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
+
+function makeQueryClient(): QueryClient {
+  return new QueryClient({
+    // A session that ended (signed out elsewhere, expired) sends the visitor to the sign-in page.
+    queryCache: new QueryCache({
+      onError: (error) => {
+        if (typeof window !== "undefined" && errorCode(error) === "UNAUTHORIZED") window.location.assign("/signin");
+      },
+    }),
+    defaultOptions: {
+      queries: {
+        staleTime: 10_000,
+        refetchOnWindowFocus: false,
+        // Client errors (not found, forbidden, bad input) will not fix themselves by retrying.
+        retry: (failures, error) => {
+          const status = httpStatus(error);
+          return failures < 2 && !(status !== undefined && status >= 400 && status < 500);
+        },
+      },
+    },
+  });
+}
+
+function httpStatus(error: unknown): number | undefined {
+  return (error as { data?: { httpStatus?: number } | null } | null)?.data?.httpStatus ?? undefined;
+}
+
+let browserQueryClient: QueryClient | undefined;
+
+function getQueryClient(): QueryClient {
+  if (typeof window === "undefined") return makeQueryClient();
+  browserQueryClient ??= makeQueryClient();
+  return browserQueryClient;
+}
+
+const url = "/api/trpc";
+
+export function TRPCReactProvider({ children }: { children: ReactNode }) {
+  const queryClient = getQueryClient();
+  const [trpcClient] = useState(() =>
+    createTRPCClient<AppRouter>({
+      links: [
+        splitLink({
+          condition: (op) => op.type === "subscription",
+          true: httpSubscriptionLink({ url }),
+          false: httpBatchLink({ url }),
+        }),
+      ],
+    }),
+  );
+  return (
+    <QueryClientProvider client={queryClient}>
+      <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
+        {children}
+      </TRPCProvider>
+    </QueryClientProvider>
+  );
+}
