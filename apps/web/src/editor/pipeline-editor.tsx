@@ -1,0 +1,142 @@
+"use client";
+
+import type { RunStatus } from "@sluice/pipeline/control/protocol";
+import { skipToken, useQuery } from "@tanstack/react-query";
+import { ReactFlowProvider } from "@xyflow/react";
+import Link from "next/link";
+import { useEffect, useState } from "react";
+import { errorCode, errorMessage } from "@/lib/errors";
+import { useTRPC } from "@/trpc/react";
+import { Canvas } from "./canvas";
+import { EditorProvider } from "./editor-context";
+import { createEditorStore, type EditorStore, type LoadedPipeline } from "./editor-store";
+import { EditorToolbar } from "./editor-toolbar";
+import { Inspector } from "./inspector";
+import { Palette } from "./palette";
+import { PreviewPanel } from "./preview-panel";
+import { ProblemsPanel } from "./problems-panel";
+import { RunLive } from "./run-live";
+import type { EditorRuntime } from "./runtime-types";
+import { useUnsavedGuard } from "./use-unsaved-guard";
+
+const lower = (status: string) => status.toLowerCase() as RunStatus;
+
+export function PipelineEditor({ pipelineId }: { pipelineId: string }) {
+  const trpc = useTRPC();
+  // Loaded once per visit: gcTime 0 so coming back never starts from a stale version.
+  const pipeline = useQuery(
+    trpc.pipelines.get.queryOptions({ id: pipelineId }, { staleTime: Number.POSITIVE_INFINITY, gcTime: 0 }),
+  );
+  // The node catalog, validator and expression functions: a chunk of their own, fetched alongside the pipeline, so
+  // the route's first-load bundle stays the same size however many node types there are.
+  const runtime = useQuery({
+    queryKey: ["editor-runtime"],
+    queryFn: async (): Promise<EditorRuntime> => (await import("./editor-runtime")).runtime,
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+  if (runtime.isError) {
+    return (
+      <main className="page">
+        <h1 className="page-title">Cannot load the editor</h1>
+        <p className="form-error" role="alert">
+          {errorMessage(runtime.error)}
+        </p>
+      </main>
+    );
+  }
+  if (pipeline.isPending || runtime.isPending) {
+    return (
+      <div className="editor-loading" aria-live="polite">
+        Loading pipeline…
+      </div>
+    );
+  }
+  if (pipeline.isError) {
+    return (
+      <main className="page">
+        <h1 className="page-title">
+          {errorCode(pipeline.error) === "NOT_FOUND" ? "Pipeline not found" : "Cannot open this pipeline"}
+        </h1>
+        <p className="form-error" role="alert">
+          {errorMessage(pipeline.error)}
+        </p>
+        <p>
+          <Link href="/pipelines">Back to pipelines</Link>
+        </p>
+      </main>
+    );
+  }
+  return (
+    <LoadedEditor
+      key={pipeline.data.id}
+      runtime={runtime.data}
+      pipeline={pipeline.data}
+      activeRun={pipeline.data.activeRun}
+    />
+  );
+}
+
+function LoadedEditor({
+  runtime,
+  pipeline,
+  activeRun,
+}: {
+  runtime: EditorRuntime;
+  pipeline: LoadedPipeline;
+  activeRun: { id: string; status: string } | null;
+}) {
+  const trpc = useTRPC();
+  const [store] = useState<EditorStore>(() => {
+    const s = createEditorStore(runtime, pipeline);
+    if (activeRun)
+      s.getState().setRun({ id: activeRun.id, status: lower(activeRun.status), counters: {}, error: null });
+    return s;
+  });
+  // No active run: show the final counts of the most recent one.
+  const lastRun = useQuery(
+    trpc.runs.list.queryOptions(activeRun ? skipToken : { pipelineId: pipeline.id, limit: 1 }, {
+      staleTime: Number.POSITIVE_INFINITY,
+      gcTime: 0,
+    }),
+  );
+  useEffect(() => {
+    const run = lastRun.data?.[0];
+    if (!run || store.getState().run !== null) return;
+    store.getState().setRun({ id: run.id, status: lower(run.status), counters: run.counters ?? {}, error: run.error });
+  }, [lastRun.data, store]);
+
+  // The workspace's connections, so connection fields offer them and names are checked as the user types.
+  const connections = useQuery(trpc.connections.list.queryOptions(undefined, { staleTime: 30_000 }));
+  useEffect(() => {
+    if (!connections.data) return;
+    store.getState().setConnections(Object.fromEntries(connections.data.map((c) => [c.name, c.type])));
+  }, [connections.data, store]);
+
+  return (
+    <EditorProvider store={store} runtime={runtime}>
+      <ReactFlowProvider>
+        <EditorLayout />
+        <RunLive />
+      </ReactFlowProvider>
+    </EditorProvider>
+  );
+}
+
+function EditorLayout() {
+  useUnsavedGuard();
+  const [previewOpen, setPreviewOpen] = useState(false);
+  return (
+    <div className="editor">
+      <EditorToolbar previewOpen={previewOpen} onPreview={setPreviewOpen} />
+      <div className="editor-body">
+        <Palette />
+        <main className="editor-center" aria-label="Pipeline graph">
+          <Canvas />
+          {previewOpen ? <PreviewPanel onClose={() => setPreviewOpen(false)} /> : null}
+          <ProblemsPanel />
+        </main>
+        <Inspector />
+      </div>
+    </div>
+  );
+}

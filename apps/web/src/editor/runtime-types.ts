@@ -1,0 +1,21 @@
+import type { JsonSchema } from "@sluice/pipeline/config-schema";
+import type { FunctionInfo } from "@sluice/pipeline/expr/compile";
+import type { buildGraph, topologicalOrder } from "@sluice/pipeline/graph";
+import type { AnyNodeDefinition, NodeCatalog } from "@sluice/pipeline/node-definition";
+import type { createValidator } from "@sluice/pipeline/validate";
+
+/**
+ * What the lazily loaded part of the editor provides (editor-runtime.ts). Only types are imported here, so modules
+ * of the first-load bundle can name it without pulling zod or the node catalog in.
+ */
+export interface EditorRuntime {
+  catalog: NodeCatalog;
+  createValidator: typeof createValidator;
+  configJsonSchema: (def: AnyNodeDefinition) => JsonSchema;
+  /** Every expression function, for autocomplete. */
+  functions: readonly FunctionInfo[];
+  /** What a node id must look like. */
+  nodeIdPattern: RegExp;
+  buildGraph: typeof buildGraph;
+  topologicalOrder: typeof topologicalOrder;
+}
