@@ -1,0 +1,5 @@
+import { stopE2EStack } from "../scripts/lib/e2e-stack";
+
+export default async function globalTeardown() {
+  await stopE2EStack();
+}
