@@ -1,0 +1,206 @@
+/// <reference lib="dom" />
+// npm run bench -- editor [--json]: the canvas editor with a 1,000-node, 1,200-edge pipeline in headless Chromium.
+// Starts the same stack the e2e tests use (fresh database, next start, one worker), signs up, creates the pipeline
+// through the API and measures: time to open the editor until the nodes are on screen, frames per second while
+// panning with the mouse, time from Enter in the palette to the new node on the canvas, and the editor route's
+// first-load JavaScript (every script the HTML loads, gzipped). Targets: open ≤ 2 s, pan ≥ 30 fps, add ≤ 100 ms,
+// first-load JS ≤ 350 kB gzip.
+
+import { createServer } from "node:net";
+import { gzipSync } from "node:zlib";
+import { chromium } from "@playwright/test";
+import { startE2EStack, stopE2EStack } from "../scripts/lib/e2e-stack";
+
+const json = process.argv.includes("--json");
+const GROUPS = 100; // 10 nodes and 12 edges each
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+/** 100 groups of two generators → union → filter → map → filter → map → filter → two consoles. */
+function bigDefinition() {
+  const nodes: { id: string; type: string; config: Record<string, unknown>; ui: { x: number; y: number } }[] = [];
+  const edges: { from: string; to: string }[] = [];
+  for (let g = 0; g < GROUPS; g++) {
+    const id = (name: string) => `${name}_${g}`;
+    const y = g * 260;
+    const node = (name: string, type: string, config: Record<string, unknown>, col: number, row = 0) =>
+      nodes.push({ id: id(name), type, config, ui: { x: col * 280, y: y + row * 120 } });
+    node("gen_a", "source.generator", { rate: 10 }, 0);
+    node("gen_b", "source.generator", { rate: 10 }, 0, 1);
+    node("union", "transform.union", {}, 1);
+    node("f1", "transform.filter", { where: "status = 200" }, 2);
+    node("m1", "transform.map", { set: { eur: "amount * 0.92" } }, 3);
+    node("f2", "transform.filter", { where: "eur > 10" }, 4);
+    node("m2", "transform.map", { set: { big: "eur > 100" } }, 5);
+    node("f3", "transform.filter", { where: "big" }, 6);
+    node("out_a", "sink.console", {}, 7);
+    node("out_b", "sink.console", {}, 7, 1);
+    const link = (from: string, to: string) => edges.push({ from: id(from), to: id(to) });
+    link("gen_a", "union");
+    link("gen_b", "union");
+    link("union", "f1");
+    link("f1", "m1");
+    link("m1", "f2");
+    link("f2", "m2");
+    link("m2", "f3");
+    link("f3", "out_a");
+    link("f3", "out_b");
+    link("f1", "out_b");
+    link("m1", "out_a");
+    link("f2", "out_b");
+  }
+  return {
+    apiVersion: "sluice/v1",
+    kind: "Pipeline",
+    metadata: { name: "bench-editor" },
+    spec: { settings: { parallelism: 4, delivery: "exactly-once", batchSize: 1000 }, parameters: [], nodes, edges },
+  };
+}
+
+async function firstLoadJsKbGzip(baseUrl: string, path: string, cookie: string): Promise<number> {
+  const html = await (await fetch(`${baseUrl}${path}`, { headers: { cookie } })).text();
+  const sources = [...new Set([...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map((m) => m[1]!))];
+  let bytes = 0;
+  for (const src of sources) {
+    const body = Buffer.from(await (await fetch(new URL(src, baseUrl))).arrayBuffer());
+    bytes += gzipSync(body, { level: 9 }).length;
+  }
+  return Math.round(bytes / 102.4) / 10;
+}
+
+async function main() {
+  const port = await freePort();
+  const baseUrl = await startE2EStack(port);
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    // tsx (esbuild, keepNames) wraps functions in __name(); the functions page.evaluate sends need it defined there.
+    await page.addInitScript("globalThis.__name = (f) => f");
+    await page.goto(`${baseUrl}/signup`);
+    await page.getByLabel("Name").fill("Bench");
+    await page.getByLabel("Email").fill(`bench-${Date.now()}@example.com`);
+    await page.getByLabel("Password").fill("a long enough password");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.waitForURL(/\/pipelines$/);
+
+    const definition = bigDefinition();
+    const created = await page.evaluate(async (definition) => {
+      const res = await fetch("/api/trpc/pipelines.create", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "Bench editor", definition }),
+      });
+      return (await res.json()) as { result?: { data?: { id: string } }; error?: unknown };
+    }, definition);
+    const id = created.result?.data?.id;
+    if (!id) throw new Error(`could not create the pipeline: ${JSON.stringify(created.error)}`);
+    const path = `/pipelines/${id}`;
+
+    // Open: from navigation to the nodes on screen (fit to view, so React Flow renders them all).
+    const t0 = Date.now();
+    await page.goto(`${baseUrl}${path}`);
+    await page.waitForFunction(() => document.querySelectorAll(".react-flow__node").length >= 1000, undefined, {
+      timeout: 60_000,
+      polling: "raf",
+    });
+    const openMs = Date.now() - t0;
+    const nodes = await page.locator(".react-flow__node").count();
+    const edges = await page.locator(".react-flow__edge").count();
+
+    // Pan: drag the empty pane for about two seconds, counting animation frames.
+    const pane = page.locator(".react-flow__pane");
+    const box = await pane.boundingBox();
+    if (!box) throw new Error("no canvas");
+    await page.evaluate(() => {
+      const w = window as unknown as { __frames: number; __counting: boolean };
+      w.__frames = 0;
+      w.__counting = true;
+      const tick = () => {
+        if (!w.__counting) return;
+        w.__frames++;
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    const start = Date.now();
+    await page.mouse.move(box.x + 20, box.y + box.height - 20);
+    await page.mouse.down();
+    let step = 0;
+    while (Date.now() - start < 2000) {
+      step++;
+      await page.mouse.move(box.x + 20 + ((step * 7) % 400), box.y + box.height - 20 - ((step * 5) % 300));
+    }
+    await page.mouse.up();
+    const frames = await page.evaluate(() => {
+      const w = window as unknown as { __frames: number; __counting: boolean };
+      w.__counting = false;
+      return w.__frames;
+    });
+    const panFps = Math.round((frames / ((Date.now() - start) / 1000)) * 10) / 10;
+
+    // Add: Enter on a palette button adds the node; time until it is in the DOM.
+    const button = page.getByRole("complementary", { name: "Node palette" }).getByRole("button", {
+      name: "Filter",
+      exact: true,
+    });
+    await button.focus();
+    await page.evaluate(() => {
+      const w = window as unknown as { __added: Promise<number>; __t0: number };
+      w.__added = new Promise((resolve) => {
+        const observer = new MutationObserver(() => {
+          if (document.querySelector('[data-testid="node-filter1"]')) {
+            observer.disconnect();
+            requestAnimationFrame(() => resolve(performance.now()));
+          }
+        });
+        observer.observe(document.body, { childList: true, subtree: true });
+      });
+      document.addEventListener("keydown", () => (w.__t0 = performance.now()), { capture: true, once: true });
+    });
+    await page.keyboard.press("Enter");
+    const addNodeMs = await page.evaluate(async () => {
+      const w = window as unknown as { __added: Promise<number>; __t0: number };
+      const at = await w.__added;
+      return Math.round(at - w.__t0);
+    });
+
+    const cookie = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+    const kb = await firstLoadJsKbGzip(baseUrl, path, cookie);
+    const result = { nodes, edges, openMs, panFps, addNodeMs, firstLoadJsKbGzip: kb };
+    if (json) console.log(JSON.stringify(result));
+    else {
+      console.log(`editor with ${nodes} nodes, ${edges} edges`);
+      console.log(`  open              ${openMs} ms (target ≤ 2000)`);
+      console.log(`  pan               ${panFps} fps (target ≥ 30)`);
+      console.log(`  add node          ${addNodeMs} ms (target ≤ 100)`);
+      console.log(`  first-load JS     ${kb} kB gzip (target ≤ 350)`);
+    }
+  } finally {
+    await browser.close();
+    await stopE2EStack();
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
