@@ -52,7 +52,7 @@ const config = z
       advanced: true,
       widget: "duration",
     }),
-    block: Duration.default(100).meta({
+    block: Duration.prefault("100ms").meta({
       label: "Wait for new messages",
       help: "How long one read waits for messages when none are there (e.g. 100ms); at most 5s.",
       advanced: true,

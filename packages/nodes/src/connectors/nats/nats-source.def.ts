@@ -51,7 +51,7 @@ const config = z
       help: "How many delivered but not yet committed messages a consumer may hold (max_ack_pending); bounds memory.",
       advanced: true,
     }),
-    block: Duration.default(100).meta({
+    block: Duration.prefault("100ms").meta({
       label: "Wait for new messages",
       help: "How long one read waits for messages when none are there (e.g. 100ms); at most 5s.",
       advanced: true,

@@ -50,7 +50,7 @@ const config = z
       help: "polling: how long to wait before asking again when there were no new rows.",
       widget: "duration",
     }),
-    settle: Duration.default(0).meta({
+    settle: Duration.prefault("0s").meta({
       label: "Settle time",
       help: "polling: read only up to the highest cursor value seen at least this long ago, so rows of transactions that took a cursor value earlier but commit later are not skipped (e.g. 5s).",
       widget: "duration",

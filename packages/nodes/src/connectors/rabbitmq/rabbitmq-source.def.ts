@@ -18,7 +18,7 @@ const config = z
       help: "How many unacknowledged messages the broker may hand each partition (basic.qos); bounds memory, and a batch holds at most this many.",
       advanced: true,
     }),
-    block: Duration.default(100).meta({
+    block: Duration.prefault("100ms").meta({
       label: "Wait for new messages",
       help: "How long one read waits for messages when none are there (e.g. 100ms); at most 5s.",
       advanced: true,

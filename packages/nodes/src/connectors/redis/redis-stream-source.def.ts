@@ -36,7 +36,7 @@ const config = z
       help: "The field of each stream entry that holds the payload (not used by the fields format).",
     }),
     ...sourcePayloadFields(["json", "text", "bytes-base64", "fields"]),
-    block: Duration.default(100).meta({
+    block: Duration.prefault("100ms").meta({
       label: "Wait for new entries",
       help: "How long one read waits for new entries when there are none (e.g. 100ms); at most 5s.",
       advanced: true,
