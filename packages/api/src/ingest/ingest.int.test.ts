@@ -76,6 +76,9 @@ async function stored(pipelineId: string): Promise<unknown[]> {
   return out;
 }
 
+/** The JSON body of an ingest answer. */
+const answer = async (r: Response) => (await r.json()) as { error?: string; accepted?: number };
+
 const ndjson = (records: readonly object[]) => records.map((r) => JSON.stringify(r)).join("\n");
 
 describe("webhook ingest URL", () => {
@@ -100,7 +103,7 @@ describe("webhook ingest URL", () => {
       { token },
     );
     expect(ok.status).toBe(202);
-    expect(await ok.json()).toEqual({ accepted: 2 });
+    expect(await answer(ok)).toEqual({ accepted: 2 });
     const array = await post(id, JSON.stringify([{ order_id: "c" }]), { token, type: "application/json" });
     expect(array.status).toBe(202);
     expect(await stored(id)).toEqual(
@@ -113,12 +116,12 @@ describe("webhook ingest URL", () => {
     const { api, id, token } = await pipelineWithToken();
     const bad = await post(id, `${JSON.stringify({ order_id: "a" })}\n{"order_id": "b",\n`, { token });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toMatch(/^line 2: /);
+    expect((await answer(bad)).error).toMatch(/^line 2: /);
     const notObject = await post(id, `${JSON.stringify({ order_id: "a" })}\n42`, { token });
-    expect(await notObject.json()).toEqual({ error: "line 2: expected a JSON object, found a number" });
+    expect(await answer(notObject)).toEqual({ error: "line 2: expected a JSON object, found a number" });
     const wrongType = await post(id, "order_id=a", { token, type: "text/plain" });
     expect(wrongType.status).toBe(415);
-    expect((await wrongType.json()).error).toContain('Content-Type "text/plain" is not accepted');
+    expect((await answer(wrongType)).error).toContain('Content-Type "text/plain" is not accepted');
     expect(await stored(id)).toEqual([]);
     expect((await api.ingest.status({ pipelineId: id })).pending).toBe(0);
   });
@@ -134,7 +137,7 @@ describe("webhook ingest URL", () => {
     expect(many.status).toBe(413);
     const large = await post(id, ndjson([{ order_id: "x".repeat(300) }]), { token }, tight);
     expect(large.status).toBe(413);
-    expect((await large.json()).error).toContain("larger than 200 bytes");
+    expect((await answer(large)).error).toContain("larger than 200 bytes");
     expect(await stored(id)).toEqual([{ order_id: 1 }, { order_id: 2 }]);
   });
 
@@ -151,7 +154,7 @@ describe("webhook ingest URL", () => {
       const r = await post(id, ndjson([{ order_id: "a" }]), { token }, { ...h.deps, redis: dead });
       expect(r.status).toBe(503);
       expect(r.headers.get("retry-after")).toBe("5");
-      expect((await r.json()).error).toMatch(/^the records could not be stored: /);
+      expect((await answer(r)).error).toMatch(/^the records could not be stored: /);
     } finally {
       dead.disconnect();
     }
