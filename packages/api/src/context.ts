@@ -6,6 +6,7 @@ import type { NodeCatalog } from "@sluice/pipeline/node-definition";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { findSession, readCookie, SESSION_COOKIE, type SessionUser } from "./auth/session";
+import type { IngestLimits } from "./ingest/ingest-service";
 
 /** What the API needs from the process that hosts it; built once by the web app, passed to every request. */
 export interface ApiDeps {
@@ -28,6 +29,8 @@ export interface ApiDeps {
   /** The connection types this installation knows, and their runtimes (test, discovery). */
   connectionTypes: ConnectionCatalog;
   connectionRuntimes: ConnectionRuntimeRegistry;
+  /** Webhook ingest limits (SLUICE_INGEST_MAX_BODY, SLUICE_INGEST_MAX_BACKLOG); the defaults where absent. */
+  limits?: Partial<IngestLimits>;
 }
 
 export interface RequestContext extends ApiDeps {

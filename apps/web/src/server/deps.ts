@@ -62,6 +62,7 @@ function build(): ApiDeps {
     connectionTypes: connectionCatalog,
     // Test and discovery run in the web process: they answer a person waiting on the form.
     connectionRuntimes,
+    limits: { maxBodyBytes: env.ingestMaxBody, maxBacklog: env.ingestMaxBacklog },
   };
 }
 

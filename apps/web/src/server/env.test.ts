@@ -22,3 +22,21 @@ describe("web environment: SLUICE_SECRET_KEY", () => {
     }
   });
 });
+
+describe("web environment: webhook ingest limits", () => {
+  it("defaults to 8 MiB bodies and a million waiting records, and reads numbers given", () => {
+    expect(readWebEnv({})).toMatchObject({ ingestMaxBody: 8 * 1024 * 1024, ingestMaxBacklog: 1_000_000 });
+    expect(readWebEnv({ SLUICE_INGEST_MAX_BODY: "65536", SLUICE_INGEST_MAX_BACKLOG: "5000" })).toMatchObject({
+      ingestMaxBody: 65536,
+      ingestMaxBacklog: 5000,
+    });
+  });
+
+  it("refuses a value that is not a sensible number, naming the variable", () => {
+    expect(() => readWebEnv({ SLUICE_INGEST_MAX_BODY: "8MB" })).toThrow(/SLUICE_INGEST_MAX_BODY: a number of bytes/);
+    expect(() => readWebEnv({ SLUICE_INGEST_MAX_BODY: "12" })).toThrow(/SLUICE_INGEST_MAX_BODY: at least 1024 bytes/);
+    expect(() => readWebEnv({ SLUICE_INGEST_MAX_BACKLOG: "0" })).toThrow(
+      /SLUICE_INGEST_MAX_BACKLOG: at least 1 record/,
+    );
+  });
+});

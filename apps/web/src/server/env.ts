@@ -25,6 +25,18 @@ const EnvSchema = z.object({
   SLUICE_COOKIE_SECURE: booleanFlag,
   SLUICE_REDIS_CLUSTER: booleanFlag,
   SLUICE_SECRET_KEY: z.string().optional(),
+  SLUICE_INGEST_MAX_BODY: z.coerce
+    .number({ error: "a number of bytes" })
+    .int("a whole number of bytes")
+    .min(1024, "at least 1024 bytes")
+    .max(1024 ** 3, "at most 1 GiB (1073741824)")
+    .default(8 * 1024 * 1024),
+  SLUICE_INGEST_MAX_BACKLOG: z.coerce
+    .number({ error: "a number of records" })
+    .int("a whole number of records")
+    .min(1, "at least 1 record")
+    .max(1_000_000_000, "at most 1000000000 records")
+    .default(1_000_000),
 });
 
 export interface WebEnv {
@@ -36,6 +48,10 @@ export interface WebEnv {
   redisCluster: boolean;
   /** Seals connection secrets and the connections runs take to the workers; the workers need the same key. */
   secretKey: Uint8Array | undefined;
+  /** Largest webhook request body, in bytes. */
+  ingestMaxBody: number;
+  /** Records posted to a pipeline and not yet read above which its ingest URL answers 503. */
+  ingestMaxBacklog: number;
 }
 
 export class EnvError extends Error {
@@ -67,5 +83,7 @@ export function readWebEnv(source: Record<string, string | undefined> = process.
     redisPrefix: e.SLUICE_REDIS_PREFIX,
     secureCookies: e.SLUICE_COOKIE_SECURE,
     redisCluster: e.SLUICE_REDIS_CLUSTER,
+    ingestMaxBody: e.SLUICE_INGEST_MAX_BODY,
+    ingestMaxBacklog: e.SLUICE_INGEST_MAX_BACKLOG,
   };
 }
