@@ -158,7 +158,7 @@ describe("sink.http", () => {
     await sink.close();
   });
 
-  it("keeps a run from committing while the receiver refuses the credential, and says why", async () => {
+  it("fails the run, saying why, when the receiver refuses the credential, and commits nothing", async () => {
     receiver = await TestReceiver.start();
     receiver.behaviour = () => ({ status: 401, body: '{"error":"invalid token"}' });
     harness = new FleetHarness();
@@ -170,17 +170,22 @@ describe("sink.http", () => {
       runtimes,
       workerId: "w",
       secretKey: harness.secretKey,
-      log: { info() {}, warn: (m, f) => logged.push(`${m} ${JSON.stringify(f)}`), error() {} },
+      log: {
+        info: (m, f) => logged.push(`${m} ${JSON.stringify(f)}`),
+        warn: (m, f) => logged.push(`${m} ${JSON.stringify(f)}`),
+        error: (m, f) => logged.push(`${m} ${JSON.stringify(f)}`),
+      },
     });
     await worker.start();
     try {
       await harness.startRun("denied", pipeline({}, 500, 1), {}, connection(receiver, "Bearer expired"));
-      await waitFor(() => logged.some((l) => l.includes("answered 401 Unauthorized")), 15_000);
-      const snapshot = await harness.snapshot("denied");
-      // Nothing is committed past the refused batch: the source does not move on.
-      expect(snapshot?.nodes.out?.in ?? 0).toBe(0);
+      // Retrying cannot fix a refused credential: the run fails at once with the receiver's answer.
+      const failed = await harness.waitForStatus("denied", "failed", 15_000);
+      expect(failed.error).toContain("401 Unauthorized");
+      expect(failed.error).toContain('{"error":"invalid token"}');
+      expect(failed.error).not.toContain("expired");
+      expect(failed.nodes.out?.in ?? 0).toBe(0);
       expect(receiver.accepted).toHaveLength(0);
-      expect(logged.find((l) => l.includes("401"))).toContain(`{\\"error\\":\\"invalid token\\"}`);
       expect(logged.join("\n")).not.toContain("expired");
     } finally {
       await worker.close();
