@@ -1,6 +1,6 @@
 import { catalog } from "@sluice/nodes/catalog";
 import { configJsonSchema } from "@sluice/pipeline/config-schema";
-import { DEFAULT_IN_PORT, DEFAULT_OUT_PORT, NODE_ID_RE } from "@sluice/pipeline/definition";
+import { DEFAULT_IN_PORT, DEFAULT_OUT_PORT, NODE_ID_RE, PipelineDefinition } from "@sluice/pipeline/definition";
 import { FUNCTIONS } from "@sluice/pipeline/expr/compile";
 import { buildGraph, topologicalOrder } from "@sluice/pipeline/graph";
 import { createValidator } from "@sluice/pipeline/validate";
@@ -23,4 +23,8 @@ export const runtime: EditorRuntime = {
   nodeIdPattern: NODE_ID_RE,
   buildGraph,
   topologicalOrder,
+  parseDefinition: (value) => {
+    const parsed = PipelineDefinition.safeParse(value);
+    return parsed.success ? parsed.data : null;
+  },
 };

@@ -4,7 +4,7 @@ import type { RunStatus } from "@sluice/pipeline/control/protocol";
 import { skipToken, useQuery } from "@tanstack/react-query";
 import { ReactFlowProvider } from "@xyflow/react";
 import Link from "next/link";
-import { useEffect, useState } from "react";
+import { type ReactNode, useEffect, useState } from "react";
 import { errorCode, errorMessage } from "@/lib/errors";
 import { useTRPC } from "@/trpc/react";
 import { Canvas } from "./canvas";
@@ -12,6 +12,8 @@ import { EditorProvider } from "./editor-context";
 import { createEditorStore, type EditorStore, type LoadedPipeline } from "./editor-store";
 import { EditorToolbar } from "./editor-toolbar";
 import { Inspector } from "./inspector";
+import { draftKey } from "./local-draft";
+import { type DraftOffer, LocalDraftNotice, openLocalDraft } from "./local-draft-notice";
 import { Palette } from "./palette";
 import { PreviewPanel } from "./preview-panel";
 import { ProblemsPanel } from "./problems-panel";
@@ -86,11 +88,14 @@ function LoadedEditor({
   activeRun: { id: string; status: string } | null;
 }) {
   const trpc = useTRPC();
-  const [store] = useState<EditorStore>(() => {
+  const storageKey = draftKey(pipeline.id);
+  // Unsaved changes kept in the browser (local-draft.ts) are applied before the first render, so the saved version
+  // never flashes up first.
+  const [[store, draftOffer]] = useState((): [EditorStore, DraftOffer | null] => {
     const s = createEditorStore(runtime, pipeline);
     if (activeRun)
       s.getState().setRun({ id: activeRun.id, status: lower(activeRun.status), counters: {}, error: null });
-    return s;
+    return [s, openLocalDraft(s, pipeline, storageKey, runtime.parseDefinition)];
   });
   // No active run: show the final counts of the most recent one.
   const lastRun = useQuery(
@@ -115,19 +120,22 @@ function LoadedEditor({
   return (
     <EditorProvider store={store} runtime={runtime}>
       <ReactFlowProvider>
-        <EditorLayout />
+        <EditorLayout
+          banner={<LocalDraftNotice storageKey={storageKey} saved={pipeline} initialOffer={draftOffer} />}
+        />
         <RunLive />
       </ReactFlowProvider>
     </EditorProvider>
   );
 }
 
-function EditorLayout() {
+function EditorLayout({ banner }: { banner: ReactNode }) {
   useUnsavedGuard();
   const [previewOpen, setPreviewOpen] = useState(false);
   return (
     <div className="editor">
       <EditorToolbar previewOpen={previewOpen} onPreview={setPreviewOpen} />
+      {banner}
       <div className="editor-body">
         <Palette />
         <main className="editor-center" aria-label="Pipeline graph">

@@ -1,4 +1,5 @@
 import type { JsonSchema } from "@sluice/pipeline/config-schema";
+import type { PipelineDefinition } from "@sluice/pipeline/definition";
 import type { FunctionInfo } from "@sluice/pipeline/expr/compile";
 import type { buildGraph, topologicalOrder } from "@sluice/pipeline/graph";
 import type { AnyNodeDefinition, NodeCatalog } from "@sluice/pipeline/node-definition";
@@ -18,4 +19,6 @@ export interface EditorRuntime {
   nodeIdPattern: RegExp;
   buildGraph: typeof buildGraph;
   topologicalOrder: typeof topologicalOrder;
+  /** The value as a pipeline definition (checked against the file format), or null when it is not one. */
+  parseDefinition: (value: unknown) => PipelineDefinition | null;
 }
