@@ -296,7 +296,7 @@ async function loop(rt: TaskRuntime, shutdown: AbortSignal): Promise<TaskOutcome
   const { env, task, state, stage, stores, writers, reader } = rt;
   const { redis, keys, log } = env;
   const pollMs = env.controlPollMs ?? 250;
-  const maxBacklog = env.maxShuffleBacklog ?? 64;
+  const maxBacklog = env.maxShuffleBacklog ?? 48;
   let sequence = Number(state.initial.seq ?? 0);
   let watermark = state.initial.wm !== undefined ? Number(state.initial.wm) : Number.NEGATIVE_INFINITY;
   let lastWatermarkAt = 0;
