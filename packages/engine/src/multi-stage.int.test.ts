@@ -218,8 +218,10 @@ describe("data preview through the fleet", () => {
       const deadline = Date.now() + 15_000;
       let result: PreviewResult | undefined;
       while (!result && Date.now() < deadline) {
+        // State before the job: a job read just before it completed carries no result yet.
+        const completed = (await queue.getJobState(job.id!)) === "completed";
         const current = await Job.fromId(queue, job.id!);
-        if (await current?.isCompleted()) result = PreviewResult.parse(current!.returnvalue);
+        if (completed) result = PreviewResult.parse(current!.returnvalue);
         else await new Promise((r) => setTimeout(r, 50));
       }
       expect(result?.problems).toEqual([]);

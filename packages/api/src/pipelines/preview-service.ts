@@ -66,11 +66,13 @@ export async function previewDraft(deps: ApiDeps, workspaceId: string, input: Pr
   await deps.previewQueue.add("preview", job, { jobId, removeOnComplete: { age: 300 }, removeOnFail: { age: 300 } });
   const deadline = Date.now() + input.timeoutMs + 10_000;
   for (;;) {
+    // State first, then the job: a job read before it finished would carry no result even if the state read just
+    // after says "completed". Once completed or failed, a job no longer changes.
+    const state = await deps.previewQueue.getJobState(jobId);
     const current = await Job.fromId(deps.previewQueue, jobId);
-    const state = await current?.getState();
-    if (state === "completed") return PreviewResult.parse(current!.returnvalue);
+    if (state === "completed") return PreviewResult.parse(current?.returnvalue);
     if (state === "failed")
-      throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `the preview failed: ${current!.failedReason}` });
+      throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `the preview failed: ${current?.failedReason}` });
     if (Date.now() > deadline) {
       await current?.remove().catch(() => {});
       throw new TRPCError({ code: "TIMEOUT", message: "the preview took too long; try fewer records" });

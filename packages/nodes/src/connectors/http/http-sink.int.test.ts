@@ -1,7 +1,7 @@
 import type { DataRecord } from "@sluice/pipeline/record-schema";
 import { afterEach, describe, expect, it } from "vitest";
 import { FleetWorker } from "../../../../engine/src/fleet-worker";
-import { FleetHarness, waitFor } from "../../../../engine/test/fleet-harness";
+import { FleetHarness } from "../../../../engine/test/fleet-harness";
 import { catalog } from "../../catalog";
 import { PermanentConnectorError, type SinkWriter } from "../../runtime-contract";
 import { runtimes } from "../../runtimes";
