@@ -47,12 +47,14 @@ export class ReplicationStream {
     client.on("error", (err) => stream.fail(err));
     client.on("end", () => stream.fail(new Error("the replication connection ended")));
     await client.connect();
-    // biome-ignore lint/suspicious/noExplicitAny: node-postgres does not type its protocol connection
-    const connection = (client as any).connection as {
-      on(event: "copyData", listener: (msg: { chunk: Buffer }) => void): void;
-      once(event: "replicationStart", listener: () => void): void;
-      sendCopyFromChunk(chunk: Buffer): void;
-      stream: { pause(): void; resume(): void };
+    // node-postgres does not type its protocol connection; these are the parts replication uses.
+    const { connection } = client as unknown as {
+      connection: {
+        on(event: "copyData", listener: (msg: { chunk: Buffer }) => void): void;
+        once(event: "replicationStart", listener: () => void): void;
+        sendCopyFromChunk(chunk: Buffer): void;
+        stream: { pause(): void; resume(): void };
+      };
     };
     connection.on("copyData", ({ chunk }) => stream.receive(chunk));
     const started = new Promise<void>((resolve, reject) => {
