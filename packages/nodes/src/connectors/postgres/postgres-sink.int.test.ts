@@ -1,5 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../../../scripts/lib/test-db";
 import { FleetHarness, waitFor } from "../../../../engine/test/fleet-harness";
@@ -12,14 +11,20 @@ import { recordFactory } from "../../sources/generator.run";
 import { testContext } from "../../testing/operator-harness";
 import { postgresSinkDef } from "./postgres-sink.def";
 import { TableWriter } from "./postgres-sink.run";
-import { connectionBundle, type PgTarget, pipeline, sql, targetFromUrl } from "./testing/postgres-test-support";
+import {
+  connectionBundle,
+  type PgTarget,
+  pipeline,
+  sql,
+  startCrashWorker,
+  targetFromUrl,
+} from "./testing/postgres-test-support";
 
 // sink.postgres through the real engine (an in-process fleet worker on the shared Redis) into the shared test
 // PostgreSQL, each run into its own table: exact contents, upserts, a worker killed between the sink's write and
 // the engine's commit, the server going away and coming back, refused credentials, and records the table refuses.
 
 const START = 1_700_000_000_000;
-const CRASH_WORKER = fileURLToPath(new URL("./testing/crash-after-write-worker.ts", import.meta.url));
 
 let db: TestDatabase;
 let target: PgTarget;
@@ -144,28 +149,9 @@ describe("sink.postgres through the engine", () => {
     const fleet = new FleetHarness();
     let child: ChildProcess | undefined;
     try {
-      const output: string[] = [];
-      child = spawn(process.execPath, ["--import", "tsx", CRASH_WORKER], {
-        env: {
-          ...process.env,
-          REDIS_URL: fleet.redisUrl,
-          SLUICE_REDIS_PREFIX: fleet.prefix,
-          SLUICE_WORKER_ID: "doomed",
-          SLUICE_SECRET_KEY_HEX: Buffer.from(fleet.secretKey).toString("hex"),
-          CRASH_AFTER_SEQUENCE: "4",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      child.stdout?.on("data", (d: Buffer) => output.push(d.toString()));
-      child.stderr?.on("data", (d: Buffer) => output.push(d.toString()));
-      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-        child!.on("exit", (_code, signal) => resolve(signal)),
-      );
-      await waitFor(
-        () => output.join("").includes("worker started"),
-        30_000,
-        () => output.join(""),
-      );
+      const crashing = await startCrashWorker(fleet, { CRASH_AFTER_SEQUENCE: "4" });
+      child = crashing.child;
+      const { output, exited } = crashing;
 
       const def = pipeline(
         [generator(10_000), { id: "out", type: "sink.postgres", config: { connection: "wh", table: "crash" } }],

@@ -1,13 +1,19 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../../../scripts/lib/test-db";
-import { FleetHarness, waitFor } from "../../../../engine/test/fleet-harness";
+import { FleetHarness } from "../../../../engine/test/fleet-harness";
 import { catalog } from "../../catalog";
 import { runtimes } from "../../runtimes";
 import { generatorDef } from "../../sources/generator.def";
 import { recordFactory } from "../../sources/generator.run";
-import { connectionBundle, type PgTarget, pipeline, sql, targetFromUrl } from "./testing/postgres-test-support";
+import {
+  connectionBundle,
+  type PgTarget,
+  pipeline,
+  sql,
+  startCrashWorker,
+  targetFromUrl,
+} from "./testing/postgres-test-support";
 
 // A keyed tumbling window feeding sink.postgres, on a fleet whose only worker is SIGKILLed right after the sink
 // wrote (and PostgreSQL committed) a batch of window results that the engine never committed. A worker that joins
@@ -18,7 +24,6 @@ import { connectionBundle, type PgTarget, pipeline, sql, targetFromUrl } from ".
 const START = 1_700_000_000_000;
 const COUNT = 40_000;
 const WINDOW_MS = 1000;
-const CRASH_WORKER = fileURLToPath(new URL("./testing/crash-after-write-worker.ts", import.meta.url));
 
 const generatorConfig = {
   count: COUNT,
@@ -85,28 +90,9 @@ describe("transform.window into sink.postgres when the worker dies", () => {
     const fleet = new FleetHarness();
     let child: ChildProcess | undefined;
     try {
-      const output: string[] = [];
-      child = spawn(process.execPath, ["--import", "tsx", CRASH_WORKER], {
-        env: {
-          ...process.env,
-          REDIS_URL: fleet.redisUrl,
-          SLUICE_REDIS_PREFIX: fleet.prefix,
-          SLUICE_WORKER_ID: "doomed",
-          SLUICE_SECRET_KEY_HEX: Buffer.from(fleet.secretKey).toString("hex"),
-          CRASH_AFTER_WRITES: "3",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      child.stdout?.on("data", (d: Buffer) => output.push(d.toString()));
-      child.stderr?.on("data", (d: Buffer) => output.push(d.toString()));
-      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-        child!.on("exit", (_code, signal) => resolve(signal)),
-      );
-      await waitFor(
-        () => output.join("").includes("worker started"),
-        30_000,
-        () => output.join(""),
-      );
+      const crashing = await startCrashWorker(fleet, { CRASH_AFTER_WRITES: "3" });
+      child = crashing.child;
+      const { output, exited } = crashing;
 
       const def = pipeline(
         [

@@ -1,9 +1,12 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { freePort } from "../../../../../../scripts/lib/ports.mjs";
 import { startEmbeddedPostgres } from "../../../../../../scripts/lib/postgres.mjs";
+import { type FleetHarness, waitFor } from "../../../../../engine/test/fleet-harness";
 import type { ConnectionBundle } from "../../../runtime-contract";
 import { sluiceTypes } from "../pg-types";
 
@@ -119,4 +122,42 @@ export async function startPrivatePostgres(label: string): Promise<PrivatePostgr
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+const CRASH_WORKER = fileURLToPath(new URL("./crash-after-write-worker.ts", import.meta.url));
+
+export interface CrashingWorker {
+  child: ChildProcess;
+  /** Everything it printed, for assertions on where it crashed. */
+  output: string[];
+  /** Resolves with the signal that ended it. */
+  exited: Promise<NodeJS.Signals | null>;
+}
+
+/**
+ * A worker process on the fleet's Redis that kills itself with SIGKILL after a sink write (see
+ * crash-after-write-worker.ts for `crash`: CRASH_AFTER_SEQUENCE or CRASH_AFTER_WRITES); resolves once it has started.
+ */
+export async function startCrashWorker(fleet: FleetHarness, crash: Record<string, string>): Promise<CrashingWorker> {
+  const output: string[] = [];
+  const child = spawn(process.execPath, ["--import", "tsx", CRASH_WORKER], {
+    env: {
+      ...process.env,
+      REDIS_URL: fleet.redisUrl,
+      SLUICE_REDIS_PREFIX: fleet.prefix,
+      SLUICE_WORKER_ID: "doomed",
+      SLUICE_SECRET_KEY_HEX: Buffer.from(fleet.secretKey).toString("hex"),
+      ...crash,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (d: Buffer) => output.push(d.toString()));
+  child.stderr?.on("data", (d: Buffer) => output.push(d.toString()));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+  await waitFor(
+    () => output.join("").includes("worker started"),
+    30_000,
+    () => output.join(""),
+  );
+  return { child, output, exited };
 }
