@@ -8,6 +8,27 @@ import { previewPipeline } from "./preview";
 
 const START = Date.UTC(2026, 0, 1);
 
+/** A source node type of its own for one test: an open schema, replayable or not. */
+function testSourceDef(type: string, replayable: boolean) {
+  return defineNode({
+    type,
+    version: 1,
+    kind: "source",
+    title: type,
+    category: "Test",
+    icon: "x",
+    summary: "",
+    docs: "",
+    inputs: [],
+    outputs: [{ name: "out" }],
+    config: z.strictObject({}),
+    examples: [],
+    delivery: { replayable },
+    infer: () => ({ outputs: { out: { fields: [], open: true } } }),
+    summarize: () => "",
+  });
+}
+
 function draft(nodes: unknown[], edges: unknown[]) {
   return {
     apiVersion: "sluice/v1",
@@ -109,23 +130,7 @@ describe("data preview", () => {
   });
 
   it("leaves out sources that cannot be read without effects", async () => {
-    const consuming = defineNode({
-      type: "source.consuming",
-      version: 1,
-      kind: "source",
-      title: "Consuming",
-      category: "Test",
-      icon: "x",
-      summary: "",
-      docs: "",
-      inputs: [],
-      outputs: [{ name: "out" }],
-      config: z.strictObject({}),
-      examples: [],
-      delivery: { replayable: false },
-      infer: () => ({ outputs: { out: { fields: [], open: true } } }),
-      summarize: () => "",
-    });
+    const consuming = testSourceDef("source.consuming", false);
     let opened = false;
     const consumingRuntime: SourceRuntime = {
       kind: "source",
@@ -149,23 +154,7 @@ describe("data preview", () => {
   });
 
   it("shows what a source could not read as that source's per-record errors", async () => {
-    const lumpy = defineNode({
-      type: "source.lumpy",
-      version: 1,
-      kind: "source",
-      title: "Lumpy",
-      category: "Test",
-      icon: "x",
-      summary: "",
-      docs: "",
-      inputs: [],
-      outputs: [{ name: "out" }],
-      config: z.strictObject({}),
-      examples: [],
-      delivery: { replayable: true },
-      infer: () => ({ outputs: { out: { fields: [], open: true } } }),
-      summarize: () => "",
-    });
+    const lumpy = testSourceDef("source.lumpy", true);
     const lumpyRuntime: SourceRuntime = {
       kind: "source",
       type: "source.lumpy",
