@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
-import { handleIngestRequest, tokenHash } from "@sluice/api/ingest/ingest-service";
+import { handleIngestRequest, tokenHash } from "@sluice/nodes/connectors/http/ingest-endpoint";
 import { INGEST_SHARDS, ingestKeys, META } from "@sluice/nodes/connectors/http/ingest-stream";
 import { Redis } from "ioredis";
 import { REDIS_URL } from "./connectors-messaging";

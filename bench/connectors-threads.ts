@@ -1,6 +1,3 @@
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 
 // The other side of some connector cases of `npm run bench -- connectors`, each in a worker thread of its own so
@@ -66,45 +63,15 @@ async function ingest(
   data: Extract<ThreadData, { kind: "ingest" }>,
   post: (m: ThreadMessage) => void,
 ): Promise<() => Promise<void>> {
-  const { handleIngestRequest } = await import("@sluice/api/ingest/ingest-service");
+  const { serveIngest } = await import("@sluice/nodes/connectors/http/ingest-endpoint");
   const { Redis } = await import("ioredis");
   const redis = new Redis(data.redisUrl, { maxRetriesPerRequest: 3 });
   const deps = { redis, keys: { prefix: data.prefix }, limits: { maxBacklog: data.maxBacklog } };
   // What a Node.js server in front of a route handler does: IncomingMessage → Request, Response → the socket.
-  const server = http.createServer((req, res) => {
-    const pipelineId = (req.url ?? "").replace(/^\/api\/ingest\//, "");
-    const headers = new Headers();
-    for (const [k, v] of Object.entries(req.headers)) {
-      if (typeof v === "string") headers.set(k, v);
-      else if (Array.isArray(v)) for (const x of v) headers.append(k, x);
-    }
-    const request = new Request(`http://127.0.0.1${req.url ?? "/"}`, {
-      method: req.method ?? "POST",
-      headers,
-      body: Readable.toWeb(req) as ReadableStream<Uint8Array>,
-      duplex: "half",
-    } as RequestInit);
-    handleIngestRequest(deps, pipelineId, request)
-      .then(async (response) => {
-        const body = Buffer.from(await response.arrayBuffer());
-        const headers: Record<string, string> = {};
-        response.headers.forEach((value, name) => {
-          headers[name] = value;
-        });
-        res.writeHead(response.status, headers);
-        res.end(body);
-      })
-      .catch((err: unknown) => {
-        res.writeHead(500);
-        res.end(String(err));
-      });
-  });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  post({ type: "ready", url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+  const server = await serveIngest(deps, 0);
+  post({ type: "ready", url: server.url });
   return async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
     redis.disconnect();
   };
 }

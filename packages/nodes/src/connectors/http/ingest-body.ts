@@ -1,4 +1,4 @@
-import { jsonErrorOffset } from "@sluice/nodes/transforms/parse-text";
+import { jsonErrorOffset } from "../../transforms/parse-text";
 
 // Reading and checking a webhook body: at most `limit` bytes, one JSON object, a JSON array of objects, or JSON
 // Lines. Every record is checked before any is kept, so a bad one rejects the whole request with its position.
