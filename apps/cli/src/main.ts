@@ -85,6 +85,10 @@ options:
                         (the key the fleet was started with); else with a key made for this run.
   --json                print the final run snapshot as JSON instead of the table
   --prefix PREFIX       Redis key prefix (default SLUICE_REDIS_PREFIX or "sluice")
+  --ingest-port PORT    for a pipeline with a Webhook source: where this command serves its ingest endpoint,
+                        POST /api/ingest/file-<pipeline name> (default 3002; 0: any free port). The token is
+                        SLUICE_INGEST_TOKEN, or one made for the run; both are printed when the run starts
+  --ingest-host HOST    the address it listens on (default 127.0.0.1)
 
 exit status: 0 completed, 1 invalid pipeline or the run failed, 2 unreadable file, bad call or no Redis,
 130 stopped by a signal`,
@@ -176,10 +180,16 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
             connections: { type: "string" },
             json: { type: "boolean" },
             prefix: { type: "string" },
+            "ingest-port": { type: "string" },
+            "ingest-host": { type: "string" },
             help,
           },
         });
         if (values.help) return showHelp(command);
+        const ingestPort = values["ingest-port"] === undefined ? undefined : Number(values["ingest-port"]);
+        if (ingestPort !== undefined && (!Number.isInteger(ingestPort) || ingestPort < 0 || ingestPort > 65535)) {
+          throw new UsageError("--ingest-port takes a port number from 0 (any free one) to 65535");
+        }
         const workers = values.workers === undefined ? 1 : Number(values.workers);
         if (!Number.isInteger(workers) || workers < 0 || workers > 64) {
           throw new UsageError("--workers takes a whole number from 0 to 64");
@@ -196,6 +206,7 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
             cluster: process.env.SLUICE_REDIS_CLUSTER === "true" || process.env.SLUICE_REDIS_CLUSTER === "1",
             connections: values.connections,
             env: process.env,
+            ingest: { host: values["ingest-host"], port: ingestPort },
           },
           io,
         );

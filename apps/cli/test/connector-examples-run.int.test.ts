@@ -34,9 +34,6 @@ import { main } from "../src/main";
 // example (files) ends by itself; the others run until the output is there and are then stopped as Ctrl-C does
 // (drained and committed, exit 130) — the brokers' sources never end, and waiting on the targets is what makes the
 // checks independent of how fast the machine is.
-//
-// Not here: examples/webhook-invoices-to-crm.yaml. Webhook records belong to a saved pipeline (its ingest URL and
-// token live in the app), so it runs from the app; its HTTP sink runs here, in mqtt-machine-alerts.yaml.
 
 const EXAMPLES = fileURLToPath(new URL("../../../examples/", import.meta.url));
 const REDIS_URL = process.env.SLUICE_TEST_REDIS_URL || "redis://127.0.0.1:6379";
@@ -78,6 +75,8 @@ interface RunResult {
 interface RunningExample {
   /** Set once `sluice run` has returned. */
   result: RunResult | undefined;
+  /** What the command has printed on standard error so far. */
+  err: readonly string[];
   /** Stops the run as Ctrl-C does (drain and commit) and waits for the command to return. */
   stop(): Promise<RunResult>;
 }
@@ -111,7 +110,15 @@ async function runToEnd(file: string, args: string[]): Promise<RunResult> {
  * Starts `sluice run` on an example whose sources do not end (the command `main` runs for `sluice run`, with the same
  * options), with a signal source of its own so the test can press Ctrl-C.
  */
-function startRun(file: string, options: { connections: string; params?: Record<string, string> }): RunningExample {
+function startRun(
+  file: string,
+  options: {
+    connections: string;
+    params?: Record<string, string>;
+    env?: Record<string, string>;
+    ingest?: { port: number };
+  },
+): RunningExample {
   const out: string[] = [];
   const err: string[] = [];
   const io: Output = { out: (t) => out.push(t), err: (t) => err.push(t) };
@@ -119,6 +126,7 @@ function startRun(file: string, options: { connections: string; params?: Record<
   let stopping = false;
   const running: RunningExample = {
     result: undefined,
+    err,
     async stop() {
       // Once only: a second Ctrl-C makes `sluice run` leave at once (process.exit).
       if (!stopping && !running.result) signals.emit("SIGINT");
@@ -135,7 +143,8 @@ function startRun(file: string, options: { connections: string; params?: Record<
       redisUrl: REDIS_URL,
       prefix,
       connections: options.connections,
-      env: process.env,
+      env: { ...process.env, ...options.env },
+      ...(options.ingest ? { ingest: options.ingest } : {}),
     },
     io,
     signals,
@@ -175,9 +184,9 @@ async function until(
 }
 
 /** The run was stopped by Ctrl-C, cleanly, with nothing dead-lettered. */
-function expectStopped(r: RunResult): RunSnapshot {
+function expectStopped(r: RunResult, printedFirst: readonly string[] = []): RunSnapshot {
   expect(r.err.trim(), "sluice run printed no error").toBe(
-    "stopping the run (drain and commit); Ctrl-C again to leave at once",
+    [...printedFirst, "\nstopping the run (drain and commit); Ctrl-C again to leave at once"].join("\n").trim(),
   );
   expect(r.code).toBe(130);
   expect(r.snapshot?.status).toBe("stopped");
@@ -829,6 +838,131 @@ describe("files-sales-to-parquet.yaml", () => {
       }
     } finally {
       vi.unstubAllEnvs();
+    }
+  });
+});
+
+describe("webhook-invoices-to-crm.yaml", () => {
+  it("refuses a short SLUICE_INGEST_TOKEN and a port already taken, saying which", async () => {
+    const connections = await connectionsFile("webhook-refused", {
+      "crm-api": { type: "http", baseUrl: "http://127.0.0.1:9" },
+    });
+    const attempt = async (env: Record<string, string>, port: number) => {
+      const err: string[] = [];
+      const code = await runCommand(
+        {
+          file: example("webhook-invoices-to-crm.yaml"),
+          workers: 1,
+          params: [],
+          json: true,
+          redisUrl: REDIS_URL,
+          prefix,
+          connections,
+          env: { ...process.env, ...env },
+          ingest: { port },
+        },
+        { out: () => {}, err: (t) => err.push(t) },
+        new EventEmitter(),
+      );
+      return { code, err: err.join("\n") };
+    };
+    const short = await attempt({ SLUICE_INGEST_TOKEN: "secret123" }, 0);
+    expect(short).toEqual({
+      code: 2,
+      err: "sluice run: SLUICE_INGEST_TOKEN must be at least 24 characters without spaces",
+    });
+    const taken = await TestReceiver.start();
+    try {
+      const port = Number(new URL(taken.url).port);
+      const busy = await attempt({}, port);
+      expect(busy).toEqual({
+        code: 2,
+        err: `sluice run: cannot serve webhook ingest on 127.0.0.1:${port}: the port is taken (choose one with --ingest-port)`,
+      });
+    } finally {
+      await taken.close();
+    }
+  });
+
+  it("serves the pipeline's ingest URL, and sends the paid invoices posted to it to the CRM as activities", async () => {
+    const receiver = await TestReceiver.start();
+    const token = `sluice_ing_${randomBytes(24).toString("base64url")}`;
+    const pipelineId = "file-webhook-invoices-to-crm";
+    let run: RunningExample | undefined;
+    try {
+      const connections = await connectionsFile("webhook", {
+        "crm-api": { type: "http", baseUrl: receiver.url, authHeader: "Authorization", authValue: "Bearer crm-key" },
+      });
+      run = startRun(example("webhook-invoices-to-crm.yaml"), {
+        connections,
+        env: { SLUICE_INGEST_TOKEN: token },
+        ingest: { port: 0 },
+      });
+      const started = run;
+      let url = "";
+      await until(started, "the ingest URL", async () => {
+        url = /^webhook ingest: POST (\S+)$/m.exec(started.err.join("\n"))?.[1] ?? "";
+        return url !== "";
+      });
+      expect(url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/api/ingest/${pipelineId}$`));
+      expect(started.err.join("\n"), "the token from the environment is not printed").not.toContain(token);
+
+      const post = (body: string, auth = `Bearer ${token}`) =>
+        fetch(url, { method: "POST", headers: { authorization: auth, "content-type": "application/x-ndjson" }, body });
+      const event = (i: number, type: string, email: string | null) =>
+        JSON.stringify({
+          event_id: `evt_${i}`,
+          type,
+          invoice_id: `in_${i}`,
+          customer_email: email,
+          amount_cents: 1000 + i * 7,
+          currency: "EUR",
+          paid_at: `2026-11-24T10:${String(i % 60).padStart(2, "0")}:00Z`,
+        });
+      // A wrong token and an unreadable body are refused whole; nothing of them reaches the run.
+      expect((await post(event(0, "invoice.paid", "x@example.com"), "Bearer nope")).status).toBe(401);
+      const bad = await post(`${event(0, "invoice.paid", "x@example.com")}\n{"event_id": `);
+      expect(bad.status).toBe(400);
+      expect(await bad.text()).toContain("line 2");
+
+      const events = range(40).map((i) =>
+        i % 4 === 1
+          ? event(i, "invoice.created", `c${i}@example.com`)
+          : event(i, "invoice.paid", i % 4 === 2 ? null : `C${i}@Example.com`),
+      );
+      for (let i = 0; i < events.length; i += 10) {
+        const answer = await post(events.slice(i, i + 10).join("\n"));
+        expect(answer.status).toBe(202);
+        expect(await answer.json()).toEqual({ accepted: 10 });
+      }
+      const paid = range(40).filter((i) => i % 4 === 0 || i % 4 === 3);
+      await until(run, "every paid invoice at the CRM", async () => receiver.records().length >= paid.length);
+      expectStopped(await run.stop(), [
+        `webhook ingest: POST ${url}`,
+        "  with the header Authorization: Bearer $SLUICE_INGEST_TOKEN",
+      ]);
+
+      const activities = receiver.records().sort((a, b) => String(a.external_id).localeCompare(String(b.external_id)));
+      expect(activities.map((a) => a.external_id)).toEqual(paid.map((i) => `evt_${i}`).sort());
+      for (const a of activities) {
+        const i = Number(String(a.external_id).slice(4));
+        expect(a).toMatchObject({
+          activity_type: "payment",
+          contact_email: `c${i}@example.com`,
+          amount: (1000 + i * 7) / 100,
+          currency: "EUR",
+          invoice_url: `https://billing.example.com/invoices/in_${i}`,
+        });
+      }
+      for (const request of receiver.accepted) {
+        expect(request.url).toBe("/v2/activities/import");
+        expect(request.headers.authorization).toBe("Bearer crm-key");
+      }
+      // The run is over: the endpoint went with it.
+      await expect(post(event(99, "invoice.paid", "late@example.com"))).rejects.toThrow();
+    } finally {
+      await ended(run);
+      await receiver.close();
     }
   });
 });

@@ -47,7 +47,7 @@ export interface IngestService {
   redis: Redis | Cluster;
   /** The deployment's Redis key prefix. */
   prefix: string;
-  /** The saved pipeline the run belongs to; undefined for a run of a file (which has no ingest URL). */
+  /** The pipeline the run belongs to (a saved one's id, or `sluice run`'s id for its file); undefined without one. */
   pipelineId: string | undefined;
 }
 

@@ -3,6 +3,13 @@ import { FleetWorker } from "@sluice/engine/fleet-worker";
 import { connectRedis, pingRedis } from "@sluice/engine/redis-connection";
 import { catalog as buildCatalog } from "@sluice/nodes/catalog";
 import { connectionCatalog } from "@sluice/nodes/connections";
+import {
+  type IngestServer,
+  installIngestToken,
+  newIngestToken,
+  serveIngest,
+} from "@sluice/nodes/connectors/http/ingest-endpoint";
+import { PIPELINE_ID } from "@sluice/nodes/connectors/http/ingest-stream";
 import type { ConnectionBundle, RuntimeRegistry } from "@sluice/nodes/runtime-contract";
 import { runtimes as buildRuntimes } from "@sluice/nodes/runtimes";
 import { type ConnectionCatalog, connectionRefs } from "@sluice/pipeline/connection-definition";
@@ -35,6 +42,10 @@ import { formatIssueLine } from "./validate";
 // shows progress; a bounded run ends the command with exit 0 and per-node totals. Ctrl-C stops the run (drained
 // and committed) before exiting; a second Ctrl-C exits at once.
 //
+// A pipeline with a Webhook source gets the web app's ingest endpoint from the command itself: it listens on
+// --ingest-port, under the id `file-<pipeline name>` (stable, so records posted while no run reads them wait for the
+// next one), with the token in SLUICE_INGEST_TOKEN or one made for this run, printed with the URL.
+//
 // With --connections FILE, the connections the pipeline names travel to the workers sealed (AES-256-GCM) with
 // SLUICE_SECRET_KEY, the key a fleet of `sluice worker`s shares; without one, with a key made for this run that only
 // the workers in this process get.
@@ -50,9 +61,14 @@ export interface RunOptions {
   cluster?: boolean;
   /** A YAML/JSON file of connections (see connections-file.ts). */
   connections?: string | undefined;
-  /** For ${NAME} in the connections file, and SLUICE_SECRET_KEY. */
+  /** For ${NAME} in the connections file, SLUICE_SECRET_KEY and SLUICE_INGEST_TOKEN. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Where the webhook ingest endpoint listens when the pipeline has a Webhook source (0: any free port). */
+  ingest?: { host?: string | undefined; port?: number | undefined };
 }
+
+/** The ingest endpoint's port when none is given: the web app's is 3000, so the next one but one. */
+export const DEFAULT_INGEST_PORT = 3002;
 
 /** The node and connection types the command knows: this build's, unless a test gives its own. */
 export interface RunTypes {
@@ -107,6 +123,13 @@ function sealingKey(
 }
 
 const EXIT_INTERRUPTED = 130;
+
+/** The ingest id of a pipeline run from a file: its name, in the characters an ingest id may hold. */
+export function filePipelineId(name: string): string {
+  return `file-${name.replace(/[^A-Za-z0-9_-]/g, "_")}`.slice(0, 64);
+}
+
+const MIN_INGEST_TOKEN = 24;
 
 function formatCount(n: number): string {
   return n.toLocaleString("en-US");
@@ -203,8 +226,41 @@ export async function runCommand(
     return EXIT.unreadable;
   }
 
+  const definition = checked.definition!;
+  const webhook = definition.spec.nodes.some((n) => n.type === "source.webhook");
+  const pipelineId = filePipelineId(definition.metadata.name);
+  const ingestToken = env.SLUICE_INGEST_TOKEN;
+  if (webhook && ingestToken !== undefined && (ingestToken.length < MIN_INGEST_TOKEN || /\s/.test(ingestToken))) {
+    io.err(`sluice run: SLUICE_INGEST_TOKEN must be at least ${MIN_INGEST_TOKEN} characters without spaces`);
+    return EXIT.unreadable;
+  }
+
   const keys = createKeys(options.prefix);
   const redis = connectRedis(options.redisUrl, "sluice-run", undefined, { cluster: options.cluster ?? false });
+  let ingest: IngestServer | undefined;
+  if (webhook && PIPELINE_ID.test(pipelineId)) {
+    const listen = { host: options.ingest?.host ?? "127.0.0.1", port: options.ingest?.port ?? DEFAULT_INGEST_PORT };
+    const token = ingestToken ?? newIngestToken();
+    const deps = { redis, keys: { prefix: options.prefix } };
+    try {
+      await installIngestToken(deps, pipelineId, token, 0);
+      ingest = await serveIngest(deps, listen.port, listen.host);
+    } catch (err) {
+      redis.disconnect();
+      const why =
+        (err as NodeJS.ErrnoException).code === "EADDRINUSE"
+          ? "the port is taken (choose one with --ingest-port)"
+          : (err as Error).message;
+      io.err(`sluice run: cannot serve webhook ingest on ${listen.host}:${listen.port}: ${why}`);
+      return EXIT.unreadable;
+    }
+    io.err(`webhook ingest: POST ${ingest.url}/api/ingest/${pipelineId}`);
+    io.err(
+      ingestToken === undefined
+        ? `  with the header Authorization: Bearer ${token} (made for this run; set SLUICE_INGEST_TOKEN to keep one)`
+        : "  with the header Authorization: Bearer $SLUICE_INGEST_TOKEN",
+    );
+  }
   // BullMQ leaves a connection it was given open on close(); this one is ours to close.
   const controlConnection = connectRedis(options.redisUrl, "sluice-run-control", undefined, {
     cluster: options.cluster ?? false,
@@ -247,6 +303,7 @@ export async function runCommand(
       runId,
       definition: checked.definition,
       parameters,
+      pipelineId,
       ...(secretKey ? { connections: await sealJson(secretKey, bundle, connectionsContext(runId)) } : {}),
     };
     await control.add("start", job, { jobId: `start-${runId}` });
@@ -280,6 +337,7 @@ export async function runCommand(
   } finally {
     signals.off("SIGINT", onSignal);
     signals.off("SIGTERM", onSignal);
+    await ingest?.close();
     await Promise.all(workers.map((w) => w.close()));
     await control.close();
     controlConnection.disconnect();

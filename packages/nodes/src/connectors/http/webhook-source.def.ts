@@ -85,7 +85,11 @@ records of different requests have no order between them. Parallelism above ${IN
 
 **Fields.** With declared *Fields* each record keeps exactly those keys, converted to their types (as the Parse
 transform does); a record that does not fit is refused with the reason. Without them every posted object is a
-record as it is.`,
+record as it is.
+
+**From a file.** \`sluice run -f pipeline.yaml\` serves the same endpoint itself while the run lasts, at
+\`http://127.0.0.1:3002/api/ingest/file-<pipeline name>\` (\`--ingest-port\`, \`--ingest-host\` to change it), with
+the token in \`SLUICE_INGEST_TOKEN\` or one made for the run; it prints both when the run starts.`,
   inputs: [],
   outputs: [{ name: "out" }],
   config,

@@ -105,7 +105,7 @@ export const webhookSourceRuntime: SourceRuntime<WebhookSourceConfig> = {
         ctx.nodeId,
         "",
         service
-          ? "webhook records belong to a saved pipeline: run it from Sluice, not as a file"
+          ? "webhook records belong to a pipeline, and this run names none: run it from Sluice or with `sluice run`"
           : "this worker offers no access to the ingest streams (the engine passes no ingest service)",
       );
     }
