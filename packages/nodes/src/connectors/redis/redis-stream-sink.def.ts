@@ -55,13 +55,14 @@ export const redisStreamSinkDef = defineNode({
   summary: "Appends records to a Redis stream (XADD), idempotently per batch, with an optional length limit.",
   docs: `Appends each record as one entry (\`XADD\` with an id chosen by Redis) to a stream.
 
-**Idempotent.** A batch is written by one Lua script that appends all its entries, trims, and records the batch as
-written — all or nothing. Each sink partition remembers, in a hash beside the stream
-(\`{<stream>}:sluice-written\`, expiring 7 days after the last write), the sequence number and a content digest of
-the last batch it wrote. When the engine replays that batch after a crash (same batch id, same records), the script
-sees it was written and appends nothing. So with a replayable source the pipeline is exactly-once end to end. A
-replay that carries other records (a non-replayable source such as MQTT or RabbitMQ redelivers what it likes) has
-another digest and is written: duplicates are then possible, as the source's at-least-once allows, but nothing is
+**Idempotent.** A batch is written as Lua scripts of 125 entries each, sent one after the other without waiting
+(Redis appends one while the next is encoded). Each sink partition keeps, in a hash beside the stream
+(\`{<stream>}:sluice-written\`, expiring 7 days after the last write), the chain of what its current batch has in
+the stream: per chunk the batch's sequence number, the entries so far and a digest of their content. When the engine
+replays the batch after a crash (same batch id, same records), the chunks already in the stream are skipped and the
+rest appended — whole batch or cut short mid-way. So with a replayable source the pipeline is exactly-once end to
+end. A replay that carries other records (a non-replayable source such as MQTT or RabbitMQ redelivers what it likes)
+has other digests and is written: duplicates are then possible, as the source's at-least-once allows, but nothing is
 skipped. Entry ids cannot serve for this: ids must grow, and several partitions append to the same stream.
 
 **Payload.** By default the record as JSON in the entry field \`data\`; \`text\` or \`bytes-base64\` write one field of
@@ -69,9 +70,10 @@ the record; \`fields\` writes each top-level field of the record as an entry fie
 JSON, NULLs left out).
 
 **Trimming.** \`approximate\` (\`MAXLEN ~\`) trims whole radix-tree nodes and is cheap; \`exact\` keeps exactly *Max
-length* entries. Trimming happens once per batch. Entries trimmed before a consumer read them are lost to it.
+length* entries. Trimming happens once per batch, after its last chunk. Entries trimmed before a consumer read them are lost to it.
 
-A batch is one script run: very large batches (tens of thousands of records) hold Redis for milliseconds.`,
+Each chunk is one script run of at most 125 XADDs, so even a large batch holds Redis for well under a millisecond at a
+time.`,
   inputs: [{ name: "in", multiple: true }],
   outputs: [],
   config,

@@ -16,7 +16,7 @@ import {
 import { type PrivateServer, privateRedis, uniqueName } from "../test-servers";
 import { redisConnectionRuntime } from "./redis-connection.run";
 import { redisStreamSinkDef } from "./redis-stream-sink.def";
-import { redisStreamSinkRuntime, writtenBatchesKey } from "./redis-stream-sink.run";
+import { CHUNK, redisStreamSinkRuntime, writtenBatchesKey } from "./redis-stream-sink.run";
 import { redisStreamSourceDef } from "./redis-stream-source.def";
 import { redisStreamSourceRuntime } from "./redis-stream-source.run";
 
@@ -148,6 +148,53 @@ describe("Redis Streams sink", () => {
     await writer.close();
   });
 
+  it("completes a batch cut short after some of its chunks, appending only what is missing", async () => {
+    const out = stream("sink-resume");
+    const writer = await redisStreamSinkRuntime.open(
+      testContext(redisStreamSinkDef, { connection: "r", stream: out }, { connections: bundle() }) as never,
+    );
+    const records = range(0, 1000).map((id) => ({ id }));
+    // A crash after the first two chunks of batch 1 (CHUNK entries each) left exactly what writing its first
+    // 2 × CHUNK records leaves: the same entries, the same links.
+    await writer.write(records.slice(0, 2 * CHUNK), { batchId: "run:0:0:1", sequence: 1 });
+    await writer.write(records, { batchId: "run:0:0:1", sequence: 1 });
+    await writer.write(records, { batchId: "run:0:0:1", sequence: 1 });
+    expect(await payloadsOf(out)).toEqual(records.map((r) => JSON.stringify(r)));
+    // The replay carries other records from the third chunk on: those are appended, nothing is skipped.
+    const other = records.map((r) => (r.id < 2 * CHUNK ? r : { id: r.id + 5000 }));
+    await writer.write(other, { batchId: "run:0:0:1", sequence: 1 });
+    expect(await redis.xlen(out)).toBe(2000 - 2 * CHUNK);
+    await writer.close();
+  });
+
+  it("writes and reads with an ACL user, in another database, and after the server lost its scripts", async () => {
+    server = await privateRedis("admin-pw");
+    const admin = new Redis({ port: server.port, password: "admin-pw", db: 3 });
+    try {
+      await admin.call("ACL", "SETUSER", "sluice", "on", ">user-pw", "~*", "&*", "+@all");
+      const conn = bundle(`redis://127.0.0.1:${server.port}/3`, { username: "sluice", password: "user-pw" });
+      const writer = await redisStreamSinkRuntime.open(
+        testContext(redisStreamSinkDef, { connection: "r", stream: "acl-out" }, { connections: conn }) as never,
+      );
+      await writer.write([{ id: 1 }, { id: 2 }], { batchId: "a:0:0:1", sequence: 1 });
+      await admin.script("FLUSH");
+      await writer.write([{ id: 3 }], { batchId: "a:0:0:2", sequence: 2 });
+      await writer.write([{ id: 3 }], { batchId: "a:0:0:2", sequence: 2 });
+      await writer.close();
+      expect(await admin.xlen("acl-out")).toBe(3);
+      const reader = await redisStreamSourceRuntime.open(
+        testContext(redisStreamSourceDef, { connection: "r", stream: "acl-out" }, { connections: conn }) as never,
+        null,
+      );
+      expect((await reader.read(10, never)).records).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+      await reader.close();
+      const clients = String(await admin.call("CLIENT", "LIST"));
+      expect(clients).toContain("user=sluice");
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it("trims exactly or approximately, once per batch", async () => {
     const exact = stream("sink-exact");
     const approx = stream("sink-approx");
@@ -244,6 +291,31 @@ describe("Redis Streams source", () => {
     await produce(late, [order(2)]);
     expect((await latest.read(10, never)).records).toEqual([JSON.parse(order(2))]);
     await latest.close();
+  });
+});
+
+describe("Redis Streams source reading ahead", () => {
+  it("hands out no more than asked, and a reader opened at the committed offset goes on exactly there", async () => {
+    const key = stream("src-ahead");
+    await produce(key, range(0, 2500).map(order));
+    const open = (from: Record<string, string> | null) =>
+      redisStreamSourceRuntime.open(
+        testContext(redisStreamSourceDef, { connection: "r", stream: key }, { connections: bundle() }) as never,
+        from,
+      );
+    const first = await open(null);
+    const a = await first.read(1000, never);
+    const b = await first.read(7, never);
+    expect([...a.records, ...b.records]).toEqual(range(0, 1007).map((i) => JSON.parse(order(i))));
+    const [ids] = await Promise.all([redis.xrange(key, "-", "+", "COUNT", 1007)]);
+    expect(b.offset).toEqual({ [key]: ids[1006]![0] });
+    await first.close();
+    const second = await open(b.offset as Record<string, string>);
+    const got: unknown[] = [];
+    while (got.length < 1493) got.push(...(await second.read(400, never)).records);
+    expect(got).toEqual(range(1007, 1493).map((i) => JSON.parse(order(i))));
+    expect((await second.read(400, never)).records).toEqual([]);
+    await second.close();
   });
 });
 
