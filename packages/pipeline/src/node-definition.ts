@@ -16,6 +16,7 @@ export type ConfigWidget =
   | "select"
   | "expression"
   | "predicate"
+  | "aggregate"
   | "field"
   | "fields"
   | "duration"
@@ -35,6 +36,11 @@ export interface ConfigFieldMeta {
   secret?: boolean;
   /** Node configs with widget "connection": the connection type the field names a connection of. */
   connectionType?: string;
+  /**
+   * Source and sink configs: what the editor fills in from the connection's discovery. "object": the field naming
+   * the table, stream, subject, queue or topic; "fields": the list declaring the records' fields with their types.
+   */
+  discover?: "object" | "fields";
 }
 
 declare module "zod" {

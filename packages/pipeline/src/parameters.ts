@@ -11,7 +11,7 @@ export type ParameterValue = string | number | boolean;
 
 const REF = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 const WHOLE_REF = /^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/;
-const EXPRESSION_WIDGETS = new Set(["expression", "predicate"]);
+const EXPRESSION_WIDGETS = new Set(["expression", "predicate", "aggregate"]);
 
 /** A config path pattern; "*" stands for any key of a record or index of a list. */
 type PathPattern = readonly string[];

@@ -32,7 +32,7 @@ const AggregateExpression = z
   .min(1, "write an aggregate, e.g. count(*)")
   .max(65_536)
   .meta({
-    widget: "expression",
+    widget: "aggregate",
     placeholder: "count(*)",
     examples: ["count(*)", "sum(amount)", "round(avg(price), 2)", "count(DISTINCT user_id)", "max(temperature)"],
   });

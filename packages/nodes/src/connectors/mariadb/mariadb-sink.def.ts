@@ -13,7 +13,7 @@ const config = z
       widget: "connection",
       connectionType: "mariadb",
     }),
-    table: TableName.meta({ label: "Table", placeholder: "orders" }),
+    table: TableName.meta({ label: "Table", placeholder: "orders", discover: "object" }),
     mode: z.enum(["insert", "upsert"]).default("insert").meta({
       label: "Mode",
       help: '"insert" adds every record as a row; "upsert" inserts, or updates the row with the same key (INSERT … ON DUPLICATE KEY UPDATE).',

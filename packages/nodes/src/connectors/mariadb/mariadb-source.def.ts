@@ -26,7 +26,7 @@ const config = z
       widget: "connection",
       connectionType: "mariadb",
     }),
-    table: TableName.meta({ label: "Table", placeholder: "orders" }),
+    table: TableName.meta({ label: "Table", placeholder: "orders", discover: "object" }),
     cursor: ColumnName.meta({
       label: "Cursor column",
       help: "A column whose value only grows as rows are added (an AUTO_INCREMENT id, or a created/updated time). Rows are read in its order; the last value read is the source's position.",
@@ -40,7 +40,9 @@ const config = z
     columns: declaredFieldList(
       "The columns to read, with their Sluice types (string, int, float, boolean, timestamp, json). Leave empty to read every column as the server returns it (an open schema).",
       [["id", { name: "amount", type: "float" }, { name: "created_at", type: "timestamp", nullable: false }]],
-    ).optional(),
+    )
+      .meta({ discover: "fields" })
+      .optional(),
     mode: z.enum(["bounded", "polling"]).default("bounded").meta({
       label: "Mode",
       help: '"bounded" reads the rows present when the run starts, then ends; "polling" keeps reading new rows until the run is stopped.',

@@ -11,7 +11,12 @@ const config = z
       .min(1, "name a topic")
       .max(65_535)
       .regex(/^[^+#]+$/, "a topic to publish to has no wildcards")
-      .meta({ label: "Topic", help: "The topic to publish to.", placeholder: "alerts/temperature" }),
+      .meta({
+        label: "Topic",
+        help: "The topic to publish to.",
+        placeholder: "alerts/temperature",
+        discover: "object",
+      }),
     qos: z
       .union([z.literal(0), z.literal(1)])
       .default(1)

@@ -15,12 +15,15 @@ const TopicFilter = z
   )
   .refine((f) => f.split("/").every((level) => !level.includes("+") || level === "+"), "+ stands alone in a level");
 
+const payload = sourcePayloadFields(["json", "text", "bytes-base64"]);
+
 const config = z
   .strictObject({
     connection: connectionField("mqtt", "MQTT"),
     topic: z.union([TopicFilter, z.array(TopicFilter).min(1).max(100)]).meta({
       label: "Topic",
       help: "A topic filter (+ and # wildcards), or several.",
+      discover: "object",
       placeholder: "sensors/+/temperature",
       examples: ["sensors/+/temperature", ["factory/#", "alerts/#"]],
     }),
@@ -40,7 +43,8 @@ const config = z
         help: "Prefix of the client ids (…-<partition> is added). Empty: sluice-<run>-<node>. Each run and partition keeps its own persistent session.",
         advanced: true,
       }),
-    ...sourcePayloadFields(["json", "text", "bytes-base64"]),
+    ...payload,
+    fields: payload.fields.meta({ discover: "fields" }),
     maxInflight: z.number().int().min(1).max(65_535).default(1000).meta({
       label: "Messages in flight",
       help: "How many received but not yet committed messages the broker may send (MQTT 5 Receive Maximum); bounds memory.",

@@ -15,10 +15,17 @@ const Subject = z
   .max(1024)
   .regex(/^[^\s]+$/, "a subject has no spaces");
 
+const payload = sourcePayloadFields(["json", "text", "bytes-base64"]);
+
 const config = z
   .strictObject({
     connection: connectionField("nats", "NATS"),
-    stream: StreamName.meta({ label: "Stream", help: "The JetStream stream to read.", placeholder: "ORDERS" }),
+    stream: StreamName.meta({
+      label: "Stream",
+      help: "The JetStream stream to read.",
+      placeholder: "ORDERS",
+      discover: "object",
+    }),
     subject: z
       .union([Subject, z.array(Subject).min(1).max(256)])
       .optional()
@@ -45,7 +52,8 @@ const config = z
         help: "Where a new run starts (a restarted run continues from its last commit): earliest = the first message kept; latest = messages stored after the run was created; or a stream sequence number, to read what follows it.",
         examples: ["earliest", "latest", 1042],
       }),
-    ...sourcePayloadFields(["json", "text", "bytes-base64"]),
+    ...payload,
+    fields: payload.fields.meta({ discover: "fields" }),
     maxInflight: z.number().int().min(10).max(1_000_000).default(10_000).meta({
       label: "Messages in flight",
       help: "How many delivered but not yet committed messages a consumer may hold (max_ack_pending); bounds memory.",

@@ -18,6 +18,7 @@ const config = z
       .default([])
       .meta({
         label: "Tables",
+        discover: "object",
         help: "The tables whose changes to capture (name or schema.name). Empty: those of an existing publication.",
         widget: "fields",
         examples: [["orders"], ["public.orders", "public.order_items"]],
@@ -41,7 +42,9 @@ const config = z
     columns: declaredFieldList(
       "With one table: its columns and types, which type before and after (the editor fills them from discovery). Empty: before and after are JSON.",
       [["id", { name: "status", type: "string" }]],
-    ).optional(),
+    )
+      .meta({ discover: "fields" })
+      .optional(),
   })
   .superRefine((c, ctx) => {
     if (c.tables.length === 0 && c.publication === undefined) {

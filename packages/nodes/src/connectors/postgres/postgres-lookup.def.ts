@@ -15,7 +15,12 @@ const PREFIX = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const config = z
   .strictObject({
     connection: PostgresConnectionField,
-    table: TableName.meta({ label: "Table", help: "The table to look rows up in.", placeholder: "customers" }),
+    table: TableName.meta({
+      label: "Table",
+      help: "The table to look rows up in.",
+      placeholder: "customers",
+      discover: "object",
+    }),
     key: z
       .record(ColumnName, KeyExpression)
       .refine(
@@ -31,7 +36,7 @@ const config = z
     fields: declaredFieldList(
       "The table's columns to add to each record, with their types (a bare name is JSON: any value).",
       [["name", { name: "country", type: "string" }]],
-    ),
+    ).meta({ discover: "fields" }),
     prefix: z.string().regex(PREFIX, "a prefix is a word such as customer_").optional().meta({
       label: "Prefix",
       help: "Put before the added fields' names, e.g. customer_ gives customer_name.",

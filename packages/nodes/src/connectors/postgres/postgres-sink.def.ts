@@ -10,7 +10,12 @@ import { ColumnName, TableName } from "./sql-names";
 const config = z
   .strictObject({
     connection: PostgresConnectionField,
-    table: TableName.meta({ label: "Table", help: "The table to write: name or schema.name.", placeholder: "orders" }),
+    table: TableName.meta({
+      label: "Table",
+      help: "The table to write: name or schema.name.",
+      placeholder: "orders",
+      discover: "object",
+    }),
     mode: z.enum(["insert", "upsert", "cdc"]).default("insert").meta({
       label: "Mode",
       help: "insert: append every record. upsert: insert, or update the row with the same key. cdc: apply change records (insert/update/delete) from source.postgres-cdc by key.",

@@ -20,6 +20,7 @@ const config = z
     connection: PostgresConnectionField,
     table: TableName.optional().meta({
       label: "Table",
+      discover: "object",
       help: "The table or view to read: name or schema.name.",
       placeholder: "orders",
     }),
@@ -68,7 +69,9 @@ const config = z
     columns: declaredFieldList(
       "The columns to read, with their Sluice types; the editor fills them from discovery. Empty: every column, with an open schema.",
       [["id", { name: "amount", type: "float" }]],
-    ).optional(),
+    )
+      .meta({ discover: "fields" })
+      .optional(),
     timeField: FieldRef.optional().meta({
       label: "Event-time field",
       help: "A timestamp column that carries the row's event time, for windows.",

@@ -4,15 +4,19 @@ import { field, t } from "@sluice/pipeline/record-schema";
 import { z } from "zod";
 import { checkSourcePayload, connectionField, sourcePayloadFields, sourceRecordSchema } from "../messaging/payload";
 
+const payload = sourcePayloadFields(["json", "text", "bytes-base64"]);
+
 const config = z
   .strictObject({
     connection: connectionField("rabbitmq", "RabbitMQ"),
-    queue: z
-      .string()
-      .min(1, "name a queue")
-      .max(255)
-      .meta({ label: "Queue", help: "The queue to consume; it must exist.", placeholder: "orders" }),
-    ...sourcePayloadFields(["json", "text", "bytes-base64"]),
+    queue: z.string().min(1, "name a queue").max(255).meta({
+      label: "Queue",
+      help: "The queue to consume; it must exist.",
+      placeholder: "orders",
+      discover: "object",
+    }),
+    ...payload,
+    fields: payload.fields.meta({ discover: "fields" }),
     prefetch: z.number().int().min(1).max(65_535).default(1000).meta({
       label: "Prefetch",
       help: "How many unacknowledged messages the broker may hand each partition (basic.qos); bounds memory, and a batch holds at most this many.",

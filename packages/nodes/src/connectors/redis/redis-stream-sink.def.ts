@@ -8,6 +8,7 @@ const config = z
     connection: connectionField("redis", "Redis"),
     stream: z.string().min(1, "name a stream key").max(1024).meta({
       label: "Stream",
+      discover: "object",
       help: "The stream key to append to (created by the first entry).",
       placeholder: "orders-enriched",
     }),

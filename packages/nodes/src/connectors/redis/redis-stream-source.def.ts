@@ -9,11 +9,14 @@ const StreamKey = z.string().min(1, "name a stream key").max(1024);
 /** `earliest`, `latest`, or an entry id (`1700000000000-0`, or just the milliseconds). */
 const START = /^(earliest|latest|\d{1,20}(-\d{1,20})?)$/;
 
+const payload = sourcePayloadFields(["json", "text", "bytes-base64", "fields"]);
+
 const config = z
   .strictObject({
     connection: connectionField("redis", "Redis"),
     stream: z.union([StreamKey, z.array(StreamKey).min(1).max(1024)]).meta({
       label: "Stream",
+      discover: "object",
       help: "A stream key, or a list of them. With several, partition p reads the streams at positions p, p+P, p+2P, … of the list (P = parallelism).",
       placeholder: "orders",
       examples: ["orders", ["clicks:0", "clicks:1", "clicks:2", "clicks:3"]],
@@ -35,7 +38,8 @@ const config = z
       label: "Entry field",
       help: "The field of each stream entry that holds the payload (not used by the fields format).",
     }),
-    ...sourcePayloadFields(["json", "text", "bytes-base64", "fields"]),
+    ...payload,
+    fields: payload.fields.meta({ discover: "fields" }),
     block: Duration.prefault("100ms").meta({
       label: "Wait for new entries",
       help: "How long one read waits for new entries when there are none (e.g. 100ms); at most 5s.",
