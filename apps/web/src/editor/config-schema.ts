@@ -1,6 +1,6 @@
 // Turns a config's JSON Schema (a node type's, through `configJsonSchema`, or a connection type's from the API)
 // into a tree of form controls, so every node and connection type gets its form from its one declaration. UI
-// hints (label, help, widget, advanced, placeholder, examples, secret, connectionType) ride along from `.meta()`.
+// hints (label, help, widget, advanced, placeholder, examples, secret, connectionType, discover) ride along from `.meta()`.
 // Nested objects, unions (with a kind selector), lists of objects and maps get their own controls; anything the
 // form cannot break down gets a JSON editor, so every field stays editable.
 
@@ -16,11 +16,15 @@ interface Common {
   defaultValue?: unknown;
   widget?: string;
   advanced: boolean;
+  /** Filled from connection discovery: the name of the object read or written, or its fields (see discovery-config). */
+  discover?: DiscoverHint;
 }
+
+export type DiscoverHint = "object" | "fields";
 
 export type Control =
   | (Common & { kind: "text"; multiline: boolean; monospace: boolean; secret: boolean })
-  | (Common & { kind: "expression"; mode: "predicate" | "expression" })
+  | (Common & { kind: "expression"; mode: "predicate" | "expression" | "aggregate" })
   | (Common & { kind: "connection"; connectionType?: string })
   | (Common & { kind: "number"; integer: boolean; min?: number; max?: number })
   | (Common & { kind: "boolean" })
@@ -146,6 +150,7 @@ function common(schema: JsonSchema, fallbackLabel: string, json: boolean): Commo
     advanced: schema.advanced === true,
   };
   if (widget) c.widget = widget;
+  if (schema.discover === "object" || schema.discover === "fields") c.discover = schema.discover;
   if (typeof schema.help === "string") c.help = schema.help;
   else if (typeof schema.description === "string") c.help = schema.description;
   if (schema.default !== undefined) c.defaultValue = schema.default;
@@ -271,8 +276,8 @@ function controlFor(schema: JsonSchema, root: JsonSchema, name: string, depth: n
   }
   switch (type) {
     case "string": {
-      if (widget === "predicate" || widget === "expression") {
-        return { ...base, kind: "expression", mode: widget === "predicate" ? "predicate" : "expression" };
+      if (widget === "predicate" || widget === "expression" || widget === "aggregate") {
+        return { ...base, kind: "expression", mode: widget };
       }
       if (widget === "connection") {
         return {

@@ -2,6 +2,7 @@
 
 import { useEffect, useMemo, useRef } from "react";
 import { ConfigForm } from "./config-form";
+import { DiscoveryAction } from "./discovery-action";
 import { useCatalog, useEditor, useEditorStore } from "./editor-context";
 import { selectedNodeId } from "./editor-store";
 import { issueField, issueText } from "./issue-text";
@@ -135,6 +136,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
         <h3 id={`settings-${nodeId}`} className="section-title">
           Settings
         </h3>
+        <DiscoveryAction nodeId={nodeId} def={def} config={data.config} />
         <ConfigForm
           def={def}
           config={data.config}

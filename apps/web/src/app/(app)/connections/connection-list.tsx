@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useState } from "react";
 import type { ConnectionItem as ConnectionView } from "@/components/api-types";
 import { Dialog } from "@/components/dialog";
+import { DiscoveryBrowser } from "@/components/discovery-browser";
 import { errorCode, errorMessage } from "@/lib/errors";
 import { formatAbsolute, formatRelative } from "@/lib/format";
 import { useTRPC } from "@/trpc/react";
@@ -21,9 +22,11 @@ export function ConnectionList() {
   const types = useQuery(trpc.connections.types.queryOptions(undefined, { staleTime: Number.POSITIVE_INFINITY }));
   const [editing, setEditing] = useState<Editing | null>(null);
   const [deleting, setDeleting] = useState<ConnectionView | null>(null);
+  const [browsing, setBrowsing] = useState<ConnectionView | null>(null);
   const [tests, setTests] = useState<Record<string, TestResult | "pending">>({});
   const test = useMutation(trpc.connections.test.mutationOptions());
   const titleOf = (type: string) => types.data?.find((t) => t.type === type)?.title ?? type;
+  const canDiscover = (type: string) => types.data?.find((t) => t.type === type)?.canDiscover === true;
 
   const runTest = async (c: ConnectionView) => {
     setTests((t) => ({ ...t, [c.id]: "pending" }));
@@ -148,6 +151,16 @@ export function ConnectionList() {
                         >
                           Test
                         </button>
+                        {canDiscover(c.type) ? (
+                          <button
+                            type="button"
+                            className="button button-ghost button-small"
+                            aria-label={`Browse ${c.name}`}
+                            onClick={() => setBrowsing(c)}
+                          >
+                            Browse
+                          </button>
+                        ) : null}
                         <button
                           type="button"
                           className="button button-ghost button-small"
@@ -189,6 +202,7 @@ export function ConnectionList() {
         ) : null}
       </Dialog>
       <DeleteConnectionDialog connection={deleting} onClose={() => setDeleting(null)} />
+      <DiscoveryBrowser connection={browsing} onClose={() => setBrowsing(null)} />
     </main>
   );
 }
