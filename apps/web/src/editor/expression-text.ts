@@ -61,7 +61,12 @@ export interface ErrorSpan {
 export function highlight(source: string, errors: readonly ErrorSpan[] = []): Segment[] {
   const kinds: TokenClass[] = new Array(source.length).fill("plain");
   let lexed = tokenize(source);
-  if (!lexed.ok) lexed = tokenize(source.slice(0, lexed.error.at.start));
+  // Where readable text ends: what follows a lexer error stays plain.
+  let readable = source.length;
+  if (!lexed.ok) {
+    readable = lexed.error.at.start;
+    lexed = tokenize(source.slice(0, readable));
+  }
   const tokens = lexed.ok ? lexed.tokens : [];
   let covered = 0;
   tokens.forEach((t, i) => {
@@ -95,7 +100,7 @@ export function highlight(source: string, errors: readonly ErrorSpan[] = []): Se
     }
     for (let j = t.start; j < t.end; j++) kinds[j] = kind;
   });
-  if (lexed.ok) for (let j = covered; j < source.length; j++) if (!/\s/.test(source[j]!)) kinds[j] = "comment";
+  if (lexed.ok) for (let j = covered; j < readable; j++) if (!/\s/.test(source[j]!)) kinds[j] = "comment";
   const flagged = new Array<boolean>(source.length).fill(false);
   for (const e of errors) {
     for (let j = Math.max(0, e.start); j < Math.min(source.length, Math.max(e.end, e.start + 1)); j++)
