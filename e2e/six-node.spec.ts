@@ -1,27 +1,10 @@
-import { expect, type Locator, type Page, test } from "@playwright/test";
+import { expect, type Locator, test } from "@playwright/test";
+import { connect, createPipeline, createPostgresConnection, dropNode, palette, signUp } from "./support";
 
 // The canvas editor, tried as a new user would: build Generator → Filter → Map → Window → PostgreSQL, plus a
 // Console on the map, entirely through the UI (drags, handle connections, generated forms, the connection
 // picker); see a validation error and fix it from the problems panel; preview data at three nodes; save with a
 // message, reload and find it intact; undo and redo; auto-layout; compare two versions and restore one.
-
-const adminUrl = new URL(
-  process.env.SLUICE_TEST_DATABASE_URL || process.env.DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/postgres",
-);
-
-/** Drags from a node's output handle to another node's input handle, with real mouse moves. */
-async function connect(page: Page, from: string, to: string): Promise<void> {
-  const source = page.getByTestId(`node-${from}`).locator(".react-flow__handle.source").first();
-  const target = page.getByTestId(`node-${to}`).locator(".react-flow__handle.target").first();
-  const a = await source.boundingBox();
-  const b = await target.boundingBox();
-  if (!a || !b) throw new Error(`handles of ${from} and ${to} must be on screen`);
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 8 });
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 8 });
-  await page.mouse.up();
-}
 
 async function centerX(locator: Locator): Promise<number> {
   const box = await locator.boundingBox();
@@ -41,60 +24,32 @@ test("a new user builds, previews, saves, reloads, undoes, lays out and compares
   page,
 }) => {
   test.setTimeout(180_000);
-  const email = `e2e-six-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-
-  await page.goto("/signup");
-  await page.getByLabel("Name").fill("Sam Sixnode");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("a long enough password");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/pipelines$/);
+  await signUp(page, "Sam Sixnode", "e2e-six");
 
   // The sink needs somewhere to write: a connection to the test PostgreSQL, made on the connections page.
-  await page.getByRole("link", { name: "Connections" }).first().click();
-  await expect(page).toHaveURL(/\/connections$/);
-  await page.getByRole("button", { name: "New connection" }).click();
-  const newConnection = page.getByRole("dialog", { name: "New connection" });
-  await newConnection.getByLabel("Type").selectOption({ label: "PostgreSQL" });
-  await newConnection.getByLabel("Name", { exact: true }).fill("warehouse");
-  await newConnection.getByLabel("Host", { exact: true }).fill(adminUrl.hostname);
-  await newConnection.getByLabel("Port", { exact: true }).fill(adminUrl.port || "5432");
-  await newConnection.getByLabel("Database", { exact: true }).fill(adminUrl.pathname.slice(1) || "postgres");
-  await newConnection.getByLabel("User", { exact: true }).fill(decodeURIComponent(adminUrl.username) || "postgres");
-  await newConnection.getByRole("button", { name: "Create connection" }).click();
-  await expect(newConnection).toBeHidden();
-  await expect(page.getByRole("table", { name: "Connections" })).toContainText("warehouse");
+  await createPostgresConnection(page, "warehouse");
 
-  await page.getByRole("link", { name: "Pipelines" }).first().click();
-  await page.getByRole("button", { name: "New pipeline" }).first().click();
-  const dialog = page.getByRole("dialog", { name: "New pipeline" });
-  await dialog.getByLabel("Name").fill("Revenue per country");
-  await dialog.getByRole("button", { name: "Create pipeline" }).click();
-  await expect(page).toHaveURL(/\/pipelines\/[^/]+$/);
-  await expect(page.getByRole("heading", { name: "Revenue per country" })).toBeVisible();
+  await createPipeline(page, "Revenue per country");
 
   // Six nodes dragged from the palette, in two rows so every handle is free.
-  const palette = page.getByRole("complementary", { name: "Node palette" });
-  const pane = page.locator(".react-flow__pane");
-  const box = await pane.boundingBox();
-  if (!box) throw new Error("the canvas must be on screen");
-  const drops: [Locator, string, number, number][] = [
-    [palette.getByRole("button", { name: "Generator", exact: true }), "generator1", 0.15, 0.25],
-    [palette.getByRole("button", { name: "Filter", exact: true }), "filter1", 0.45, 0.25],
-    [palette.getByRole("button", { name: "Map", exact: true }), "map1", 0.75, 0.25],
-    [palette.getByRole("button", { name: "Window", exact: true }), "window1", 0.15, 0.6],
+  const drops: [string | Locator, string, number, number][] = [
+    ["Generator", "generator1", 0.15, 0.25],
+    ["Filter", "filter1", 0.45, 0.25],
+    ["Map", "map1", 0.75, 0.25],
+    ["Window", "window1", 0.15, 0.6],
     [
-      palette.getByRole("region", { name: "Sinks" }).getByRole("button", { name: "PostgreSQL", exact: true }),
+      palette(page).getByRole("region", { name: "Sinks" }).getByRole("button", { name: "PostgreSQL", exact: true }),
       "postgres1",
       0.4,
       0.55,
     ],
-    [palette.getByRole("button", { name: "Console", exact: true }), "console1", 0.75, 0.6],
+    ["Console", "console1", 0.75, 0.6],
   ];
-  for (const [button, id, x, y] of drops) {
-    await button.dragTo(pane, { targetPosition: { x: box.width * x, y: box.height * y } });
-    await expect(page.getByTestId(`node-${id}`)).toBeVisible();
-  }
+  // One frame for all six: the canvas shrinks once the problems panel opens, and fractions of the first frame keep
+  // the two rows apart.
+  const frame = await page.locator(".react-flow__pane").boundingBox();
+  if (!frame) throw new Error("the canvas must be on screen");
+  for (const [item, id, x, y] of drops) await dropNode(page, item, id, x, y, frame);
   await expect(page.locator(".react-flow__node")).toHaveCount(6);
 
   await page.getByRole("button", { name: "Fit View" }).click();
@@ -116,10 +71,21 @@ test("a new user builds, previews, saves, reloads, undoes, lays out and compares
   await inspector.getByLabel("Keep records where").fill("status = 200");
   await expect(page.getByTestId("node-filter1")).toContainText("status = 200");
 
+  // Nested settings have their own controls: a list of keys, a choice of window, a map of aggregates.
   await page.getByTestId("node-window1").click();
-  await inspector.getByLabel("Group by").fill('["country"]');
-  await inspector.getByLabel(/^window$/i).fill('{ "tumble": "1m" }');
-  await inspector.getByLabel("Aggregates").fill('{ "hits": "count(*)", "revenue": "sum(amount)" }');
+  await inspector.getByRole("button", { name: "Add group by item" }).click();
+  await expect(inspector.getByLabel("Group by item 1", { exact: true })).toBeFocused();
+  await inspector.getByLabel("Group by item 1", { exact: true }).fill("country");
+  await inspector.getByLabel("Window type").selectOption({ label: "Tumbling" });
+  await inspector.getByLabel("Tumbling", { exact: true }).fill("1m");
+  const aggregates = inspector.getByRole("group", { name: "Aggregates" });
+  await aggregates.getByRole("button", { name: "Add aggregate" }).click();
+  await expect(aggregates.getByLabel("Aggregate 1 name")).toBeFocused();
+  await page.keyboard.type("hits");
+  await aggregates.getByLabel("Aggregate 1 value").fill("count(*)");
+  await aggregates.getByRole("button", { name: "Add aggregate" }).click();
+  await aggregates.getByLabel("Aggregate 2 name").fill("revenue");
+  await aggregates.getByLabel("Aggregate 2 value").fill("sum(amount)");
 
   await page.getByTestId("node-postgres1").click();
   await inspector.getByLabel("Connection", { exact: true }).selectOption("warehouse");
@@ -133,10 +99,13 @@ test("a new user builds, previews, saves, reloads, undoes, lays out and compares
   await expect(mapProblem).toBeVisible();
   await page.getByTestId("node-console1").click();
   await mapProblem.click();
-  const computed = inspector.getByLabel("Computed fields");
-  await expect(computed).toBeFocused();
+  const addComputed = inspector.getByRole("button", { name: "Add computed field" });
+  await expect(addComputed).toBeFocused();
   await expect(page.getByTestId("node-map1")).toHaveClass(/selected/);
-  await computed.fill('{ "amount_eur": "amount * 0.92" }');
+  await page.keyboard.press("Enter");
+  await expect(inspector.getByLabel("Computed field 1 name")).toBeFocused();
+  await page.keyboard.type("amount_eur");
+  await inspector.getByLabel("Computed field 1 value").fill("amount * 0.92");
   await expect(problems).toContainText("No problems");
 
   // Preview: the draft runs on a sample; the selected node's records, with their schema.
@@ -190,7 +159,8 @@ test("a new user builds, previews, saves, reloads, undoes, lays out and compares
   await expect(page.locator(".react-flow__edge")).toHaveCount(5);
   await expect(page.getByTestId("node-filter1")).toContainText("status = 200");
   await page.getByTestId("node-map1").click();
-  await expect(inspector.getByLabel("Computed fields")).toHaveValue(/amount_eur/);
+  await expect(inspector.getByLabel("Computed field 1 name")).toHaveValue("amount_eur");
+  await expect(inspector.getByLabel("Computed field 1 value")).toHaveValue("amount * 0.92");
   await page.getByTestId("node-postgres1").click();
   await expect(inspector.getByLabel("Connection", { exact: true })).toHaveValue("warehouse");
   await expect(problems).toContainText("No problems");

@@ -1,26 +1,40 @@
 "use client";
 
 import type { AnyNodeDefinition } from "@sluice/pipeline/node-definition";
-import { useId } from "react";
-import { type Control, configForm, type FieldSpec, type ScalarType } from "./config-schema";
+import { useEffect, useId, useMemo, useRef } from "react";
+import {
+  type ConfigScope,
+  ConfigScopeContext,
+  FieldRow,
+  focusConfigPath,
+  type ScalarControlProps,
+} from "./config-fields";
+import { type Control, claim, configForm, type FieldSpec, type ScalarType } from "./config-schema";
+import { type ConfigPath, formatJson, parseJsonText, pathKey } from "./config-values";
 import { DraftInput, type ParseResult } from "./draft-input";
 import { useEditor, useRuntime } from "./editor-context";
+import { selectedNodeId } from "./editor-store";
+import { ExpressionInput } from "./expression-input";
+import { issueField, issueText } from "./issue-text";
 
 // The inspector form of any node type, generated from its config schema (see config-schema.ts). Values go into
-// the store as the user types; validation issues for a field are listed under it.
+// the store as the user types; validation issues are listed under the field they are about, at any depth, and a
+// problem clicked in the problems panel focuses that field's control. Nested groups are in config-fields.tsx.
 
 interface ConfigFormProps {
   def: AnyNodeDefinition;
   config: Record<string, unknown>;
-  /** Issue sentences per top-level config field. */
+  /** Issue sentences per top-level config field (the form places the node's issues by their full path itself). */
   fieldIssues: Record<string, string[]>;
   onChange: (key: string, value: unknown) => void;
   onReplace: (config: Record<string, unknown>) => void;
 }
 
-/** One top-level field with its UI hints lifted out of the control, as the form rows use them. */
+/** One field (at any depth) with its UI hints lifted out of the control, as the scalar controls use them. */
 interface ConfigField {
   name: string;
+  /** Where the field sits in the node's config: `["fields", 2, "expr"]`. */
+  path: ConfigPath;
   required: boolean;
   label: string;
   help?: string;
@@ -30,8 +44,9 @@ interface ConfigField {
   control: Control;
 }
 
-const toField = (spec: FieldSpec): ConfigField => ({
+const toField = (spec: FieldSpec, path: ConfigPath = [spec.name]): ConfigField => ({
   name: spec.name,
+  path,
   required: spec.required,
   label: spec.control.label,
   help: spec.control.help,
@@ -46,7 +61,6 @@ const fail = (error: string): ParseResult => ({ ok: false, error });
 const NUMBER_RE = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 const formatText = (v: unknown) => (v === undefined || v === null ? "" : typeof v === "string" ? v : JSON.stringify(v));
-const formatJson = (v: unknown) => (v === undefined ? "" : JSON.stringify(v, null, 2));
 const formatList = (v: unknown) => (Array.isArray(v) ? v.map(String).join(", ") : formatText(v));
 
 function parseNumber(field: ConfigField, integer: boolean, min?: number, max?: number) {
@@ -87,20 +101,10 @@ function parseList(field: ConfigField) {
   };
 }
 
-function parseJson(required: boolean, wantObject = false) {
-  return (text: string): ParseResult => {
-    if (text.trim() === "") return required ? fail("Enter a JSON value.") : ok(undefined);
-    try {
-      const value: unknown = JSON.parse(text);
-      if (wantObject && (typeof value !== "object" || value === null || Array.isArray(value))) {
-        return fail("The configuration must be a JSON object: { … }.");
-      }
-      return ok(value);
-    } catch (err) {
-      return fail(`Not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  };
-}
+const parseJson =
+  (required: boolean, wantObject = false) =>
+  (text: string): ParseResult =>
+    parseJsonText(text, required, wantObject);
 
 /** A connection field: the workspace's connections of the right type, or a name typed in while they load. */
 function ConnectionPicker({
@@ -196,16 +200,15 @@ function FieldControl({
       );
     case "expression":
       return (
-        <input
+        <ExpressionInput
           id={id}
-          type="text"
-          className={c.kind === "expression" ? "input input-code" : "input"}
           value={formatText(value)}
+          path={field.path}
+          aggregates={c.mode === "aggregate"}
           placeholder={field.placeholder}
-          autoComplete="off"
-          spellCheck={false}
-          onChange={(e) => onChange(e.target.value === "" && !field.required ? undefined : e.target.value)}
-          {...aria}
+          describedBy={describedBy}
+          invalid={invalid}
+          onChange={(text) => onChange(text === "" && !field.required ? undefined : text)}
         />
       );
     case "text": {
@@ -312,94 +315,68 @@ function FieldControl({
         />
       );
     default:
-      // Nested objects, unions, lists of objects and maps: edited as JSON, validated by the node's schema.
-      return (
-        <DraftInput
-          id={id}
-          value={value}
-          format={formatJson}
-          parse={parseJson(field.required)}
-          onCommit={onChange}
-          multiline
-          rows={Math.min(14, Math.max(4, formatJson(value ?? field.defaultValue).split("\n").length + 1))}
-          className="input input-code"
-          placeholder={field.defaultValue !== undefined ? formatJson(field.defaultValue) : field.placeholder}
-          describedBy={describedBy}
-          invalid={invalid}
-        />
-      );
+      // Nested objects, unions, lists, maps and JSON: their rows are built by config-fields.tsx.
+      return null;
   }
 }
 
-function FieldRow({
-  field,
-  value,
-  issues,
-  onChange,
-}: {
-  field: ConfigField;
-  value: unknown;
-  issues: string[];
-  onChange: (v: unknown) => void;
-}) {
-  const id = useId();
-  const helpId = field.help ? `${id}-help` : null;
-  const issuesId = issues.length > 0 ? `${id}-issues` : null;
-  const describedBy = [issuesId, helpId].filter(Boolean).join(" ") || undefined;
-  const control = (
-    <FieldControl
-      field={field}
-      id={id}
-      value={value}
-      describedBy={describedBy}
-      invalid={issues.length > 0}
-      onChange={onChange}
-    />
-  );
-  const isCheckbox = field.control.kind === "boolean";
-  return (
-    <div className={isCheckbox ? "field field-check" : "field"} data-config-field={field.name}>
-      {isCheckbox ? (
-        <div className="field-check-row">
-          {control}
-          <label htmlFor={id} className="field-label">
-            {field.label}
-          </label>
-        </div>
-      ) : (
-        <>
-          <div className="field-label-row">
-            <label htmlFor={id} className="field-label">
-              {field.label}
-            </label>
-            {field.required ? null : <span className="field-optional">optional</span>}
-          </div>
-          {control}
-        </>
-      )}
-      {issuesId ? (
-        <div id={issuesId}>
-          {issues.map((m) => (
-            <p key={m} className="field-error">
-              {m}
-            </p>
-          ))}
-        </div>
-      ) : null}
-      {helpId ? (
-        <p id={helpId} className="field-hint">
-          {field.help}
-        </p>
-      ) : null}
-    </div>
-  );
-}
+const renderScalar = ({ spec, path, ...rest }: ScalarControlProps) => (
+  <FieldControl field={toField(spec, path)} {...rest} />
+);
+
+const NO_ISSUES: readonly string[] = [];
 
 export function ConfigForm({ def, config, fieldIssues, onChange, onReplace }: ConfigFormProps) {
   const runtime = useRuntime();
   const form = configForm(runtime.configJsonSchema(def));
-  const fields = form.fields.map(toField);
   const wholeId = useId();
+  const nodeId = useEditor(selectedNodeId);
+  const allIssues = useEditor((s) => s.validation.issues);
+  const focus = useEditor((s) => s.focus);
+  const root = useRef<HTMLDivElement>(null);
+  const handled = useRef<number | null>(null);
+
+  // Each issue goes to the control that shows its path (see `claim`); those about no field of the form are
+  // listed at the end, so none goes unseen.
+  const { byPath, unplaced } = useMemo(() => {
+    const byPath = new Map<string, string[]>();
+    const unplaced: string[] = [];
+    for (const issue of allIssues) {
+      const path = issue.path ?? [];
+      if (issue.nodeId !== nodeId || path[0] !== "config" || path.length < 2) continue;
+      const inConfig = path.slice(1);
+      const depth = form.whole ? null : claim(form.fields, config, inConfig);
+      if (depth === null) {
+        // The inspector lists issues about no field at all; those about a field the form lacks are ours.
+        if (issueField(issue) !== null) unplaced.push(issueText(issue));
+        continue;
+      }
+      const key = pathKey(inConfig.slice(0, depth));
+      byPath.set(key, [...(byPath.get(key) ?? []), issueText(issue)]);
+    }
+    return { byPath, unplaced };
+  }, [allIssues, nodeId, form, config]);
+
+  const scope = useMemo<ConfigScope>(
+    () => ({
+      idFor: (path) => `cfg${wholeId}-${pathKey(path)}`,
+      issuesAt: (path) => byPath.get(pathKey(path)) ?? NO_ISSUES,
+      renderScalar,
+    }),
+    [wholeId, byPath],
+  );
+
+  // A problem clicked in the problems panel: the inspector focuses the top-level field's first control; this runs
+  // after it (a microtask after the effects) and moves focus to the exact nested control.
+  useEffect(() => {
+    if (!focus || focus.nodeId !== nodeId || !focus.path || handled.current === focus.seq) return;
+    handled.current = focus.seq;
+    const path = focus.path;
+    queueMicrotask(() => {
+      if (root.current) focusConfigPath(root.current, scope, path);
+    });
+  }, [focus, nodeId, scope]);
+
   if (form.whole) {
     const issues = Object.values(fieldIssues).flat();
     return (
@@ -426,28 +403,40 @@ export function ConfigForm({ def, config, fieldIssues, onChange, onReplace }: Co
       </div>
     );
   }
-  const basic = fields.filter((f) => !f.advanced);
-  const advanced = fields.filter((f) => f.advanced);
+  const basic = form.fields.filter((f) => !f.control.advanced);
+  const advanced = form.fields.filter((f) => f.control.advanced);
   const advancedHasIssues = advanced.some((f) => (fieldIssues[f.name]?.length ?? 0) > 0);
-  const row = (f: ConfigField) => (
+  const row = (f: FieldSpec) => (
     <FieldRow
       key={f.name}
-      field={f}
+      spec={f}
+      path={[f.name]}
       value={config[f.name]}
-      issues={fieldIssues[f.name] ?? []}
       onChange={(v) => onChange(f.name, v)}
+      dataField={f.name}
     />
   );
   return (
-    <div className="config-form">
-      {basic.length === 0 && advanced.length === 0 ? <p className="muted">This node has no settings.</p> : null}
-      {basic.map(row)}
-      {advanced.length > 0 ? (
-        <details className="advanced" open={advancedHasIssues || undefined}>
-          <summary>Advanced</summary>
-          <div className="advanced-body">{advanced.map(row)}</div>
-        </details>
-      ) : null}
-    </div>
+    <ConfigScopeContext.Provider value={scope}>
+      <div className="config-form" ref={root}>
+        {basic.length === 0 && advanced.length === 0 ? <p className="muted">This node has no settings.</p> : null}
+        {basic.map(row)}
+        {advanced.length > 0 ? (
+          <details className="advanced" open={advancedHasIssues || undefined}>
+            <summary>Advanced</summary>
+            <div className="advanced-body">{advanced.map(row)}</div>
+          </details>
+        ) : null}
+        {unplaced.length > 0 ? (
+          <ul className="issue-list" aria-label="Other problems with these settings">
+            {unplaced.map((m) => (
+              <li key={m} className="issue issue-error">
+                {m}
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </div>
+    </ConfigScopeContext.Provider>
   );
 }
