@@ -13,6 +13,7 @@ import {
   type ParseDefinition,
   readDraft,
   removeDraft,
+  removeDraftUnlessNewer,
   sameDefinition,
   writeDraft,
 } from "./local-draft";
@@ -75,18 +76,23 @@ function useDraftWriter(store: EditorStore, key: string, startPaused: boolean): 
     const storage = browserStorage();
     if (!storage) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // The stored draft is this tab's when written here, or before this tab opened (it was restored or offered here).
+    // One written later is another tab's, with the same pipeline open: saving or reloading here leaves it alone.
+    let ownSince = Date.now();
+    const removeOwn = () => removeDraftUnlessNewer(storage, key, ownSince);
     const write = () => {
       timer = undefined;
       const state = store.getState();
       if (!isDirty(state)) {
-        removeDraft(storage, key);
+        removeOwn();
         return;
       }
+      ownSince = Date.now();
       writeDraft(storage, key, {
         format: DRAFT_FORMAT,
         pipelineId: state.pipelineId,
         baseVersion: state.baseVersion,
-        savedAt: Date.now(),
+        savedAt: ownSince,
         definition: state.definition(),
       });
     };
@@ -102,7 +108,7 @@ function useDraftWriter(store: EditorStore, key: string, startPaused: boolean): 
         timer = setTimeout(write, DRAFT_WRITE_DEBOUNCE_MS);
       } else {
         timer = undefined;
-        removeDraft(storage, key); // saved, reloaded or undone to the saved state: at once
+        removeOwn(); // saved, reloaded or undone to the saved state: at once
       }
     };
     const unsubscribe = store.subscribe((state, previous) => {

@@ -10,6 +10,7 @@ import {
   parseDraft,
   readDraft,
   removeDraft,
+  removeDraftUnlessNewer,
   sameDefinition,
   writeDraft,
 } from "./local-draft";
@@ -87,6 +88,20 @@ describe("local drafts", () => {
     writeDraft(storage, "k", draft());
     removeDraft(storage, "k");
     expect(storage.items.size).toBe(0);
+  });
+
+  it("leaves a draft written after the given time: another tab's, with the same pipeline open", () => {
+    const storage = new MemoryStorage();
+    const at = draft().savedAt;
+    writeDraft(storage, "k", draft());
+    removeDraftUnlessNewer(storage, "k", at - 1);
+    expect(readDraft(storage, "k", "p1", parse)).toEqual(draft());
+    removeDraftUnlessNewer(storage, "k", at);
+    expect(storage.items.size).toBe(0);
+    storage.setItem("k", "{oops");
+    removeDraftUnlessNewer(storage, "k", at);
+    expect(storage.items.size).toBe(0);
+    expect(() => removeDraftUnlessNewer(blocked, "k", at)).not.toThrow();
   });
 
   it.each([

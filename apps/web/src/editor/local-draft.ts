@@ -95,6 +95,23 @@ export function removeDraft(storage: DraftStorage, key: string): void {
   }
 }
 
+/**
+ * Removes the stored draft unless it was written after `since`: the pipeline may be open in another tab too, whose
+ * unsaved edits share the key, and saving (or reloading) in one tab must not throw away what the other keeps.
+ */
+export function removeDraftUnlessNewer(storage: DraftStorage, key: string, since: number): void {
+  let savedAt: unknown;
+  try {
+    const raw = storage.getItem(key);
+    if (raw === null) return;
+    savedAt = (JSON.parse(raw) as { savedAt?: unknown } | null)?.savedAt;
+  } catch {
+    // blocked storage or not JSON: nothing of another tab's to keep
+  }
+  if (typeof savedAt === "number" && savedAt > since) return;
+  removeDraft(storage, key);
+}
+
 /** Whether a draft can be applied as it is ("current") or was made on an older (or other) version ("stale"). */
 export function draftStatus(draft: LocalDraft, savedVersion: number): "current" | "stale" {
   return draft.baseVersion === savedVersion ? "current" : "stale";
