@@ -98,7 +98,9 @@ export interface PastePlan {
 /**
  * Makes a payload fit a pipeline: ids already taken get the next free number (`filter1` → `filter2`), edges follow
  * the renames, edges to nodes outside the payload are dropped, and the whole group is moved so its top-left corner
- * lands at `at` (or 40 px down and right of where it was copied, when no point is given).
+ * lands at `at` (or 40 px down and right of where it was copied, when no point is given). A group that would lie
+ * exactly over what is already there (`occupied`: the positions of the nodes and notes on the canvas) — pasting twice
+ * without moving the pointer — moves on 40 px down and right until it does not, so the copy never hides its original.
  */
 export function planPaste(
   payload: ClipboardPayload,
@@ -106,6 +108,7 @@ export function planPaste(
   takenNoteIds: ReadonlySet<string>,
   idPattern: RegExp,
   at?: XYPosition,
+  occupied: readonly XYPosition[] = [],
 ): PastePlan {
   const taken = new Set(takenIds);
   const renamed = new Map<string, string>();
@@ -124,8 +127,15 @@ export function planPaste(
   const ys = [...placed.map((n) => n.ui?.y ?? 0), ...notes.map((n) => n.y)];
   const left = xs.length > 0 ? Math.min(...xs) : 0;
   const top = ys.length > 0 ? Math.min(...ys) : 0;
-  const dx = at ? Math.round(at.x - left) : 40;
-  const dy = at ? Math.round(at.y - top) : 40;
+  let dx = at ? Math.round(at.x - left) : 40;
+  let dy = at ? Math.round(at.y - top) : 40;
+  const origins = [...placed.map((n, i) => ({ x: n.ui?.x ?? i * 40, y: n.ui?.y ?? i * 40 })), ...notes];
+  const stacked = () =>
+    origins.some((p) => occupied.some((o) => Math.abs(o.x - (p.x + dx)) < 8 && Math.abs(o.y - (p.y + dy)) < 8));
+  for (let step = 0; step < 50 && stacked(); step++) {
+    dx += 40;
+    dy += 40;
+  }
   const nodes = placed.map((n, i) => ({
     ...n,
     id: ids.get(n.id)!,

@@ -640,6 +640,7 @@ export function createEditorStore(runtime: EditorRuntime, initial: LoadedPipelin
           new Set(notes.map((n) => n.id)),
           runtime.nodeIdPattern,
           at,
+          [...nodes.map((n) => n.position), ...notes.map((n) => n.position)],
         );
         const added = plan.nodes.map((n) => {
           const { x, y, ...ui } = n.ui ?? { x: 0, y: 0 };
