@@ -28,6 +28,8 @@ type ReadState =
   | { kind: "invalid"; fileName: string; problems: string[] }
   | { kind: "ready"; checked: Checked };
 
+const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
 function where(path: readonly (string | number)[] | undefined): string {
   return path && path.length > 0 ? `${path.join(".")}: ` : "";
 }
@@ -169,8 +171,8 @@ function ImportForm({ onClose }: { onClose: () => void }) {
         {state.kind === "ready" ? (
           <div className="import-summary">
             <p>
-              <strong>{state.checked.fileName}</strong>: {state.checked.definition.spec.nodes.length} nodes,{" "}
-              {state.checked.definition.spec.edges.length} connections
+              <strong>{state.checked.fileName}</strong>: {counted(state.checked.definition.spec.nodes.length, "node")},{" "}
+              {counted(state.checked.definition.spec.edges.length, "connection")}
               {state.checked.connections.length > 0 ? `, uses ${state.checked.connections.join(", ")}` : ""}.
             </p>
             {missing.length > 0 && existing.isSuccess ? (

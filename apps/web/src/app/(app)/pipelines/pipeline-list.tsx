@@ -63,9 +63,17 @@ export function PipelineList() {
         queryClient.fetchQuery(trpc.pipelines.get.queryOptions({ id: p.id }, { staleTime: 0 })),
         import("@sluice/pipeline/file-format"),
       ]);
+      // The pipeline's name and description live on the pipeline, not in its versions: put the current ones into the
+      // file's metadata, so an import suggests this name and keeps the description instead of a creation-time slug.
+      const { definition } = full.version;
+      const metadata = {
+        ...definition.metadata,
+        title: full.name,
+        ...(full.description ? { description: full.description } : {}),
+      };
       downloadText(
         `${fileSlug(full.name)}.yaml`,
-        writePipelineText(full.version.definition, "yaml"),
+        writePipelineText({ ...definition, metadata }, "yaml"),
         "application/yaml",
       );
       setNotice({ text: `Exported “${full.name}” version ${full.version.number} as YAML.` });
