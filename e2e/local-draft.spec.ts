@@ -1,24 +1,8 @@
-import { expect, type Page, test } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { createPipeline, dropNode, setFilterCondition, signUp } from "./support";
 
 // Unsaved work survives a reload: the editor keeps a draft in the browser, restores it on opening (with a notice
 // and a way to discard it), and asks before applying a draft made on a version someone has saved over since.
-
-async function addNode(page: Page, title: string, id: string, x: number, y: number): Promise<void> {
-  const pane = page.locator(".react-flow__pane");
-  const box = await pane.boundingBox();
-  if (!box) throw new Error("the canvas must be on screen");
-  await page
-    .getByRole("complementary", { name: "Node palette" })
-    .getByRole("button", { name: title, exact: true })
-    .dragTo(pane, { targetPosition: { x: box.width * x, y: box.height * y } });
-  await expect(page.getByTestId(`node-${id}`)).toBeVisible();
-}
-
-async function setCondition(page: Page, where: string): Promise<void> {
-  await page.getByTestId("node-filter1").click();
-  await page.getByRole("complementary", { name: "Inspector" }).getByLabel("Keep records where").fill(where);
-  await expect(page.getByTestId("node-filter1")).toContainText(where);
-}
 
 test("unsaved changes survive a reload, can be discarded, and an older draft is only applied when asked", async ({
   page,
@@ -27,32 +11,19 @@ test("unsaved changes survive a reload, can be discarded, and an older draft is 
   test.setTimeout(120_000);
   // Leaving with unsaved changes asks first (use-unsaved-guard.ts): say yes, as the user reloading would.
   page.on("dialog", (dialog) => void dialog.accept());
-  const email = `e2e-draft-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+  await signUp(page, "Dana Draft", "e2e-draft");
+  const pipelineUrl = await createPipeline(page, "Drafts survive");
 
-  await page.goto("/signup");
-  await page.getByLabel("Name").fill("Dana Draft");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("a long enough password");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/pipelines$/);
-
-  await page.getByRole("button", { name: "New pipeline" }).first().click();
-  const dialog = page.getByRole("dialog", { name: "New pipeline" });
-  await dialog.getByLabel("Name").fill("Drafts survive");
-  await dialog.getByRole("button", { name: "Create pipeline" }).click();
-  await expect(page).toHaveURL(/\/pipelines\/[^/]+$/);
-  const pipelineUrl = page.url();
-
-  await addNode(page, "Generator", "generator1", 0.25, 0.35);
-  await addNode(page, "Filter", "filter1", 0.6, 0.35);
-  await setCondition(page, "status = 200");
+  await dropNode(page, "Generator", "generator1", 0.25, 0.35);
+  await dropNode(page, "Filter", "filter1", 0.6, 0.35);
+  await setFilterCondition(page, "status = 200");
   await page.getByRole("button", { name: "Save", exact: true }).click();
   await expect(page.getByText("Saved", { exact: true })).toBeVisible();
   await expect(page.getByText("v2", { exact: true })).toBeVisible();
 
   // Edit without saving (a new node and a stricter condition), then reload: the edits are back, marked unsaved.
-  await addNode(page, "Console", "console1", 0.45, 0.7);
-  await setCondition(page, "status = 404");
+  await dropNode(page, "Console", "console1", 0.45, 0.7);
+  await setFilterCondition(page, "status = 404");
   await expect(page.getByTestId("dirty")).toBeVisible();
   await page.reload();
   const restored = page.getByRole("status").filter({ hasText: "Restored unsaved changes from" });
@@ -74,7 +45,7 @@ test("unsaved changes survive a reload, can be discarded, and an older draft is 
   await expect(page.getByRole("status").filter({ hasText: "unsaved changes" })).toHaveCount(0);
 
   // A draft on v2, then someone else (another browser, same account) saves v3.
-  await setCondition(page, "status = 500");
+  await setFilterCondition(page, "status = 500");
   await expect(page.getByTestId("dirty")).toBeVisible();
   // The draft is written 300 ms after the last edit.
   await expect
@@ -91,7 +62,7 @@ test("unsaved changes survive a reload, can be discarded, and an older draft is 
   const otherPage = await other.newPage();
   await otherPage.goto(pipelineUrl);
   await expect(otherPage.getByTestId("node-filter1")).toContainText("status = 200");
-  await setCondition(otherPage, "status = 201");
+  await setFilterCondition(otherPage, "status = 201");
   await otherPage.getByRole("button", { name: "Save", exact: true }).click();
   await expect(otherPage.getByText("v3", { exact: true })).toBeVisible();
   await other.close();
