@@ -7,7 +7,7 @@ import { type FormEvent, useEffect, useId, useState } from "react";
 import { Dialog } from "@/components/dialog";
 import { downloadText, fileSlug } from "@/components/download";
 import { PipelineImportDialog } from "@/components/pipeline-import-dialog";
-import { RunStatusBadge } from "@/components/run-status-badge";
+import { isActiveRunStatus, RunStatusBadge } from "@/components/run-status-badge";
 import { TextField } from "@/components/text-field";
 import { errorMessage, formErrors } from "@/lib/errors";
 import { formatAbsolute, formatRelative } from "@/lib/format";
@@ -38,7 +38,12 @@ export function PipelineList() {
   const [search, setSearch] = useState("");
   const query = useDebounced(search.trim(), SEARCH_DEBOUNCE_MS);
   const list = useQuery(
-    trpc.pipelines.list.queryOptions(query ? { search: query } : {}, { placeholderData: keepPreviousData }),
+    trpc.pipelines.list.queryOptions(query ? { search: query } : {}, {
+      placeholderData: keepPreviousData,
+      // While a listed pipeline's last run is under way, its status here follows it.
+      refetchInterval: (q) =>
+        q.state.data?.some((p) => p.lastRun && isActiveRunStatus(p.lastRun.status)) ? 3000 : false,
+    }),
   );
   const [creating, setCreating] = useState(false);
   const [importing, setImporting] = useState(false);

@@ -2,13 +2,11 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { RunStatusBadge } from "@/components/run-status-badge";
+import { isActiveRunStatus, RunStatusBadge } from "@/components/run-status-badge";
 import { errorMessage } from "@/lib/errors";
 import { formatAbsolute, formatRelative } from "@/lib/format";
 import { formatDuration, toMs } from "@/panels/run-format";
 import { useTRPC } from "@/trpc/react";
-
-const ACTIVE = new Set(["QUEUED", "RUNNING", "PAUSED", "STOPPING"]);
 
 /** Every run in the workspace, newest first. */
 export function RunList() {
@@ -16,7 +14,7 @@ export function RunList() {
   const runs = useQuery(
     trpc.runs.list.queryOptions(
       { limit: 100 },
-      { refetchInterval: (q) => (q.state.data?.some((r) => ACTIVE.has(r.status)) ? 3000 : false) },
+      { refetchInterval: (q) => (q.state.data?.some((r) => isActiveRunStatus(r.status)) ? 3000 : false) },
     ),
   );
   return (
