@@ -18,6 +18,9 @@ import { type ErrorSpan, highlight } from "./expression-text";
 import { OUT_PORT } from "./flow-model";
 import { issueText } from "./issue-text";
 
+/** Whether the browser sizes a textarea to its content itself (CSS `field-sizing: content`, see globals.css). */
+const SIZED_BY_CSS = typeof CSS !== "undefined" && CSS.supports("field-sizing", "content");
+
 // The inspector's expression field: a textarea with transparent text over a highlighted copy of the expression, an
 // autocomplete list (WAI-ARIA combobox) of the node's input fields and the language's functions, and errors
 // underlined where they are: syntax errors as the user types (parsed here), the checker's errors from validation.
@@ -124,10 +127,12 @@ export function ExpressionInput({
   const activeIndex = Math.min(active, items.length - 1);
   const optionId = (i: number) => `${listId}-${i}`;
 
-  // Grows with its content (long expressions wrap), and keeps the overlay scrolled with it.
+  // Grows with its content (long expressions wrap), and keeps the overlay scrolled with it. Where CSS sizes the
+  // field to its content (field-sizing), nothing is measured here: measuring forces a layout of the whole page in the
+  // middle of a render, which on a canvas of a thousand nodes costs more than the rest of selecting one.
   const fitHeight = () => {
     const el = area.current;
-    if (!el) return;
+    if (!el || SIZED_BY_CSS) return;
     el.style.height = "0px";
     el.style.height = `${el.scrollHeight + el.offsetHeight - el.clientHeight}px`;
     syncScroll();
@@ -148,7 +153,7 @@ export function ExpressionInput({
   // biome-ignore lint/correctness/useExhaustiveDependencies: fitHeight reads only refs
   useEffect(() => {
     const el = area.current;
-    if (!el || typeof ResizeObserver === "undefined") return;
+    if (!el || SIZED_BY_CSS || typeof ResizeObserver === "undefined") return;
     let width = el.clientWidth;
     const observer = new ResizeObserver(() => {
       if (el.clientWidth === width) return;
