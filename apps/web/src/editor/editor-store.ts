@@ -157,6 +157,7 @@ export interface EditorState {
 export type EditorStore = StoreApi<EditorState>;
 
 const VALIDATE_DEBOUNCE_MS = 120;
+const VALIDATE_IDLE_WAIT_MS = 250;
 
 /** Issue codes that mean the records arriving do not fit the node: a connection that causes one is refused. */
 const SCHEMA_CONFLICTS = new Set(["expression-type", "type", "time-field-type", "cdc-input", "field-clash"]);
@@ -741,10 +742,27 @@ export function createEditorStore(runtime: EditorRuntime, initial: LoadedPipelin
   store.getState().load(initial);
   // The first validation runs after the first render, so a large pipeline is on screen before it is checked.
   timer = setTimeout(revalidate, 0);
+  // After an edit: once edits pause, and then when the browser is idle, so checking a large pipeline never delays
+  // the frame that shows the edit (at most VALIDATE_IDLE_WAIT_MS later if the page never idles).
+  let idle: number | undefined;
+  const revalidateWhenIdle = () => {
+    if (typeof requestIdleCallback === "undefined") return revalidate();
+    idle = requestIdleCallback(
+      () => {
+        idle = undefined;
+        revalidate();
+      },
+      { timeout: VALIDATE_IDLE_WAIT_MS },
+    );
+  };
   store.subscribe((state, previous) => {
     if (state.revision === previous.revision) return;
     clearTimeout(timer);
-    timer = setTimeout(revalidate, VALIDATE_DEBOUNCE_MS);
+    if (idle !== undefined) {
+      cancelIdleCallback(idle);
+      idle = undefined;
+    }
+    timer = setTimeout(revalidateWhenIdle, VALIDATE_DEBOUNCE_MS);
   });
   return store;
 }
