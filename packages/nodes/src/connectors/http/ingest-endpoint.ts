@@ -190,19 +190,27 @@ export async function serveIngest(deps: IngestDeps, port: number, host = "127.0.
       void send(Response.json({ error: "only POST is accepted here" }, { status: 405, headers: { allow: "POST" } }));
       return;
     }
+    let pipelineId: string;
+    try {
+      pipelineId = decodeURIComponent(match[1]!);
+    } catch {
+      void send(Response.json({ error: `the pipeline id in ${path} is not valid URL encoding` }, { status: 400 }));
+      return;
+    }
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) {
       if (typeof v === "string") headers.set(k, v);
       else if (Array.isArray(v)) for (const x of v) headers.append(k, x);
     }
-    const request = new Request(`http://${host}${req.url ?? "/"}`, {
+    // Only the method, headers and body are read: the URL's origin is a placeholder (an IPv6 host would not parse).
+    const request = new Request(`http://localhost${path}`, {
       method: "POST",
       headers,
       body: Readable.toWeb(req) as ReadableStream<Uint8Array>,
       duplex: "half",
     } as RequestInit);
     // handleIngestRequest never throws; a failure to write the answer means the client has gone.
-    handleIngestRequest(deps, decodeURIComponent(match[1]!), request)
+    handleIngestRequest(deps, pipelineId, request)
       .then(send)
       .catch(() => res.destroy());
   });
@@ -216,7 +224,7 @@ export async function serveIngest(deps: IngestDeps, port: number, host = "127.0.
   });
   const address = server.address() as AddressInfo;
   return {
-    url: `http://${host}:${address.port}`,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
