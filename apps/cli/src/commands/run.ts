@@ -9,7 +9,6 @@ import {
   newIngestToken,
   serveIngest,
 } from "@sluice/nodes/connectors/http/ingest-endpoint";
-import { PIPELINE_ID } from "@sluice/nodes/connectors/http/ingest-stream";
 import type { ConnectionBundle, RuntimeRegistry } from "@sluice/nodes/runtime-contract";
 import { runtimes as buildRuntimes } from "@sluice/nodes/runtimes";
 import { type ConnectionCatalog, connectionRefs } from "@sluice/pipeline/connection-definition";
@@ -238,7 +237,7 @@ export async function runCommand(
   const keys = createKeys(options.prefix);
   const redis = connectRedis(options.redisUrl, "sluice-run", undefined, { cluster: options.cluster ?? false });
   let ingest: IngestServer | undefined;
-  if (webhook && PIPELINE_ID.test(pipelineId)) {
+  if (webhook) {
     const listen = { host: options.ingest?.host ?? "127.0.0.1", port: options.ingest?.port ?? DEFAULT_INGEST_PORT };
     const token = ingestToken ?? newIngestToken();
     const deps = { redis, keys: { prefix: options.prefix } };
