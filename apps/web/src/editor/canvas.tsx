@@ -11,6 +11,7 @@ import {
   ReactFlow,
   SelectionMode,
   useReactFlow,
+  useStoreApi,
   type XYPosition,
 } from "@xyflow/react";
 import {
@@ -26,6 +27,7 @@ import { CanvasToolbar, ShortcutsDialog } from "./canvas-toolbar";
 import { useCatalog, useEditor, useEditorStore } from "./editor-context";
 import { isActive } from "./editor-store";
 import { connectionProblem, type EditorFlowNode, NODE_HEIGHT, NODE_WIDTH, type PipelineFlowEdge } from "./flow-model";
+import { shapeLike } from "./node-shapes";
 import { nodeTypes } from "./pipeline-node";
 import { isTyping } from "./shortcuts";
 import { useCanvasCommands } from "./use-canvas-commands";
@@ -47,6 +49,7 @@ export function Canvas() {
   const store = useEditorStore();
   const catalog = useCatalog();
   const flow = useReactFlow<EditorFlowNode, PipelineFlowEdge>();
+  const flowStore = useStoreApi<EditorFlowNode, PipelineFlowEdge>();
   const pipelineNodes = useEditor((s) => s.nodes);
   const notes = useEditor((s) => s.notes);
   const edges = useEditor((s) => s.edges);
@@ -65,6 +68,15 @@ export function Canvas() {
     () => (notes.length === 0 ? pipelineNodes : [...notes, ...pipelineNodes]),
     [notes, pipelineNodes],
   );
+
+  // New nodes take their shape from the nodes on the canvas, so their edges are drawn at once (see node-shapes.ts).
+  useEffect(() => {
+    const { setNodeShapes } = store.getState();
+    setNodeShapes((type, inputs, outputs) =>
+      shapeLike(flowStore.getState().nodeLookup.values(), type, inputs, outputs),
+    );
+    return () => setNodeShapes(null);
+  }, [store, flowStore]);
 
   const isValidConnection = useCallback(
     (c: { source: string; target: string; sourceHandle?: string | null; targetHandle?: string | null }) => {

@@ -40,6 +40,7 @@ import {
   toFlow,
 } from "./flow-model";
 import { History } from "./history";
+import type { NodeShapeSource } from "./node-shapes";
 import type { EditorRuntime } from "./runtime-types";
 
 // One store per open editor, made by createEditorStore and handed down through EditorProvider (no globals, so two
@@ -122,6 +123,8 @@ export interface EditorState {
   /** Adds the edge, or shows why not and returns false. */
   connect(connection: Connection): boolean;
   disconnect(edgeIds: readonly string[]): void;
+  /** Where new nodes get their shape before React Flow has measured them (the canvas, once it is up). */
+  setNodeShapes(source: NodeShapeSource | null): void;
   /** Adds a node; with `connectFrom`, also connects that node's first free output to it when it can. */
   addNode(type: string, position: XYPosition, options?: { connectFrom?: string }): string | null;
   setConfigAt(nodeId: string, path: ConfigPath, value: unknown): void;
@@ -252,6 +255,12 @@ interface Snapshot {
   edits: number;
 }
 
+/** The node without the handle positions it was added with (see node-shapes.ts). */
+function withoutHandles(node: PipelineFlowNode): PipelineFlowNode {
+  const { handles: _, ...rest } = node;
+  return rest;
+}
+
 function unselect<T extends { selected?: boolean }>(list: T[]): T[] {
   return list.some((x) => x.selected) ? list.map((x) => (x.selected ? { ...x, selected: false } : x)) : list;
 }
@@ -270,7 +279,39 @@ export function createEditorStore(runtime: EditorRuntime, initial: LoadedPipelin
   const validate = runtime.createValidator(catalog);
   const validateOptions = (connections: EditorState["connections"]) => (connections ? { connections } : {});
 
-  const store = createStore<EditorState>()((set, get) => {
+  // Nodes shaped by the edit being applied (see node-shapes.ts). React Flow reads `handles` whenever it adopts a new
+  // node object, and the handles are right only for the node as it was added: the next update of the nodes drops
+  // them, so any later version of the node is measured by React Flow like every other.
+  let shaped = new WeakSet<PipelineFlowNode>();
+  let shapes: NodeShapeSource | null = null;
+  const shapedNode = (node: PipelineFlowNode): PipelineFlowNode => {
+    const def = catalog.get(node.data.type);
+    if (!shapes || !def) return node;
+    const view = nodeView(def, node.data.config);
+    const shape = shapes(
+      node.data.type,
+      view.inputs.map((p) => p.name),
+      view.outputs.map((p) => p.name),
+    );
+    if (!shape) return node;
+    const next = { ...node, ...shape };
+    shaped.add(next);
+    return next;
+  };
+
+  const store = createStore<EditorState>()((setState, get) => {
+    type Patch = Partial<EditorState>;
+    const settle = (nodes: PipelineFlowNode[]): PipelineFlowNode[] =>
+      nodes.some((n) => n.handles !== undefined && !shaped.has(n))
+        ? nodes.map((n) => (n.handles !== undefined && !shaped.has(n) ? withoutHandles(n) : n))
+        : nodes;
+    const set = (patch: Patch | ((s: EditorState) => Patch)) => {
+      setState((s) => {
+        const next = typeof patch === "function" ? patch(s) : patch;
+        return next.nodes && next.nodes !== s.nodes ? { ...next, nodes: settle(next.nodes) } : next;
+      });
+      shaped = new WeakSet();
+    };
     const snapshot = (): Snapshot => {
       const { frame, nodes, edges, notes, edits } = get();
       return { frame, nodes, edges, notes, edits };
@@ -486,6 +527,10 @@ export function createEditorStore(runtime: EditorRuntime, initial: LoadedPipelin
         else set({ edges });
       },
 
+      setNodeShapes(source) {
+        shapes = source;
+      },
+
       connect(connection) {
         return addEdge(connection);
       },
@@ -501,12 +546,14 @@ export function createEditorStore(runtime: EditorRuntime, initial: LoadedPipelin
         if (!def) return null;
         const { nodes, notes, edges } = get();
         const id = nextNodeId(type, new Set(nodes.map((n) => n.id)));
-        const node = makeFlowNode(
-          catalog,
-          id,
-          { type, config: initialConfig(runtime.configJsonSchema(def)), ui: {} },
-          position,
-          true,
+        const node = shapedNode(
+          makeFlowNode(
+            catalog,
+            id,
+            { type, config: initialConfig(runtime.configJsonSchema(def)), ui: {} },
+            position,
+            true,
+          ),
         );
         const nextNodes = [...unselect(nodes), node];
         let nextEdges = unselect(edges);
@@ -645,12 +692,14 @@ export function createEditorStore(runtime: EditorRuntime, initial: LoadedPipelin
         );
         const added = plan.nodes.map((n) => {
           const { x, y, ...ui } = n.ui ?? { x: 0, y: 0 };
-          return makeFlowNode(
-            catalog,
-            n.id,
-            { type: n.type, config: n.config, ui, ...(n.version !== undefined ? { version: n.version } : {}) },
-            { x, y },
-            true,
+          return shapedNode(
+            makeFlowNode(
+              catalog,
+              n.id,
+              { type: n.type, config: n.config, ui, ...(n.version !== undefined ? { version: n.version } : {}) },
+              { x, y },
+              true,
+            ),
           );
         });
         const addedEdges = plan.edges.map((e) => ({
