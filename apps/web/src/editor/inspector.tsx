@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useMemo, useRef } from "react";
+import { useDeferredValue, useEffect, useMemo, useRef } from "react";
 import { ConfigForm } from "./config-form";
 import { DiscoveryAction } from "./discovery-action";
 import { useCatalog, useEditor, useEditorStore } from "./editor-context";
@@ -11,8 +11,10 @@ import { NodeIdField } from "./node-id-field";
 import { RecordTail } from "./record-tail";
 
 export function Inspector() {
-  const nodeId = useEditor(selectedNodeId);
-  const selectedCount = useEditor((s) => s.nodes.reduce((n, node) => n + (node.selected ? 1 : 0), 0));
+  // The inspector follows the selection in a background render: the canvas shows a new or newly selected node in
+  // the next frame, and building the node's form never holds that frame back.
+  const nodeId = useDeferredValue(useEditor(selectedNodeId));
+  const selectedCount = useDeferredValue(useEditor((s) => s.nodes.reduce((n, node) => n + (node.selected ? 1 : 0), 0)));
   return (
     <aside className="editor-inspector" aria-label="Inspector">
       {nodeId ? (
