@@ -11,6 +11,7 @@ import {
   ReactFlow,
   SelectionMode,
   useReactFlow,
+  useStore,
   useStoreApi,
   type XYPosition,
 } from "@xyflow/react";
@@ -38,6 +39,8 @@ const fitViewOptions = { padding: 0.15, maxZoom: 1 };
 const minimapStyle = { width: 160, height: 108 };
 const panOnDragButtons = [1, 2];
 const NOTICE_MS = 6000;
+/** Below this zoom a node's text is too small to read, and the canvas shows nodes as plain cards. */
+export const FAR_ZOOM = 0.4;
 
 const KIND_COLORS: Record<string, string> = { source: "#0d9488", transform: "#6366f1", sink: "#d97706" };
 const ariaLabelConfig = {
@@ -58,6 +61,7 @@ export function Canvas() {
   const connect = useEditor((s) => s.connect);
   const running = useEditor((s) => isActive(s.run));
   const empty = useEditor((s) => s.nodes.length === 0 && s.notes.length === 0);
+  const far = useStore((s) => s.transform[2] < FAR_ZOOM);
   const placeNode = usePlaceNode();
   const pointer = useRef<XYPosition | null>(null);
   const commands = useCanvasCommands(pointer);
@@ -223,7 +227,7 @@ export function Canvas() {
   return (
     // biome-ignore lint/a11y/noStaticElementInteractions: a drop target for palette drags; the palette's buttons are the keyboard path
     <div
-      className={`editor-canvas${running ? " is-running" : ""}${boxSelect ? " is-box-select" : ""}`}
+      className={`editor-canvas${running ? " is-running" : ""}${boxSelect ? " is-box-select" : ""}${far ? " is-far" : ""}`}
       data-editor-canvas
       onDragOver={onDragOver}
       onDrop={onDrop}

@@ -1,0 +1,109 @@
+import { expect, type Page, test } from "@playwright/test";
+import { createPipeline, palette, signUp } from "./support";
+
+// How the canvas draws what is added to it. A node added beside another of its kind is drawn with that node's shape
+// at once, edge included, before React Flow has measured it: the edge must still meet both handles exactly. Zoomed
+// far out, nodes are plain cards in their kind's colour (text hidden, problems still shown), and full again on the
+// way back in.
+
+interface EdgeEnds {
+  id: string;
+  /** Distance in screen pixels from each end of the drawn edge to the point of its handle it should meet. */
+  fromGap: number;
+  toGap: number;
+}
+
+/** Where each edge starts and ends on screen, against its handles (the right side of the source's, the left of the target's). */
+function edgeEnds(page: Page): Promise<EdgeEnds[]> {
+  return page.evaluate(() => {
+    interface Box {
+      left: number;
+      right: number;
+      top: number;
+      height: number;
+    }
+    interface El {
+      getBoundingClientRect(): Box;
+      getAttribute(name: string): string | null;
+      querySelector(selector: string): El | null;
+      getTotalLength(): number;
+      getPointAtLength(at: number): { x: number; y: number; matrixTransform(m: unknown): { x: number; y: number } };
+      getScreenCTM(): unknown;
+    }
+    const doc = (
+      globalThis as unknown as { document: { querySelectorAll(s: string): El[]; querySelector(s: string): El | null } }
+    ).document;
+    const handle = (node: string, port: string) =>
+      doc.querySelector(`.react-flow__handle[data-nodeid="${node}"][data-handleid="${port}"]`)?.getBoundingClientRect();
+    return [...doc.querySelectorAll(".react-flow__edge")].map((edge) => {
+      const id = edge.getAttribute("data-id") ?? "";
+      const [, from, fromPort, to, toPort] = /^(.+)\.(.+)->(.+)\.(.+)$/.exec(id) ?? [];
+      const path = edge.querySelector(".react-flow__edge-path");
+      const source = handle(from ?? "", fromPort ?? "");
+      const target = handle(to ?? "", toPort ?? "");
+      if (!path || !source || !target) return { id, fromGap: Number.NaN, toGap: Number.NaN };
+      const ctm = path.getScreenCTM();
+      const start = path.getPointAtLength(0).matrixTransform(ctm);
+      const end = path.getPointAtLength(path.getTotalLength()).matrixTransform(ctm);
+      const gap = (p: { x: number; y: number }, x: number, y: number) => Math.hypot(p.x - x, p.y - y);
+      return {
+        id,
+        fromGap: gap(start, source.right, source.top + source.height / 2),
+        toGap: gap(end, target.left, target.top + target.height / 2),
+      };
+    });
+  });
+}
+
+test("nodes added beside their kind get their edge drawn at the handles; far out, nodes become cards", async ({
+  page,
+}) => {
+  await signUp(page, "Vera View", "e2e-view");
+  await createPipeline(page, "Canvas view");
+
+  // generator → filter → filter → filter, from the keyboard: each new filter goes beside the one before, connected.
+  const search = palette(page).getByRole("searchbox", { name: "Search nodes" });
+  const announced = palette(page).getByRole("status");
+  await search.fill("generator");
+  await search.press("Enter");
+  await expect(announced).toHaveText("Added Generator as generator1.");
+  await search.fill("filter");
+  await search.press("Enter");
+  await expect(announced).toHaveText("Added Filter as filter1, connected from generator1.");
+  await search.press("Enter");
+  await expect(announced).toHaveText("Added Filter as filter2, connected from filter1.");
+  await search.press("Enter");
+  await expect(announced).toHaveText("Added Filter as filter3, connected from filter2.");
+  await expect(page.locator(".react-flow__edge")).toHaveCount(3);
+
+  const ends = await edgeEnds(page);
+  expect(ends.map((e) => e.id).sort()).toEqual([
+    "filter1.out->filter2.in",
+    "filter2.out->filter3.in",
+    "generator1.out->filter1.in",
+  ]);
+  for (const e of ends) {
+    expect(e.fromGap, `${e.id} starts at its source handle`).toBeLessThan(1.5);
+    expect(e.toGap, `${e.id} ends at its target handle`).toBeLessThan(1.5);
+  }
+
+  // Zoom far out: the filters are cards, their text hidden, the problem of the empty condition still shown.
+  const canvas = page.locator("[data-editor-canvas]");
+  const filter3 = page.getByTestId("node-filter3");
+  await expect(filter3.getByText("Filter", { exact: true })).toBeVisible();
+  await expect(filter3.getByRole("img", { name: "1 problem" })).toBeVisible();
+  const pane = await page.locator(".react-flow__pane").boundingBox();
+  if (!pane) throw new Error("the canvas must be on screen");
+  await page.mouse.move(pane.x + pane.width / 2, pane.y + pane.height / 2);
+  await page.mouse.wheel(0, 3000);
+  await expect(page.getByRole("button", { name: "Zoom Out" })).toBeDisabled();
+  await expect(canvas).toHaveClass(/\bis-far\b/);
+  await expect(filter3.getByText("Filter", { exact: true })).toBeHidden();
+  await expect(filter3.getByRole("img", { name: "1 problem" })).toBeVisible();
+  await expect(page.getByRole("group", { name: "Filter node filter3" })).toBeAttached();
+
+  // Zoom to fit brings the full nodes back.
+  await page.getByRole("button", { name: "Fit View" }).click();
+  await expect(canvas).not.toHaveClass(/\bis-far\b/);
+  await expect(filter3.getByText("Filter", { exact: true })).toBeVisible();
+});
