@@ -5,7 +5,6 @@ import {
   BackgroundVariant,
   Controls,
   type FinalConnectionState,
-  MarkerType,
   MiniMap,
   Panel,
   ReactFlow,
@@ -34,7 +33,10 @@ import { isTyping } from "./shortcuts";
 import { useCanvasCommands } from "./use-canvas-commands";
 import { NODE_DRAG_TYPE, PALETTE_SEARCH_SELECTOR, usePlaceNode } from "./use-place-node";
 
-const defaultEdgeOptions = { markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 } };
+// Every edge ends in the one arrowhead the canvas defines (EdgeArrow), named by id: React Flow then has no marker
+// objects to compare for each of the edges whenever the edges change.
+const EDGE_ARROW_ID = "sluice-edge-arrow";
+const defaultEdgeOptions = { markerEnd: EDGE_ARROW_ID };
 const fitViewOptions = { padding: 0.15, maxZoom: 1 };
 const minimapStyle = { width: 160, height: 108 };
 const panOnDragButtons = [1, 2];
@@ -280,9 +282,31 @@ export function Canvas() {
           <p>Drag a node from the palette onto the canvas, or select it and press Enter to add it here.</p>
         </div>
       ) : null}
+      <EdgeArrow />
       <CanvasNotice />
       <ShortcutsDialog open={help} onClose={() => setHelp(false)} />
     </div>
+  );
+}
+
+function EdgeArrow() {
+  return (
+    <svg className="edge-arrow" aria-hidden="true" focusable="false">
+      <defs>
+        <marker
+          id={EDGE_ARROW_ID}
+          viewBox="-10 -10 20 20"
+          markerWidth="16"
+          markerHeight="16"
+          markerUnits="strokeWidth"
+          orient="auto-start-reverse"
+          refX="0"
+          refY="0"
+        >
+          <polyline points="-5,-4 0,0 -5,4 -5,-4" strokeLinecap="round" strokeLinejoin="round" />
+        </marker>
+      </defs>
+    </svg>
   );
 }
 
