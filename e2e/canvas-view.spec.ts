@@ -4,7 +4,7 @@ import { createPipeline, palette, signUp } from "./support";
 // How the canvas draws what is added to it. A node added beside another of its kind is drawn with that node's shape
 // at once, edge included, before React Flow has measured it: the edge must still meet both handles exactly. Zoomed
 // far out, nodes are plain cards in their kind's colour (text hidden, problems still shown), and full again on the
-// way back in.
+// way back in. The minimap centres the view on a click and pans it on a drag.
 
 interface EdgeEnds {
   id: string;
@@ -87,13 +87,42 @@ test("nodes added beside their kind get their edge drawn at the handles; far out
     expect(e.toGap, `${e.id} ends at its target handle`).toBeLessThan(1.5);
   }
 
+  // The minimap draws the four nodes. Zoomed in on the middle, the generator is out of view: a click on its
+  // rectangle in the minimap centres the view on it, and dragging over the minimap pans the canvas with the pointer.
+  const map = page.getByRole("img", { name: "Overview of the pipeline" });
+  const mapNodes = page.locator(".react-flow__minimap-node");
+  await expect(mapNodes).toHaveCount(4);
+  const pane = await page.locator(".react-flow__pane").boundingBox();
+  if (!pane) throw new Error("the canvas must be on screen");
+  await page.mouse.move(pane.x + pane.width / 2, pane.y + pane.height / 2);
+  await page.mouse.wheel(0, -3000);
+  await expect(page.getByRole("button", { name: "Zoom In" })).toBeDisabled();
+  const generator = page.getByTestId("node-generator1");
+  await expect(generator).not.toBeInViewport();
+  const generatorOnMap = await mapNodes.first().boundingBox();
+  if (!generatorOnMap) throw new Error("the minimap must draw the generator");
+  await page.mouse.click(generatorOnMap.x + generatorOnMap.width / 2, generatorOnMap.y + generatorOnMap.height / 2);
+  await expect(generator).toBeInViewport();
+  const viewportX = async () =>
+    Number(
+      /translate\(([-\d.]+)px/.exec((await page.locator(".react-flow__viewport").getAttribute("style")) ?? "")?.[1],
+    );
+  const before = await viewportX();
+  const mapBox = await map.boundingBox();
+  if (!mapBox) throw new Error("the minimap must be on screen");
+  await page.mouse.move(mapBox.x + mapBox.width / 2, mapBox.y + mapBox.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(mapBox.x + mapBox.width / 2 + 10, mapBox.y + mapBox.height / 2, { steps: 4 });
+  await page.mouse.move(mapBox.x + mapBox.width / 2 + 20, mapBox.y + mapBox.height / 2, { steps: 4 });
+  await page.mouse.up();
+  // The window moved right over the map, so the canvas shows what lies further right: it moved left.
+  await expect.poll(viewportX).toBeLessThan(before - 50);
+
   // Zoom far out: the filters are cards, their text hidden, the problem of the empty condition still shown.
   const canvas = page.locator("[data-editor-canvas]");
   const filter3 = page.getByTestId("node-filter3");
   await expect(filter3.getByText("Filter", { exact: true })).toBeVisible();
   await expect(filter3.getByRole("img", { name: "1 problem" })).toBeVisible();
-  const pane = await page.locator(".react-flow__pane").boundingBox();
-  if (!pane) throw new Error("the canvas must be on screen");
   await page.mouse.move(pane.x + pane.width / 2, pane.y + pane.height / 2);
   await page.mouse.wheel(0, 3000);
   await expect(page.getByRole("button", { name: "Zoom Out" })).toBeDisabled();

@@ -5,7 +5,6 @@ import {
   BackgroundVariant,
   Controls,
   type FinalConnectionState,
-  MiniMap,
   Panel,
   ReactFlow,
   SelectionMode,
@@ -28,6 +27,7 @@ import { useCatalog, useEditor, useEditorStore } from "./editor-context";
 import { isActive } from "./editor-store";
 import { connectionProblem, type EditorFlowNode, NODE_HEIGHT, NODE_WIDTH, type PipelineFlowEdge } from "./flow-model";
 import { shapeLike } from "./node-shapes";
+import { OverviewMap } from "./overview-map";
 import { nodeTypes } from "./pipeline-node";
 import { isTyping } from "./shortcuts";
 import { useCanvasCommands } from "./use-canvas-commands";
@@ -38,13 +38,11 @@ import { NODE_DRAG_TYPE, PALETTE_SEARCH_SELECTOR, usePlaceNode } from "./use-pla
 const EDGE_ARROW_ID = "sluice-edge-arrow";
 const defaultEdgeOptions = { markerEnd: EDGE_ARROW_ID };
 const fitViewOptions = { padding: 0.15, maxZoom: 1 };
-const minimapStyle = { width: 160, height: 108 };
 const panOnDragButtons = [1, 2];
 const NOTICE_MS = 6000;
 /** Below this zoom a node's text is too small to read, and the canvas shows nodes as plain cards. */
 export const FAR_ZOOM = 0.4;
 
-const KIND_COLORS: Record<string, string> = { source: "#0d9488", transform: "#6366f1", sink: "#d97706" };
 const ariaLabelConfig = {
   "node.a11yDescription.default":
     "Press Enter or Space to select the node, the arrow keys to move it, Delete to remove it. Press ? for all shortcuts.",
@@ -220,12 +218,6 @@ export function Canvas() {
     });
   }, [focus, flow]);
 
-  const nodeColor = useCallback(
-    (n: EditorFlowNode) =>
-      n.type === "note" ? "#fde68a" : (KIND_COLORS[catalog.get(n.data.type)?.kind ?? ""] ?? "#94a3b8"),
-    [catalog],
-  );
-
   return (
     // biome-ignore lint/a11y/noStaticElementInteractions: a drop target for palette drags; the palette's buttons are the keyboard path
     <div
@@ -266,15 +258,7 @@ export function Canvas() {
           />
         </Panel>
         <Controls position="bottom-left" showInteractive={false} />
-        <MiniMap
-          position="bottom-right"
-          pannable
-          zoomable
-          nodeColor={nodeColor}
-          nodeBorderRadius={6}
-          style={minimapStyle}
-          ariaLabel="Overview of the pipeline"
-        />
+        <OverviewMap label="Overview of the pipeline" />
       </ReactFlow>
       {empty ? (
         <div className="canvas-empty">
