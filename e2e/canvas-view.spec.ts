@@ -4,7 +4,7 @@ import { createPipeline, palette, signUp } from "./support";
 // How the canvas draws what is added to it. A node added beside another of its kind is drawn with that node's shape
 // at once, edge included, before React Flow has measured it: the edge must still meet both handles exactly. Zoomed
 // far out, nodes are plain cards in their kind's colour (text hidden, problems still shown), and full again on the
-// way back in. The minimap centres the view on a click and pans it on a drag.
+// way back in. Ports connect by drag or by two clicks. The minimap centres the view on a click and pans it on a drag.
 
 interface EdgeEnds {
   id: string;
@@ -87,11 +87,22 @@ test("nodes added beside their kind get their edge drawn at the handles; far out
     expect(e.toGap, `${e.id} ends at its target handle`).toBeLessThan(1.5);
   }
 
-  // The minimap draws the four nodes. Zoomed in on the middle, the generator is out of view: a click on its
+  // A port clicked, then another, connects them as a drag would.
+  await page.getByTestId("node-filter3").click();
+  await page.keyboard.press("Escape"); // nothing selected: the console goes in the middle, unconnected
+  await search.fill("console");
+  await search.press("Enter");
+  await expect(announced).toHaveText("Added Console as console1.");
+  await page.getByRole("button", { name: "Fit View" }).click();
+  await page.getByTestId("node-filter3").locator(".react-flow__handle.source").click();
+  await page.getByTestId("node-console1").locator(".react-flow__handle.target").click();
+  await expect(page.locator('.react-flow__edge[data-id="filter3.out->console1.in"]')).toBeAttached();
+
+  // The minimap draws the five nodes. Zoomed in on the middle, the generator is out of view: a click on its
   // rectangle in the minimap centres the view on it, and dragging over the minimap pans the canvas with the pointer.
   const map = page.getByRole("img", { name: "Overview of the pipeline" });
   const mapNodes = page.locator(".react-flow__minimap-node");
-  await expect(mapNodes).toHaveCount(4);
+  await expect(mapNodes).toHaveCount(5);
   const pane = await page.locator(".react-flow__pane").boundingBox();
   if (!pane) throw new Error("the canvas must be on screen");
   await page.mouse.move(pane.x + pane.width / 2, pane.y + pane.height / 2);

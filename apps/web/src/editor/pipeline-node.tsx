@@ -2,13 +2,14 @@
 
 import type { NodeCounters } from "@sluice/pipeline/control/protocol";
 import type { PortSpec } from "@sluice/pipeline/node-definition";
-import { Handle, type NodeProps, Position, useUpdateNodeInternals } from "@xyflow/react";
+import { type NodeProps, Position, useUpdateNodeInternals } from "@xyflow/react";
 import { memo, useEffect, useMemo, useRef } from "react";
 import { useCatalog, useEditor } from "./editor-context";
 import { isActive } from "./editor-store";
 import { nodeView, type PipelineFlowNode } from "./flow-model";
 import { NodeIcon } from "./node-icon";
 import { NoteNode } from "./note-node";
+import { PortHandle } from "./port-handle";
 
 // The one node component for every node type: everything it shows comes from the type's declaration, the node's
 // config, the validation result and the run snapshot. Defined at module level and memoised (React Flow re-renders
@@ -44,7 +45,7 @@ function portOffset(index: number, count: number): string {
 function Ports({ ports, type, nodeId }: { ports: readonly ShownPort[]; type: "source" | "target"; nodeId: string }) {
   const side = type === "target" ? "input" : "output";
   return ports.map((port, i) => (
-    <Handle
+    <PortHandle
       key={port.name}
       id={port.name}
       type={type}
@@ -59,7 +60,7 @@ function Ports({ ports, type, nodeId }: { ports: readonly ShownPort[]; type: "so
       aria-label={`${nodeId} ${side} ${port.name}`}
     >
       {ports.length > 1 || port.unknown ? <span className={`port-label port-label-${type}`}>{port.title}</span> : null}
-    </Handle>
+    </PortHandle>
   ));
 }
 
