@@ -69,18 +69,18 @@ function draft(overrides: Partial<LocalDraft> = {}): LocalDraft {
 }
 
 describe("local drafts", () => {
-  it("keys drafts per pipeline, and per scope when there is one", () => {
-    expect(draftKey("p1")).not.toBe(draftKey("p2"));
-    expect(draftKey("p1", "user-a")).not.toBe(draftKey("p1", "user-b"));
-    expect(draftKey("p1", "user-a")).not.toBe(draftKey("p1"));
+  it("keys drafts per user and pipeline", () => {
+    expect(draftKey("user-a", "p1")).not.toBe(draftKey("user-a", "p2"));
+    expect(draftKey("user-a", "p1")).not.toBe(draftKey("user-b", "p1"));
   });
 
   it("reads back what was written", () => {
     const storage = new MemoryStorage();
-    const key = draftKey("p1");
+    const key = draftKey("user-a", "p1");
     expect(writeDraft(storage, key, draft())).toBe(true);
     expect(readDraft(storage, key, "p1", parse)).toEqual(draft());
-    expect(readDraft(storage, draftKey("p2"), "p2", parse)).toBeNull();
+    expect(readDraft(storage, draftKey("user-b", "p1"), "p1", parse)).toBeNull();
+    expect(readDraft(storage, draftKey("user-a", "p2"), "p2", parse)).toBeNull();
   });
 
   it("removes a draft", () => {

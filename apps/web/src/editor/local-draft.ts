@@ -1,7 +1,7 @@
 import type { PipelineDefinition } from "@sluice/pipeline/definition";
 
 // A local draft: the editor's unsaved content, kept in localStorage so a reload (or a crash) does not lose it. One
-// key per pipeline; the entry records the saved version the edits started from, so a draft made before someone
+// key per user and pipeline; the entry records the saved version the edits started from, so a draft made before someone
 // else saved is never applied silently. Pure functions only (the storage is passed in); the store and React
 // wiring is in local-draft-banner.tsx.
 
@@ -25,9 +25,9 @@ export type DraftStorage = Pick<Storage, "getItem" | "setItem" | "removeItem">;
 /** Checks a definition in full (the runtime's zod schema); null when it is not one. */
 export type ParseDefinition = (value: unknown) => PipelineDefinition | null;
 
-/** The key of a pipeline's draft; `scope` (a user or workspace id) keeps the drafts of people sharing a browser apart. */
-export function draftKey(pipelineId: string, scope?: string): string {
-  return scope ? `${KEY_PREFIX}${scope}:${pipelineId}` : `${KEY_PREFIX}${pipelineId}`;
+/** The key of a user's draft of a pipeline: people who share a browser and a workspace never see each other's. */
+export function draftKey(userId: string, pipelineId: string): string {
+  return `${KEY_PREFIX}${userId}:${pipelineId}`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -23,7 +23,8 @@ import { useUnsavedGuard } from "./use-unsaved-guard";
 
 const lower = (status: string) => status.toLowerCase() as RunStatus;
 
-export function PipelineEditor({ pipelineId }: { pipelineId: string }) {
+/** The editor of a pipeline, for the signed-in user `userId` (whose unsaved drafts it keeps apart from others'). */
+export function PipelineEditor({ pipelineId, userId }: { pipelineId: string; userId: string }) {
   const trpc = useTRPC();
   // Loaded once per visit: gcTime 0 so coming back never starts from a stale version.
   const pipeline = useQuery(
@@ -71,6 +72,7 @@ export function PipelineEditor({ pipelineId }: { pipelineId: string }) {
   return (
     <LoadedEditor
       key={pipeline.data.id}
+      userId={userId}
       runtime={runtime.data}
       pipeline={pipeline.data}
       activeRun={pipeline.data.activeRun}
@@ -79,16 +81,18 @@ export function PipelineEditor({ pipelineId }: { pipelineId: string }) {
 }
 
 function LoadedEditor({
+  userId,
   runtime,
   pipeline,
   activeRun,
 }: {
+  userId: string;
   runtime: EditorRuntime;
   pipeline: LoadedPipeline;
   activeRun: { id: string; status: string } | null;
 }) {
   const trpc = useTRPC();
-  const storageKey = draftKey(pipeline.id);
+  const storageKey = draftKey(userId, pipeline.id);
   // Unsaved changes kept in the browser (local-draft.ts) are applied before the first render, so the saved version
   // never flashes up first.
   const [[store, draftOffer]] = useState((): [EditorStore, DraftOffer | null] => {

@@ -1,9 +1,13 @@
 import type { Metadata } from "next";
+import { redirect } from "next/navigation";
 import { PipelineEditor } from "@/editor/pipeline-editor";
+import { currentUser } from "@/server/caller";
 
 export const metadata: Metadata = { title: "Editor" };
 
 export default async function PipelineEditorPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  return <PipelineEditor pipelineId={id} />;
+  const me = await currentUser(); // the layout's, cached for the request
+  if (!me) redirect("/signin");
+  return <PipelineEditor pipelineId={id} userId={me.user.id} />;
 }
