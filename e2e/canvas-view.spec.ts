@@ -87,6 +87,19 @@ test("nodes added beside their kind get their edge drawn at the handles; far out
     expect(e.toGap, `${e.id} ends at its target handle`).toBeLessThan(1.5);
   }
 
+  // Dropped on another output, a drag from an output is refused with the reason.
+  await page.getByRole("button", { name: "Fit View" }).click();
+  const out1 = await page.getByTestId("node-filter1").locator(".react-flow__handle.source").boundingBox();
+  const out3 = await page.getByTestId("node-filter3").locator(".react-flow__handle.source").boundingBox();
+  if (!out1 || !out3) throw new Error("the filters' outputs must be on screen");
+  await page.mouse.move(out1.x + out1.width / 2, out1.y + out1.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(out3.x, out3.y + 20, { steps: 6 });
+  await page.mouse.move(out3.x + out3.width / 2, out3.y + out3.height / 2, { steps: 6 });
+  await page.mouse.up();
+  await expect(page.getByRole("status").filter({ hasText: "Both ends are outputs" })).toBeVisible();
+  await expect(page.locator(".react-flow__edge")).toHaveCount(3);
+
   // A port clicked, then another, connects them as a drag would.
   await page.getByTestId("node-filter3").click();
   await page.keyboard.press("Escape"); // nothing selected: the console goes in the middle, unconnected

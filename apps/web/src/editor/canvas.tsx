@@ -101,6 +101,13 @@ export function Canvas() {
         targetId = element?.closest<HTMLElement>(".react-flow__node")?.dataset.id;
       }
       if (!targetId || (targetId === state.fromNode.id && !state.toHandle)) return;
+      if (state.fromHandle && state.toHandle && state.fromHandle.type === state.toHandle.type) {
+        const both = state.fromHandle.type === "source" ? "outputs" : "inputs";
+        store
+          .getState()
+          .showNotice(`Both ends are ${both}: an edge goes from an output (right side) to an input (left side).`);
+        return;
+      }
       const fromIsSource = state.fromHandle?.type !== "target";
       const c = fromIsSource
         ? {
