@@ -131,6 +131,14 @@ test("nodes added beside their kind get their edge drawn at the handles; far out
     Number(
       /translate\(([-\d.]+)px/.exec((await page.locator(".react-flow__viewport").getAttribute("style")) ?? "")?.[1],
     );
+  // The view glides to the generator: start the drag once it has arrived (it stays put for 100 ms).
+  await expect
+    .poll(async () => {
+      const start = await viewportX();
+      await page.waitForTimeout(100);
+      return (await viewportX()) === start;
+    })
+    .toBe(true);
   const before = await viewportX();
   const mapBox = await map.boundingBox();
   if (!mapBox) throw new Error("the minimap must be on screen");
