@@ -1,12 +1,14 @@
 /// <reference lib="dom" />
 // npm run bench -- editor [--json]: the canvas editor with a 1,000-node, 1,200-edge pipeline in headless Chromium.
 // Starts the same stack the e2e tests use (fresh database, next start, one worker), signs up, creates the pipeline
-// through the API and measures: time to open the editor until the nodes are on screen, frames per second while
-// panning with the mouse, time from Enter in the palette to the painted frame that shows the new node (nothing
-// selected), and the new node and its edge (added beside the selected node, connected from it), each the median of
-// five; time from releasing the mouse button to the painted frame with an edge drawn by dragging between two ports
-// (median of five), and the editor route's first-load JavaScript (every script the HTML loads, gzipped).
-// Targets: open ≤ 2 s, pan ≥ 30 fps, each add ≤ 100 ms, first-load JS ≤ 350 kB gzip.
+// through the API and measures: time to open the editor until the nodes are on screen; frames per second, and the
+// longest frame, while panning with the mouse with the whole pipeline in view, then close up (zoom 0.7 or more, every
+// node in full), while dragging a node close up, and while zooming out and in with the wheel across the far-out
+// threshold; time from Enter in the palette to the painted frame that shows the new node (nothing selected), and the
+// new node and its edge (added beside the selected node, connected from it), each the median of five; time from
+// releasing the mouse button to the painted frame with an edge drawn by dragging between two ports (median of five),
+// and the editor route's first-load JavaScript (every script the HTML loads, gzipped).
+// Targets: open ≤ 2 s, pan and zoom ≥ 30 fps, each add ≤ 100 ms, first-load JS ≤ 350 kB gzip.
 
 import { createServer } from "node:net";
 import { gzipSync } from "node:zlib";
@@ -166,6 +168,47 @@ async function timeChange(
   return { ms: Math.round(ms), how };
 }
 
+/**
+ * Counts the animation frames the page paints while `act` runs: frames per second, and the longest gap between two
+ * frames (a hitch the average hides).
+ */
+async function framesDuring(page: Page, act: () => Promise<void>): Promise<{ fps: number; worstFrameMs: number }> {
+  await page.evaluate(() => {
+    const w = window as unknown as {
+      __frames: { count: number; last: number; worst: number; on: boolean; t0: number };
+    };
+    const f = { count: 0, last: -1, worst: 0, on: true, t0: performance.now() };
+    w.__frames = f;
+    const tick = (at: number) => {
+      if (!f.on) return;
+      if (f.last >= 0) f.worst = Math.max(f.worst, at - f.last);
+      f.last = at;
+      f.count++;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  await act();
+  const { count, worst, seconds } = await page.evaluate(() => {
+    const f = (window as unknown as { __frames: { count: number; worst: number; on: boolean; t0: number } }).__frames;
+    f.on = false;
+    return { count: f.count, worst: f.worst, seconds: (performance.now() - f.t0) / 1000 };
+  });
+  return { fps: Math.round((count / seconds) * 10) / 10, worstFrameMs: Math.round(worst) };
+}
+
+/** Moves the mouse along a loop around `from` for `ms`, the button held down between `down` and the end. */
+async function dragFor(page: Page, from: { x: number; y: number }, ms: number, reach = { x: 400, y: 300 }) {
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  const start = Date.now();
+  for (let step = 1; Date.now() - start < ms; step++) {
+    const angle = step / 15;
+    await page.mouse.move(from.x + (Math.sin(angle) * reach.x) / 2, from.y + ((1 - Math.cos(angle)) * reach.y) / 2);
+  }
+  await page.mouse.up();
+}
+
 async function main() {
   const port = await freePort();
   const baseUrl = await startE2EStack(port);
@@ -205,36 +248,12 @@ async function main() {
     const nodes = await page.locator(".react-flow__node").count();
     const edges = await page.locator(".react-flow__edge").count();
 
-    // Pan: drag the empty pane for about two seconds, counting animation frames.
+    // Pan: drag the empty pane for about two seconds with the whole pipeline in view, counting animation frames.
     const pane = page.locator(".react-flow__pane");
     const box = await pane.boundingBox();
     if (!box) throw new Error("no canvas");
-    await page.evaluate(() => {
-      const w = window as unknown as { __frames: number; __counting: boolean };
-      w.__frames = 0;
-      w.__counting = true;
-      const tick = () => {
-        if (!w.__counting) return;
-        w.__frames++;
-        requestAnimationFrame(tick);
-      };
-      requestAnimationFrame(tick);
-    });
-    const start = Date.now();
-    await page.mouse.move(box.x + 20, box.y + box.height - 20);
-    await page.mouse.down();
-    let step = 0;
-    while (Date.now() - start < 2000) {
-      step++;
-      await page.mouse.move(box.x + 20 + ((step * 7) % 400), box.y + box.height - 20 - ((step * 5) % 300));
-    }
-    await page.mouse.up();
-    const frames = await page.evaluate(() => {
-      const w = window as unknown as { __frames: number; __counting: boolean };
-      w.__counting = false;
-      return w.__frames;
-    });
-    const panFps = Math.round((frames / ((Date.now() - start) / 1000)) * 10) / 10;
+    const pan = await framesDuring(page, () => dragFor(page, { x: box.x + 40, y: box.y + box.height / 3 }, 2000));
+    const panFps = pan.fps;
 
     // Add: Enter on a palette button adds the node; time until the frame that shows it is painted. ADDS adds with
     // nothing selected (Escape first), then ADDS with the node added before still selected, so each goes beside it
@@ -308,6 +327,45 @@ async function main() {
       edgeRuns.push(ms);
       count(how);
     }
+
+    // Close up, where every node shows its summary, badge and ports (the view the edges above left, at 0.7 or more):
+    // pan the pane, then drag a node around (its edges follow it), then zoom out and back in across the far-out
+    // threshold (0.4) with the wheel, counting frames for each.
+    const closeUpZoom = await zoom();
+    const panCloseUp = await framesDuring(page, () => dragFor(page, { x: paneBox.x + 40, y: centre.y }, 2000));
+    const visible = await page.evaluate(() => {
+      const pane = document.querySelector(".react-flow__pane")!.getBoundingClientRect();
+      const node = Array.from(document.querySelectorAll<HTMLElement>(".react-flow__node"))
+        .map((n) => n.getBoundingClientRect())
+        .find(
+          (r) =>
+            r.left > pane.left + 250 &&
+            r.right < pane.right - 250 &&
+            r.top > pane.top + 50 &&
+            r.bottom < pane.bottom - 250,
+        );
+      return node && { x: node.left + node.width / 2, y: node.top + 12 };
+    });
+    if (!visible) throw new Error("no node in view to drag");
+    const nodeDrag = await framesDuring(page, () => dragFor(page, visible, 2000, { x: 300, y: 200 }));
+    let crossings = 0;
+    const zoomFrames = await framesDuring(page, async () => {
+      await page.mouse.move(centre.x, centre.y);
+      const start = Date.now();
+      let direction = 1; // out first
+      let far = (await zoom()) < 0.4;
+      while (Date.now() - start < 3000) {
+        await page.mouse.wheel(0, direction * 120);
+        await page.waitForTimeout(16);
+        const z = await zoom();
+        if (z < 0.4 !== far) {
+          far = z < 0.4;
+          crossings++;
+        }
+        if (z < 0.2) direction = -1;
+        if (z > 1) direction = 1;
+      }
+    });
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
     const addNodeMs = median(addRuns);
     const addConnectedNodeMs = median(connectedRuns);
@@ -320,6 +378,17 @@ async function main() {
       edges,
       openMs,
       panFps,
+      panWorstFrameMs: pan.worstFrameMs,
+      closeUp: {
+        zoom: Math.round(closeUpZoom * 100) / 100,
+        panFps: panCloseUp.fps,
+        panWorstFrameMs: panCloseUp.worstFrameMs,
+        dragNodeFps: nodeDrag.fps,
+        dragNodeWorstFrameMs: nodeDrag.worstFrameMs,
+      },
+      zoomFps: zoomFrames.fps,
+      zoomWorstFrameMs: zoomFrames.worstFrameMs,
+      zoomThresholdCrossings: crossings,
       addNodeMs,
       addConnectedNodeMs,
       addEdgeMs,
@@ -331,7 +400,14 @@ async function main() {
     else {
       console.log(`editor with ${nodes} nodes, ${edges} edges`);
       console.log(`  open              ${openMs} ms (target ≤ 2000)`);
-      console.log(`  pan               ${panFps} fps (target ≥ 30)`);
+      console.log(`  pan               ${panFps} fps, worst frame ${pan.worstFrameMs} ms (target ≥ 30)`);
+      console.log(
+        `  pan close up      ${panCloseUp.fps} fps, worst frame ${panCloseUp.worstFrameMs} ms at zoom ${closeUpZoom} (target ≥ 30)`,
+      );
+      console.log(`  drag a node       ${nodeDrag.fps} fps, worst frame ${nodeDrag.worstFrameMs} ms (target ≥ 30)`);
+      console.log(
+        `  zoom in and out   ${zoomFrames.fps} fps, worst frame ${zoomFrames.worstFrameMs} ms, ${crossings} crossings of 0.4 (target ≥ 30)`,
+      );
       console.log(`  add node          ${addNodeMs} ms, median of ${addRuns.join(", ")} (target ≤ 100)`);
       console.log(`  add node + edge   ${addConnectedNodeMs} ms, median of ${connectedRuns.join(", ")} (target ≤ 100)`);
       console.log(`  draw an edge      ${addEdgeMs} ms, median of ${edgeRuns.join(", ")} (target ≤ 100)`);
