@@ -85,6 +85,11 @@ test("two tabs: keyboard building, copy and paste between pipelines, and save co
   const noteText = tabA.getByLabel("Note text");
   await expect(noteText).toBeFocused();
   await tabA.keyboard.type("Built without a mouse");
+  // The canvas is not selectable text, but what is typed on it is: a double click selects a word of the note.
+  await noteText.dblclick({ position: { x: 12, y: 10 } });
+  await expect
+    .poll(() => noteText.evaluate((t: HTMLTextAreaElement) => t.value.slice(t.selectionStart, t.selectionEnd)))
+    .toBe("Built");
   await tabA.keyboard.press("Escape");
   await expect(noteText).toBeHidden();
   await expect(tabA.getByText("Built without a mouse")).toBeVisible();
