@@ -31,6 +31,7 @@ import { OverviewMap } from "./overview-map";
 import { nodeTypes } from "./pipeline-node";
 import { isTyping } from "./shortcuts";
 import { useCanvasCommands } from "./use-canvas-commands";
+import { useNodeTabbing } from "./use-node-tabbing";
 import { NODE_DRAG_TYPE, PALETTE_SEARCH_SELECTOR, usePlaceNode } from "./use-place-node";
 
 // Every edge ends in the one arrowhead the canvas defines (EdgeArrow), named by id: React Flow then has no marker
@@ -149,6 +150,9 @@ export function Canvas() {
     pointer.current = { x: event.clientX, y: event.clientY };
   }, []);
 
+  const container = useRef<HTMLDivElement>(null);
+  useNodeTabbing(container);
+
   // Keyboard shortcuts of the canvas, anywhere in the editor but in fields people type into.
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
@@ -230,6 +234,7 @@ export function Canvas() {
     <div
       className={`editor-canvas${running ? " is-running" : ""}${boxSelect ? " is-box-select" : ""}${far ? " is-far" : ""}`}
       data-editor-canvas
+      ref={container}
       onDragOver={onDragOver}
       onDrop={onDrop}
       onMouseMove={onMouseMove}
@@ -250,6 +255,9 @@ export function Canvas() {
         selectionMode={SelectionMode.Partial}
         fitView
         fitViewOptions={fitViewOptions}
+        // Only what is in view is drawn: panning, zooming and adding stay quick on thousands of nodes. Tab still
+        // walks every node (useNodeTabbing).
+        onlyRenderVisibleElements
         minZoom={0.05}
         maxZoom={2}
         ariaLabelConfig={ariaLabelConfig}
