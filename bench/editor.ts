@@ -97,14 +97,15 @@ async function firstLoadJsKbGzip(baseUrl: string, path: string, cookie: string):
 
 /**
  * Runs `act` and returns the time from the input event it causes to the painted frame that shows the change: the
- * node `nodeId`, the edge `edgeId` and at least `edges` edges on the canvas. The figure is the interaction's time to
+ * node `nodeId` and the edge `edgeId` on the canvas. The figure is the interaction's time to
  * next paint as the browser's Event Timing reports it (the measure behind Interaction to Next Paint) when the change
  * was complete once the event's handlers had run; a change completed later (an edge React Flow draws only after
- * measuring a new node) is timed to the start of the second frame after it completed: a little long, never short.
+ * measuring a new node), or an interaction Event Timing leaves out because it took under 16 ms, is timed from the
+ * event's dispatch to the start of the second frame after the change: a little long, never short.
  */
 async function timeChange(
   page: Page,
-  until: { nodeId?: string; edgeId?: string; edges?: number },
+  until: { nodeId?: string; edgeId?: string },
   act: () => Promise<void>,
 ): Promise<{ ms: number; how: string }> {
   await page.evaluate((until) => {
@@ -112,8 +113,7 @@ async function timeChange(
     const done = () =>
       (until.nodeId === undefined || document.querySelector(`[data-testid="node-${until.nodeId}"]`) !== null) &&
       (until.edgeId === undefined ||
-        document.querySelector(`.react-flow__edge[data-id="${CSS.escape(until.edgeId)}"]`) !== null) &&
-      (until.edges === undefined || document.querySelectorAll(".react-flow__edge").length >= until.edges);
+        document.querySelector(`.react-flow__edge[data-id="${CSS.escape(until.edgeId)}"]`) !== null);
     w.__change = new Promise((resolve, reject) => {
       const names = new Set(["keydown", "keypress", "click", "pointerup", "mouseup"]);
       const entries: PerformanceEventTiming[] = [];
@@ -122,9 +122,17 @@ async function timeChange(
       let completedAt = -1;
       let framesAfter = -1;
       let settled = false;
+      // When the event was dispatched: Event Timing reports only events slower than 16 ms to the next paint.
+      let dispatchedAt = -1;
+      const onEvent = (e: Event) => {
+        if (dispatchedAt < 0 && e.timeStamp >= armedAt) dispatchedAt = e.timeStamp;
+      };
+      for (const name of names) window.addEventListener(name, onEvent, { capture: true });
       const finish = () => {
-        if (completedAt < 0 || entries.length === 0) return;
-        const start = Math.min(...entries.map((e) => e.startTime));
+        const starts = entries.map((e) => e.startTime);
+        if (dispatchedAt >= 0) starts.push(dispatchedAt);
+        if (completedAt < 0 || starts.length === 0) return;
+        const start = Math.min(...starts);
         // The event during whose handling the change was complete: the next paint after it shows the change.
         const during = entries.filter((e) => e.processingStart <= completedAt && completedAt <= e.processingEnd);
         if (during.length > 0) {
@@ -133,6 +141,7 @@ async function timeChange(
           resolve({ ms: framesAfter - start, how: "frames" });
         } else return;
         events.disconnect();
+        for (const name of names) window.removeEventListener(name, onEvent, { capture: true });
       };
       const events = new PerformanceObserver((list) => {
         for (const e of list.getEntries() as PerformanceEventTiming[]) {
@@ -237,16 +246,21 @@ async function main() {
     if (!id) throw new Error(`could not create the pipeline: ${JSON.stringify(created.error)}`);
     const path = `/pipelines/${id}`;
 
-    // Open: from navigation to the nodes on screen (fit to view, so React Flow renders them all).
+    // Open: from navigation to the nodes on screen. The canvas draws only the nodes in view, and at the smallest zoom
+    // the 26,000-unit-tall pipeline does not fit: the view shows its middle, all of it drawn in one commit, so the
+    // clock stops when the middle group's nodes are on the page.
     const t0 = Date.now();
     await page.goto(`${baseUrl}${path}`);
-    await page.waitForFunction(() => document.querySelectorAll(".react-flow__node").length >= 1000, undefined, {
+    const middle = Math.floor(GROUPS / 2);
+    await page.waitForFunction((g) => document.querySelector(`.react-flow__node[data-id="m2_${g}"]`) !== null, middle, {
       timeout: 60_000,
       polling: "raf",
     });
     const openMs = Date.now() - t0;
-    const nodes = await page.locator(".react-flow__node").count();
-    const edges = await page.locator(".react-flow__edge").count();
+    const renderedNodes = await page.locator(".react-flow__node").count();
+    const renderedEdges = await page.locator(".react-flow__edge").count();
+    const nodes = definition.spec.nodes.length;
+    const edges = definition.spec.edges.length;
 
     // Pan: drag the empty pane for about two seconds with the whole pipeline in view, counting animation frames.
     const pane = page.locator(".react-flow__pane");
@@ -266,17 +280,15 @@ async function main() {
     const addRuns: number[] = [];
     const connectedRuns: number[] = [];
     const edgeRuns: number[] = [];
-    let edgesNow = edges;
     const timedBy: Record<string, number> = {};
     const count = (how: string) => (timedBy[how] = (timedBy[how] ?? 0) + 1);
     for (let k = 1; k <= 2 * ADDS; k++) {
       const connected = k > ADDS;
       await button.focus();
       if (!connected) await page.keyboard.press("Escape");
-      if (connected && k > ADDS + 1) edgesNow++;
       const { ms, how } = await timeChange(
         page,
-        { nodeId: `filter${k}`, edges: connected ? edgesNow + 1 : edgesNow },
+        connected ? { nodeId: `filter${k}`, edgeId: `filter${k - 1}.out->filter${k}.in` } : { nodeId: `filter${k}` },
         () => page.keyboard.press("Enter"),
       );
       (connected ? connectedRuns : addRuns).push(ms);
@@ -376,6 +388,8 @@ async function main() {
     const result = {
       nodes,
       edges,
+      renderedNodes,
+      renderedEdges,
       openMs,
       panFps,
       panWorstFrameMs: pan.worstFrameMs,
@@ -398,7 +412,7 @@ async function main() {
     };
     if (json) console.log(JSON.stringify(result));
     else {
-      console.log(`editor with ${nodes} nodes, ${edges} edges`);
+      console.log(`editor with ${nodes} nodes, ${edges} edges (${renderedNodes} and ${renderedEdges} in view at open)`);
       console.log(`  open              ${openMs} ms (target ≤ 2000)`);
       console.log(`  pan               ${panFps} fps, worst frame ${pan.worstFrameMs} ms (target ≥ 30)`);
       console.log(
