@@ -23,7 +23,7 @@ export const SHORTCUTS: readonly ShortcutGroup[] = [
   {
     title: "Canvas",
     items: [
-      { keys: ["Tab"], what: "Move between nodes" },
+      { keys: ["Tab", "Shift+Tab"], what: "Move to the next or previous node, bringing it into view" },
       { keys: ["Enter", "Space"], what: "Select the focused node" },
       { keys: ["Arrow keys"], what: "Move the selected nodes" },
       { keys: [`${MOD}+click`], what: "Add to the selection" },
