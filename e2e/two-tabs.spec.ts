@@ -88,7 +88,11 @@ test("two tabs: keyboard building, copy and paste between pipelines, and save co
   // The canvas is not selectable text, but what is typed on it is: a double click selects a word of the note.
   await noteText.dblclick({ position: { x: 12, y: 10 } });
   await expect
-    .poll(() => noteText.evaluate((t: HTMLTextAreaElement) => t.value.slice(t.selectionStart, t.selectionEnd)))
+    .poll(() =>
+      noteText.evaluate((t: { value: string; selectionStart: number | null; selectionEnd: number | null }) =>
+        t.value.slice(t.selectionStart ?? 0, t.selectionEnd ?? 0),
+      ),
+    )
     .toBe("Built");
   await tabA.keyboard.press("Escape");
   await expect(noteText).toBeHidden();
