@@ -17,34 +17,30 @@ function nodeElement(canvas: Element, id: string): HTMLElement | null {
 }
 
 /** The id of the node `by` steps from `id` in the canvas's order, or null past either end. */
-export function nextNodeId(order: readonly { id: string }[], id: string, by: 1 | -1): string | null {
+function nextNodeId(order: readonly { id: string }[], id: string, by: 1 | -1): string | null {
   const at = order.findIndex((n) => n.id === id);
   if (at < 0) return null;
   return order[at + by]?.id ?? null;
 }
 
+/** Focuses node `id`, waiting up to `frames` frames for it to be drawn. */
 function focusWhenDrawn(canvas: Element, id: string, frames = DRAW_FRAMES) {
   const element = nodeElement(canvas, id);
-  if (element) {
-    element.focus();
-    return;
-  }
-  if (frames > 0) requestAnimationFrame(() => focusWhenDrawn(canvas, id, frames - 1));
+  if (element) element.focus();
+  else if (frames > 0) requestAnimationFrame(() => focusWhenDrawn(canvas, id, frames - 1));
 }
 
+/** Focuses node `id`; one not drawn is first brought to the middle of the view. React Flow pans a drawn node that is
+ * partly out of view into it when it gets focus. */
 function moveFocus(flow: ReactFlowInstance<EditorFlowNode, PipelineFlowEdge>, canvas: Element, id: string) {
-  const drawn = nodeElement(canvas, id);
-  if (drawn) {
-    // React Flow pans a focused node that is partly out of view into it.
-    drawn.focus();
-    return;
-  }
   const node = flow.getInternalNode(id);
   if (!node) return;
-  const { x, y } = node.internals.positionAbsolute;
-  const width = node.measured.width ?? node.width ?? 0;
-  const height = node.measured.height ?? node.height ?? 0;
-  void flow.setCenter(x + width / 2, y + height / 2, { zoom: flow.getZoom() });
+  if (!nodeElement(canvas, id)) {
+    const { x, y } = node.internals.positionAbsolute;
+    const width = node.measured.width ?? node.width ?? 0;
+    const height = node.measured.height ?? node.height ?? 0;
+    void flow.setCenter(x + width / 2, y + height / 2, { zoom: flow.getZoom() });
+  }
   focusWhenDrawn(canvas, id);
 }
 
