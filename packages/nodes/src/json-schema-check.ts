@@ -1,3 +1,4 @@
+import { linearRegExp } from "@sluice/pipeline/expr/regex";
 import { closestName } from "@sluice/pipeline/suggest";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import Ajv2020 from "ajv/dist/2020.js";
@@ -24,6 +25,8 @@ function newAjv(): Ajv2020 {
     strictRequired: false,
     allowUnionTypes: true,
     logger: false,
+    // `pattern` runs on record data: RE2 in linear time, as in expressions, not a backtracking RegExp.
+    code: { regExp: linearRegExp },
   });
   addFormats(ajv);
   return ajv;

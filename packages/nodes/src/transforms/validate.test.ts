@@ -144,4 +144,25 @@ describe("transform.validate", () => {
         .take(),
     ).toHaveLength(1);
   });
+
+  it("checks a pattern in linear time, and keeps patterns apart", () => {
+    // `^(a+)+$` on 30 a's and a "!" takes a backtracking RegExp minutes; RE2 answers at once.
+    const patterns = { type: "object", properties: { email: { pattern: "^(a+)+$" }, id: { type: "integer" } } };
+    const started = performance.now();
+    const op = run({ schema: patterns }).push([
+      { id: 1, email: `${"a".repeat(30)}!` },
+      { id: 2, email: "aaa" },
+    ]);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(op.take("out")).toEqual([{ id: 2, email: "aaa" }]);
+    expect(op.take("errors")).toHaveLength(1);
+    const two = { type: "object", properties: { email: { pattern: "^x" }, name: { pattern: "^y" } } };
+    expect(
+      run({ schema: two })
+        .push([{ email: "x1", name: "y1" }])
+        .take("out"),
+    ).toHaveLength(1);
+    const backref = inferNode(validateDef, { schema: { properties: { e: { pattern: "(a)\\1" } } } }, { in: users });
+    expect(backref.errors[0]!.message).toMatch(/backreference/);
+  });
 });

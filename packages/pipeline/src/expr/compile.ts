@@ -8,6 +8,7 @@ import type { AccumulatorOps } from "./functions/aggregate";
 import type { FunctionCategory } from "./functions/define";
 import { FUNCTION_DEFS } from "./functions/registry";
 import { type Ir, irChildren } from "./ir";
+import { withinExpression } from "./limits";
 import { parse } from "./parser";
 import { type Span, span } from "./position";
 import { isValidTimeZone, knownTimeZones } from "./time";
@@ -82,15 +83,17 @@ function prepare(source: string, options: CompileOptions, mode: CheckMode, bind:
  * sub-expressions, so what fails only at compile time (`1 / 0`) is reported here too.
  */
 export function checkExpression(source: string, options: CompileOptions, mode: CheckMode): CheckResult {
-  const pre = prepare(source, options, mode, false);
-  if (!pre.ok) return { errors: pre.errors, fields: pre.fields };
-  const { ir, fields } = pre.check;
-  const compiler = compilerFor(source, options, pre.timeZone);
-  if (mode === "predicate") compiler.test(ir);
-  else if (mode === "aggregate") aggregateParts(compiler, ir);
-  else compiler.evaluator(ir);
-  if (compiler.errors.length > 0) return { errors: compiler.errors, fields };
-  return { type: ir.type, nullable: ir.nullable, errors: [], fields };
+  return withinExpression(() => {
+    const pre = prepare(source, options, mode, false);
+    if (!pre.ok) return { errors: pre.errors, fields: pre.fields };
+    const { ir, fields } = pre.check;
+    const compiler = compilerFor(source, options, pre.timeZone);
+    if (mode === "predicate") compiler.test(ir);
+    else if (mode === "aggregate") aggregateParts(compiler, ir);
+    else compiler.evaluator(ir);
+    if (compiler.errors.length > 0) return { errors: compiler.errors, fields };
+    return { type: ir.type, nullable: ir.nullable, errors: [], fields };
+  });
 }
 
 function compilerFor(source: string, options: CompileOptions, timeZone: string): Compiler {
@@ -98,23 +101,27 @@ function compilerFor(source: string, options: CompileOptions, timeZone: string):
 }
 
 export function compileExpression(source: string, options: CompileOptions): CompileResult<CompiledExpression> {
-  const pre = prepare(source, options, "scalar", true);
-  if (!pre.ok) return { ok: false, errors: pre.errors };
-  const { ir, fields } = pre.check;
-  const compiler = compilerFor(source, options, pre.timeZone);
-  const evaluate = compiler.evaluator(ir);
-  if (compiler.errors.length > 0) return { ok: false, errors: compiler.errors };
-  return { ok: true, value: { source, type: ir.type, nullable: ir.nullable, fields, evaluate } };
+  return withinExpression(() => {
+    const pre = prepare(source, options, "scalar", true);
+    if (!pre.ok) return { ok: false, errors: pre.errors };
+    const { ir, fields } = pre.check;
+    const compiler = compilerFor(source, options, pre.timeZone);
+    const evaluate = compiler.evaluator(ir);
+    if (compiler.errors.length > 0) return { ok: false, errors: compiler.errors };
+    return { ok: true, value: { source, type: ir.type, nullable: ir.nullable, fields, evaluate } };
+  });
 }
 
 export function compilePredicate(source: string, options: CompileOptions): CompileResult<CompiledPredicate> {
-  const pre = prepare(source, options, "predicate", true);
-  if (!pre.ok) return { ok: false, errors: pre.errors };
-  const { ir, fields } = pre.check;
-  const compiler = compilerFor(source, options, pre.timeZone);
-  const test = compiler.test(ir);
-  if (compiler.errors.length > 0) return { ok: false, errors: compiler.errors };
-  return { ok: true, value: { source, fields, test } };
+  return withinExpression(() => {
+    const pre = prepare(source, options, "predicate", true);
+    if (!pre.ok) return { ok: false, errors: pre.errors };
+    const { ir, fields } = pre.check;
+    const compiler = compilerFor(source, options, pre.timeZone);
+    const test = compiler.test(ir);
+    if (compiler.errors.length > 0) return { ok: false, errors: compiler.errors };
+    return { ok: true, value: { source, fields, test } };
+  });
 }
 
 /** Aggregate calls in evaluation order; their arguments never contain aggregates (the checker forbids it). */
@@ -145,65 +152,67 @@ function aggregateParts(compiler: Compiler, ir: Ir) {
 }
 
 export function compileAggregate(source: string, options: CompileOptions): CompileResult<CompiledAggregate> {
-  const pre = prepare(source, options, "aggregate", true);
-  if (!pre.ok) return { ok: false, errors: pre.errors };
-  const { ir, fields } = pre.check;
-  const compiler = compilerFor(source, options, pre.timeZone);
-  const { nodes, slots, outer } = aggregateParts(compiler, ir);
-  if (compiler.errors.length > 0) return { ok: false, errors: compiler.errors };
-  const results = compiler.aggregateResults;
-  const n = slots.length;
-  const ops = slots.map((s) => s.ops);
-  const args = slots.map((s) => s.arg);
-  const spans = nodes.map((node) => node.span);
-  const values = new Array<unknown>(n);
-  const next = new Array<unknown>(n);
-  const state = (acc: unknown): unknown[] => {
-    if (!Array.isArray(acc) || acc.length !== n) throw new Error(`Accumulator for \`${source}\` has the wrong shape`);
-    return acc;
-  };
-  const value: CompiledAggregate = {
-    source,
-    type: ir.type,
-    nullable: ir.nullable,
-    fields,
-    init: () => ops.map((o) => o.init()),
-    add: (acc, record) => {
-      const s = state(acc);
-      // All-or-nothing: a record that fails (bad value, incomparable type) leaves the state untouched, since
-      // the engine sends it to the dead-letter queue instead of counting it.
-      for (let i = 0; i < n; i++) values[i] = (args[i] as Evaluator)(record);
-      for (let i = 0; i < n; i++) {
-        const o = ops[i] as AccumulatorOps;
-        if (o.mutates) continue;
-        try {
-          next[i] = o.add(s[i], values[i]);
-        } catch (e) {
-          throw compiler.rethrow(e, spans[i] as Span);
+  return withinExpression(() => {
+    const pre = prepare(source, options, "aggregate", true);
+    if (!pre.ok) return { ok: false, errors: pre.errors };
+    const { ir, fields } = pre.check;
+    const compiler = compilerFor(source, options, pre.timeZone);
+    const { nodes, slots, outer } = aggregateParts(compiler, ir);
+    if (compiler.errors.length > 0) return { ok: false, errors: compiler.errors };
+    const results = compiler.aggregateResults;
+    const n = slots.length;
+    const ops = slots.map((s) => s.ops);
+    const args = slots.map((s) => s.arg);
+    const spans = nodes.map((node) => node.span);
+    const values = new Array<unknown>(n);
+    const next = new Array<unknown>(n);
+    const state = (acc: unknown): unknown[] => {
+      if (!Array.isArray(acc) || acc.length !== n) throw new Error(`Accumulator for \`${source}\` has the wrong shape`);
+      return acc;
+    };
+    const value: CompiledAggregate = {
+      source,
+      type: ir.type,
+      nullable: ir.nullable,
+      fields,
+      init: () => ops.map((o) => o.init()),
+      add: (acc, record) => {
+        const s = state(acc);
+        // All-or-nothing: a record that fails (bad value, incomparable type) leaves the state untouched, since
+        // the engine sends it to the dead-letter queue instead of counting it.
+        for (let i = 0; i < n; i++) values[i] = (args[i] as Evaluator)(record);
+        for (let i = 0; i < n; i++) {
+          const o = ops[i] as AccumulatorOps;
+          if (o.mutates) continue;
+          try {
+            next[i] = o.add(s[i], values[i]);
+          } catch (e) {
+            throw compiler.rethrow(e, spans[i] as Span);
+          }
         }
-      }
-      for (let i = 0; i < n; i++) {
-        const o = ops[i] as AccumulatorOps;
-        s[i] = o.mutates ? o.add(s[i], values[i]) : next[i];
-      }
-      return s;
-    },
-    merge: (a, b) => {
-      const sa = state(a);
-      const sb = state(b);
-      return ops.map((o, i) => {
-        try {
-          return o.merge(sa[i], sb[i]);
-        } catch (e) {
-          throw compiler.rethrow(e, spans[i] as Span);
+        for (let i = 0; i < n; i++) {
+          const o = ops[i] as AccumulatorOps;
+          s[i] = o.mutates ? o.add(s[i], values[i]) : next[i];
         }
-      });
-    },
-    result: (acc) => {
-      const s = state(acc);
-      for (let i = 0; i < n; i++) results[i] = (ops[i] as AccumulatorOps).result(s[i]);
-      return outer(EMPTY);
-    },
-  };
-  return { ok: true, value };
+        return s;
+      },
+      merge: (a, b) => {
+        const sa = state(a);
+        const sb = state(b);
+        return ops.map((o, i) => {
+          try {
+            return o.merge(sa[i], sb[i]);
+          } catch (e) {
+            throw compiler.rethrow(e, spans[i] as Span);
+          }
+        });
+      },
+      result: (acc) => {
+        const s = state(acc);
+        for (let i = 0; i < n; i++) results[i] = (ops[i] as AccumulatorOps).result(s[i]);
+        return outer(EMPTY);
+      },
+    };
+    return { ok: true, value };
+  });
 }

@@ -4,7 +4,7 @@ import type { Evaluator } from "./evaluator";
 import type { ArgInfo, FunctionContext } from "./functions/define";
 import type { CompareOp, Ir, IrOf } from "./ir";
 import { compileLike, type LikeMatcher } from "./like";
-import { EXPR_LIMITS } from "./limits";
+import { EXPR_LIMITS, FoldBudget, FoldDeferred, foldWithin } from "./limits";
 import { type Span, toPosition } from "./position";
 import { formatIsoUtc } from "./time";
 import type { ExprError } from "./types";
@@ -49,6 +49,7 @@ export class Compiler {
   /** Results of aggregate slots, filled before an aggregate's outer expression is evaluated. */
   readonly aggregateResults: unknown[] = [];
   private readonly aggregateSlots = new Map<Ir, number>();
+  private readonly foldBudget = new FoldBudget();
 
   constructor(
     private readonly source: string,
@@ -72,7 +73,7 @@ export class Compiler {
 
   /** Gives any failure inside a node the node's position; errors from deeper nodes keep theirs. */
   rethrow(e: unknown, at: Span): Error {
-    if (e instanceof ExpressionRuntimeError) return e;
+    if (e instanceof ExpressionRuntimeError || e instanceof FoldDeferred) return e;
     if (e instanceof ExprFault) return this.runtimeError(e.code, e.message, at);
     return this.runtimeError("invalid-argument", e instanceof Error ? e.message : String(e), at);
   }
@@ -83,16 +84,29 @@ export class Compiler {
     return { ev: () => value, constant: true, value };
   }
 
-  /** Folds a pure node whose inputs are all constant; a failure becomes a compile-time error. */
+  /**
+   * Folds a pure node whose inputs are all constant; a failure becomes a compile-time error. Folding runs
+   * where expressions are validated (the web process), so it has a budget: each fold is charged the size of
+   * its inputs and result and any match work, and a fold the budget cannot pay for is left to run per record.
+   */
   private fold(ev: Evaluator, parts: readonly Compiled[], at: Span, pure = true): Compiled {
-    if (!pure || !parts.every((p) => p.constant)) return { ev, constant: false, value: undefined };
+    const later = { ev, constant: false, value: undefined };
+    if (!pure || !parts.every((p) => p.constant)) return later;
+    let inputs = 1;
+    for (const p of parts) inputs += sizeOf(p.value);
+    if (!this.foldBudget.spend(inputs)) return later;
     try {
-      return this.constant(ev(EMPTY));
+      const value = foldWithin(this.foldBudget, () => ev(EMPTY));
+      // The result is built already (each function bounds its own output); what it costs is charged after.
+      if (!this.foldBudget.spend(sizeOf(value))) this.foldBudget.remaining = 0;
+      return this.constant(value);
     } catch (e) {
+      if (e instanceof FoldDeferred) return later;
       const message = e instanceof ExpressionRuntimeError ? e.detail : e instanceof Error ? e.message : String(e);
       const position = e instanceof ExpressionRuntimeError ? e.position : toPosition(this.source, at);
-      this.errors.push({ ...exprError(this.source, "type", message, at), position });
-      return { ev, constant: false, value: undefined };
+      const code = e instanceof ExpressionRuntimeError && e.code === "limit" ? "limit" : "type";
+      this.errors.push({ ...exprError(this.source, code, message, at), position });
+      return later;
     }
   }
 
@@ -325,11 +339,16 @@ export class Compiler {
         const a = L(rec);
         const b = R(rec);
         if (a === null || b === null) return null;
-        const s = (a as string) + (b as string);
-        if (s.length > EXPR_LIMITS.maxStringResult) {
-          throw this.runtimeError("limit", `|| would produce more than ${EXPR_LIMITS.maxStringResult} characters`, at);
+        const left = a as string;
+        const right = b as string;
+        if (left.length + right.length > EXPR_LIMITS.maxStringResult) {
+          throw this.runtimeError(
+            "limit",
+            `|| would build a string of more than ${EXPR_LIMITS.maxStringResult} characters (1 MiB); shorten its input`,
+            at,
+          );
         }
-        return s;
+        return left + right;
       },
       [l, r],
       at,
@@ -457,7 +476,12 @@ export class Compiler {
       return this.fold(
         (rec) => {
           const s = O(rec);
-          return s === null ? null : match(s as string) !== neg;
+          if (s === null) return null;
+          try {
+            return match(s as string) !== neg;
+          } catch (e) {
+            throw this.rethrow(e, at);
+          }
         },
         [o, p],
         at,
@@ -488,7 +512,12 @@ export class Compiler {
         const s = O(rec);
         const pattern = P(rec);
         if (s === null || pattern === null) return null;
-        return matcherFor(pattern as string)(s as string) !== neg;
+        const match = matcherFor(pattern as string);
+        try {
+          return match(s as string) !== neg;
+        } catch (e) {
+          throw this.rethrow(e, at);
+        }
       },
       [o, p],
       at,
@@ -1019,4 +1048,12 @@ function binaryArith(
         return (a % b) + 0;
       });
   }
+}
+
+/** What a folded value weighs for the fold budget: its characters or items, 1 for anything else. */
+function sizeOf(value: unknown): number {
+  if (typeof value === "string") return value.length;
+  if (Array.isArray(value)) return value.length + 1;
+  if (value !== null && typeof value === "object") return Object.keys(value).length + 1;
+  return 1;
 }

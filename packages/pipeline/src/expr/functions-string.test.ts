@@ -63,6 +63,15 @@ describe("string functions", () => {
     ["regexp_replace('x', 'x', '$$ and $&')", "$ and x"],
     ["regexp_replace('2024-01-02', '(?<y>\\d+)-(?<m>\\d+)-(?<d>\\d+)', '$<d>.$<m>.$<y>')", "02.01.2024"],
     ["regexp_replace('ABC', 'b', '-', 'i')", "A-C"],
+    // Replacement references read as JavaScript reads them.
+    ["regexp_replace('ab', '(a)', '$10')", "a0b"],
+    ["regexp_replace('ab', '(a)', '$0 $2 $<n> $')", "$0 $2 $<n> $b"],
+    ["regexp_replace('ab', '(?P<n>a)(x)?', '[$<n>$2$<m>]')", "[a$<m>]b"],
+    ["regexp_replace('abc', '', '-')", "-a-b-c-"],
+    ["regexp_replace('😀x😀', '.', '<$&>')", "<😀><x><😀>"],
+    ["regexp_match('a😀b', 'a(.)b', 1)", "😀"],
+    ["regexp_match('abc', '(b)', 5)", null],
+    ["regexp_like('x', '\\x{78}')", true],
   ])("%s", (source, expected) => {
     expect(run(source)).toEqual(expected);
   });

@@ -1,174 +1,37 @@
-import { EXPR_LIMITS } from "./limits";
+import { RE2JS, RE2JSException, RE2JSSyntaxException } from "re2js";
+import { chargeRegexCompile, checkMatchWork, checkResultLength, EXPR_LIMITS } from "./limits";
 
-// Regular expressions for regexp_* functions. JS regexes backtrack, so a pattern such as `(a+)+$` can take
-// exponential time on a short input and stall a worker. Patterns are screened before use: repetition nested
-// inside repetition, and alternatives that can start with the same character under repetition (`(a|a)*`),
-// are rejected, as are backreferences. The screen is deliberately conservative: a rejected pattern can always
-// be rewritten without nesting (`(\d+,)*\d+` → `[\d,]*\d`).
+// Regular expressions for the regexp_* functions run on RE2 (re2js, a pure-JS port that works in the browser
+// and in Node): matching time grows linearly with the text, whatever the pattern, so no pattern can make it
+// backtrack. The price is RE2 syntax: no backreferences and no lookaround. What is left to bound is the size
+// of the pattern (its steps, see `maxRegexSteps`) and steps × text per match (`maxMatchWork`), both checked
+// before anything runs.
 
-export type CompiledRegex = { ok: true; regex: RegExp } | { ok: false; code: "limit" | "type"; message: string };
+/** A compiled pattern and its size in steps, which sets what one match may cost. */
+export interface Regex {
+  readonly engine: RE2JS;
+  readonly steps: number;
+}
 
-const REGEX_FLAGS = /^[ims]*$/;
+export type CompiledRegex = { ok: true; regex: Regex } | { ok: false; code: "limit" | "type"; message: string };
+
+const FLAG_BITS: Readonly<Record<string, number>> = {
+  i: RE2JS.CASE_INSENSITIVE,
+  m: RE2JS.MULTILINE,
+  s: RE2JS.DOTALL,
+};
 
 export function validRegexFlags(flags: string): boolean {
-  return REGEX_FLAGS.test(flags);
-}
-
-interface Item {
-  /** Source of a single-character atom (`a`, `\d`, `[a-z]`, `.`), undefined for groups. */
-  atom?: string;
-  /** For groups: their alternatives. */
-  alternatives?: Item[][];
-  repeats: boolean;
-}
-
-class Unsafe {
-  constructor(readonly message: string) {}
-}
-
-/** Why `pattern` is unsafe to run on untrusted input, or undefined when it looks linear enough. */
-export function regexHazard(pattern: string, flags = ""): string | undefined {
-  try {
-    const { items } = parseSequence(pattern, 0, 0);
-    checkItems(items, flags.includes("i"));
-    return undefined;
-  } catch (e) {
-    if (e instanceof Unsafe) return e.message;
-    throw e;
-  }
-}
-
-function parseSequence(p: string, start: number, depth: number): { items: Item[][]; end: number } {
-  if (depth > 100) throw new Unsafe("regular expression nests groups too deeply");
-  const alternatives: Item[][] = [[]];
-  let i = start;
-  while (i < p.length) {
-    const ch = p.charAt(i);
-    if (ch === ")") break;
-    if (ch === "|") {
-      alternatives.push([]);
-      i++;
-      continue;
-    }
-    let item: Item;
-    if (ch === "(") {
-      let j = i + 1;
-      if (p.startsWith("?:", j) || p.startsWith("?=", j) || p.startsWith("?!", j)) j += 2;
-      else if (p.startsWith("?<=", j) || p.startsWith("?<!", j)) j += 3;
-      else if (p.startsWith("?<", j)) j = p.indexOf(">", j) + 1 || p.length;
-      const inner = parseSequence(p, j, depth + 1);
-      item = { alternatives: inner.items, repeats: false };
-      i = inner.end + 1;
-    } else if (ch === "[") {
-      let j = i + 1;
-      if (p.charAt(j) === "^") j++;
-      if (p.charAt(j) === "]") j++;
-      while (j < p.length && p.charAt(j) !== "]") j += p.charAt(j) === "\\" ? 2 : 1;
-      item = { atom: p.slice(i, j + 1), repeats: false };
-      i = j + 1;
-    } else if (ch === "\\") {
-      const next = p.charAt(i + 1);
-      if (/[1-9]/.test(next) || next === "k") throw new Unsafe("backreferences are not supported in patterns");
-      let j = i + 2;
-      if ((next === "p" || next === "P" || next === "u") && p.charAt(j) === "{") j = p.indexOf("}", j) + 1 || p.length;
-      else if (next === "u") j += 4;
-      else if (next === "x") j += 2;
-      else if (next === "c") j += 1;
-      item = { atom: p.slice(i, j), repeats: false };
-      i = j;
-    } else {
-      item = { atom: ch, repeats: false };
-      i++;
-    }
-    // quantifier
-    const q = p.charAt(i);
-    if (q === "*" || q === "+") {
-      item.repeats = true;
-      i++;
-    } else if (q === "?") {
-      i++;
-    } else if (q === "{") {
-      const m = /^\{(\d+)(,(\d*))?\}/.exec(p.slice(i, i + 24));
-      if (m) {
-        const max = m[2] === undefined ? Number(m[1]) : m[3] === "" ? Number.POSITIVE_INFINITY : Number(m[3]);
-        item.repeats = max > 1;
-        i += m[0].length;
-      }
-    }
-    if (p.charAt(i) === "?") i++; // lazy
-    alternatives[alternatives.length - 1]?.push(item);
-  }
-  return { items: alternatives, end: i };
-}
-
-function containsRepetition(alternatives: readonly (readonly Item[])[]): boolean {
-  return alternatives.some((seq) =>
-    seq.some((it) => it.repeats || (it.alternatives !== undefined && containsRepetition(it.alternatives))),
-  );
-}
-
-function checkItems(alternatives: readonly (readonly Item[])[], ignoreCase: boolean): void {
-  for (const seq of alternatives) {
-    for (const it of seq) {
-      if (it.alternatives === undefined) continue;
-      if (it.repeats) {
-        if (containsRepetition(it.alternatives)) {
-          throw new Unsafe("nested repetition such as (a+)+ can take exponential time");
-        }
-        if (it.alternatives.length > 1 && alternativesOverlap(it.alternatives, ignoreCase)) {
-          throw new Unsafe(
-            "repeated alternatives that can match the same text, such as (a|a)*, can take exponential time",
-          );
-        }
-      }
-      checkItems(it.alternatives, ignoreCase);
-    }
-  }
-}
-
-/** First single-character atom of an alternative, or undefined when it may be empty or starts with a group. */
-function firstAtom(seq: readonly Item[]): string | undefined {
-  const first = seq[0];
-  return first?.atom;
-}
-
-function alternativesOverlap(alternatives: readonly (readonly Item[])[], ignoreCase: boolean): boolean {
-  const firsts = alternatives.map(firstAtom);
-  for (let a = 0; a < firsts.length; a++) {
-    for (let b = a + 1; b < firsts.length; b++) {
-      if (atomsOverlap(firsts[a], firsts[b], ignoreCase)) return true;
-    }
-  }
-  return false;
-}
-
-function isLiteral(atom: string): boolean {
-  return atom.length === 1
-    ? !".^$".includes(atom)
-    : atom.length === 2 && atom.startsWith("\\") && /[^\w]/.test(atom.charAt(1));
-}
-
-function atomsOverlap(a: string | undefined, b: string | undefined, ignoreCase: boolean): boolean {
-  if (a === undefined || b === undefined) return true;
-  const litA = isLiteral(a);
-  const litB = isLiteral(b);
-  const charOf = (atom: string) => (atom.length === 2 ? atom.charAt(1) : atom);
-  if (litA && litB) {
-    return ignoreCase ? charOf(a).toLowerCase() === charOf(b).toLowerCase() : charOf(a) === charOf(b);
-  }
-  // A literal against a class: ask the class. Two classes: assume they overlap.
-  if (litA || litB) {
-    const [lit, cls] = litA ? [a, b] : [b, a];
-    try {
-      return new RegExp(`^(?:${cls})$`, ignoreCase ? "iu" : "u").test(charOf(lit));
-    } catch {
-      return true;
-    }
-  }
+  for (const f of flags) if (FLAG_BITS[f] === undefined) return false;
   return true;
 }
 
-/** Screens and compiles a pattern written in the expression (up to `maxPatternLength` characters). */
+// Compiled patterns are immutable and reusable, so constants (compiled when the expression is checked and
+// again when it is compiled) and patterns that come from data share one cache.
+const compiled = new Map<string, CompiledRegex>();
+const CACHE_SIZE = 128;
+
+/** Compiles a pattern of at most `maxLength` characters with flags from `i`, `m`, `s`. */
 export function compileRegex(
   pattern: string,
   flags: string,
@@ -177,35 +40,299 @@ export function compileRegex(
   if (pattern.length > maxLength) {
     return { ok: false, code: "limit", message: `Regular expression is longer than ${maxLength} characters` };
   }
-  if (!REGEX_FLAGS.test(flags)) {
+  if (!validRegexFlags(flags)) {
     return { ok: false, code: "type", message: `Unknown regular expression flags '${flags}'; use i, m or s` };
   }
-  let regex: RegExp;
-  try {
-    regex = new RegExp(pattern, `${flags}u`);
-  } catch (e) {
-    return { ok: false, code: "type", message: `Invalid regular expression: ${(e as Error).message}` };
-  }
-  const hazard = regexHazard(pattern, flags);
-  if (hazard !== undefined) return { ok: false, code: "limit", message: `Regular expression rejected: ${hazard}` };
-  return { ok: true, regex };
-}
-
-const dataPatterns = new Map<string, CompiledRegex>();
-const DATA_PATTERN_CACHE = 256;
-
-/** For patterns that arrive in records: shorter limit, same screen, cached by text. */
-export function compileDataRegex(
-  pattern: string,
-  flags: string,
-  maxLength: number = EXPR_LIMITS.maxDataPatternLength,
-): CompiledRegex {
-  const key = `${maxLength}/${flags}/${pattern}`;
-  let hit = dataPatterns.get(key);
+  const key = `${flags}/${pattern}`;
+  let hit = compiled.get(key);
   if (hit === undefined) {
-    hit = compileRegex(pattern, flags, maxLength);
-    if (dataPatterns.size >= DATA_PATTERN_CACHE) dataPatterns.clear();
-    dataPatterns.set(key, hit);
+    const estimate = estimateSteps(pattern);
+    if (estimate > EXPR_LIMITS.maxRegexSteps) return tooLarge(estimate);
+    if (!chargeRegexCompile(estimate)) {
+      return {
+        ok: false,
+        code: "limit",
+        message: `The expression's regular expressions have more than ${EXPR_LIMITS.maxRegexStepsPerExpression} steps together; use fewer or smaller patterns`,
+      };
+    }
+    hit = compileUncached(pattern, flags);
+    if (compiled.size >= CACHE_SIZE) compiled.clear();
+    compiled.set(key, hit);
   }
   return hit;
 }
+
+function tooLarge(steps: number): CompiledRegex {
+  const max = EXPR_LIMITS.maxRegexSteps;
+  return {
+    ok: false,
+    code: "limit",
+    message: `Regular expression is too large: about ${steps} steps, more than ${max}; use smaller repeat counts such as {n}`,
+  };
+}
+
+/**
+ * Compiles a pattern whose estimated size is within the limit: the size is read from the text first, since
+ * compiling is what costs and `a{1000}` repeated fits in 1,000 characters.
+ */
+function compileUncached(pattern: string, flags: string): CompiledRegex {
+  let bits = 0;
+  for (const f of flags) bits |= FLAG_BITS[f] ?? 0;
+  let engine: RE2JS;
+  try {
+    engine = RE2JS.compile(pattern, bits);
+  } catch (e) {
+    if (e instanceof RE2JSSyntaxException) return { ok: false, code: "type", message: syntaxMessage(e) };
+    if (e instanceof RE2JSException) return { ok: false, code: "type", message: `Invalid regular expression` };
+    throw e;
+  }
+  const steps = engine.programSize();
+  if (steps > EXPR_LIMITS.maxRegexSteps) return tooLarge(steps);
+  return { ok: true, regex: { engine, steps } };
+}
+
+/** RE2's complaint in words that say what to write instead. */
+function syntaxMessage(e: RE2JSSyntaxException): string {
+  const bit = e.input ?? "";
+  if (/^\\[1-9]/.test(bit) || bit.startsWith("\\k")) {
+    return `Regular expression uses the backreference ${bit}, which is not supported: patterns run on a linear-time engine (RE2 syntax) that cannot refer back to a group; capture the parts with regexp_match and compare them instead`;
+  }
+  if (bit.startsWith("(?=") || bit.startsWith("(?!") || bit.startsWith("(?<=") || bit.startsWith("(?<!")) {
+    const behind = bit.startsWith("(?<");
+    const kind = behind ? "lookbehind" : "lookahead";
+    return `Regular expression uses ${kind} ${bit.slice(0, behind ? 4 : 3)}…), which is not supported: patterns run on a linear-time engine (RE2 syntax) without lookaround; match the surrounding text too, or test it with a second regexp_like`;
+  }
+  if (bit.startsWith("\\u")) {
+    return `Invalid regular expression: write a code point as \\x{00E9}, not ${bit}`;
+  }
+  if (e.error === "invalid repeat count") {
+    return `Invalid regular expression: repeat count ${bit} is too large (at most 1000, nested repeats multiplied)`;
+  }
+  return `Invalid regular expression: ${e.error}${bit === "" ? "" : ` in ${bit}`}`;
+}
+
+/**
+ * An upper estimate of the compiled size, read from the text: atoms count one, a group its alternatives, and a
+ * counted repeat multiplies what it repeats. Close to RE2's own count, without compiling.
+ */
+function estimateSteps(p: string): number {
+  interface Frame {
+    /** Finished alternatives and their count. */
+    alternatives: number;
+    count: number;
+    /** The alternative being read, and its last item (what a quantifier applies to). */
+    sequence: number;
+    last: number;
+  }
+  const open = (): Frame => ({ alternatives: 0, count: 0, sequence: 0, last: 0 });
+  const stack: Frame[] = [];
+  let f = open();
+  const item = (size: number) => {
+    f.sequence += size;
+    f.last = size;
+  };
+  const close = (frame: Frame) => frame.alternatives + frame.sequence + frame.count;
+  let i = 0;
+  while (i < p.length) {
+    const ch = p.charAt(i);
+    if (ch === "\\") {
+      const next = p.charAt(i + 1);
+      if (next === "Q") {
+        const end = p.indexOf("\\E", i + 2);
+        const stop = end < 0 ? p.length : end;
+        f.sequence += stop - (i + 2);
+        f.last = 1;
+        i = end < 0 ? p.length : end + 2;
+        continue;
+      }
+      let j = i + 2;
+      if ((next === "p" || next === "P" || next === "x") && p.charAt(j) === "{") {
+        const end = p.indexOf("}", j);
+        j = end < 0 ? p.length : end + 1;
+      } else if (next === "p" || next === "P") j += 1;
+      else if (next === "x") j += 2;
+      item(1);
+      i = j;
+    } else if (ch === "[") {
+      let j = i + 1;
+      if (p.charAt(j) === "^") j++;
+      if (p.charAt(j) === "]") j++;
+      while (j < p.length && p.charAt(j) !== "]") {
+        if (p.charAt(j) === "\\") j += 2;
+        else if (p.startsWith("[:", j)) {
+          const end = p.indexOf(":]", j + 2);
+          j = end < 0 ? j + 1 : end + 2;
+        } else j++;
+      }
+      item(1);
+      i = j + 1;
+    } else if (ch === "(") {
+      let j = i + 1;
+      if (p.charAt(j) === "?") {
+        let k = j + 1;
+        while (k < p.length && !":)>".includes(p.charAt(k))) k++;
+        if (p.charAt(k) === ")") {
+          i = k + 1; // (?i): flags only
+          continue;
+        }
+        j = k + 1;
+      }
+      stack.push(f);
+      f = open();
+      i = j;
+      continue;
+    } else if (ch === ")") {
+      const group = close(f) + 2;
+      f = stack.pop() ?? open();
+      item(group);
+      i++;
+    } else if (ch === "|") {
+      f.alternatives += f.sequence;
+      f.count++;
+      f.sequence = 0;
+      f.last = 0;
+      i++;
+      continue;
+    } else {
+      item(1);
+      i++;
+    }
+    // A quantifier on the item just read.
+    const q = p.charAt(i);
+    if (q === "*" || q === "+" || q === "?") {
+      f.sequence += 2;
+      i++;
+    } else if (q === "{") {
+      const m = /^\{(\d{1,6})(,(\d{0,6}))?\}/.exec(p.slice(i, i + 16));
+      if (m) {
+        const min = Number(m[1]);
+        const max = m[2] === undefined ? min : m[3] === "" ? min + 1 : Number(m[3]);
+        const times = Math.max(min, max, 1);
+        f.sequence += f.last * (times - 1) + Math.max(max - min, 0) + 2;
+        f.last *= times;
+        i += m[0].length;
+      }
+    }
+    if (p.charAt(i) === "?") i++; // lazy
+  }
+  let total = close(f);
+  while (stack.length > 0) {
+    f = stack.pop() ?? open();
+    total += close(f) + 2;
+  }
+  return total + 3;
+}
+
+// ---- matching ----------------------------------------------------------------------------------------
+
+/** Whether the pattern matches somewhere in `text`. `what` names the function in errors. */
+export function regexTest(regex: Regex, text: string, what: string): boolean {
+  checkMatchWork(regex.steps, text.length, what);
+  return regex.engine.test(text);
+}
+
+/** The first match's group `group` (0 = the whole match), or null. */
+export function regexFirst(regex: Regex, text: string, group: number, what: string): string | null {
+  checkMatchWork(regex.steps, text.length, what);
+  const m = regex.engine.exec(text);
+  if (m === null) return null;
+  const v: unknown = m[group];
+  return typeof v === "string" ? v : null;
+}
+
+/** A replacement text read once: literal text and group numbers, in order. */
+export type Replacement = readonly (string | number)[];
+
+/**
+ * `$$`, `$&`, `$1`…`$99` and `$<name>` as JavaScript reads them: `$12` is group 12 if there are that many,
+ * else group 1 and a literal 2; `$0`, missing groups and unknown names stay as written.
+ */
+export function parseReplacement(text: string, regex: Regex): Replacement {
+  if (!text.includes("$")) return [text];
+  const groups = regex.engine.groupCount();
+  const names = regex.engine.namedGroups();
+  const out: (string | number)[] = [];
+  let literal = "";
+  let i = 0;
+  while (i < text.length) {
+    const ch = text.charAt(i);
+    const next = text.charAt(i + 1);
+    let group: number | undefined;
+    let width = 0;
+    if (ch !== "$") {
+      literal += ch;
+      i++;
+      continue;
+    }
+    if (next === "$") {
+      literal += "$";
+      i += 2;
+      continue;
+    }
+    if (next === "&") [group, width] = [0, 2];
+    else if (next >= "0" && next <= "9") {
+      const two = Number(text.slice(i + 1, i + 3));
+      const one = Number(next);
+      if (/^\d\d$/.test(text.slice(i + 1, i + 3)) && two >= 1 && two <= groups) [group, width] = [two, 3];
+      else if (one >= 1 && one <= groups) [group, width] = [one, 2];
+    } else if (next === "<") {
+      const end = text.indexOf(">", i + 2);
+      const name = end < 0 ? undefined : text.slice(i + 2, end);
+      if (name !== undefined && Object.hasOwn(names, name)) [group, width] = [names[name] as number, end - i + 1];
+    }
+    if (group === undefined) {
+      literal += ch;
+      i++;
+      continue;
+    }
+    if (literal !== "") out.push(literal);
+    literal = "";
+    out.push(group);
+    i += width;
+  }
+  if (literal !== "") out.push(literal);
+  return out;
+}
+
+/** `text` with every match replaced; the result's size is checked before each piece is built. */
+export function regexReplaceAll(regex: Regex, text: string, replacement: Replacement, what: string): string {
+  checkMatchWork(regex.steps, text.length, what);
+  const m = regex.engine.matcher(text);
+  let out = "";
+  let last = 0;
+  while (m.find()) {
+    const start = m.start();
+    let size = out.length + (start - last);
+    for (const part of replacement) {
+      if (typeof part === "string") size += part.length;
+      else if (m.start(part) >= 0) size += m.end(part) - m.start(part);
+    }
+    checkResultLength(size, what);
+    out += text.slice(last, start);
+    for (const part of replacement) out += typeof part === "string" ? part : (m.group(part) ?? "");
+    last = m.end();
+  }
+  checkResultLength(out.length + (text.length - last), what);
+  return out + text.slice(last);
+}
+
+// ---- for libraries that build their own RegExp -------------------------------------------------------
+
+/**
+ * A RegExp stand-in for a library that takes one, such as ajv's `code.regExp` for JSON Schema `pattern`: RE2
+ * syntax, linear time and the same limits as the regexp_* functions. Throws for a pattern it cannot take; the
+ * flags (ajv passes `u`) are ignored, since RE2 always reads code points.
+ */
+export const linearRegExp = Object.assign(
+  (pattern: string, _flags?: string) => {
+    const c = compileRegex(pattern, "");
+    if (!c.ok) throw new Error(c.message);
+    const regex = c.regex;
+    return {
+      test: (text: string) => regexTest(regex, text, "The pattern"),
+      // ajv shares compiled patterns by their text form.
+      toString: () => `/${pattern}/`,
+    };
+  },
+  { code: "linearRegExp" },
+);

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileExpression } from "./compile";
-import { regexHazard } from "./regex";
+import { checkExpression, compileExpression } from "./compile";
+import { EXPR_LIMITS } from "./limits";
 import { errorOf, errorsOf, openSchema, options, run, runtimeErrorOf } from "./test-support";
 
 const open = { schema: openSchema };
@@ -170,38 +170,212 @@ describe("size limits", () => {
     expect(runtimeErrorOf("s || s", { s: "z".repeat(600_000) }).code).toBe("limit");
     expect(run("repeat(s, n)", { s: "ab", n: 3 })).toBe("ababab");
   });
+
+  it("caps every function that can multiply its input, and names it", () => {
+    const big = "z".repeat(400_000);
+    const cases: [string, Record<string, unknown>, string][] = [
+      ["concat(s, s, s)", { s: big }, "concat()"],
+      ["regexp_replace(s, '.+', '$&$&$&')", { s: big }, "regexp_replace()"],
+      ["regexp_replace(s, '(z)(z+)', '$2$1$2$2')", { s: big }, "regexp_replace()"],
+      ["to_json(split(s, ''))", { s: big }, "as JSON"],
+      ["CAST(data AS STRING)", { data: Array.from({ length: 300_000 }, () => "\u0001") }, "as JSON"],
+    ];
+    for (const [source, record, name] of cases) {
+      const e = runtimeErrorOf(source, record);
+      expect(e.code, source).toBe("limit");
+      expect(e.detail, source).toContain(name);
+      expect(e.detail, source).toContain("1 MiB");
+    }
+    // Nesting cannot compound: each step is bounded, so the second to_json never gets a large input.
+    expect(runtimeErrorOf("to_json(split(to_json(split(s, '')), ''))", { s: "z".repeat(100_000) }).code).toBe("limit");
+    // Right at the limit is fine, in one character more is not.
+    const max = EXPR_LIMITS.maxStringResult;
+    expect((run("concat(s, s)", { s: "q".repeat(max / 2) }) as string).length).toBe(max);
+    expect(runtimeErrorOf("concat(s, s, 'q')", { s: "q".repeat(max / 2) }).code).toBe("limit");
+    expect(run("to_json(data)", { data: { a: ["x", 1, true, null], 'b"': "\n\ud800" } })).toBe(
+      JSON.stringify({ a: ["x", 1, true, null], 'b"': "\n\ud800" }),
+    );
+  });
 });
 
-describe("regular expressions", () => {
-  it.each(["(a+)+$", "(a*)*b", "(a|a)*", "(a|ab)*c", "(\\w+\\s?)*$", "(.*a){20}", "((ab)+)+", "(a)\\1", "(?:x+y*)+"])(
-    "rejects %s",
-    (pattern) => {
-      expect(regexHazard(pattern)).toBeDefined();
-      const e = errorOf(`regexp_like(country, '${pattern}')`);
-      expect(e.code).toBe("limit");
-      expect(e.position.offset).toBe(21);
-    },
-  );
+/** Runs `body` and fails when it takes longer than `ms`: a safety bound on work that used to take minutes. */
+function within<T>(ms: number, body: () => T): T {
+  const started = performance.now();
+  const value = body();
+  expect(performance.now() - started).toBeLessThan(ms);
+  return value;
+}
 
-  it.each(["(a|b)*c", "^\\d{3}-\\d{4}$", "[a-z]+@[a-z]+\\.com", "(?:ab)+", "(x|y|z)+", "^(\\d+)-(\\d+)$", "a{2,5}"])(
-    "accepts %s",
-    (pattern) => {
-      expect(regexHazard(pattern)).toBeUndefined();
-      expect(errorsOf(`regexp_like(country, '${pattern}')`)).toEqual([]);
-    },
-  );
+describe("regular expressions run in linear time", () => {
+  const bomb = "regexp_like(repeat('a',190),'[a-z]*[a-z]*[a-z]*[a-z]*x')";
 
-  it("screens, length-limits and caches patterns that come from data", () => {
-    expect(runtimeErrorOf("regexp_like(country, s)", { country: "aaa", s: "(a+)+$" }).code).toBe("limit");
-    expect(runtimeErrorOf("regexp_like(country, s)", { country: "a", s: "a".repeat(300) }).code).toBe("limit");
-    expect(errorsOf(`regexp_like(country, '${"a".repeat(1001)}')`)[0]?.code).toBe("limit");
-    expect(run("regexp_like(country, s)", { country: "abc", s: "b" })).toBe(true);
+  it("validates and folds the 58-character bomb at once, to the right answer", () => {
+    const checked = within(1000, () => checkExpression(bomb, options(), "scalar"));
+    expect(checked.errors).toEqual([]);
+    const compiled = within(1000, () => compileExpression(bomb, options()));
+    expect(compiled.ok && compiled.value.evaluate({})).toBe(false);
+    expect(run("regexp_like(repeat('a',190) || 'x','[a-z]*[a-z]*[a-z]*[a-z]*x')")).toBe(true);
   });
 
+  const a = (n: number) => "a".repeat(n);
+  // Patterns that make a backtracking engine take exponential or high-polynomial time, on long inputs.
+  const adversarial: [string, string, unknown][] = [
+    ["regexp_like(s, '(a+)+$')", `${a(100_000)}!`, false],
+    ["regexp_like(s, '(a+)+$')", a(100_000), true],
+    ["regexp_like(s, '^(a|a)*b$')", `${a(100_000)}ba`, false],
+    ["regexp_like(s, '(a|a)*b')", `${a(100_000)}c`, false],
+    ["regexp_like(s, '(x+x+)+y')", "x".repeat(100_000), false],
+    ["regexp_like(s, '^(x+x+)+y$')", `${"x".repeat(50_000)}yy`, false],
+    ["regexp_like(s, '[a-z]*[a-z]*[a-z]*[a-z]*x')", a(100_000), false],
+    ["regexp_like(s, '[a-z]*[a-z]*[a-z]*[a-z]*x')", `${a(100_000)}x`, true],
+    ["regexp_like(s, '^(\\w+\\s?)*$')", `${"word ".repeat(20_000)}!`, false],
+    ["regexp_like(s, '(a*)*b')", `b${a(10_000)}`, true],
+    ["regexp_match(s, '(a|aa)+$')", `${a(10_000)}`, a(10_000)],
+    ["regexp_match(s, '^(a+)+b')", `${a(20_000)}c`, null],
+    ["length(regexp_replace(s, '(a+)+$', 'X'))", `${a(100_000)}`, 1],
+    ["regexp_replace(s, '(x+x+)+y', '-')", `${"x".repeat(10_000)}y`, "-"],
+  ];
+  it.each(adversarial)("%s on %#", (source, text, expected) => {
+    expect(within(1000, () => run(source, { s: text }))).toEqual(expected);
+  });
+
+  it("bounds steps × text before matching, with a message that says what to do", () => {
+    const e = within(1000, () => runtimeErrorOf("regexp_like(s, '(?s)(?:.{0,200}a){4}c')", { s: a(100_000) }));
+    expect(e.code).toBe("limit");
+    expect(e.detail).toMatch(
+      /^regexp_like\(\) cannot match a text of 100000 characters against a pattern of \d+ steps/,
+    );
+    // The same pattern on a shorter text runs.
+    expect(run("regexp_like(s, '(?s)(?:.{0,200}a){4}c')", { s: `${a(5_000)}c` })).toBe(true);
+  });
+
+  it("rejects patterns too large to compile cheaply, without compiling them", () => {
+    const huge = "a{1000}".repeat(142);
+    const e = within(1000, () => errorOf(`regexp_like(country, '${huge}')`));
+    expect(e).toMatchObject({ code: "limit", position: { offset: 21 } });
+    expect(e.message).toContain("regexp_like(): Regular expression is too large");
+    expect(errorOf("regexp_like(country, 'x{1000}y{1000}z{1000}w{1000}v{1000}u{1000}')").code).toBe("limit");
+    expect(errorsOf("regexp_like(country, '[a-z]{1,100}@x{1000}')")).toEqual([]);
+  });
+
+  it("bounds what one expression may compile, however many patterns it has", () => {
+    const many = Array.from({ length: 40 }, (_, i) => `regexp_like(country, 'a{900}b{900}${i}')`).join(" OR ");
+    const e = within(2000, () => errorOf(many, "predicate"));
+    expect(e.code).toBe("limit");
+    expect(e.message).toContain("regular expressions have more than 10000 steps together");
+    // The same pattern many times compiles once.
+    const same = Array.from({ length: 40 }, () => "regexp_like(country, 'a{900}b{900}')").join(" OR ");
+    expect(errorsOf(same)).toEqual([]);
+  });
+
+  it.each([
+    ["(a)\\1", "uses the backreference \\1,"],
+    ["(?<y>a)\\k<y>", "backreference"],
+    ["a(?=b)", "lookahead (?=…)"],
+    ["a(?!b)", "lookahead (?!…)"],
+    ["(?<=a)b", "lookbehind (?<=…)"],
+    ["(?<!a)b", "lookbehind (?<!…)"],
+    ["\\u00e9", "\\x{00E9}"],
+    ["a{1001}", "at most 1000"],
+    ["(", "missing closing )"],
+  ])("explains what RE2 syntax does not take: %s", (pattern, words) => {
+    const e = errorOf(`regexp_like(country, '${pattern}')`);
+    expect(e.code).toBe("type");
+    expect(e.message).toMatch(/^regexp_like\(\): /);
+    expect(e.message).toContain(words);
+    expect(e.position.offset).toBe(21);
+  });
+
+  it.each([
+    "(a|b)*c",
+    "^\\d{3}-\\d{4}$",
+    "[a-z]+@[a-z]+\\.com",
+    "(?:ab)+",
+    "(x|y|z)+",
+    "^(\\d+)-(\\d+)$",
+    "a{2,5}",
+    "(a+)+$",
+    "(?i)\\bfoo\\b",
+  ])("accepts %s, including nested repetition that used to be refused", (pattern) => {
+    expect(errorsOf(`regexp_like(country, '${pattern}')`)).toEqual([]);
+  });
+
+  it("keeps the flags: i ignores case, m lets ^ and $ match at line breaks, s lets . match them", () => {
+    expect(run("regexp_like('ABC', 'b', 'i')")).toBe(true);
+    expect(run("regexp_like(s, '^b$')", { s: "a\nb\nc" })).toBe(false);
+    expect(run("regexp_like(s, '^b$', 'm')", { s: "a\nb\nc" })).toBe(true);
+    expect(run("regexp_like(s, 'a.b')", { s: "a\nb" })).toBe(false);
+    expect(run("regexp_like(s, 'a.b', 's')", { s: "a\nb" })).toBe(true);
+    expect(run("regexp_like(s, 'A.B', name)", { s: "a\nb", name: "is" })).toBe(true);
+    expect(runtimeErrorOf("regexp_like(s, 'a', name)", { s: "a", name: "g" }).detail).toContain("use i, m or s");
+  });
+
+  it("length-limits and caches patterns that come from data, and names the function", () => {
+    const e = runtimeErrorOf("regexp_like(country, s)", { country: "a", s: "a".repeat(300) });
+    expect(e.code).toBe("limit");
+    expect(e.detail).toBe("regexp_like(): Regular expression is longer than 256 characters");
+    expect(runtimeErrorOf("regexp_match(country, s)", { country: "aaa", s: "(a)\\1" }).detail).toContain(
+      "regexp_match(): Regular expression uses the backreference",
+    );
+    expect(errorsOf(`regexp_like(country, '${"a".repeat(1001)}')`)[0]?.code).toBe("limit");
+    expect(run("regexp_like(country, s)", { country: "abc", s: "b" })).toBe(true);
+    expect(run("regexp_like(country, s)", { country: "xyz", s: "(a+)+" })).toBe(false);
+  });
+});
+
+describe("LIKE and conversions run in linear time", () => {
   it("matches LIKE patterns without backtracking blow-up", () => {
     const text = "a".repeat(20_000);
-    // A backtracking matcher would not finish this in the lifetime of the test run; a linear one answers at once.
-    expect(run(`s LIKE '${"%a".repeat(20)}%b'`, { s: text })).toBe(false);
+    expect(within(1000, () => run(`s LIKE '${"%a".repeat(20)}%b'`, { s: text }))).toBe(false);
     expect(runtimeErrorOf("s LIKE country", { s: "x", country: "%".repeat(300) }).code).toBe("limit");
+  });
+
+  it("finds runs of plain text with one search, and bounds runs with _ like a regex match", () => {
+    const text = "a".repeat(1_000_000);
+    const long = "a".repeat(5_000);
+    expect(within(1000, () => run(`s LIKE '%${long}b%'`, { s: text }))).toBe(false);
+    expect(within(1000, () => run(`s LIKE '%x%${long}b%'`, { s: text }))).toBe(false);
+    expect(within(1000, () => run(`s LIKE '_%${long}%a_'`, { s: text }))).toBe(true);
+    // A run with _ in the middle is searched place by place: text × run length is bounded.
+    const e = within(1000, () => runtimeErrorOf(`s LIKE '%${long}_b%'`, { s: text }));
+    expect(e.code).toBe("limit");
+    expect(e.detail).toMatch(/^LIKE cannot match a text of 1000000 characters/);
+    expect(run(`s LIKE '%a_b%'`, { s: `${"a".repeat(100_000)}xb` })).toBe(true);
+    expect(run(`s ILIKE '%A_B%'`, { s: `${"a".repeat(100_000)}xc` })).toBe(false);
+    // _ is one character, even outside the basic plane, at either end.
+    expect(run("s LIKE '_b%c_'", { s: "😀b--c😀" })).toBe(true);
+    expect(run("s LIKE '%b_'", { s: "ab😀" })).toBe(true);
+    expect(run("s LIKE '%b__'", { s: "ab😀" })).toBe(false);
+  });
+
+  it("reads numbers and timestamps from long text in linear time", () => {
+    const digits = `${"1".repeat(50_000)}x`;
+    expect(within(1000, () => runtimeErrorOf("CAST(s AS INT)", { s: digits }).code)).toBe("cast");
+    expect(within(1000, () => run("TRY_CAST(s AS FLOAT)", { s: digits }))).toBe(null);
+    expect(within(1000, () => run("TRY_CAST(s AS TIMESTAMP)", { s: `2024-01-01${" ".repeat(50_000)}x` }))).toBe(null);
+    expect(run("CAST(s AS FLOAT)", { s: " 1.50e2 " })).toBe(150);
+    expect(run("CAST(s AS TIMESTAMP)", { s: "2024-01-02 03:04 +01:00 " })).toBe(Date.UTC(2024, 0, 2, 2, 4));
+  });
+});
+
+describe("folding constants is bounded", () => {
+  it("leaves work beyond the fold budget to run per record instead of doing it while validating", () => {
+    const heavy = Array.from({ length: 200 }, () => "md5(repeat('a', 1000000))").join(" || ");
+    const checked = within(1000, () => checkExpression(heavy, options(), "scalar"));
+    expect(checked.errors).toEqual([]);
+    // Deferred, not dropped: the same value comes out per record (checked on a cheaper one).
+    const small = "length(md5(repeat('a', 1000000)) || md5(repeat('a', 1000000)))";
+    expect(run(small)).toBe(64);
+  });
+
+  it("still reports a constant over a hard limit when the budget reaches it, and otherwise fails it per record", () => {
+    const e = within(1000, () => errorOf("regexp_like(repeat('a', 200000), '(?s)(?:.{0,200}a){4}c')"));
+    expect(e.code).toBe("limit");
+    expect(e.message).toContain("regexp_like() cannot match a text of 200000 characters");
+    expect(errorOf("repeat('ab', 600000) || 'x'").code).toBe("limit");
+    // A million characters spend the whole budget, so the match is left to run time, where it is refused.
+    const later = "regexp_like(repeat('a', 1000000), '(?s)(?:.{0,200}a){4}c')";
+    expect(within(1000, () => errorsOf(later))).toEqual([]);
+    expect(runtimeErrorOf(later).code).toBe("limit");
   });
 });

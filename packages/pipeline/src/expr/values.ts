@@ -1,4 +1,5 @@
 import { ExprFault } from "./errors";
+import { checkResultLength, EXPR_LIMITS } from "./limits";
 import { formatIsoUtc, parseTimestamp } from "./time";
 
 // Run-time value handling shared by casts, operators and functions: reading record members safely, checking
@@ -31,7 +32,9 @@ export function runtimeTypeName(v: unknown): string {
   return typeof v;
 }
 
-const NUMERIC_TEXT = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+// Unambiguous on purpose: `\d+\.?\d*` could split a run of digits in n ways, and a backtracking engine tries
+// them all on a long numeral followed by junk.
+const NUMERIC_TEXT = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 
 function numberFromText(text: string): number | undefined {
   return NUMERIC_TEXT.test(text) ? Number(text) : undefined;
@@ -127,12 +130,69 @@ export function formatValue(v: unknown, isTimestamp = false): string {
   return toJsonText(v);
 }
 
+/** JSON text of a value, refused before it is written when it would exceed `maxStringResult`. */
 export function toJsonText(v: unknown): string {
+  checkResultLength(jsonLength(v, EXPR_LIMITS.maxStringResult), "Writing the value as JSON");
   try {
     return JSON.stringify(v === undefined ? null : v) ?? "null";
   } catch (e) {
     throw new ExprFault("cast", `Value cannot be written as JSON: ${(e as Error).message}`);
   }
+}
+
+/** Length of `s` written by JSON.stringify: quotes, and escapes for `"`, `\\`, controls and lone surrogates. */
+function jsonStringLength(s: string): number {
+  let n = 2;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c || c === 0x08 || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d) n += 2;
+    else if (c < 0x20) n += 6;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 2;
+        i++;
+      } else n += 6;
+    } else if (c >= 0xdc00 && c <= 0xdfff) n += 6;
+    else n += 1;
+  }
+  return n;
+}
+
+/**
+ * Length of the JSON text of `v`, counting no further than just past `max` (so a huge value, or a cycle,
+ * costs at most `max` steps). Exact for JSON data; other objects are counted as JSON.stringify sees them.
+ */
+function jsonLength(v: unknown, max: number): number {
+  let total = 0;
+  const stack: unknown[] = [v];
+  while (stack.length > 0 && total <= max) {
+    let x = stack.pop();
+    if (x !== null && typeof x === "object" && typeof (x as { toJSON?: unknown }).toJSON === "function") {
+      x = (x as { toJSON: () => unknown }).toJSON();
+    }
+    if (typeof x === "string") total += jsonStringLength(x);
+    else if (typeof x === "number") total += Number.isFinite(x) ? String(x).length : 4;
+    else if (typeof x === "boolean") total += x ? 4 : 5;
+    else if (Array.isArray(x)) {
+      total += 2 + Math.max(x.length - 1, 0);
+      for (let i = x.length - 1; i >= 0; i--) {
+        const item: unknown = x[i];
+        stack.push(item === undefined || typeof item === "function" || typeof item === "symbol" ? null : item);
+      }
+    } else if (x !== null && typeof x === "object") {
+      let fields = 0;
+      for (const [key, value] of Object.entries(x)) {
+        if (value === undefined || typeof value === "function" || typeof value === "symbol") continue;
+        total += jsonStringLength(key) + 1;
+        fields++;
+        stack.push(value);
+        if (total > max) break;
+      }
+      total += 2 + Math.max(fields - 1, 0);
+    } else total += 4; // null, and what JSON.stringify refuses (bigint) is left to it
+  }
+  return total;
 }
 
 export function castToInt(v: unknown): number {

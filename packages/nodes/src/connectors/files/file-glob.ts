@@ -1,5 +1,6 @@
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
+import { linearRegExp } from "@sluice/pipeline/expr/regex";
 import { FilePathError, isInside, realInRoot, resolveInRoot } from "./files-root";
 
 // Expanding a path pattern inside the files directory: `*` and `?` match within one path segment, `**` any number
@@ -8,7 +9,8 @@ import { FilePathError, isInside, realInRoot, resolveInRoot } from "./files-root
 const GLOB_CHARS = /[*?[]/;
 export const IN_PROGRESS_SUFFIX = ".inprogress";
 
-export function globToRegExp(pattern: string): RegExp {
+/** The pattern as a matcher over relative names; RE2, so `*a*a*a…b` cannot backtrack on a long name. */
+export function globToRegExp(pattern: string): { test(name: string): boolean } {
   let re = "";
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i]!;
@@ -30,7 +32,7 @@ export function globToRegExp(pattern: string): RegExp {
       }
     } else re += /[.+^${}()|\\]/.test(ch) ? `\\${ch}` : ch;
   }
-  return new RegExp(`^${re}$`);
+  return linearRegExp(`^${re}$`);
 }
 
 export interface MatchedFile {

@@ -1,7 +1,16 @@
 import { t } from "../../record-schema";
 import { ExprFault } from "../errors";
-import { EXPR_LIMITS } from "../limits";
-import { compileDataRegex, compileRegex, validRegexFlags } from "../regex";
+import { checkResultLength, EXPR_LIMITS } from "../limits";
+import {
+  compileRegex,
+  parseReplacement,
+  type Regex,
+  type Replacement,
+  regexFirst,
+  regexReplaceAll,
+  regexTest,
+  validRegexFlags,
+} from "../regex";
 import { type ArgInfo, type ArgProblem, defineFunction, defineVariadic, type ScalarFunctionDef } from "./define";
 
 // String functions. Lengths and positions count characters (Unicode code points), 1-based, as in SQL.
@@ -21,18 +30,16 @@ function charSlice(s: string, from: number, to?: number): string {
   return Array.from(s).slice(from, to).join("");
 }
 
-function limitResult(length: number, what: string): void {
-  if (length > EXPR_LIMITS.maxStringResult) {
-    throw new ExprFault("limit", `${what} would produce more than ${EXPR_LIMITS.maxStringResult} characters`);
-  }
-}
-
 /** Rejects constant sizes over the limit when the expression is compiled rather than on the first record. */
 function constantSizeCheck(index: number) {
   return (args: readonly ArgInfo[]): ArgProblem | undefined => {
     const a = args[index];
     if (a?.constant && typeof a.value === "number" && a.value > EXPR_LIMITS.maxStringResult) {
-      return { index, code: "limit", message: `Length ${a.value} is over the limit of ${EXPR_LIMITS.maxStringResult}` };
+      return {
+        index,
+        code: "limit",
+        message: `Length ${a.value} is over the limit of ${EXPR_LIMITS.maxStringResult} characters (1 MiB)`,
+      };
     }
     return undefined;
   };
@@ -50,7 +57,7 @@ function trimChars(s: string, chars: string | undefined, start: boolean, end: bo
 }
 
 function pad(s: string, length: number, fill: string | undefined, left: boolean): string {
-  limitResult(length, left ? "lpad" : "rpad");
+  checkResultLength(length, left ? "lpad()" : "rpad()");
   const filler = fill ?? " ";
   const n = charLength(s);
   if (length <= 0) return "";
@@ -63,8 +70,11 @@ function pad(s: string, length: number, fill: string | undefined, left: boolean)
   return left ? padding + s : s + padding;
 }
 
-/** A regex argument: compiled once when constant, otherwise screened and cached per distinct pattern. */
-function regexArg(args: readonly ArgInfo[], index: number, flagsIndex?: number) {
+/**
+ * A regex argument: compiled once when the pattern (and flags) are constant, otherwise compiled from the
+ * record's value through the shared cache, with the shorter limit for patterns that come from data.
+ */
+function regexArg(name: string, args: readonly ArgInfo[], index: number, flagsIndex?: number) {
   const p = args[index];
   const f = flagsIndex === undefined ? undefined : args[flagsIndex];
   const constantFlags = f === undefined || (f.constant && typeof f.value === "string");
@@ -77,9 +87,11 @@ function regexArg(args: readonly ArgInfo[], index: number, flagsIndex?: number) 
   }
   // A constant pattern with flags from data was written by the user, so it keeps the longer limit.
   const maxLength = p?.constant ? EXPR_LIMITS.maxPatternLength : EXPR_LIMITS.maxDataPatternLength;
-  return (pattern: string, flags?: string) => {
-    const compiled = compileDataRegex(pattern, flags ?? "", maxLength);
-    if (!compiled.ok) throw new ExprFault(compiled.code === "limit" ? "limit" : "invalid-argument", compiled.message);
+  return (pattern: string, flags?: string): Regex => {
+    const compiled = compileRegex(pattern, flags ?? "", maxLength);
+    if (!compiled.ok) {
+      throw new ExprFault(compiled.code === "limit" ? "limit" : "invalid-argument", `${name}(): ${compiled.message}`);
+    }
     return compiled.regex;
   };
 }
@@ -104,32 +116,11 @@ function checkRegex(index: number, flagsIndex?: number) {
   };
 }
 
-/**
- * `$$`, `$&`, `$1`…`$99` and `$<name>` in a replacement, given String.prototype.replace's callback arguments
- * (match, ...groups, offset, input[, namedGroups]).
- */
-function expandReplacement(replacement: string, m: readonly unknown[]): string {
-  if (!replacement.includes("$")) return replacement;
-  const last = m[m.length - 1];
-  const named = typeof last === "object" && last !== null ? (last as Record<string, string | undefined>) : undefined;
-  const groupCount = m.length - (named ? 4 : 3);
-  const group = (n: number) => {
-    const v = m[n];
-    return typeof v === "string" ? v : "";
-  };
-  return replacement.replace(/\$(\$|&|\d{1,2}|<([^>]*)>)/g, (whole, token: string, name: string | undefined) => {
-    if (token === "$") return "$";
-    if (token === "&") return group(0);
-    if (name !== undefined) return named && Object.hasOwn(named, name) ? (named[name] ?? "") : whole;
-    const n = Number(token);
-    if (n >= 1 && n <= groupCount) return group(n);
-    const one = Number(token.charAt(0));
-    return one >= 1 && one <= groupCount ? group(one) + token.slice(1) : whole;
-  });
-}
-
-function globalCopy(regex: RegExp): RegExp {
-  return new RegExp(regex.source, `${regex.flags}g`);
+/** Occurrences of `search` (not empty) in `s`, without building the pieces. */
+function countOccurrences(s: string, search: string): number {
+  let count = 0;
+  for (let at = s.indexOf(search); at >= 0; at = s.indexOf(search, at + search.length)) count++;
+  return count;
 }
 
 export const STRING_FUNCTIONS: readonly ScalarFunctionDef[] = [
@@ -228,6 +219,9 @@ export const STRING_FUNCTIONS: readonly ScalarFunctionDef[] = [
     returns: t.string,
     nullable: "never",
     impl: (...values) => {
+      let length = 0;
+      for (const v of values) if (v !== null) length += v.length;
+      checkResultLength(length, "concat()");
       let out = "";
       for (const v of values) if (v !== null) out += v;
       return out;
@@ -250,8 +244,9 @@ export const STRING_FUNCTIONS: readonly ScalarFunctionDef[] = [
     returns: t.string,
     impl: (s, search, replacement) => {
       if (search === "") return s;
-      const count = s.split(search).length - 1;
-      limitResult(s.length + count * (replacement.length - search.length), "replace");
+      if (replacement.length > search.length) {
+        checkResultLength(s.length + countOccurrences(s, search) * (replacement.length - search.length), "replace()");
+      }
       return s.replaceAll(search, () => replacement);
     },
   }),
@@ -272,7 +267,7 @@ export const STRING_FUNCTIONS: readonly ScalarFunctionDef[] = [
     check: constantSizeCheck(1),
     impl: (s, count) => {
       if (count <= 0) return "";
-      limitResult(s.length * count, "repeat");
+      checkResultLength(s.length * count, "repeat()");
       return s.repeat(count);
     },
   }),
@@ -344,57 +339,52 @@ export const STRING_FUNCTIONS: readonly ScalarFunctionDef[] = [
   defineFunction({
     name: "regexp_like",
     category: "string",
-    doc: "Whether the regular expression matches somewhere in the text. Flags: i (ignore case), m, s.",
+    doc: "Whether the regular expression (RE2 syntax) matches somewhere in the text. Flags: i (ignore case), m (^ and $ match at line breaks), s (. matches line breaks).",
     params: ["text: string", "pattern: string", "flags?: string"],
     returns: t.boolean,
     check: checkRegex(1, 2),
     prepare: (_ctx, args) => {
-      const regex = regexArg(args, 1, 2);
-      return (s, pattern, flags) => regex(pattern, flags).test(s);
+      const regex = regexArg("regexp_like", args, 1, 2);
+      return (s, pattern, flags) => regexTest(regex(pattern, flags), s, "regexp_like()");
     },
   }),
   defineFunction({
     name: "regexp_match",
     aliases: ["regexp_extract"],
     category: "string",
-    doc: "The first match of the regular expression (or its capture group `group`), NULL if it does not match.",
+    doc: "The first match of the regular expression (RE2 syntax), or of its capture group `group`; NULL if it does not match.",
     params: ["text: string", "pattern: string", "group?: int"],
     returns: t.string,
     nullable: "always",
     check: checkRegex(1),
     prepare: (_ctx, args) => {
-      const regex = regexArg(args, 1);
-      return (s, pattern, group) => {
-        const m = regex(pattern).exec(s);
-        if (m === null) return null;
-        return m[group ?? 0] ?? null;
-      };
+      const regex = regexArg("regexp_match", args, 1);
+      return (s, pattern, group) => regexFirst(regex(pattern), s, group ?? 0, "regexp_match()");
     },
   }),
   defineFunction({
     name: "regexp_replace",
     category: "string",
-    doc: "The text with every match of the regular expression replaced; `$1`, `$<name>`, `$&` refer to the match.",
+    doc: "The text with every match of the regular expression (RE2 syntax) replaced; `$1`, `$<name>`, `$&` refer to the match, `$$` is a dollar sign.",
     params: ["text: string", "pattern: string", "replacement: string", "flags?: string"],
     returns: t.string,
     check: checkRegex(1, 3),
     prepare: (_ctx, args) => {
-      const regex = regexArg(args, 1, 3);
+      const regex = regexArg("regexp_replace", args, 1, 3);
+      const r = args[2];
       const p = args[1];
       const f = args[3];
-      const constant = p?.constant && (f === undefined || f.constant);
-      let global: RegExp | undefined;
+      // Read the replacement once when it and the pattern are fixed.
+      let fixed: Replacement | undefined;
+      const fixedPattern = p?.constant && (f === undefined || f.constant);
       return (s, pattern, replacement, flags) => {
-        if (!constant || global === undefined) global = globalCopy(regex(pattern, flags));
-        const g = global;
-        // Expanded by hand so the output size is checked as it grows, not after it has been built.
-        let budget = EXPR_LIMITS.maxStringResult - s.length;
-        return s.replace(g, (...m: unknown[]) => {
-          const piece = expandReplacement(replacement, m);
-          budget -= piece.length;
-          if (budget < 0) limitResult(Number.POSITIVE_INFINITY, "regexp_replace");
-          return piece;
-        });
+        const compiled = regex(pattern, flags);
+        let parts = fixed;
+        if (parts === undefined) {
+          parts = parseReplacement(replacement, compiled);
+          if (fixedPattern && r?.constant) fixed = parts;
+        }
+        return regexReplaceAll(compiled, s, parts, "regexp_replace()");
       };
     },
   }),
