@@ -200,6 +200,8 @@ async function prepare() {
     ...process.env,
     SLUICE_TEST_DATABASE_URL: postgres.url,
     SLUICE_TEST_REDIS_URL: redis.url,
+    // The tests' servers listen on loopback, which connections reach only where allowed (destination-policy.ts).
+    SLUICE_CONNECTIONS_ALLOW: process.env.SLUICE_CONNECTIONS_ALLOW ?? "127.0.0.0/8,[::1]/128",
     NEXT_TELEMETRY_DISABLED: "1",
     TURBO_TELEMETRY_DISABLED: "1",
   };

@@ -43,6 +43,8 @@ export async function startE2EStack(port: number): Promise<string> {
       secretKey: randomBytes(32).toString("hex"),
       nodeEnv: "production",
     });
+    // The e2e tests' servers listen on loopback, which connections reach only where allowed.
+    env.SLUICE_CONNECTIONS_ALLOW ??= "127.0.0.0/8,[::1]/128";
     await ensureWebBuild(root, env);
     stack.children = [startWeb({ root, port, env }), startWorker({ root, env })];
     await waitUntilHealthy({ baseUrl, children: stack.children, timeoutMs: 90_000 });

@@ -37,6 +37,8 @@ import { main } from "../src/main";
 
 const EXAMPLES = fileURLToPath(new URL("../../../examples/", import.meta.url));
 const REDIS_URL = process.env.SLUICE_TEST_REDIS_URL || "redis://127.0.0.1:6379";
+/** The local test servers listen on loopback, which `sluice run` connects to only where allowed. */
+const LOCAL_ALLOW = "127.0.0.0/8,[::1]/128";
 const NATS_URL = process.env.SLUICE_TEST_NATS_URL || "nats://127.0.0.1:4222";
 const MQTT_URL = process.env.SLUICE_TEST_MQTT_URL || "mqtt://127.0.0.1:1883";
 const AMQP_URL = process.env.SLUICE_TEST_AMQP_URL || "amqp://127.0.0.1:5672/";
@@ -54,12 +56,12 @@ afterAll(async () => {
   await redis.quit();
 });
 
-async function deleteKeys(pattern: string): Promise<void> {
+async function deleteKeys(pattern: string, client: Redis = redis): Promise<void> {
   let cursor = "0";
   do {
-    const [next, found] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+    const [next, found] = await client.scan(cursor, "MATCH", pattern, "COUNT", 1000);
     cursor = next;
-    if (found.length > 0) await redis.del(...found);
+    if (found.length > 0) await client.del(...found);
   } while (cursor !== "0");
 }
 
@@ -143,7 +145,7 @@ function startRun(
       redisUrl: REDIS_URL,
       prefix,
       connections: options.connections,
-      env: { ...process.env, ...options.env },
+      env: { SLUICE_CONNECTIONS_ALLOW: LOCAL_ALLOW, ...process.env, ...options.env },
       ...(options.ingest ? { ingest: options.ingest } : {}),
     },
     io,
@@ -439,6 +441,10 @@ describe("postgres-cdc-replica.yaml", () => {
 describe("redis-orders-fulfilment.yaml", () => {
   it("appends the paid orders with items to the express or standard stream of the shop", async () => {
     const shop = uniqueName("t-cli-shop");
+    // Another database than the fleet's (db 0 of REDIS_URL): Sluice refuses connections to its own Redis database.
+    const dataUrl = new URL(REDIS_URL);
+    dataUrl.pathname = "/1";
+    const data = new Redis(dataUrl.toString(), { maxRetriesPerRequest: null });
     let run: RunningExample | undefined;
     try {
       const shipping = ["standard", "express", "next_day", "economy"];
@@ -452,7 +458,7 @@ describe("redis-orders-fulfilment.yaml", () => {
         paid: i % 5 !== 3,
         placed_at: new Date(start + i * 1000).toISOString(),
       }));
-      const pipe = redis.pipeline();
+      const pipe = data.pipeline();
       for (const o of orders) pipe.xadd(`${shop}:orders:placed`, "*", "data", JSON.stringify(o));
       await pipe.exec();
       const shippable = orders.filter((o) => o.paid && o.items > 0);
@@ -460,17 +466,17 @@ describe("redis-orders-fulfilment.yaml", () => {
       const standard = shippable.filter((o) => !express.includes(o));
 
       const connections = await connectionsFile("redis", {
-        "storefront-redis": { type: "redis", url: REDIS_URL },
+        "storefront-redis": { type: "redis", url: dataUrl.toString() },
       });
       run = startRun(example("redis-orders-fulfilment.yaml"), { connections, params: { shop } });
       const lengths = async () =>
-        (await redis.xlen(`${shop}:fulfil:express`)) + (await redis.xlen(`${shop}:fulfil:standard`));
+        (await data.xlen(`${shop}:fulfil:express`)) + (await data.xlen(`${shop}:fulfil:standard`));
       await until(run, `${shippable.length} pick-list entries`, async () => (await lengths()) >= shippable.length);
       const snapshot = expectStopped(await run.stop());
       expect(snapshot.nodes.placed_orders?.out).toBe(40);
 
       const entries = async (key: string) =>
-        (await redis.xrange(key, "-", "+")).map(([, fields]) => JSON.parse(fields[1]!) as Row);
+        (await data.xrange(key, "-", "+")).map(([, fields]) => JSON.parse(fields[1]!) as Row);
       const expressOut = await entries(`${shop}:fulfil:express`);
       const standardOut = await entries(`${shop}:fulfil:standard`);
       expect(expressOut.map((r) => r.order_id)).toEqual(express.map((o) => o.order_id));
@@ -482,14 +488,15 @@ describe("redis-orders-fulfilment.yaml", () => {
         expect(row.big_order).toBe(order.items >= 10);
       }
       // The consumer group follows what the run committed: nothing left to read.
-      const groups = (await redis.xinfo("GROUPS", `${shop}:orders:placed`)) as unknown[][];
+      const groups = (await data.xinfo("GROUPS", `${shop}:orders:placed`)) as unknown[][];
       const group = groups.map((g) => Object.fromEntries(chunk(g))).find((g) => g.name === "sluice-fulfilment");
       expect(group?.["last-delivered-id"]).toBe(
-        (await redis.xrevrange(`${shop}:orders:placed`, "+", "-", "COUNT", 1))[0]![0],
+        (await data.xrevrange(`${shop}:orders:placed`, "+", "-", "COUNT", 1))[0]![0],
       );
     } finally {
       await ended(run);
-      await deleteKeys(`*${shop}*`);
+      await deleteKeys(`*${shop}*`, data);
+      await data.quit();
     }
   });
 });
@@ -858,7 +865,7 @@ describe("webhook-invoices-to-crm.yaml", () => {
           redisUrl: REDIS_URL,
           prefix,
           connections,
-          env: { ...process.env, ...env },
+          env: { SLUICE_CONNECTIONS_ALLOW: LOCAL_ALLOW, ...process.env, ...env },
           ingest: { port },
         },
         { out: () => {}, err: (t) => err.push(t) },

@@ -58,7 +58,8 @@ async function run(options: Partial<RunOptions>, env: Record<string, string> = {
       json: true,
       redisUrl: REDIS_URL,
       prefix,
-      env,
+      // The local test servers listen on loopback, which `sluice run` connects to only where allowed.
+      env: { SLUICE_CONNECTIONS_ALLOW: "127.0.0.0/8,[::1]/128", ...env },
       ...options,
     },
     io,
@@ -81,6 +82,17 @@ describe("sluice run --connections", () => {
     expect(JSON.stringify(tail)).toContain(digest(password));
     expect(await redis.hget(createKeys(prefix).runMeta(snapshot.runId), "connections")).toMatch(/^v1\./);
     expect(JSON.stringify(await redis.hgetall(createKeys(prefix).runMeta(snapshot.runId)))).not.toContain(password);
+  });
+
+  it("refuses a malformed SLUICE_CONNECTIONS_ALLOW before running, naming the variable and the entry", async () => {
+    const r = await run(
+      { connections: path.join(dir, "connections.yaml") },
+      { PG_PASSWORD: "x", SLUICE_CONNECTIONS_ALLOW: "127.0.0.1:99999" },
+    );
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      'sluice run: SLUICE_CONNECTIONS_ALLOW: "127.0.0.1:99999" is not a valid entry (the port must be 1 to 65535); write an address range with an optional port, e.g. 127.0.0.1/32:5432, 10.0.0.0/8 or [::1]/128:6379',
+    );
   });
 
   it("says which connection is missing, and where to give it", async () => {

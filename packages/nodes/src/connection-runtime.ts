@@ -1,6 +1,8 @@
 // What a connection type does on the server: tell a person whether the connection works, and discover what is
 // behind it (tables and columns, streams, subjects, queues) with a few sample records. Server-only.
 
+import type { ConnectionDestinations } from "./destination-policy";
+
 export type ConnectionProblem =
   | "host-unreachable"
   | "timeout"
@@ -39,8 +41,14 @@ export interface DiscoveryResult {
 
 export interface ConnectionRuntime<C = Record<string, unknown>> {
   type: string;
-  test(config: C, signal: AbortSignal): Promise<ConnectionTestResult>;
-  discover?(config: C, request: { object?: string; sample?: number }, signal: AbortSignal): Promise<DiscoveryResult>;
+  /** `destinations` resolves and checks every host the runtime connects to (see destination-policy.ts). */
+  test(config: C, signal: AbortSignal, destinations: ConnectionDestinations): Promise<ConnectionTestResult>;
+  discover?(
+    config: C,
+    request: { object?: string; sample?: number },
+    signal: AbortSignal,
+    destinations: ConnectionDestinations,
+  ): Promise<DiscoveryResult>;
 }
 
 export interface ConnectionRuntimeRegistry {

@@ -1,6 +1,7 @@
 import type { PipelineSettings } from "@sluice/pipeline/definition";
 import type { DataRecord, RecordSchema } from "@sluice/pipeline/record-schema";
 import type { Cluster, Redis } from "ioredis";
+import type { DestinationPolicy } from "./destination-policy";
 
 // What a node's runtime (`<type>.run.ts`) implements and what the engine hands it. Server-only.
 
@@ -39,8 +40,22 @@ export class ConnectionUnavailableError extends Error {
 export interface RuntimeServices {
   tail: LiveTail;
   connections: ConnectionResolver;
+  /** Where connections may go: every connector resolves and checks its hosts through it (destination-policy.ts). */
+  destinations: DestinationPolicy;
   /** The fleet's Redis and the run's saved pipeline, for the webhook source's ingest streams. */
   ingest?: IngestService;
+  /** Where file sources and sinks read and write (connectors/files/files-root.ts). */
+  files?: FilesService;
+}
+
+export interface FilesService {
+  /** The files directory (the worker's SLUICE_FILES_DIR); undefined: `.sluice/files` in the working directory. */
+  root?: string;
+  /**
+   * The workspace the run or preview belongs to, as the API wrote it into the job (never from the definition): its
+   * file nodes see only `<root>/<workspaceId>`. Undefined for `sluice run`, whose file nodes use the root itself.
+   */
+  workspaceId?: string;
 }
 
 export interface IngestService {
@@ -155,6 +170,12 @@ export interface RejectedRecord {
 export interface SourceReader {
   /** Reads at most `max` records after the current position. */
   read(max: number, signal: AbortSignal): Promise<SourceBatch>;
+  /**
+   * How large a record is at most, as JSON, in bytes, when the source knows it from its config (a generator). The
+   * engine asks for fewer records when they would pass the batch's byte budget (settings.batchBytes); without this
+   * it starts with a small read and estimates from the records it gets.
+   */
+  readonly recordBytes?: number;
   /** The engine durably committed `offset` (sources that acknowledge upstream do it here). */
   committed?(offset: SourceOffset): Promise<void>;
   close(): Promise<void>;

@@ -9,6 +9,7 @@ import {
   newIngestToken,
   serveIngest,
 } from "@sluice/nodes/connectors/http/ingest-endpoint";
+import { DestinationPolicy, DestinationPolicyError } from "@sluice/nodes/destination-policy";
 import type { ConnectionBundle, RuntimeRegistry } from "@sluice/nodes/runtime-contract";
 import { runtimes as buildRuntimes } from "@sluice/nodes/runtimes";
 import { type ConnectionCatalog, connectionRefs } from "@sluice/pipeline/connection-definition";
@@ -60,7 +61,10 @@ export interface RunOptions {
   cluster?: boolean;
   /** A YAML/JSON file of connections (see connections-file.ts). */
   connections?: string | undefined;
-  /** For ${NAME} in the connections file, SLUICE_SECRET_KEY and SLUICE_INGEST_TOKEN. */
+  /**
+   * For ${NAME} in the connections file, SLUICE_SECRET_KEY, SLUICE_INGEST_TOKEN, SLUICE_CONNECTIONS_ALLOW and
+   * DATABASE_URL (a database the run's connections may not reach).
+   */
   env?: Readonly<Record<string, string | undefined>>;
   /** Where the webhook ingest endpoint listens when the pipeline has a Webhook source (0: any free port). */
   ingest?: { host?: string | undefined; port?: number | undefined };
@@ -218,6 +222,19 @@ export async function runCommand(
     }
     secretKey = key.key;
   }
+  // Where connections may go, as on a deployment's workers: SLUICE_CONNECTIONS_ALLOW opens loopback and the like
+  // (local servers); the Redis this run runs on, and DATABASE_URL's database when set, are never destinations.
+  let destinations: DestinationPolicy;
+  try {
+    destinations = DestinationPolicy.fromSettings(env.SLUICE_CONNECTIONS_ALLOW, {
+      redisUrl: options.redisUrl,
+      databaseUrl: env.DATABASE_URL,
+    });
+  } catch (err) {
+    if (!(err instanceof DestinationPolicyError)) throw err;
+    io.err(`sluice run: ${err.message}`);
+    return EXIT.unreadable;
+  }
   try {
     await pingRedis(options.redisUrl, 3000, { cluster: options.cluster ?? false });
   } catch (err) {
@@ -275,6 +292,7 @@ export async function runCommand(
         catalog,
         runtimes,
         workerId: `cli-${process.pid}-${i + 1}`,
+        destinations,
         ...(secretKey ? { secretKey } : {}),
       }),
   );

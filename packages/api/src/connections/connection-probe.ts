@@ -1,4 +1,5 @@
 import type { ConnectionRuntimeRegistry } from "@sluice/nodes/connection-runtime";
+import type { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import type { AnyConnectionTypeDefinition } from "@sluice/pipeline/connection-definition";
 import { type SecretScrubber, secretScrubber } from "@sluice/pipeline/control/secret-scrub";
 import { TRPCError } from "@trpc/server";
@@ -18,6 +19,8 @@ import { type ConnectionDeps, connectionType, findConnection, plainConfig } from
 
 export interface ProbeDeps extends ConnectionDeps {
   connectionRuntimes: ConnectionRuntimeRegistry;
+  /** Every host a test or discovery connects to is resolved and checked by it (see destination-policy.ts). */
+  destinations: DestinationPolicy;
 }
 
 export const TEST_TIMEOUT_MS = 10_000;
@@ -61,6 +64,8 @@ interface Probed {
   /** The whole config, secrets included, parsed by the type's schema (defaults applied). */
   config: Record<string, unknown>;
   scrub: SecretScrubber;
+  /** The saved connection's name, for refusals; none for a draft of a new one. */
+  name: string | undefined;
 }
 
 /** A saved connection, a draft, or a draft over a saved connection's secrets: its config, ready for the runtime. */
@@ -80,7 +85,7 @@ async function resolve(
     const stored: SecretValues = row && keeps ? await openSecrets(deps.secretKey, row) : {};
     const secrets = mergeSecrets(stored, sent);
     const scrub = secretScrubber([stored, sent]);
-    return { def, config: parseConfig(def, { ...plain, ...secrets }, scrub), scrub };
+    return { def, config: parseConfig(def, { ...plain, ...secrets }, scrub), scrub, name: row?.name };
   }
   if (!row) throw new TRPCError({ code: "BAD_REQUEST", message: "give the id of a saved connection, or a draft" });
   const def = deps.connectionTypes.get(row.type);
@@ -92,7 +97,7 @@ async function resolve(
   }
   const stored = await openSecrets(deps.secretKey, row);
   const scrub = secretScrubber(stored);
-  return { def, config: parseConfig(def, { ...plainConfig(row), ...stored }, scrub), scrub };
+  return { def, config: parseConfig(def, { ...plainConfig(row), ...stored }, scrub), scrub, name: row.name };
 }
 
 export async function testConnection(
@@ -101,7 +106,7 @@ export async function testConnection(
   input: z.output<typeof TestConnectionInput>,
   timeoutMs = TEST_TIMEOUT_MS,
 ): Promise<ConnectionTestView> {
-  const { def, config, scrub } = await resolve(deps, workspaceId, input);
+  const { def, config, scrub, name } = await resolve(deps, workspaceId, input);
   const runtime = deps.connectionRuntimes.get(def.type);
   if (!runtime) {
     return {
@@ -112,7 +117,8 @@ export async function testConnection(
     };
   }
   const started = performance.now();
-  const outcome = await withDeadline(timeoutMs, (signal) => runtime.test(config, signal));
+  const destinations = deps.destinations.for(name);
+  const outcome = await withDeadline(timeoutMs, (signal) => runtime.test(config, signal, destinations));
   const elapsedMs = Math.round(performance.now() - started);
   if (outcome.kind === "timeout") {
     return {
@@ -148,22 +154,27 @@ export async function discoverConnection(
   input: z.output<typeof DiscoverConnectionInput>,
   timeoutMs = DISCOVER_TIMEOUT_MS,
 ): Promise<DiscoveryView> {
-  const { def, config, scrub } = await resolve(deps, workspaceId, { id: input.id });
+  const { def, config, scrub, name } = await resolve(deps, workspaceId, { id: input.id });
   const runtime = deps.connectionRuntimes.get(def.type);
   if (!runtime?.discover) {
     throw new TRPCError({
-      code: "NOT_IMPLEMENTED",
+      code: "BAD_REQUEST",
       message: `this installation cannot discover ${def.title} connections`,
     });
   }
   const request = { ...(input.object !== undefined ? { object: input.object } : {}), sample: input.sample };
   const discover = runtime.discover.bind(runtime);
-  const outcome = await withDeadline(timeoutMs, (signal) => discover(config, request, signal));
+  const destinations = deps.destinations.for(name);
+  const outcome = await withDeadline(timeoutMs, (signal) => discover(config, request, signal, destinations));
   if (outcome.kind === "timeout") {
-    throw new TRPCError({ code: "GATEWAY_TIMEOUT", message: `no answer within ${seconds(timeoutMs)}` });
+    // 4xx, as every answer about the user's own system is: a 5xx would say Sluice failed, and clients would retry.
+    throw new TRPCError({ code: "TIMEOUT", message: `no answer within ${seconds(timeoutMs)}` });
   }
   if (outcome.kind === "error") {
-    throw new TRPCError({ code: "BAD_GATEWAY", message: scrub.text(`discovery failed: ${errorText(outcome.error)}`) });
+    throw new TRPCError({
+      code: "UNPROCESSABLE_CONTENT",
+      message: scrub.text(`discovery failed: ${errorText(outcome.error)}`),
+    });
   }
   const { objects, sample } = outcome.value;
   return scrub.value({

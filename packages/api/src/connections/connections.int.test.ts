@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readRunConnections } from "@sluice/nodes/destination-policy";
 import type { ConnectionBundle } from "@sluice/nodes/runtime-contract";
 import { connectionsContext } from "@sluice/pipeline/control/protocol";
 import { openJson } from "@sluice/pipeline/control/secret-box";
@@ -250,7 +251,7 @@ describe("testing and discovering connections", () => {
     ]);
     await api.connections.update({ id, config: { host: "refused.test", user: "sluice" } });
     const failed = await rejects(api.connections.discover({ id }));
-    expect(failed.code).toBe("BAD_GATEWAY");
+    expect(failed.code).toBe("UNPROCESSABLE_CONTENT");
     expect(failed.message).toBe("discovery failed: connect ECONNREFUSED testdb://sluice:[redacted]@refused.test");
   });
 });
@@ -271,13 +272,21 @@ describe("runs that use connections", () => {
     const sealed = job?.data.connections as string;
     expect(sealed).toMatch(/^v1\./);
     expect(sealed).not.toContain(secret);
-    const bundle = await openJson<ConnectionBundle>(h.deps.secretKey!, sealed, connectionsContext(runId));
-    expect(bundle).toEqual({
+    const opened = readRunConnections<ConnectionBundle>(
+      await openJson(h.deps.secretKey!, sealed, connectionsContext(runId)),
+    );
+    expect(opened.connections).toEqual({
       warehouse: {
         type: "testdb",
         config: { host: "db.internal", port: 5432, user: "sluice", password: secret },
         secrets: ["password"],
       },
+    });
+    // Sluice's own database and Redis travel with it, so the workers (which know no DATABASE_URL) refuse them too.
+    expect(opened.protectedEndpoints.map((e) => e.kind)).toEqual(["database", "redis"]);
+    expect(opened.protectedEndpoints[0]).toEqual({
+      ...h.deps.destinations.protectedEndpoints[0],
+      addresses: expect.arrayContaining([expect.any(String)]),
     });
     await expect(openJson(h.deps.secretKey!, sealed, connectionsContext("another-run"))).rejects.toThrow();
   });

@@ -1,4 +1,9 @@
 import type { Db } from "@sluice/db/client";
+import {
+  type DestinationPolicy,
+  type ProtectedEndpoint,
+  runConnectionsPayload,
+} from "@sluice/nodes/destination-policy";
 import type { ConnectionBundle } from "@sluice/nodes/runtime-contract";
 import { type ConnectionCatalog, connectionRefs } from "@sluice/pipeline/connection-definition";
 import { RunStartJob } from "@sluice/pipeline/control/protocol";
@@ -18,6 +23,8 @@ export interface RunConnectionDeps {
   db: Db;
   secretKey: Uint8Array | undefined;
   connectionTypes: ConnectionCatalog;
+  /** Where connections may go; its own endpoints (Sluice's database, its Redis) travel sealed with the bundle. */
+  destinations: DestinationPolicy;
 }
 
 /** name → type of every connection in the workspace, for validate()'s `connections` option. */
@@ -47,6 +54,11 @@ export function runConnectionNames(
 export interface RunConnections {
   key: Uint8Array;
   bundle: ConnectionBundle;
+  /**
+   * Sluice's own endpoints as this process knows them (workers know no DATABASE_URL): sealed with the bundle, so a
+   * worker refuses them too and nobody can take them out of the job on the way.
+   */
+  protectedEndpoints: ProtectedEndpoint[];
 }
 
 /**
@@ -93,7 +105,7 @@ export async function runConnectionBundle(
       });
     }
   }
-  return { key, bundle };
+  return { key, bundle, protectedEndpoints: await deps.destinations.resolvedEndpoints() };
 }
 
 /**
@@ -101,7 +113,11 @@ export async function runConnectionBundle(
  * `previewConnectionsContext(jobId)` for a preview. BAD_REQUEST when it is larger than a job may carry.
  */
 export async function sealConnections(connections: RunConnections, context: string): Promise<string> {
-  const sealed = await sealJson(connections.key, connections.bundle, context);
+  const sealed = await sealJson(
+    connections.key,
+    runConnectionsPayload(connections.bundle, connections.protectedEndpoints),
+    context,
+  );
   if (!RunStartJob.shape.connections.safeParse(sealed).success) {
     throw new TRPCError({ code: "BAD_REQUEST", message: "the connections are too large to hand to the workers" });
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { FleetWorker } from "@sluice/engine/fleet-worker";
+import { readRunConnections } from "@sluice/nodes/destination-policy";
 import type { ConnectionBundle } from "@sluice/nodes/runtime-contract";
 import { connectionsContext } from "@sluice/pipeline/control/protocol";
 import { openJson } from "@sluice/pipeline/control/secret-box";
@@ -290,7 +291,9 @@ describe("a planted secret", () => {
     expect(redis.keys).toBeGreaterThan(10);
     expectClean("Redis", redis.text);
     const sealed = await h.redis.hget(h.deps.keys.runMeta(runId), "connections");
-    const bundle = await openJson<ConnectionBundle>(fleet.secretKey, sealed!, connectionsContext(runId));
+    const { connections: bundle } = readRunConnections<ConnectionBundle>(
+      await openJson(fleet.secretKey, sealed!, connectionsContext(runId)),
+    );
     expect(bundle.warehouse?.config).toMatchObject({ password: SECRET, token: TOKEN, port: 5433 });
     expect(redis.text).toContain(sealed!);
 

@@ -1,6 +1,7 @@
 import type { PipelineSettings } from "@sluice/pipeline/definition";
 import type { AnyNodeDefinition } from "@sluice/pipeline/node-definition";
 import type { DataRecord, RecordSchema } from "@sluice/pipeline/record-schema";
+import type { DestinationPolicy } from "../destination-policy";
 import {
   bundleResolver,
   type ConnectionBundle,
@@ -9,6 +10,7 @@ import {
   type RuntimeContext,
   type StateStore,
 } from "../runtime-contract";
+import { localDestinations } from "./local-destinations";
 
 // Unit-test support for node runtimes: a real RuntimeContext with in-memory state, and a runner that feeds
 // records, watermarks and end-of-input through an operator and collects what it emits, per output port.
@@ -47,6 +49,8 @@ export interface TestContextOptions {
   settings?: Partial<PipelineSettings>;
   runStartedAt?: number;
   connections?: ConnectionBundle;
+  /** Where connections may go; by default the local test servers (loopback). */
+  destinations?: DestinationPolicy;
 }
 
 /** A RuntimeContext for `def` with `config` parsed by its schema (so defaults apply, as in a run). */
@@ -72,7 +76,11 @@ export function testContext<C>(
     inputs,
     outputs,
     log: { info() {}, warn() {}, error() {} },
-    services: { tail: { async append() {} }, connections: bundleResolver(options.connections ?? {}) },
+    services: {
+      tail: { async append() {} },
+      connections: bundleResolver(options.connections ?? {}),
+      destinations: options.destinations ?? localDestinations,
+    },
     stores,
     state<V extends JsonValue>(name: string) {
       let store = stores.get(name);

@@ -1,6 +1,8 @@
+import type { LookupAddress } from "node:dns";
 import http from "node:http";
 import https from "node:https";
 import type { ConnectionProblem } from "../../connection-runtime";
+import type { ConnectionDestinations, Destination } from "../../destination-policy";
 import type { HttpConnectionConfig } from "./http-connection.def";
 
 // One HTTP request with a deadline, over keep-alive agents per connection (node:http, so TLS options apply), and
@@ -29,9 +31,11 @@ const EXCERPT_BYTES = 2048;
 export interface HttpTarget {
   agent: http.Agent;
   config: HttpConnectionConfig;
+  /** Every request's host is resolved and checked here first (see destination-policy.ts). */
+  destinations: ConnectionDestinations;
 }
 
-export function httpTarget(config: HttpConnectionConfig): HttpTarget {
+export function httpTarget(config: HttpConnectionConfig, destinations: ConnectionDestinations): HttpTarget {
   const secure = config.baseUrl.startsWith("https:");
   const agent = secure
     ? new https.Agent({
@@ -40,7 +44,19 @@ export function httpTarget(config: HttpConnectionConfig): HttpTarget {
         ...(config.ca !== undefined ? { ca: config.ca } : {}),
       })
     : new http.Agent({ keepAlive: true });
-  return { agent, config };
+  return { agent, config, destinations };
+}
+
+/** A DNS lookup that answers with the one address already checked, so the socket goes nowhere else. */
+function checkedLookup(to: Destination) {
+  return (
+    _host: string,
+    options: { all?: boolean },
+    callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ) => {
+    if (options.all) callback(null, [{ address: to.address, family: to.family }]);
+    else callback(null, to.address, to.family);
+  };
 }
 
 /** The base URL with `path` appended (a path starting with "/" replaces nothing: it is appended too). */
@@ -59,18 +75,33 @@ export function requestHeaders(config: HttpConnectionConfig, extra: Record<strin
   };
 }
 
-export function send(
+/**
+ * One request. The host is resolved and checked first (a refusal rejects with DestinationRefusedError, before any
+ * socket); a new socket goes to the checked address, the URL's host stays the Host header and TLS server name.
+ */
+export async function send(
   target: HttpTarget,
   url: URL,
   options: { method: string; headers: Record<string, string>; body?: Buffer; timeoutMs: number },
 ): Promise<HttpAnswer> {
+  const secure = url.protocol === "https:";
+  const port = url.port !== "" ? Number(url.port) : secure ? 443 : 80;
+  let to: Destination;
+  try {
+    to = await target.destinations.resolve(url.hostname.replace(/^\[(.*)\]$/, "$1"), port);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === undefined) throw err;
+    throw new HttpTransportError(`${url.host}: ${e.message}`, e.code);
+  }
   return new Promise((resolve, reject) => {
-    const mod = url.protocol === "https:" ? https : http;
+    const mod = secure ? https : http;
     const req = mod.request(
       url,
       {
         method: options.method,
         agent: target.agent,
+        lookup: checkedLookup(to) as unknown as http.RequestOptions["lookup"],
         headers: {
           ...options.headers,
           ...(options.body ? { "content-length": String(options.body.length) } : {}),

@@ -1,4 +1,5 @@
 import type { ConnectionRuntime } from "../../connection-runtime";
+import { DestinationRefusedError } from "../../destination-policy";
 import {
   excerptOf,
   HttpTransportError,
@@ -12,8 +13,8 @@ import type { HttpConnectionConfig } from "./http-connection.def";
 
 export const httpConnectionRuntime: ConnectionRuntime<HttpConnectionConfig> = {
   type: "http",
-  async test(config, signal) {
-    const target = httpTarget(config);
+  async test(config, signal, destinations) {
+    const target = httpTarget(config, destinations);
     const url = new URL(config.baseUrl);
     try {
       const answer = await Promise.race([
@@ -34,6 +35,7 @@ export const httpConnectionRuntime: ConnectionRuntime<HttpConnectionConfig> = {
       }
       return { ok: true, message: `${url.host} answered GET ${url.pathname} with ${statusLine(answer)}` };
     } catch (err) {
+      if (err instanceof DestinationRefusedError) return { ok: false, problem: "misconfigured", message: err.message };
       if (err instanceof HttpTransportError) return { ok: false, problem: transportProblem(err), message: err.message };
       return { ok: false, problem: "other", message: err instanceof Error ? err.message : String(err) };
     } finally {

@@ -5,6 +5,7 @@ import { FleetHarness } from "../../../../engine/test/fleet-harness";
 import { catalog } from "../../catalog";
 import { PermanentConnectorError, type SinkWriter } from "../../runtime-contract";
 import { runtimes } from "../../runtimes";
+import { local, localDestinations } from "../../testing/local-destinations";
 import { testContext } from "../../testing/operator-harness";
 import { httpConnectionRuntime } from "./http-connection.run";
 import { httpSinkDef } from "./http-sink.def";
@@ -170,6 +171,7 @@ describe("sink.http", () => {
       runtimes,
       workerId: "w",
       secretKey: harness.secretKey,
+      destinations: localDestinations,
       log: {
         info: (m, f) => logged.push(`${m} ${JSON.stringify(f)}`),
         warn: (m, f) => logged.push(`${m} ${JSON.stringify(f)}`),
@@ -199,16 +201,16 @@ describe("http connection", () => {
     receiver.behaviour = (req) =>
       req.headers["x-api-key"] === "k1" ? { status: 405, body: "" } : { status: 403, body: "forbidden" };
     const base = { baseUrl: `${receiver.url}/v1`, authHeader: "X-Api-Key", headers: {}, tlsVerify: true };
-    expect(await httpConnectionRuntime.test({ ...base, authValue: "k1" }, never)).toMatchObject({
+    expect(await httpConnectionRuntime.test({ ...base, authValue: "k1" }, never, local)).toMatchObject({
       ok: true,
       message: expect.stringContaining("405"),
     });
-    expect(await httpConnectionRuntime.test({ ...base, authValue: "nope" }, never)).toMatchObject({
+    expect(await httpConnectionRuntime.test({ ...base, authValue: "nope" }, never, local)).toMatchObject({
       ok: false,
       problem: "auth-failed",
       message: expect.stringContaining("refused the credential (403 Forbidden)"),
     });
-    expect(await httpConnectionRuntime.test({ ...base, baseUrl: "http://127.0.0.1:1/" }, never)).toMatchObject({
+    expect(await httpConnectionRuntime.test({ ...base, baseUrl: "http://127.0.0.1:1/" }, never, local)).toMatchObject({
       ok: false,
       problem: "host-unreachable",
     });

@@ -43,7 +43,7 @@ export const httpSinkRuntime: SinkRuntime<HttpSinkConfig> = {
   async open(ctx): Promise<SinkWriter> {
     const c = ctx.config;
     const connection = resolveConnection(ctx as RuntimeContext<unknown>, c.connection, httpConnection);
-    const target = httpTarget(connection);
+    const target = httpTarget(connection, ctx.services.destinations.for(c.connection));
     const url = targetUrl(connection.baseUrl, c.path);
     const where = `${c.method} ${url.origin}${url.pathname}`;
     const contentType = c.format === "json" ? "application/json" : "application/x-ndjson";

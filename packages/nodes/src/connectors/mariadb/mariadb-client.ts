@@ -1,5 +1,7 @@
+import net from "node:net";
 import { type Connection, type ConnectionOptions, createConnection } from "mysql2/promise";
 import type { ConnectionProblem } from "../../connection-runtime";
+import { type ConnectionDestinations, DestinationRefusedError } from "../../destination-policy";
 import type { MariaDbConnectionConfig } from "./mariadb-connection.def";
 
 // Opening a MariaDB/MySQL session the way every Sluice component wants it (UTC or the configured offset on both
@@ -37,9 +39,19 @@ export function connectionOptions(c: MariaDbConnectionConfig): ConnectionOptions
  */
 export async function openSession(
   c: MariaDbConnectionConfig,
+  destinations: ConnectionDestinations,
   options: { readCommitted?: boolean } = {},
 ): Promise<Connection> {
-  const conn = await createConnection(connectionOptions(c));
+  // The socket goes to the checked address; mysql2 keeps the host's name for TLS.
+  const to = await destinations.resolve(c.host, c.port);
+  const conn = await createConnection({
+    ...connectionOptions(c),
+    stream: () => {
+      const socket = net.connect({ host: to.address, port: to.port });
+      socket.setNoDelay(true);
+      return socket;
+    },
+  });
   conn.on("error", () => {}); // a dropped connection surfaces on the next query; no unhandled 'error' event
   try {
     await conn.query("SET time_zone = ?, sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')", [sessionZone(c)]);
@@ -77,6 +89,7 @@ export function describeMariaDbError(
   err: unknown,
   c: Pick<MariaDbConnectionConfig, "host" | "port" | "database">,
 ): DescribedError {
+  if (err instanceof DestinationRefusedError) return { problem: "misconfigured", message: err.message };
   const e = asSqlError(err);
   const where = `${c.host}:${c.port}`;
   const detail = e.sqlMessage ?? e.message ?? String(err);

@@ -1,5 +1,6 @@
 import type { Connection, RowDataPacket } from "mysql2/promise";
 import type { ConnectionRuntime, DiscoveredField, DiscoveredObject, DiscoveryResult } from "../../connection-runtime";
+import type { ConnectionDestinations } from "../../destination-policy";
 import { describeMariaDbError, openSession, quoteTable, recordValue } from "./mariadb-client";
 import type { MariaDbConnectionConfig } from "./mariadb-connection.def";
 
@@ -19,9 +20,10 @@ export function sluiceType(dataType: string, columnType: string): string {
 async function withSession<T>(
   config: MariaDbConnectionConfig,
   signal: AbortSignal,
+  destinations: ConnectionDestinations,
   work: (conn: Connection) => Promise<T>,
 ): Promise<T> {
-  const conn = await openSession(config);
+  const conn = await openSession(config, destinations);
   const abort = () => conn.destroy();
   signal.addEventListener("abort", abort, { once: true });
   try {
@@ -50,9 +52,9 @@ async function columnsOf(conn: Connection, database: string, table?: string): Pr
 
 export const mariadbConnectionRuntime: ConnectionRuntime<MariaDbConnectionConfig> = {
   type: "mariadb",
-  async test(config, signal) {
+  async test(config, signal, destinations) {
     try {
-      return await withSession(config, signal, async (conn) => {
+      return await withSession(config, signal, destinations, async (conn) => {
         const [rows] = await conn.query<RowDataPacket[]>("SELECT VERSION() AS v, CURRENT_USER() AS u");
         const version = String(rows[0]?.v ?? "?");
         return {
@@ -65,8 +67,8 @@ export const mariadbConnectionRuntime: ConnectionRuntime<MariaDbConnectionConfig
       return { ok: false, ...describeMariaDbError(err, config) };
     }
   },
-  async discover(config, request, signal): Promise<DiscoveryResult> {
-    return withSession(config, signal, async (conn) => {
+  async discover(config, request, signal, destinations): Promise<DiscoveryResult> {
+    return withSession(config, signal, destinations, async (conn) => {
       const [tables] = await conn.query<RowDataPacket[]>(
         `SELECT TABLE_NAME AS t, TABLE_TYPE AS k, TABLE_ROWS AS n FROM information_schema.TABLES
           WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME`,

@@ -1,5 +1,6 @@
 import type { DataRecord } from "@sluice/pipeline/record-schema";
 import type { Connection, RowDataPacket } from "mysql2/promise";
+import { DestinationRefusedError } from "../../destination-policy";
 import type {
   RejectedRecord,
   RuntimeContext,
@@ -128,14 +129,18 @@ async function columnTypes(conn: Connection, table: string, database: string): P
 
 /** Opens a session; a refused password or a missing database fails the run, an unreachable server is retried. */
 export async function openForNode(
-  ctx: RuntimeContext<unknown>,
+  ctx: RuntimeContext<{ connection: string }>,
   connection: MariaDbConnectionConfig,
   field = "connection",
   options: { readCommitted?: boolean } = {},
 ): Promise<Connection> {
   try {
-    return await openSession(connection, options);
+    return await openSession(connection, ctx.services.destinations.for(ctx.config.connection), options);
   } catch (err) {
+    // A refused destination fails the run, whether it opens now or reconnects in the middle of a batch.
+    if (err instanceof DestinationRefusedError) {
+      throw new DestinationRefusedError(`node ${ctx.nodeId} ${field}: ${err.message}`);
+    }
     const described = describeMariaDbError(err, connection);
     if (isPermanentProblem(described.problem)) fail(ctx, field, described.message);
     throw new Error(described.message, { cause: err });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SourceOffset, SourceReader } from "../../runtime-contract";
 import { RecordRejectedError, type SinkWriter, type SourceBatch } from "../../runtime-contract";
 import { NodeConfigError } from "../../runtime-expressions";
+import { local } from "../../testing/local-destinations";
 import { testContext } from "../../testing/operator-harness";
 import { mariadbConnectionRuntime } from "./mariadb-connection.run";
 import { mariadbSinkDef } from "./mariadb-sink.def";
@@ -78,19 +79,19 @@ async function openSink(config: Record<string, unknown>, input: RecordSchema = e
 
 describe("mariadb connection", () => {
   it("says what works and what does not, in words", async () => {
-    const ok = await mariadbConnectionRuntime.test(db.config, never);
+    const ok = await mariadbConnectionRuntime.test(db.config, never, local);
     expect(ok).toMatchObject({ ok: true });
     expect(ok.message).toMatch(/connected to MariaDB .* database "sluice_t_/);
 
-    const badPassword = await mariadbConnectionRuntime.test({ ...db.config, password: "wrong-password" }, never);
+    const badPassword = await mariadbConnectionRuntime.test({ ...db.config, password: "wrong-password" }, never, local);
     expect(badPassword).toMatchObject({ ok: false, problem: "auth-failed" });
     expect(badPassword.message).toMatch(/refused the user name or password/);
     expect(badPassword.message).not.toContain("wrong-password");
 
-    const noDb = await mariadbConnectionRuntime.test({ ...db.config, database: "sluice_t_missing" }, never);
+    const noDb = await mariadbConnectionRuntime.test({ ...db.config, database: "sluice_t_missing" }, never, local);
     expect(noDb).toMatchObject({ ok: false, problem: "not-found", message: expect.stringContaining("does not exist") });
 
-    const closed = await mariadbConnectionRuntime.test({ ...db.config, port: 1 }, never);
+    const closed = await mariadbConnectionRuntime.test({ ...db.config, port: 1 }, never, local);
     expect(closed).toMatchObject({ ok: false, problem: "host-unreachable" });
   });
 
@@ -99,7 +100,7 @@ describe("mariadb connection", () => {
       "CREATE TABLE disc (id INT PRIMARY KEY, label VARCHAR(20) NOT NULL, at DATETIME(3), flag TINYINT(1))",
     );
     await db.query("INSERT INTO disc VALUES (1, 'a', '2024-01-02 03:04:05.678', 1), (2, 'b', NULL, 0)");
-    const found = await mariadbConnectionRuntime.discover!(db.config, { object: "disc", sample: 5 }, never);
+    const found = await mariadbConnectionRuntime.discover!(db.config, { object: "disc", sample: 5 }, never, local);
     expect(found.objects).toEqual([
       {
         kind: "table",

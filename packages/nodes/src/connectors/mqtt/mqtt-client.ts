@@ -1,4 +1,5 @@
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import { type ConnectionDestinations, DestinationRefusedError } from "../../destination-policy";
 import { type Diagnosis, errorText, networkProblem } from "../messaging/connection-problems";
 import { type MqttConnectionConfig, mqttConnectionDef } from "./mqtt-connection.def";
 
@@ -29,13 +30,36 @@ export interface MqttSession {
  * client before any packet is handled: a persistent session's queued messages may arrive right behind the CONNACK,
  * before an `await` on this function would resume.
  */
+const DEFAULT_PORTS: Readonly<Record<string, number>> = { "mqtt:": 1883, "mqtts:": 8883, "ws:": 80, "wss:": 443 };
+
+/**
+ * The options that send the client to the broker's checked address (see destination-policy.ts): resolved once,
+ * reconnects go there too; the host name stays the TLS server name and, over WebSocket, the Host header.
+ */
+async function brokerAddress(c: MqttConnectionConfig, destinations: ConnectionDestinations): Promise<IClientOptions> {
+  const u = new URL(c.url);
+  const port = u.port !== "" ? Number(u.port) : (DEFAULT_PORTS[u.protocol] ?? 1883);
+  const to = await destinations.resolve(u.hostname.replace(/^\[(.*)\]$/, "$1"), port);
+  const named = to.host !== to.address;
+  if (u.protocol === "ws:" || u.protocol === "wss:") {
+    return {
+      hostname: to.family === 6 ? `[${to.address}]` : to.address,
+      port,
+      wsOptions: { headers: { host: u.host }, ...(named ? { servername: to.host } : {}) },
+    };
+  }
+  return { host: to.address, hostname: to.address, port, ...(named ? { servername: to.host } : {}) };
+}
+
 export async function connectMqtt(
   c: MqttConnectionConfig,
   session: MqttSession,
+  destinations: ConnectionDestinations,
   prepare?: (client: MqttClient) => void,
 ): Promise<MqttClient> {
   const v5 = c.protocolVersion === "5";
   const options: IClientOptions = {
+    ...(await brokerAddress(c, destinations)),
     clientId: session.clientId,
     clean: !session.persistent,
     protocolVersion: v5 ? 5 : 4,
@@ -86,6 +110,7 @@ export async function connectMqtt(
 const AUTH_CODES = new Set([4, 5, 0x86, 0x87, 0x8c]);
 
 export function diagnoseMqtt(err: unknown, where: string): Diagnosis {
+  if (err instanceof DestinationRefusedError) return { problem: "misconfigured", message: err.message };
   const code = (err as { code?: unknown } | null)?.code;
   const text = errorText(err);
   if (

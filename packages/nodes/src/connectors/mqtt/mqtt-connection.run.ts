@@ -19,7 +19,7 @@ function probeId(): string {
 
 export const mqttConnectionRuntime: ConnectionRuntime<MqttConnectionConfig> = {
   type: "mqtt",
-  async test(raw, signal) {
+  async test(raw, signal, destinations) {
     let c: MqttConnectionConfig;
     try {
       c = mqttConfig(raw);
@@ -29,7 +29,10 @@ export const mqttConnectionRuntime: ConnectionRuntime<MqttConnectionConfig> = {
     const where = mqttWhere(c);
     let client: MqttClient | undefined;
     try {
-      client = await abortable(connectMqtt(c, { clientId: probeId(), persistent: false, reconnect: false }), signal);
+      client = await abortable(
+        connectMqtt(c, { clientId: probeId(), persistent: false, reconnect: false }, destinations),
+        signal,
+      );
       return {
         ok: true,
         message: `connected to ${where} (MQTT ${c.protocolVersion})`,
@@ -43,11 +46,11 @@ export const mqttConnectionRuntime: ConnectionRuntime<MqttConnectionConfig> = {
     }
   },
 
-  async discover(raw, request, signal) {
+  async discover(raw, request, signal, destinations) {
     const c = mqttConfig(raw);
     const where = mqttWhere(c);
     const client = await abortable(
-      connectMqtt(c, { clientId: probeId(), persistent: false, reconnect: false }),
+      connectMqtt(c, { clientId: probeId(), persistent: false, reconnect: false }, destinations),
       signal,
     ).catch((err: unknown) => {
       throw new Error(diagnoseMqtt(err, where).message);

@@ -25,11 +25,15 @@ export const mqttSinkRuntime: SinkRuntime<MqttSinkConfig> = {
     const where = mqttWhere(conn);
     let client: MqttClient;
     try {
-      client = await connectMqtt(conn, {
-        clientId: `sluice-${ctx.runId}-${ctx.nodeId}-${ctx.partition}-${process.pid}`,
-        persistent: false,
-        reconnect: true,
-      });
+      client = await connectMqtt(
+        conn,
+        {
+          clientId: `sluice-${ctx.runId}-${ctx.nodeId}-${ctx.partition}-${process.pid}`,
+          persistent: false,
+          reconnect: true,
+        },
+        ctx.services.destinations.for(c.connection),
+      );
     } catch (err) {
       throw openError(ctx, c.connection, diagnoseMqtt(err, where));
     }

@@ -83,6 +83,7 @@ export const mqttSourceRuntime: SourceRuntime<MqttSourceConfig> = {
           receiveMaximum: c.maxInflight,
           reconnect: false,
         },
+        ctx.services.destinations.for(c.connection),
         (cl) => {
           sendPacket = holdAcks(cl);
           cl.on("message", (topic, payload, packet) => inbox.push({ topic, payload, packet }));

@@ -5,6 +5,7 @@ import { TcpProxy } from "../../../test/tcp-proxy";
 import { catalog } from "../../catalog";
 import type { ConnectionBundle } from "../../runtime-contract";
 import { runtimes } from "../../runtimes";
+import { local } from "../../testing/local-destinations";
 import {
   brokerPipeline,
   type CrashingWorker,
@@ -106,7 +107,7 @@ const data = (got: readonly string[]) => got.filter((g) => !g.includes('"probe"'
 
 describe("MQTT connection", () => {
   it("says whether it can connect: working, wrong password, no credentials, nothing listening", async () => {
-    expect(await mqttConnectionRuntime.test({ url: BROKER } as never, never)).toEqual({
+    expect(await mqttConnectionRuntime.test({ url: BROKER } as never, never, local)).toEqual({
       ok: true,
       message: "connected to mqtt 127.0.0.1:1883 (MQTT 5)",
       details: { protocolVersion: "5" },
@@ -114,7 +115,7 @@ describe("MQTT connection", () => {
     server = await privateMosquitto("sluice", "right-pw");
     const url = `mqtt://127.0.0.1:${server.port}`;
     expect(
-      await mqttConnectionRuntime.test({ url, username: "sluice", password: "right-pw" } as never, never),
+      await mqttConnectionRuntime.test({ url, username: "sluice", password: "right-pw" } as never, never, local),
     ).toMatchObject({
       ok: true,
     });
@@ -123,20 +124,21 @@ describe("MQTT connection", () => {
       problem: "auth-failed",
       message: `mqtt 127.0.0.1:${server.port} refused the user name or password (Connection refused: Not authorized)`,
     };
-    expect(await mqttConnectionRuntime.test({ url, username: "sluice", password: "wrong" } as never, never)).toEqual(
-      refused,
-    );
+    expect(
+      await mqttConnectionRuntime.test({ url, username: "sluice", password: "wrong" } as never, never, local),
+    ).toEqual(refused);
     expect(
       await mqttConnectionRuntime.test(
         { url, username: "sluice", password: "wrong", protocolVersion: "3.1.1" } as never,
         never,
+        local,
       ),
     ).toEqual(refused);
-    expect(await mqttConnectionRuntime.test({ url } as never, never)).toEqual(refused);
+    expect(await mqttConnectionRuntime.test({ url } as never, never, local)).toEqual(refused);
     const port = server.port;
     await server.stop();
     server = undefined;
-    expect(await mqttConnectionRuntime.test({ url: `mqtt://127.0.0.1:${port}` } as never, never)).toEqual({
+    expect(await mqttConnectionRuntime.test({ url: `mqtt://127.0.0.1:${port}` } as never, never, local)).toEqual({
       ok: false,
       problem: "host-unreachable",
       message: `nothing accepts connections at mqtt 127.0.0.1:${port} (connection refused)`,
@@ -152,6 +154,7 @@ describe("MQTT connection", () => {
       { url: BROKER } as never,
       { object: `${prefix}/#`, sample: 5 },
       never,
+      local,
     );
     expect(found.objects).toEqual(
       expect.arrayContaining([

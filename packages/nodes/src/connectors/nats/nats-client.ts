@@ -1,5 +1,6 @@
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { type ConnectionOptions, connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
+import { type ConnectionDestinations, DestinationRefusedError } from "../../destination-policy";
 import { type Diagnosis, errorText, networkProblem } from "../messaging/connection-problems";
 import { type NatsConnectionConfig, natsConnectionDef, natsServers } from "./nats-connection.def";
 
@@ -18,9 +19,32 @@ export function natsWhere(c: NatsConnectionConfig): string {
  * A connection. `probe`: one attempt, no reconnect (Test connection, discovery); `run`: reconnects for as long as it
  * takes (publishes while disconnected wait in the client's buffer; a source notices lost deliveries itself).
  */
-export function connectNats(c: NatsConnectionConfig, name: string, mode: "probe" | "run"): Promise<NatsConnection> {
+export async function connectNats(
+  c: NatsConnectionConfig,
+  name: string,
+  mode: "probe" | "run",
+  destinations: ConnectionDestinations,
+): Promise<NatsConnection> {
+  // Each server's host resolved and checked once; the client connects to those addresses only (the servers a cluster
+  // gossips are ignored: they were never checked). TLS keeps the first host name as the server name.
+  const servers: string[] = [];
+  let servername: string | undefined;
+  for (const server of natsServers(c)) {
+    const m = /^(?:(nats|tls):\/\/)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(server);
+    if (!m) throw new Error(`"${server}" is not a server URL`);
+    const to = await destinations.resolve(m[2]!, m[3] !== undefined ? Number(m[3]) : 4222);
+    if (to.host !== to.address) servername ??= to.host;
+    const address = to.family === 6 ? `[${to.address}]` : to.address;
+    servers.push(`${m[1] ?? "nats"}://${address}:${to.port}`);
+  }
+  const tlsOptions = {
+    ...(c.ca !== undefined ? { ca: c.ca } : {}),
+    ...(servername !== undefined ? { servername } : {}),
+  };
   const options: ConnectionOptions = {
-    servers: natsServers(c),
+    servers,
+    ignoreClusterUpdates: true,
+    resolve: false,
     name: `sluice:${name}`,
     timeout: 5000,
     ...(mode === "probe"
@@ -30,7 +54,7 @@ export function connectNats(c: NatsConnectionConfig, name: string, mode: "probe"
     ...(c.user !== undefined ? { user: c.user, pass: c.password ?? "" } : {}),
     ...(c.token !== undefined ? { token: c.token } : {}),
     ...(c.creds !== undefined ? { authenticator: credsAuthenticator(new TextEncoder().encode(c.creds)) } : {}),
-    ...(c.tls || c.ca !== undefined ? { tls: c.ca !== undefined ? { ca: c.ca } : {} } : {}),
+    ...(c.tls || c.ca !== undefined || servers.some((s) => s.startsWith("tls:")) ? { tls: tlsOptions } : {}),
   };
   return connect(options);
 }
@@ -41,6 +65,7 @@ export function isApiError(err: unknown, code: number): boolean {
 
 /** What a NATS or JetStream error means: refused credentials, no JetStream, the server away, … */
 export function diagnoseNats(err: unknown, where: string): Diagnosis {
+  if (err instanceof DestinationRefusedError) return { problem: "misconfigured", message: err.message };
   const text = errorText(err);
   const name = err instanceof Error ? err.name : "";
   if (name === "AuthorizationError" || /authorization violation/i.test(text)) {

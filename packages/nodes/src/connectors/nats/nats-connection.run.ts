@@ -15,7 +15,7 @@ const MAX_STREAMS = 1000;
 
 export const natsConnectionRuntime: ConnectionRuntime<NatsConnectionConfig> = {
   type: "nats",
-  async test(raw, signal) {
+  async test(raw, signal, destinations) {
     let c: NatsConnectionConfig;
     try {
       c = natsConfig(raw);
@@ -25,7 +25,7 @@ export const natsConnectionRuntime: ConnectionRuntime<NatsConnectionConfig> = {
     const where = natsWhere(c);
     let nc: NatsConnection | undefined;
     try {
-      nc = await abortable(connectNats(c, "test-connection", "probe"), signal);
+      nc = await abortable(connectNats(c, "test-connection", "probe", destinations), signal);
       const jsm = await abortable(jetstreamManager(nc), signal);
       const account = await abortable(jsm.getAccountInfo(), signal);
       const version = nc.info?.version ?? "?";
@@ -42,10 +42,10 @@ export const natsConnectionRuntime: ConnectionRuntime<NatsConnectionConfig> = {
     }
   },
 
-  async discover(raw, request, signal) {
+  async discover(raw, request, signal, destinations) {
     const c = natsConfig(raw);
     const where = natsWhere(c);
-    const nc = await abortable(connectNats(c, "discovery", "probe"), signal).catch((err: unknown) => {
+    const nc = await abortable(connectNats(c, "discovery", "probe", destinations), signal).catch((err: unknown) => {
       throw new Error(diagnoseNats(err, where).message);
     });
     try {

@@ -19,7 +19,12 @@ export const natsSinkRuntime: SinkRuntime<NatsSinkConfig> = {
     const where = natsWhere(conn);
     let nc: NatsConnection | undefined;
     try {
-      nc = await connectNats(conn, `${ctx.runId}:${ctx.nodeId}:${ctx.partition}`, "run");
+      nc = await connectNats(
+        conn,
+        `${ctx.runId}:${ctx.nodeId}:${ctx.partition}`,
+        "run",
+        ctx.services.destinations.for(c.connection),
+      );
       const jsm = await jetstreamManager(nc);
       const stream = await jsm.streams.find(c.subject).catch(() => undefined);
       if (stream === undefined) {

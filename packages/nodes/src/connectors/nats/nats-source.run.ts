@@ -161,7 +161,12 @@ export const natsSourceRuntime: SourceRuntime<NatsSourceConfig> = {
     let js: JetStreamClient;
     const inbox = new Inbox<{ state: ConsumerState; msg: JsMsg }>();
     try {
-      nc = await connectNats(conn, `${ctx.runId}:${ctx.nodeId}:${ctx.partition}`, preview ? "probe" : "run");
+      nc = await connectNats(
+        conn,
+        `${ctx.runId}:${ctx.nodeId}:${ctx.partition}`,
+        preview ? "probe" : "run",
+        ctx.services.destinations.for(c.connection),
+      );
       const jsm = await jetstreamManager(nc);
       js = jetstream(nc);
       let lastSeq = 0;

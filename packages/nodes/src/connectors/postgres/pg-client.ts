@@ -1,4 +1,5 @@
 import pg from "pg";
+import { type ConnectionDestinations, type Destination, DestinationRefusedError } from "../../destination-policy";
 import type { RuntimeContext } from "../../runtime-contract";
 import { NodeConfigError } from "../../runtime-expressions";
 import { describeConnectError, type PgProblem } from "./pg-errors";
@@ -12,18 +13,26 @@ import { type PostgresConnectionConfig, postgresConnection } from "./postgres-co
 /** UTC and ISO dates in every session, so timestamps convert exactly (see pg-types.ts). */
 const SESSION_OPTIONS = "-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=postgres -c extra_float_digits=3";
 
+/** Where the connection's host may be reached (see destination-policy.ts): its checked address. */
+export function pgDestination(c: PostgresConnectionConfig, destinations: ConnectionDestinations): Promise<Destination> {
+  return destinations.resolve(c.host, c.port, { protocol: "postgres", database: c.database });
+}
+
+/** The client config for a checked destination: the socket goes to its address, TLS names the host. */
 export function clientConfig(
   c: PostgresConnectionConfig,
+  destination: Destination,
   extra: { replication?: boolean; applicationSuffix?: string } = {},
 ): pg.ClientConfig & { replication?: string } {
+  const servername = destination.host === destination.address ? {} : { servername: destination.host };
   const ssl =
     c.sslmode === "disable"
       ? false
       : c.sslmode === "require"
-        ? { rejectUnauthorized: false }
-        : { rejectUnauthorized: true, servername: c.host, ...(c.ca !== undefined ? { ca: c.ca } : {}) };
+        ? { rejectUnauthorized: false, ...servername }
+        : { rejectUnauthorized: true, ...servername, ...(c.ca !== undefined ? { ca: c.ca } : {}) };
   return {
-    host: c.host,
+    host: destination.address,
     port: c.port,
     database: c.database,
     user: c.user,
@@ -56,15 +65,26 @@ export class PostgresConnectError extends Error {
  */
 export interface Session {
   client: pg.Client;
+  /** The checked address this session went to (other sessions of the same node may reuse it). */
+  destination: Destination;
   readonly broken: Error | undefined;
   end(): Promise<void>;
 }
 
+/** Connects to the checked address of the host; a refused destination is thrown as DestinationRefusedError. */
 export async function connect(
   c: PostgresConnectionConfig,
+  destinations: ConnectionDestinations,
   extra: { replication?: boolean; applicationSuffix?: string } = {},
 ): Promise<Session> {
-  const client = new pg.Client(clientConfig(c, extra));
+  let destination: Destination;
+  try {
+    destination = await pgDestination(c, destinations);
+  } catch (err) {
+    if (err instanceof DestinationRefusedError) throw err;
+    throw new PostgresConnectError(describeConnectError(err, c), { cause: err });
+  }
+  const client = new pg.Client(clientConfig(c, destination, extra));
   let broken: Error | undefined;
   client.on("error", (err) => {
     broken ??= err;
@@ -82,6 +102,7 @@ export async function connect(
   }
   return {
     client,
+    destination,
     get broken() {
       return broken;
     },
@@ -107,8 +128,13 @@ export function nodeConnection(ctx: RuntimeContext<{ connection: string }>): Pos
   return parsed.data;
 }
 
+/** The destinations checker for a node's connection. */
+export function nodeDestinations(ctx: RuntimeContext<{ connection: string }>): ConnectionDestinations {
+  return ctx.services.destinations.for(ctx.config.connection);
+}
+
 /**
- * Connects for a node: a problem no retry can fix becomes a NodeConfigError on `connection` (the run fails with
+ * Connects for a node: a problem no retry can fix (a refused destination too) becomes a NodeConfigError on `connection` (the run fails with
  * it); the server being down or unreachable is thrown as it is (the task is tried again).
  */
 export async function connectForNode(
@@ -117,8 +143,9 @@ export async function connectForNode(
 ): Promise<Session> {
   const c = nodeConnection(ctx);
   try {
-    return await connect(c, extra);
+    return await connect(c, nodeDestinations(ctx), extra);
   } catch (err) {
+    if (err instanceof DestinationRefusedError) throw new NodeConfigError(ctx.nodeId, "connection", err.message);
     if (err instanceof PostgresConnectError && err.problem.permanent) {
       throw new NodeConfigError(ctx.nodeId, "connection", `connection "${ctx.config.connection}": ${err.message}`);
     }

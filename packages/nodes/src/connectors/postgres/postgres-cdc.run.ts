@@ -260,6 +260,7 @@ export const postgresCdcRuntime: SourceRuntime<PostgresCdcConfig> = {
     const committed = readChangePosition(from);
     const admin = await connectForNode(ctx, { applicationSuffix: ` ${ctx.nodeId}` });
     let slotConfirmed: bigint;
+    const destination = admin.destination;
     try {
       slotConfirmed = await prepareServer(ctx, admin.client, names, committed !== null);
     } finally {
@@ -271,7 +272,7 @@ export const postgresCdcRuntime: SourceRuntime<PostgresCdcConfig> = {
     let stream: ReplicationStream;
     try {
       stream = await ReplicationStream.start(
-        clientConfig(conn, { applicationSuffix: ` ${ctx.nodeId} cdc` }),
+        clientConfig(conn, destination, { applicationSuffix: ` ${ctx.nodeId} cdc` }),
         names.slot,
         names.publication,
         startAt,

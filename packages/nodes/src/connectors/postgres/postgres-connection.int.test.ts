@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../../../scripts/lib/ports.mjs";
 import { createTestDatabase, type TestDatabase } from "../../../../../scripts/lib/test-db";
+import { local } from "../../testing/local-destinations";
 import { postgresConnection } from "./postgres-connection.def";
 import { postgresConnectionRuntime } from "./postgres-connection.run";
 import {
@@ -31,7 +32,7 @@ afterAll(async () => {
 });
 
 const test = (config: object) =>
-  postgresConnectionRuntime.test(postgresConnection.config.parse(config), AbortSignal.timeout(15_000));
+  postgresConnectionRuntime.test(postgresConnection.config.parse(config), AbortSignal.timeout(15_000), local);
 
 describe("postgres connection: test", () => {
   it("connects and says what the server is and whether it is ready for CDC", async () => {
@@ -98,6 +99,7 @@ describe("postgres connection: discover", () => {
       postgresConnection.config.parse(target),
       {},
       AbortSignal.timeout(15_000),
+      local,
     );
     const orders = found.objects.find((o) => o.name === "sales.orders");
     expect(orders).toMatchObject({ kind: "table" });
@@ -123,6 +125,7 @@ describe("postgres connection: discover", () => {
       postgresConnection.config.parse(target),
       { object: "sales.orders", sample: 5 },
       AbortSignal.timeout(15_000),
+      local,
     );
     expect(sampled.objects.map((o) => o.name)).toEqual(["sales.orders"]);
     expect(sampled.sample).toEqual([
@@ -141,6 +144,7 @@ describe("postgres connection: discover", () => {
         postgresConnection.config.parse(target),
         { object: "nope", sample: 1 },
         AbortSignal.timeout(15_000),
+        local,
       ),
     ).rejects.toThrow(/table nope does not exist/);
   });

@@ -4,6 +4,8 @@ import type {
   DiscoveredObject,
   DiscoveryResult,
 } from "../../connection-runtime";
+import type { ConnectionDestinations } from "../../destination-policy";
+import { DestinationRefusedError } from "../../destination-policy";
 import { connect, PostgresConnectError, type Session } from "./pg-client";
 import { describeConnectError, pgErrorText } from "./pg-errors";
 import { sluiceType } from "./pg-types";
@@ -26,9 +28,10 @@ const KIND: Readonly<Record<string, string>> = {
 async function withSession<T>(
   c: PostgresConnectionConfig,
   signal: AbortSignal,
+  destinations: ConnectionDestinations,
   work: (session: Session) => Promise<T>,
 ): Promise<T> {
-  const session = await connect(c, { applicationSuffix: " (test)" });
+  const session = await connect(c, destinations, { applicationSuffix: " (test)" });
   const abort = () => void session.end();
   signal.addEventListener("abort", abort, { once: true });
   try {
@@ -39,9 +42,13 @@ async function withSession<T>(
   }
 }
 
-async function test(c: PostgresConnectionConfig, signal: AbortSignal): Promise<ConnectionTestResult> {
+async function test(
+  c: PostgresConnectionConfig,
+  signal: AbortSignal,
+  destinations: ConnectionDestinations,
+): Promise<ConnectionTestResult> {
   try {
-    return await withSession(c, signal, async ({ client }) => {
+    return await withSession(c, signal, destinations, async ({ client }) => {
       const { rows } = await client.query<{
         version: string;
         num: string;
@@ -79,6 +86,7 @@ async function test(c: PostgresConnectionConfig, signal: AbortSignal): Promise<C
       };
     });
   } catch (err) {
+    if (err instanceof DestinationRefusedError) return { ok: false, problem: "misconfigured", message: err.message };
     if (err instanceof PostgresConnectError) return { ok: false, problem: err.problem.problem, message: err.message };
     const described = describeConnectError(err, c);
     return { ok: false, problem: described.problem, message: described.message || pgErrorText(err) };
@@ -100,10 +108,11 @@ async function discover(
   c: PostgresConnectionConfig,
   request: { object?: string; sample?: number },
   signal: AbortSignal,
+  destinations: ConnectionDestinations,
 ): Promise<DiscoveryResult> {
   const target = request.object !== undefined ? parseTableName(request.object) : undefined;
   if (request.object !== undefined && !target) throw new Error(`"${request.object}" is not a table name`);
-  return withSession(c, signal, async ({ client }) => {
+  return withSession(c, signal, destinations, async ({ client }) => {
     // Domains are typed by their base type; the schema defaults to the search path's first match.
     const { rows } = await client.query<ColumnRow>(
       `SELECT n.nspname AS schema, cl.relname AS name, cl.relkind AS kind,

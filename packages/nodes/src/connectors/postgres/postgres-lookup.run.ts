@@ -1,12 +1,13 @@
 import type { DataRecord } from "@sluice/pipeline/record-schema";
 import pg from "pg";
+import { DestinationRefusedError } from "../../destination-policy";
 import { copyWithout, RecordError } from "../../record-fields";
 import type { Emit, PortRecord, TransformRuntime } from "../../runtime-contract";
 import { NodeConfigError } from "../../runtime-expressions";
 import { GroupKey } from "../../stateful/group-key";
 import { convertDeclared, type Declared, normaliseDeclared } from "../files/declared-fields";
 import { LruCache } from "./lru-cache";
-import { clientConfig, nodeConnection } from "./pg-client";
+import { clientConfig, nodeConnection, nodeDestinations, pgDestination } from "./pg-client";
 import { describeConnectError, isConnectionError } from "./pg-errors";
 import { type ColumnType, columnWriter } from "./pg-types";
 import type { PostgresLookupConfig } from "./postgres-lookup.def";
@@ -43,28 +44,38 @@ export const postgresLookupRuntime: TransformRuntime<PostgresLookupConfig> = {
     const declared: Declared[] = normaliseDeclared(c.fields, "json") ?? [];
     const prefix = c.prefix ?? "";
     const cache = new LruCache<Row | null>(c.cache.size, c.cache.ttl);
-    let pool: pg.Pool | undefined;
+    let pool: Promise<pg.Pool> | undefined;
     let keyColumns: KeyColumn[] | undefined;
 
     // The operator contract has no close hook yet: idle connections end themselves after 10 s.
+    // The host is resolved and checked once; the pool's connections all go to that address. A refused destination
+    // (DestinationRefusedError) fails the run; a name that does not resolve is tried again with the next batch.
+    const openPool = async () => {
+      const p = new pg.Pool({
+        ...clientConfig(conn, await pgDestination(conn, nodeDestinations(ctx)), {
+          applicationSuffix: ` ${ctx.nodeId}`,
+        }),
+        max: 2,
+        idleTimeoutMillis: 10_000,
+        allowExitOnIdle: true,
+      });
+      // An idle connection the server drops: the pool replaces it; the next query reports any lasting failure.
+      p.on("error", () => {});
+      return p;
+    };
     const getPool = () => {
-      if (!pool) {
-        pool = new pg.Pool({
-          ...clientConfig(conn, { applicationSuffix: ` ${ctx.nodeId}` }),
-          max: 2,
-          idleTimeoutMillis: 10_000,
-          allowExitOnIdle: true,
-        });
-        // An idle connection the server drops: the pool replaces it; the next query reports any lasting failure.
-        pool.on("error", () => {});
-      }
+      pool ??= openPool().catch((err: unknown) => {
+        pool = undefined;
+        throw err;
+      });
       return pool;
     };
 
     const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[]) => {
       try {
-        return await getPool().query<R>(text, values);
+        return await (await getPool()).query<R>(text, values);
       } catch (err) {
+        if (err instanceof DestinationRefusedError) throw err;
         if (isConnectionError(err) || (err as { code?: string }).code === undefined) {
           throw new Error(`cannot look rows up in ${c.table}: ${describeConnectError(err, conn).message}`, {
             cause: err,

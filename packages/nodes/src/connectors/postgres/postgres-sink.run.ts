@@ -8,7 +8,7 @@ import { type FailRecord, RecordRejectedError, type SinkWriter } from "../../run
 import { NodeConfigError } from "../../runtime-expressions";
 import { planChanges } from "./change-apply";
 import { copyLine } from "./copy-text";
-import { connect, connectForNode, nodeConnection, type Session } from "./pg-client";
+import { connect, connectForNode, nodeConnection, nodeDestinations, type Session } from "./pg-client";
 import { describeConnectError, isConnectionError, isRecordError, pgErrorText } from "./pg-errors";
 import { type PostgresSinkConfig, rowFields, sinkExactlyOnce } from "./postgres-sink.def";
 import { quoteIdent, quoteTable } from "./sql-names";
@@ -141,7 +141,7 @@ export class TableWriter {
     await this.session?.end();
     this.session = undefined;
     const conn = nodeConnection(this.ctx);
-    this.session = await connect(conn, { applicationSuffix: ` ${this.ctx.nodeId}` });
+    this.session = await connect(conn, nodeDestinations(this.ctx), { applicationSuffix: ` ${this.ctx.nodeId}` });
     return this.session.client;
   }
 

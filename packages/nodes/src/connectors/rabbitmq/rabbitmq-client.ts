@@ -1,5 +1,6 @@
 import type { EventEmitter } from "node:events";
 import amqp, { type Channel, type ChannelModel } from "amqplib";
+import { type ConnectionDestinations, DestinationRefusedError } from "../../destination-policy";
 import { type Diagnosis, errorText, networkProblem } from "../messaging/connection-problems";
 import { parseAmqpUrl, type RabbitmqConnectionConfig, rabbitmqConnectionDef } from "./rabbitmq-connection.def";
 
@@ -14,13 +15,19 @@ export function rabbitmqWhere(c: RabbitmqConnectionConfig): string {
   return typeof e === "string" ? c.url : `rabbitmq ${e.host}:${e.port} vhost ${e.vhost}`;
 }
 
-export async function connectRabbitmq(c: RabbitmqConnectionConfig, name: string): Promise<ChannelModel> {
+/** Connects to the broker's checked address (see destination-policy.ts); TLS names the host. */
+export async function connectRabbitmq(
+  c: RabbitmqConnectionConfig,
+  name: string,
+  destinations: ConnectionDestinations,
+): Promise<ChannelModel> {
   const e = parseAmqpUrl(c.url);
   if (typeof e === "string") throw new Error(`rabbitmq connection URL: ${e}`);
+  const to = await destinations.resolve(e.host, e.port);
   const model = await amqp.connect(
     {
       protocol: e.tls ? "amqps" : "amqp",
-      hostname: e.host,
+      hostname: to.address,
       port: e.port,
       vhost: e.vhost,
       username: c.username,
@@ -30,7 +37,7 @@ export async function connectRabbitmq(c: RabbitmqConnectionConfig, name: string)
     {
       timeout: 5000,
       clientProperties: { connection_name: `sluice:${name}` },
-      ...(e.tls ? { rejectUnauthorized: c.tlsVerify, servername: e.host } : {}),
+      ...(e.tls ? { rejectUnauthorized: c.tlsVerify, ...(to.host !== to.address ? { servername: to.host } : {}) } : {}),
     },
   );
   // Errors reach us through the operations that fail and the "close" event.
@@ -93,6 +100,7 @@ function closedWithin(
 }
 
 export function diagnoseRabbitmq(err: unknown, where: string): Diagnosis {
+  if (err instanceof DestinationRefusedError) return { problem: "misconfigured", message: err.message };
   const text = errorText(err);
   if (/Login was refused|Handshake terminated by server: 403/.test(text)) {
     return { problem: "auth-failed", message: `${where} refused the user name or password (ACCESS_REFUSED)` };

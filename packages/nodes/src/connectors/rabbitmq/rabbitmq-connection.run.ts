@@ -11,7 +11,7 @@ import type { RabbitmqConnectionConfig } from "./rabbitmq-connection.def";
 
 export const rabbitmqConnectionRuntime: ConnectionRuntime<RabbitmqConnectionConfig> = {
   type: "rabbitmq",
-  async test(raw, signal) {
+  async test(raw, signal, destinations) {
     let c: RabbitmqConnectionConfig;
     try {
       c = rabbitmqConfig(raw);
@@ -21,7 +21,7 @@ export const rabbitmqConnectionRuntime: ConnectionRuntime<RabbitmqConnectionConf
     const where = rabbitmqWhere(c);
     let model: ChannelModel | undefined;
     try {
-      model = await abortable(connectRabbitmq(c, "test-connection"), signal);
+      model = await abortable(connectRabbitmq(c, "test-connection", destinations), signal);
       const props = model.connection.serverProperties;
       const version = typeof props.version === "string" ? props.version : "?";
       return {
@@ -37,12 +37,12 @@ export const rabbitmqConnectionRuntime: ConnectionRuntime<RabbitmqConnectionConf
     }
   },
 
-  async discover(raw, request, signal) {
+  async discover(raw, request, signal, destinations) {
     const c = rabbitmqConfig(raw);
     const where = rabbitmqWhere(c);
     if (request.object === undefined) return { objects: [] };
     const queue = request.object;
-    const model = await abortable(connectRabbitmq(c, "discovery"), signal).catch((err: unknown) => {
+    const model = await abortable(connectRabbitmq(c, "discovery", destinations), signal).catch((err: unknown) => {
       throw new Error(diagnoseRabbitmq(err, where).message);
     });
     try {

@@ -46,7 +46,11 @@ async function link(ctx: RuntimeContext<RabbitmqSinkConfig>): Promise<Link> {
   const where = rabbitmqWhere(conn);
   let model: ChannelModel | undefined;
   try {
-    model = await connectRabbitmq(conn, `${ctx.runId}:${ctx.nodeId}:${ctx.partition}`);
+    model = await connectRabbitmq(
+      conn,
+      `${ctx.runId}:${ctx.nodeId}:${ctx.partition}`,
+      ctx.services.destinations.for(c.connection),
+    );
     const check = await model.createChannel();
     check.on("error", () => {});
     try {

@@ -39,7 +39,11 @@ export const rabbitmqSourceRuntime: SourceRuntime<RabbitmqSourceConfig> = {
       inbox.fail(new Error(`${why}; the broker requeues what was not acknowledged`));
     };
     try {
-      model = await connectRabbitmq(conn, `${ctx.runId}:${ctx.nodeId}:${ctx.partition}`);
+      model = await connectRabbitmq(
+        conn,
+        `${ctx.runId}:${ctx.nodeId}:${ctx.partition}`,
+        ctx.services.destinations.for(c.connection),
+      );
       channel = await model.createChannel();
       channel.on("error", () => {});
       // A missing queue closes the channel (404): the run fails, so nothing else happens on it.

@@ -6,6 +6,7 @@ import { TcpProxy } from "../../../test/tcp-proxy";
 import { catalog } from "../../catalog";
 import type { ConnectionBundle } from "../../runtime-contract";
 import { runtimes } from "../../runtimes";
+import { local } from "../../testing/local-destinations";
 import { testContext } from "../../testing/operator-harness";
 import {
   brokerPipeline,
@@ -90,11 +91,13 @@ const never = new AbortController().signal;
 
 describe("RabbitMQ connection", () => {
   it("says whether it can connect: working, wrong password, unknown virtual host, nothing listening", async () => {
-    expect(await rabbitmqConnectionRuntime.test({ url: URL, password: "guest" } as never, never)).toMatchObject({
+    expect(await rabbitmqConnectionRuntime.test({ url: URL, password: "guest" } as never, never, local)).toMatchObject({
       ok: true,
       message: expect.stringMatching(/^connected to rabbitmq 127\.0\.0\.1:5672 vhost \/ \(RabbitMQ 3\./),
     });
-    expect(await rabbitmqConnectionRuntime.test({ url: URL, password: "wrongpassword" } as never, never)).toEqual({
+    expect(
+      await rabbitmqConnectionRuntime.test({ url: URL, password: "wrongpassword" } as never, never, local),
+    ).toEqual({
       ok: false,
       problem: "auth-failed",
       message: "rabbitmq 127.0.0.1:5672 vhost / refused the user name or password (ACCESS_REFUSED)",
@@ -103,6 +106,7 @@ describe("RabbitMQ connection", () => {
       await rabbitmqConnectionRuntime.test(
         { url: "amqp://127.0.0.1:5672/no-such-vhost", password: "guest" } as never,
         never,
+        local,
       ),
     ).toEqual({
       ok: false,
@@ -111,7 +115,7 @@ describe("RabbitMQ connection", () => {
         "rabbitmq 127.0.0.1:5672 vhost no-such-vhost: the virtual host does not exist, or the user may not use it",
     });
     expect(
-      await rabbitmqConnectionRuntime.test({ url: "amqp://127.0.0.1:1/", password: "guest" } as never, never),
+      await rabbitmqConnectionRuntime.test({ url: "amqp://127.0.0.1:1/", password: "guest" } as never, never, local),
     ).toEqual({
       ok: false,
       problem: "host-unreachable",
@@ -127,6 +131,7 @@ describe("RabbitMQ connection", () => {
       { url: URL, password: "guest" } as never,
       { object: q, sample: 3 },
       never,
+      local,
     );
     expect(found.objects).toEqual([
       {

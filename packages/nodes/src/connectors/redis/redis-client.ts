@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from "ioredis";
+import { type ConnectionDestinations, type Destination, DestinationRefusedError } from "../../destination-policy";
 import { type Diagnosis, errorText, networkProblem } from "../messaging/connection-problems";
 import { parseRedisUrl, type RedisConnectionConfig, redisConnectionDef } from "./redis-connection.def";
 
@@ -14,18 +15,30 @@ export function redisConfig(raw: unknown): RedisConnectionConfig {
   return redisConnectionDef.config.parse(raw);
 }
 
+/** The connection's host resolved and checked (see destination-policy.ts): connect to its address. */
+export function redisDestination(c: RedisConnectionConfig, destinations: ConnectionDestinations): Promise<Destination> {
+  const e = parseRedisUrl(c.url);
+  if (typeof e === "string") return Promise.reject(new Error(`redis connection URL: ${e}`));
+  return destinations.resolve(e.host, e.port, { protocol: "redis", db: e.db });
+}
+
 /**
- * A client that has not connected yet. `probe`: one attempt, no retry (Test connection, discovery, opening a node);
+ * A client that has not connected yet, for a destination redisDestination checked. `probe`: one attempt, no retry (Test connection, discovery, opening a node);
  * `run`: reconnects after an outage, but fails commands at once while disconnected instead of queueing them, so a
  * sink write fails and is retried by the engine, and a source reports nothing new.
  */
-export function redisClient(c: RedisConnectionConfig, name: string, mode: "probe" | "run"): Redis {
+export function redisClient(
+  c: RedisConnectionConfig,
+  name: string,
+  mode: "probe" | "run",
+  destination: Destination,
+): Redis {
   const e = parseRedisUrl(c.url);
   if (typeof e === "string") throw new Error(`redis connection URL: ${e}`);
   const tls = e.tls || c.tls;
   const options: RedisOptions = {
-    host: e.host,
-    port: e.port,
+    host: destination.address,
+    port: destination.port,
     db: e.db,
     connectionName: `sluice:${name}`,
     lazyConnect: true,
@@ -37,7 +50,7 @@ export function redisClient(c: RedisConnectionConfig, name: string, mode: "probe
     retryStrategy: mode === "probe" ? () => null : (attempt) => Math.min(attempt * 100, 2000),
     ...(c.username !== undefined ? { username: c.username } : {}),
     ...(c.password !== undefined ? { password: c.password } : {}),
-    ...(tls ? { tls: { rejectUnauthorized: c.tlsVerify, servername: e.host } } : {}),
+    ...(tls ? { tls: { rejectUnauthorized: c.tlsVerify, servername: destination.host } } : {}),
   };
   const client = new Redis(options);
   // Errors surface through the commands that fail; the event would otherwise be printed as unhandled.
@@ -63,6 +76,7 @@ export async function connectRedis(client: Redis): Promise<void> {
 
 /** What a Redis error means: wrong password, missing permission, the server away, … */
 export function diagnoseRedis(err: unknown, where: string): Diagnosis {
+  if (err instanceof DestinationRefusedError) return { problem: "misconfigured", message: err.message };
   const text = errorText(err);
   if (/WRONGPASS|invalid password|invalid username-password/i.test(text)) {
     return { problem: "auth-failed", message: `${where} refused the user name or password (WRONGPASS)` };

@@ -1,8 +1,9 @@
 import type { DataRecord } from "@sluice/pipeline/record-schema";
+import type { Redis } from "ioredis";
 import type { ConnectionRuntime, DiscoveredObject } from "../../connection-runtime";
 import { abortable, errorText, failed } from "../messaging/connection-problems";
 import { sampleFields, sampleRecord } from "../messaging/sample-fields";
-import { connectRedis, diagnoseRedis, redisClient, redisConfig, redisWhere } from "./redis-client";
+import { connectRedis, diagnoseRedis, redisClient, redisConfig, redisDestination, redisWhere } from "./redis-client";
 import type { RedisConnectionConfig } from "./redis-connection.def";
 
 // "Test connection" and discovery for Redis: connect, authenticate, read the version; list stream keys by SCAN
@@ -25,7 +26,7 @@ function entryRecord(pairs: readonly string[]): DataRecord {
 
 export const redisConnectionRuntime: ConnectionRuntime<RedisConnectionConfig> = {
   type: "redis",
-  async test(raw, signal) {
+  async test(raw, signal, destinations) {
     let c: RedisConnectionConfig;
     try {
       c = redisConfig(raw);
@@ -33,9 +34,12 @@ export const redisConnectionRuntime: ConnectionRuntime<RedisConnectionConfig> = 
       return { ok: false, problem: "misconfigured", message: errorText(err) };
     }
     const where = redisWhere(c);
-    const client = redisClient(c, "test-connection", "probe");
-    signal.addEventListener("abort", () => client.disconnect(), { once: true });
+    let client: Redis | undefined;
     try {
+      const destination = await abortable(redisDestination(c, destinations), signal);
+      const opened = redisClient(c, "test-connection", "probe", destination);
+      client = opened;
+      signal.addEventListener("abort", () => opened.disconnect(), { once: true });
       await abortable(connectRedis(client), signal);
       const info = await abortable(client.info("server"), signal);
       const version = infoField(info, "redis_version") ?? "?";
@@ -57,14 +61,17 @@ export const redisConnectionRuntime: ConnectionRuntime<RedisConnectionConfig> = 
       if (signal.aborted) return { ok: false, problem: "timeout", message: `${where} did not answer in time` };
       return failed(diagnoseRedis(err, where));
     } finally {
-      client.disconnect();
+      client?.disconnect();
     }
   },
 
-  async discover(raw, request, signal) {
+  async discover(raw, request, signal, destinations) {
     const c = redisConfig(raw);
     const where = redisWhere(c);
-    const client = redisClient(c, "discovery", "probe");
+    const destination = await abortable(redisDestination(c, destinations), signal).catch((err: unknown) => {
+      throw new Error(diagnoseRedis(err, where).message);
+    });
+    const client = redisClient(c, "discovery", "probe", destination);
     signal.addEventListener("abort", () => client.disconnect(), { once: true });
     try {
       await abortable(connectRedis(client), signal).catch((err: unknown) => {

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import type { DataRecord } from "@sluice/pipeline/record-schema";
+import type { Destination } from "../../destination-policy";
 import type { SinkRuntime } from "../../runtime-contract";
 import { NodeConfigError } from "../../runtime-expressions";
 import { PayloadEncoder } from "../messaging/codec";
 import { openError } from "../messaging/connection-problems";
-import { diagnoseRedis, redisConfig, redisWhere } from "./redis-client";
+import { diagnoseRedis, redisConfig, redisDestination, redisWhere } from "./redis-client";
 import type { RedisStreamSinkConfig } from "./redis-stream-sink.def";
 import { BulkWriter, type CommandArg, commandHeader } from "./resp-command";
 import { RespConnection } from "./resp-connection";
@@ -94,10 +95,13 @@ export const redisStreamSinkRuntime: SinkRuntime<RedisStreamSinkConfig> = {
     const name = `${ctx.runId}:${ctx.nodeId}:${ctx.partition}`;
     // A bare connection (resp-connection.ts): the client library's command building cost ~1 µs a record.
     let redis: RespConnection | undefined;
+    // Resolved and checked once (a refusal is permanent); reconnects go to the same address.
+    let destination: Destination | undefined;
     const connect = async () => {
       if (redis === undefined || redis.closed) {
         redis = undefined;
-        redis = await RespConnection.open(conn, name);
+        destination ??= await redisDestination(conn, ctx.services.destinations.for(c.connection));
+        redis = await RespConnection.open(conn, name, destination);
       }
       return redis;
     };

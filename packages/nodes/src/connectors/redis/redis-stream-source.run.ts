@@ -1,11 +1,12 @@
 import type { DataRecord } from "@sluice/pipeline/record-schema";
 import type { Redis } from "ioredis";
+import type { Destination } from "../../destination-policy";
 import type { RejectedRecord, SourceBatch, SourceOffset, SourceReader, SourceRuntime } from "../../runtime-contract";
 import { NodeConfigError } from "../../runtime-expressions";
 import { PayloadDecoder, withMetadata } from "../messaging/codec";
 import { errorText, openError } from "../messaging/connection-problems";
 import { rejectedBatch } from "../messaging/rejected";
-import { connectRedis, diagnoseRedis, redisClient, redisConfig, redisWhere } from "./redis-client";
+import { connectRedis, diagnoseRedis, redisClient, redisConfig, redisDestination, redisWhere } from "./redis-client";
 import { type RedisStreamSourceConfig, streamList } from "./redis-stream-source.def";
 import { RespConnection } from "./resp-connection";
 import { RespError } from "./resp-reader";
@@ -80,11 +81,14 @@ export const redisStreamSourceRuntime: SourceRuntime<RedisStreamSourceConfig> = 
     const preview = ctx.mode === "preview";
     const keys = streamList(c).filter((_, i) => i % ctx.partitions === ctx.partition);
     const name = `${ctx.runId}:${ctx.nodeId}:${ctx.partition}`;
-    const client = redisClient(conn, name, preview ? "probe" : "run");
     const group = preview ? undefined : c.group;
     const positions: Positions = new Map();
     let entriesConn: RespConnection | undefined;
+    let client: Redis | undefined;
+    let destination: Destination;
     try {
+      destination = await redisDestination(conn, ctx.services.destinations.for(c.connection));
+      client = redisClient(conn, name, preview ? "probe" : "run", destination);
       await connectRedis(client);
       const committed = readOffset(from);
       for (const stream of keys) {
@@ -109,9 +113,9 @@ export const redisStreamSourceRuntime: SourceRuntime<RedisStreamSourceConfig> = 
         }
         positions.set(stream, position);
       }
-      if (keys.length > 0) entriesConn = await RespConnection.open(conn, name);
+      if (keys.length > 0) entriesConn = await RespConnection.open(conn, name, destination);
     } catch (err) {
-      client.disconnect();
+      client?.disconnect();
       if (err instanceof NodeConfigError) throw err;
       throw openError(ctx, c.connection, diagnoseRedis(err, where));
     }
@@ -126,7 +130,7 @@ export const redisStreamSourceRuntime: SourceRuntime<RedisStreamSourceConfig> = 
     // A preview of "latest" shows the newest entries instead of waiting for new ones.
     let previewNewest = preview && c.start === "latest";
     const ahead = new StreamReadAhead(
-      () => RespConnection.open(conn, name),
+      () => RespConnection.open(conn, name, destination),
       keys,
       positions,
       entryField,

@@ -1,5 +1,6 @@
 import net from "node:net";
 import tls from "node:tls";
+import type { Destination } from "../../destination-policy";
 import { parseRedisUrl, type RedisConnectionConfig } from "./redis-connection.def";
 import { type CommandArg, encodeCommand } from "./resp-command";
 import { RespReader, replyError } from "./resp-reader";
@@ -37,16 +38,22 @@ export class RespConnection {
 
   /**
    * Connects, authenticates and selects the database. Rejects with the network error or the server's own
-   * (WRONGPASS, NOAUTH, ERR DB index is out of range) — the texts diagnoseRedis reads.
+   * (WRONGPASS, NOAUTH, ERR DB index is out of range) — the texts diagnoseRedis reads. The socket goes to the
+   * address redisDestination checked; TLS names the host.
    */
-  static async open(c: RedisConnectionConfig, name: string): Promise<RespConnection> {
+  static async open(c: RedisConnectionConfig, name: string, to: Destination): Promise<RespConnection> {
     const e = parseRedisUrl(c.url);
     if (typeof e === "string") throw new Error(`redis connection URL: ${e}`);
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const useTls = e.tls || c.tls;
       const s = useTls
-        ? tls.connect({ host: e.host, port: e.port, servername: e.host, rejectUnauthorized: c.tlsVerify })
-        : net.connect({ host: e.host, port: e.port });
+        ? tls.connect({
+            host: to.address,
+            port: to.port,
+            ...(to.host !== to.address ? { servername: to.host } : {}),
+            rejectUnauthorized: c.tlsVerify,
+          })
+        : net.connect({ host: to.address, port: to.port });
       const timer = setTimeout(() => {
         s.destroy();
         reject(Object.assign(new Error("connect ETIMEDOUT"), { code: "ETIMEDOUT" }));

@@ -3,6 +3,7 @@ import { connectRedis } from "../../../../../engine/src/redis-connection";
 import { catalog } from "../../../catalog";
 import { createRuntimeRegistry, type NodeRuntime, type SinkRuntime } from "../../../runtime-contract";
 import { runtimes } from "../../../runtimes";
+import { localDestinations } from "../../../testing/local-destinations";
 
 // A fleet worker for the exactly-once tests of sink.postgres: it runs the real sink, and right after the sink has
 // written (and committed in PostgreSQL) a batch, it kills itself with SIGKILL — before the engine can commit that
@@ -54,6 +55,7 @@ const worker = new FleetWorker({
   workerId: env("SLUICE_WORKER_ID"),
   leaseMs: 2000,
   secretKey: Buffer.from(env("SLUICE_SECRET_KEY_HEX"), "hex"),
+  destinations: localDestinations,
   log: {
     info: (m) => process.stdout.write(`${m}\n`),
     warn: (m, f) => process.stdout.write(`${m} ${JSON.stringify(f ?? {})}\n`),
