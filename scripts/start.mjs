@@ -8,11 +8,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { appEnvironment, persistentSecretKey, startWeb, startWorker, waitUntilHealthy } from "./lib/app.mjs";
 import { checkNode, ensureDependencies, findExecutable } from "./lib/install.mjs";
-import { bold, dim, green, red, reportFailure, SetupError, say, seconds, shortPath } from "./lib/log.mjs";
+import { bold, dim, green, red, reportFailure, SetupError, say, seconds } from "./lib/log.mjs";
 import { portFromEnv, portInUse } from "./lib/ports.mjs";
 import { commandLineOf, isAlive, mustRun, onShutdownSignal, run, runningCount, stopAll } from "./lib/proc.mjs";
 import { REDIS_INSTALL_HINT } from "./lib/redis.mjs";
 import { postgresForApp, redisForApp } from "./lib/services.mjs";
+import { Supervisor } from "./lib/supervise.mjs";
 import { ensureWebBuild } from "./lib/web-build.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -23,6 +24,7 @@ const lockFile = path.join(root, ".sluice", "start.pid");
 /** @type {import("./lib/services.mjs").Service[]} */
 const services = [];
 let exiting = false;
+const supervisor = new Supervisor();
 
 /** One `npm start` per checkout: a second one would stop the first one's PostgreSQL as "stale". */
 function claimCheckout() {
@@ -51,6 +53,7 @@ function releaseCheckout() {
 async function shutdown(code) {
   if (exiting) return;
   exiting = true;
+  supervisor.stop();
   const anythingStarted = runningCount() > 0 || services.length > 0;
   if (anythingStarted) say("stopping…");
   await stopAll({ graceMs: 10_000 });
@@ -135,18 +138,33 @@ async function main() {
   if (await portInUse(port)) throw portTaken();
 
   say(`starting the web app (${dev ? "next dev" : "next start"}) on port ${port} and one worker…`);
-  const app = [startWeb({ root, port, env, dev }), startWorker({ root, env, dev })];
-  await waitUntilHealthy({ baseUrl: `http://127.0.0.1:${port}`, children: app, timeoutMs: dev ? 240_000 : 90_000 });
+  const web = startWeb({ root, port, env, dev });
+  const worker = startWorker({ root, env, dev });
+  await waitUntilHealthy({
+    baseUrl: `http://127.0.0.1:${port}`,
+    children: [web, worker],
+    timeoutMs: dev ? 240_000 : 90_000,
+  });
   console.log(green(bold(`Sluice is running at http://localhost:${port}`)));
   say("press Ctrl-C to stop it");
 
-  // From now on any of our processes ending on its own is a failure.
-  const watched = [...app, ...services.flatMap((service) => (service.child ? [service.child] : []))];
-  const ended = await Promise.race(watched.map((child) => child.exited.then(() => child)));
+  // From now on a process that stops on its own is restarted; one that keeps stopping ends everything.
+  supervisor.watch("web", web, () => startWeb({ root, port, env, dev }));
+  supervisor.watch("worker", worker, () => startWorker({ root, env, dev }));
+  for (const [index, service] of services.entries()) {
+    if (!service.child) continue;
+    const name = index === 0 ? "PostgreSQL" : "Redis";
+    const startAgain = index === 0 ? () => postgresForApp(root, command) : () => redisForApp(root, command);
+    supervisor.watch(name, service.child, async () => {
+      const fresh = await startAgain();
+      services[index] = fresh;
+      if (!fresh.child) throw new Error(`the ${name} service has no process`);
+      return fresh.child;
+    });
+  }
+  const gaveUp = await supervisor.gaveUp;
   if (exiting) return;
-  for (const line of ended.tail.slice(-20)) console.error(dim(`  ${line}`));
-  const where = ended.logFile ? `Its log: ${shortPath(ended.logFile)}.` : "Its last output is above.";
-  console.error(red(`sluice: the ${ended.name} process stopped unexpectedly (${ended.describeExit()}). ${where}`));
+  console.error(red(`sluice: ${gaveUp.message}; stopping Sluice.`));
   await shutdown(1);
 }
 

