@@ -102,6 +102,7 @@ export async function startRun(
       action: "start",
       runId: run.id,
       pipelineId: pipeline.id,
+      workspaceId: actor.workspaceId,
       definition: checked.definition,
       parameters,
       ...(runConnections ? { connections: await sealConnections(runConnections, connectionsContext(run.id)) } : {}),

@@ -73,8 +73,9 @@ export const fileSinkDef = defineNode({
   icon: "file-text",
   summary: "Writes CSV, JSON Lines or Parquet files into the files directory, rolling by size or time, exactly once.",
   docs: `Writes the records into **part files** in a folder of the files directory (\`SLUICE_FILES_DIR\`, default
-\`.sluice/files\`; a folder outside it is refused). Each partition of the run writes its own sequence of files,
-\`<prefix>-<run>-p<partition>-<number>.<format>\`, one at a time.
+\`.sluice/files\`): of the workspace's own folder in it, \`<files directory>/<workspace id>\` (\`sluice run\`: of the
+directory itself). A folder outside it, or a link leading out of it, is refused. Each partition of the run writes
+its own sequence of files, \`<prefix>-<run>-p<partition>-<number>.<format>\`, one at a time.
 
 **Atomic completion.** A file being written is named \`….inprogress\`; it is renamed to its final name once it is
 complete — when it reaches *Roll after* (bytes, records or time) and at the end of the run. Readers that ignore

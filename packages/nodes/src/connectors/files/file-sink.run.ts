@@ -1,4 +1,4 @@
-import { type FileHandle, mkdir, open, rename, stat, unlink } from "node:fs/promises";
+import { constants, type FileHandle, mkdir, open, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { DataRecord } from "@sluice/pipeline/record-schema";
 import type { BatchInfo, JsonValue, RuntimeContext, SinkRuntime } from "../../runtime-contract";
@@ -7,7 +7,7 @@ import { NodeConfigError } from "../../runtime-expressions";
 import { csvEncoder, jsonLinesEncoder, type PartEncoder, parquetEncoder } from "./file-encoders";
 import { IN_PROGRESS_SUFFIX } from "./file-glob";
 import type { FileSinkConfig } from "./file-sink.def";
-import { FilePathError, filesRoot, resolveInRoot } from "./files-root";
+import { FilePathError, filesRoot, realInRoot, resolveInRoot } from "./files-root";
 
 // Part files written in two phases. Phase one, in write(): append the batch to `<name>.inprogress` (after cutting
 // off anything an uncommitted attempt left behind), sync, and record the new length in the node's state, which the
@@ -52,15 +52,18 @@ export const fileSinkRuntime: SinkRuntime<FileSinkConfig> = {
   type: "sink.file",
   async open(ctx: RuntimeContext<FileSinkConfig>): Promise<SinkWriter> {
     const c = ctx.config;
-    const root = filesRoot(ctx);
+    let root: string;
     let folder: string;
     try {
+      root = await filesRoot(ctx);
       folder = resolveInRoot(root, c.path);
+      await mkdir(folder, { recursive: true });
+      // A folder of that name may be a link that leads elsewhere (another workspace's folder): refused.
+      await realInRoot(root, folder);
     } catch (err) {
       if (err instanceof FilePathError) throw new NodeConfigError(ctx.nodeId, "path", err.message);
       throw err;
     }
-    await mkdir(folder, { recursive: true });
     const input = ctx.inputs.in ?? { fields: [], open: true };
     const schemaColumns = c.columns ?? input.fields.map((f) => f.name);
     if (c.format !== "jsonl" && schemaColumns.length === 0) {
@@ -138,7 +141,9 @@ export const fileSinkRuntime: SinkRuntime<FileSinkConfig> = {
           );
         }
       }
-      const fh = await open(file, part.bytes > 0 ? "r+" : "w+");
+      // Never through a link planted under the part's name: writes stay in the folder checked above.
+      const flags = part.bytes > 0 ? constants.O_RDWR : constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC;
+      const fh = await open(file, flags | constants.O_NOFOLLOW, 0o666);
       // Bytes beyond the committed length belong to an attempt that was never committed.
       const { size } = await fh.stat();
       if (size !== part.bytes) await fh.truncate(part.bytes);

@@ -101,11 +101,12 @@ export const fileSourceDef = defineNode({
   icon: "file-text",
   summary: "Reads CSV, JSON Lines or Parquet files from the files directory, with progress.",
   docs: `Reads every file that matches *Path* inside the **files directory** — the directory the workers are given in
-\`SLUICE_FILES_DIR\` (default \`.sluice/files\` in their working directory; uploads land in its \`uploads/\`
-folder). Paths are relative to it; a path or pattern that leads outside it (\`..\`, an absolute path elsewhere, a
-symbolic link pointing out) is refused when the run starts. With several workers on several machines the files
-directory must be the same shared directory on each. The source is bounded: it ends when every file is read, and
-the run shows its progress (bytes read of the matched files' total).
+\`SLUICE_FILES_DIR\` (default \`.sluice/files\` in their working directory). Each workspace has its own folder in it,
+\`<files directory>/<workspace id>\`, and its runs and previews see only that folder (\`sluice run\` sees the whole
+directory). Paths are relative to it; a path or pattern that leads outside it (\`..\`, an absolute path elsewhere, a
+symbolic link pointing out, also into another workspace's folder) is refused when the run starts. With several
+workers on several machines the files directory must be the same shared directory on each. The source is bounded:
+it ends when every file is read, and the run shows its progress (bytes read of the matched files' total).
 
 **Formats.** *CSV* (RFC 4180: values with the delimiter, quotes or line breaks are quoted, quotes doubled; an
 empty unquoted value is NULL, \`""\` the empty string; a UTF-8 byte-order mark is skipped); *JSON Lines* (one JSON

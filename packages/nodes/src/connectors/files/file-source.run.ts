@@ -267,9 +267,10 @@ export const fileSourceRuntime: SourceRuntime<FileSourceConfig> = {
   type: "source.file",
   async open(ctx, from): Promise<SourceReader> {
     const c = ctx.config;
-    const root = filesRoot(ctx);
+    let root: string;
     let files: MatchedFile[];
     try {
+      root = await filesRoot(ctx);
       files = await expandGlob(root, c.path);
     } catch (err) {
       if (err instanceof FilePathError) throw new NodeConfigError(ctx.nodeId, "path", err.message);

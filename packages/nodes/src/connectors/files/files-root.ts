@@ -1,27 +1,41 @@
-import { realpath } from "node:fs/promises";
+import { mkdir, realpath } from "node:fs/promises";
 import path from "node:path";
-import type { RuntimeContext, RuntimeServices } from "../../runtime-contract";
+import type { RuntimeContext } from "../../runtime-contract";
 import { NodeConfigError } from "../../runtime-expressions";
 
-// The one directory file sources and sinks may touch (SLUICE_FILES_DIR, default `.sluice/files` under the worker's
-// working directory). Paths in configs are relative to it; anything that resolves outside it — `..`, an absolute
-// path elsewhere, a symbolic link pointing out — is refused. Server-only.
+// The one directory file sources and sinks may touch. The files directory is SLUICE_FILES_DIR (default
+// `.sluice/files` under the worker's working directory); a run or preview of a workspace sees only its own folder in
+// it, `<files directory>/<workspaceId>`, made on first use, and `sluice run` (no workspace) the files directory
+// itself. Paths in configs are relative to that folder; anything that resolves outside it — `..`, an absolute path
+// elsewhere, a symbolic link pointing out, also into another workspace's folder — is refused. Server-only.
 
 export const FILES_DIR_ENV = "SLUICE_FILES_DIR";
 export const DEFAULT_FILES_DIR = ".sluice/files";
 
-/**
- * Proposed `RuntimeServices.files`: the worker reads SLUICE_FILES_DIR in its env.ts and hands the directory to the
- * engine. Until it does, the runtime falls back to the variable itself (the one read of process.env here).
- */
-export interface FilesService {
-  root: string;
+/** A workspace id that is one plain path segment (the API's ids are); anything else never names a folder. */
+const WORKSPACE_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The files directory itself: the worker's setting, else (the CLI) SLUICE_FILES_DIR, else the default. */
+export function filesDirectory(ctx: Pick<RuntimeContext<unknown>, "services">): string {
+  const configured = ctx.services.files?.root ?? process.env[FILES_DIR_ENV] ?? DEFAULT_FILES_DIR;
+  return path.resolve(configured);
 }
 
-export function filesRoot(ctx: Pick<RuntimeContext<unknown>, "services">): string {
-  const service = (ctx.services as RuntimeServices & { files?: FilesService }).files;
-  const configured = service?.root ?? process.env[FILES_DIR_ENV] ?? DEFAULT_FILES_DIR;
-  return path.resolve(configured);
+/**
+ * The folder this run's file nodes may use: the workspace's own (created when missing), or the files directory for
+ * a run without a workspace.
+ */
+export async function filesRoot(ctx: Pick<RuntimeContext<unknown>, "services">): Promise<string> {
+  const directory = filesDirectory(ctx);
+  const workspaceId = ctx.services.files?.workspaceId;
+  if (workspaceId === undefined) return directory;
+  if (!WORKSPACE_SEGMENT.test(workspaceId)) {
+    // Only the API writes it; a value that is not an id must never widen what the run sees.
+    throw new FilePathError("the run names no valid workspace, so it may not use the files directory");
+  }
+  const own = path.join(directory, workspaceId);
+  await mkdir(own, { recursive: true });
+  return own;
 }
 
 export class FilePathError extends Error {
@@ -39,7 +53,7 @@ export function resolveInRoot(root: string, configured: string): string {
   const resolved = path.resolve(root, configured);
   if (!isInside(root, resolved)) {
     throw new FilePathError(
-      `"${configured}" is outside the files directory ${root} (${FILES_DIR_ENV}); use a path inside it, e.g. "uploads/orders.csv"`,
+      `"${configured}" is outside the files directory; use a path inside it, e.g. "uploads/orders.csv"`,
     );
   }
   return resolved;
@@ -49,7 +63,9 @@ export function resolveInRoot(root: string, configured: string): string {
 export async function realInRoot(root: string, resolved: string): Promise<string> {
   const [realRoot, real] = await Promise.all([realpath(root).catch(() => root), realpath(resolved)]);
   if (!isInside(realRoot, real)) {
-    throw new FilePathError(`"${path.relative(root, resolved)}" leads outside the files directory ${root}`);
+    throw new FilePathError(
+      `"${path.relative(root, resolved).split(path.sep).join("/")}" is a link that leads outside the files directory`,
+    );
   }
   return real;
 }
