@@ -10,6 +10,7 @@ import { createCatalog } from "@sluice/pipeline/node-definition";
 import { Job, Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { FleetHarness, waitFor } from "../test/fleet-harness";
+import { PREVIEW_TEST_NODES } from "../test/preview-test-nodes";
 import {
   asyncEnrichDef,
   asyncEnrichRuntime,
@@ -205,7 +206,8 @@ describe("multi-stage runs", () => {
 describe("data preview through the fleet", () => {
   it("answers a preview job from a worker, in memory, leaving Redis without run state", async () => {
     harness = new FleetHarness();
-    await harness.startInProcess("w1", catalog, runtimes);
+    // Previews run in threads, which load these node types by module.
+    await harness.startInProcess("w1", catalog, runtimes, 2000, PREVIEW_TEST_NODES);
     const queue = new Queue(QUEUE_PREVIEW, { connection: harness.connect("preview"), prefix: harness.keys.bullPrefix });
     try {
       const job = await queue.add("preview", {

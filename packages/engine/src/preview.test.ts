@@ -1,4 +1,5 @@
 import { catalog } from "@sluice/nodes/catalog";
+import { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import { createRuntimeRegistry, type SourceRuntime } from "@sluice/nodes/runtime-contract";
 import { runtimes } from "@sluice/nodes/runtimes";
 import { createCatalog, defineNode } from "@sluice/pipeline/node-definition";
@@ -7,6 +8,7 @@ import { z } from "zod";
 import { previewPipeline } from "./preview";
 
 const START = Date.UTC(2026, 0, 1);
+const destinations = DestinationPolicy.fromSettings(undefined);
 
 /** A source node type of its own for one test: an open schema, replayable or not. */
 function testSourceDef(type: string, replayable: boolean) {
@@ -48,6 +50,32 @@ const perSecond = {
 const sink = { id: "out", type: "sink.console", config: {} };
 
 describe("data preview", () => {
+  it("keeps records in its answer only up to a byte budget, still counting every one", async () => {
+    const result = await previewPipeline({
+      definition: draft(
+        [{ ...generator, config: { ...generator.config, count: 50 } }, sink],
+        [{ from: "gen", to: "out" }],
+      ),
+      parameters: {},
+      catalog,
+      runtimes,
+      connections: {},
+      destinations,
+      limit: 50,
+      timeoutMs: 5000,
+      maxResultBytes: 4000,
+    });
+    expect(result.problems).toEqual([]);
+    const kept = (result.nodes.gen?.outputs.out?.length ?? 0) + (result.nodes.out?.inputs.in?.length ?? 0);
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(100);
+    expect(JSON.stringify(result.nodes).length).toBeLessThan(4000 + 2000);
+    expect(result.nodes.gen?.counts.out).toBe(50);
+    expect(result.nodes.out?.counts.in).toBe(50);
+    // The source had no more records: only the budget cut the sample short.
+    expect(result.truncated).toBe(true);
+  });
+
   it("runs the draft on a sample, capturing every node's input and output, without pacing or sink writes", async () => {
     const result = await previewPipeline({
       definition: draft(
@@ -62,6 +90,7 @@ describe("data preview", () => {
       catalog,
       runtimes,
       connections: {},
+      destinations,
       limit: 40,
       timeoutMs: 5000,
     });
@@ -96,6 +125,7 @@ describe("data preview", () => {
       catalog,
       runtimes,
       connections: {},
+      destinations,
       limit: 50,
       timeoutMs: 5000,
     });
@@ -122,11 +152,35 @@ describe("data preview", () => {
       catalog,
       runtimes,
       connections: {},
+      destinations,
       limit: 10,
       timeoutMs: 2000,
     });
     expect(result.nodes).toEqual({});
     expect(result.problems[0]).toContain('did you mean "status"');
+  });
+
+  it("cuts the connections' secrets out of what a failing source says", async () => {
+    const chatty = testSourceDef("source.chatty", true);
+    const chattyRuntime: SourceRuntime = {
+      kind: "source",
+      type: "source.chatty",
+      async open() {
+        throw new Error("login as reader with password s3cret-Pa55 refused");
+      },
+    };
+    const result = await previewPipeline({
+      definition: draft([{ id: "src", type: "source.chatty", config: {} }, sink], [{ from: "src", to: "out" }]),
+      parameters: {},
+      catalog: createCatalog([...catalog.list(), chatty]),
+      runtimes: createRuntimeRegistry([chattyRuntime, runtimes.get("sink.console")!]),
+      connections: { db: { type: "postgres", config: { password: "s3cret-Pa55" }, secrets: ["password"] } },
+      destinations,
+      limit: 10,
+      timeoutMs: 2000,
+    });
+    expect(result.problems.join(" ")).toContain("login as reader with password [redacted] refused");
+    expect(JSON.stringify(result)).not.toContain("s3cret-Pa55");
   });
 
   it("leaves out sources that cannot be read without effects", async () => {
@@ -146,6 +200,7 @@ describe("data preview", () => {
       catalog: createCatalog([...catalog.list(), consuming]),
       runtimes: createRuntimeRegistry([consumingRuntime, runtimes.get("sink.console")!]),
       connections: {},
+      destinations,
       limit: 10,
       timeoutMs: 2000,
     });
@@ -181,6 +236,7 @@ describe("data preview", () => {
       catalog: createCatalog([...catalog.list(), lumpy]),
       runtimes: createRuntimeRegistry([lumpyRuntime, runtimes.get("sink.console")!]),
       connections: {},
+      destinations,
       limit: 10,
       timeoutMs: 2000,
     });

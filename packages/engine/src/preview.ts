@@ -1,13 +1,17 @@
+import type { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import {
   bundleResolver,
+  bundleSecrets,
   type ConnectionBundle,
   type Emit,
+  type FilesService,
   type NodeRuntime,
   type RuntimeContext,
   type RuntimeRegistry,
   type SourceReader,
 } from "@sluice/nodes/runtime-contract";
 import type { PreviewNode, PreviewResult } from "@sluice/pipeline/control/protocol";
+import { secretScrubber } from "@sluice/pipeline/control/secret-scrub";
 import type { PipelineDefinition } from "@sluice/pipeline/definition";
 import { buildGraph, topologicalOrder } from "@sluice/pipeline/graph";
 import { formatIssue } from "@sluice/pipeline/issues";
@@ -22,7 +26,8 @@ import { TrackedStateStore } from "./state-store";
 // The editor's data preview: the draft runs on a small sample, entirely in memory, in one pass over every node —
 // shuffles need no partitioning with a single partition, keyed operators keep their state in memory, windows are
 // flushed at the end. Each node's input and output records are captured per port. Sinks are never opened, so
-// nothing is written anywhere; sources whose reads have effects are not read at all.
+// nothing is written anywhere; sources whose reads have effects are not read at all. On a worker it runs inside a
+// preview thread (preview-sandbox.ts), which enforces the hard time and memory limits that `timeoutMs` cannot.
 
 export interface PreviewOptions {
   definition: unknown;
@@ -30,14 +35,47 @@ export interface PreviewOptions {
   catalog: NodeCatalog;
   runtimes: RuntimeRegistry;
   connections: ConnectionBundle;
+  /** Where the draft's connections may go. */
+  destinations: DestinationPolicy;
   /** Records read per source, and kept per node and port. */
   limit: number;
+  /** After this the preview stops reading and answers with what it has (marked truncated). */
   timeoutMs: number;
+  /** Records kept in the answer stop once they add up to this many bytes (as JSON); they are still counted. */
+  maxResultBytes?: number;
+  /** The files directory and the asking workspace (from the job the API wrote): file sources read its folder only. */
+  files?: FilesService;
+}
+
+/** The answer travels through Redis to the browser: a sample of a few MiB, not whatever the records weigh. */
+const DEFAULT_PREVIEW_RESULT_BYTES = 8 * 1024 * 1024;
+
+function jsonLength(value: unknown): number {
+  try {
+    return JSON.stringify(value)?.length ?? 0;
+  } catch {
+    return 0; // not JSON (a BigInt): the answer fails to serialise anyway, with its own message
+  }
 }
 
 class Capture {
   readonly nodes = new Map<string, PreviewNode>();
-  constructor(private readonly limit: number) {}
+  private bytes = 0;
+  /** Some records were counted but not kept because the answer reached its byte budget. */
+  overBudget = false;
+  constructor(
+    private readonly limit: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** Whether a record (or dead letter) of this size still fits the answer. */
+  fits(value: unknown): boolean {
+    if (this.overBudget) return false;
+    this.bytes += jsonLength(value);
+    if (this.bytes <= this.maxBytes) return true;
+    this.overBudget = true;
+    return false;
+  }
 
   node(id: string): PreviewNode {
     let n = this.nodes.get(id);
@@ -51,7 +89,7 @@ class Capture {
   private keep(list: Record<string, DataRecord[]>, port: string, record: DataRecord): void {
     list[port] ??= [];
     const kept = list[port]!;
-    if (kept.length < this.limit) kept.push(record);
+    if (kept.length < this.limit && this.fits(record)) kept.push(record);
   }
 
   input(id: string, port: string, record: DataRecord): void {
@@ -175,7 +213,7 @@ export async function previewPipeline(o: PreviewOptions): Promise<PreviewResult>
   const def: PipelineDefinition = validation.definition;
   const { order } = topologicalOrder(buildGraph(def.spec.nodes, def.spec.edges));
   const types = new Map(def.spec.nodes.map((n) => [n.id, n.type]));
-  const capture = new Capture(o.limit);
+  const capture = new Capture(o.limit, o.maxResultBytes ?? DEFAULT_PREVIEW_RESULT_BYTES);
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), o.timeoutMs);
   const previewable = (nodeId: string): string | null => {
@@ -192,6 +230,7 @@ export async function previewPipeline(o: PreviewOptions): Promise<PreviewResult>
   };
   const runtimes = capturingRuntimes(o.runtimes, capture, previewable, o.limit, abort.signal);
   const connections = bundleResolver(o.connections);
+  const scrub = secretScrubber(bundleSecrets(o.connections));
   const stores = new Map<string, TrackedStateStore>();
   const inputsOf = (nodeId: string) => {
     const inputs: Record<string, RecordSchema> = {};
@@ -214,7 +253,7 @@ export async function previewPipeline(o: PreviewOptions): Promise<PreviewResult>
     inputs: inputsOf(nodeId),
     outputs: validation.schemas[nodeId] ?? {},
     log: { info() {}, warn() {}, error() {} },
-    services: { tail: { async append() {} }, connections },
+    services: { tail: { async append() {} }, connections, destinations: o.destinations, files: o.files },
     mode: "preview",
     state: (name) => {
       const key = `${nodeId}\u0000${name}`;
@@ -241,6 +280,8 @@ export async function previewPipeline(o: PreviewOptions): Promise<PreviewResult>
         def.spec.settings.timeField ??
         o.catalog.get(types.get(nodeId) ?? "")?.eventTimeField?.(validation.configs[nodeId]),
       context,
+      // A driver's error may quote what it was given: the answer never carries a connection's secrets.
+      scrub: scrub.text,
     });
     stage.begin(1);
     while (!abort.signal.aborted && stage.sources.some((s) => !s.ended)) {
@@ -266,14 +307,19 @@ export async function previewPipeline(o: PreviewOptions): Promise<PreviewResult>
     for (const sink of stage.sinks) await sink.writer.write(sink.buffer, { batchId: "preview", sequence: 1 });
     for (const letter of stage.takeDeadLetters()) {
       const node = capture.node(letter.nodeId);
-      if (node.errors.length < o.limit)
+      if (node.errors.length < o.limit && capture.fits(letter))
         node.errors.push({ port: letter.port ?? null, error: letter.error, record: letter.record });
     }
-    return { nodes: Object.fromEntries(capture.nodes), problems: [], truncated, elapsedMs: elapsed() };
+    return {
+      nodes: Object.fromEntries(capture.nodes),
+      problems: [],
+      truncated: truncated || capture.overBudget,
+      elapsedMs: elapsed(),
+    };
   } catch (err) {
     return {
       nodes: Object.fromEntries(capture.nodes),
-      problems: [errorMessage(err)],
+      problems: [scrub.text(errorMessage(err))],
       truncated: true,
       elapsedMs: elapsed(),
     };

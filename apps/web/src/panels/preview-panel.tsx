@@ -134,7 +134,8 @@ export function PreviewPanel({
         </div>
       ) : preview.error ? (
         <p className="form-error panel-message" role="alert">
-          The preview failed: {preview.error}
+          {/* The server's sentences name the preview themselves ("the preview took longer than 20 s…"). */}
+          {preview.error.charAt(0).toUpperCase() + preview.error.slice(1)}
         </p>
       ) : !data ? (
         <p className="muted panel-message">Running the draft on a sample…</p>

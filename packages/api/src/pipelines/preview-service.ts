@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import {
   type PreviewJob,
   PreviewResult,
+  PreviewStopped,
   previewConnectionsContext,
   WORKER_TTL_MS,
 } from "@sluice/pipeline/control/protocol";
@@ -22,6 +23,11 @@ import type { ApiDeps } from "../context";
 // pipeline code itself) and comes back with each node's input and output records. Nothing is written anywhere.
 
 const POLL_MS = 50;
+/**
+ * Beyond the preview's own time: the worker kills it a second after that, and before it may have to start the
+ * preview's thread (a second or two) and take the job off the queue.
+ */
+const ANSWER_MARGIN_MS = 15_000;
 
 export interface PreviewInput {
   definition: PipelineDefinition;
@@ -61,21 +67,29 @@ export async function previewDraft(deps: ApiDeps, workspaceId: string, input: Pr
     parameters: input.parameters,
     limit: input.limit,
     timeoutMs: input.timeoutMs,
+    workspaceId,
     ...(connections ? { connections: await sealConnections(connections, previewConnectionsContext(jobId)) } : {}),
   };
   await deps.previewQueue.add("preview", job, { jobId, removeOnComplete: { age: 300 }, removeOnFail: { age: 300 } });
-  const deadline = Date.now() + input.timeoutMs + 10_000;
+  const started = Date.now();
+  const deadline = started + input.timeoutMs + ANSWER_MARGIN_MS;
   for (;;) {
     // State first, then the job: a job read before it finished would carry no result even if the state read just
     // after says "completed". Once completed or failed, a job no longer changes.
     const state = await deps.previewQueue.getJobState(jobId);
     const current = await Job.fromId(deps.previewQueue, jobId);
-    if (state === "completed") return PreviewResult.parse(current?.returnvalue);
+    if (state === "completed") {
+      // Stopped at the worker's time or memory limit: the draft is the cause, so it is the caller's to change.
+      const stopped = PreviewStopped.safeParse(current?.returnvalue);
+      if (stopped.success) throw new TRPCError({ code: "UNPROCESSABLE_CONTENT", message: stopped.data.message });
+      return PreviewResult.parse(current?.returnvalue);
+    }
     if (state === "failed")
       throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `the preview failed: ${current?.failedReason}` });
     if (Date.now() > deadline) {
       await current?.remove().catch(() => {});
-      throw new TRPCError({ code: "TIMEOUT", message: "the preview took too long; try fewer records" });
+      const message = `no worker answered the preview within ${Math.round((deadline - started) / 1000)} s; the workers may be busy: try again, or with fewer records`;
+      throw new TRPCError({ code: "TIMEOUT", message });
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
