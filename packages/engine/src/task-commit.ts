@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { Keys, TaskRef } from "@sluice/pipeline/control/keys";
+import { DEFAULT_DEAD_LETTER_LIMIT } from "@sluice/pipeline/definition";
 import type { Redis, Result } from "ioredis";
 
 // The commit of one processed batch: one Lua script checks the fencing epoch, then advances source offsets,
 // adds the batch's counters, appends its dead letters and bumps the batch sequence — all or nothing. A zombie
-// worker whose lease was taken over holds an older epoch and is refused.
+// worker whose lease was taken over holds an older epoch and is refused. Dead letters are never trimmed: a batch
+// whose dead letters would take the partition past its limit is refused whole, so its input is read again later.
 
 const COMMIT_LUA = `
 local state = KEYS[1]
@@ -15,13 +17,18 @@ local seq = tonumber(redis.call('HGET', state, 'seq') or '0')
 local expected = tonumber(ARGV[4])
 if seq == expected + 1 then return -2 end
 if seq ~= expected then return -1 end
-local i = 5
+local letters = tonumber(ARGV[5])
+if letters > 0 then
+  local held = redis.call('XLEN', KEYS[2])
+  if held + letters > tonumber(ARGV[3]) then return { -3, held } end
+end
+local i = 6
 local n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do redis.call('HSET', state, ARGV[i], ARGV[i + 1]); i = i + 2 end
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do redis.call('HINCRBY', state, ARGV[i], ARGV[i + 1]); i = i + 2 end
 n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[i]); i = i + 1 end
+for _ = 1, n do redis.call('XADD', KEYS[2], '*', 'e', ARGV[i]); i = i + 1 end
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
   local key = KEYS[tonumber(ARGV[i])]; i = i + 1
@@ -67,7 +74,11 @@ return 1
 declare module "ioredis" {
   interface RedisCommander<Context> {
     // ioredis flattens array arguments, so large commits need no spread (which has an argument-count limit).
-    sluiceCommit(numKeys: number, keys: string[], args: (string | number | Buffer)[]): Result<number, Context>;
+    sluiceCommit(
+      numKeys: number,
+      keys: string[],
+      args: (string | number | Buffer)[],
+    ): Result<number | [number, number], Context>;
     sluiceAcquire(state: string, owner: string, lease: string): Result<[number, string[]], Context>;
     sluiceIntent(state: string, epoch: number, sequence: number, intent: string): Result<number, Context>;
   }
@@ -106,6 +117,8 @@ export interface TaskCommit {
   /** Counter increments, e.g. `n:<node>:in`. */
   increments: Record<string, number>;
   deadLetters: readonly DeadLetter[];
+  /** Dead letters the partition may hold after this commit (settings.deadLetterLimit); default 1,000,000. */
+  deadLetterLimit?: number;
   stores?: readonly StoreChanges[];
   /** Shuffle entries, appended under their deterministic ids. */
   appends?: readonly { key: string; id: string; payload: Buffer }[];
@@ -127,7 +140,24 @@ export class FencedError extends Error {
   }
 }
 
-export const DEAD_LETTER_MAXLEN = 100_000;
+/** A batch was not committed: its dead letters would take the partition past its limit. Nothing was lost. */
+export class DeadLetterLimitError extends Error {
+  override name = "DeadLetterLimitError";
+  constructor(
+    readonly task: TaskRef,
+    readonly held: number,
+    readonly adding: number,
+    readonly limit: number,
+  ) {
+    const n = (x: number) => x.toLocaleString("en-US");
+    super(
+      `partition ${task.partition} of stage ${task.stage} holds ${n(held)} dead letters and its next batch would add ` +
+        `${n(adding)}, past the limit of ${n(limit)} (settings.deadLetterLimit). The run stopped before committing ` +
+        "that batch, so nothing was lost: fix the cause, replay the dead letters (or restart from the start to " +
+        "discard them), then restart the run.",
+    );
+  }
+}
 
 export class TaskState {
   private constructor(
@@ -178,10 +208,14 @@ export class TaskState {
     }
   }
 
-  /** Atomically commits a batch; returns the new batch sequence. Throws FencedError if the lease was lost. */
+  /**
+   * Atomically commits a batch; returns the new batch sequence. Throws FencedError if the lease was lost, and
+   * DeadLetterLimitError (nothing committed) if its dead letters would take the partition past its limit.
+   */
   async commit(c: TaskCommit): Promise<number> {
     const keys: string[] = [this.keys.taskState(this.task), this.keys.taskDeadLetters(this.task)];
-    const args: (string | number | Buffer)[] = [this.epoch, Date.now(), DEAD_LETTER_MAXLEN, this.sequence];
+    const limit = c.deadLetterLimit ?? DEFAULT_DEAD_LETTER_LIMIT;
+    const args: (string | number | Buffer)[] = [this.epoch, Date.now(), limit, this.sequence, c.deadLetters.length];
     const set = Object.entries(c.set);
     args.push(set.length);
     for (const [k, v] of set) args.push(k, v);
@@ -211,6 +245,7 @@ export class TaskState {
       args.push(keys.length, d.ids.length, ...d.ids);
     }
     const result = await this.redis.sluiceCommit(keys.length, keys, args);
+    if (Array.isArray(result)) throw new DeadLetterLimitError(this.task, result[1], c.deadLetters.length, limit);
     if (result === -1) throw new FencedError(this.task);
     // -2: this very commit was already applied (sent again after a reconnect).
     this.sequence = result === -2 ? this.sequence + 1 : result;

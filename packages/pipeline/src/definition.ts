@@ -55,6 +55,14 @@ const DurationText = z
 
 export const DeliveryGuarantee = z.enum(["exactly-once", "at-least-once"]);
 
+/** settings.batchBytes when unset: 4 MiB of (estimated) records per batch. */
+export const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
+const MIN_BATCH_BYTES = 64 * 1024;
+const MAX_BATCH_BYTES = 64 * 1024 * 1024;
+/** settings.deadLetterLimit when unset, per partition. */
+export const DEFAULT_DEAD_LETTER_LIMIT = 1_000_000;
+const MAX_DEAD_LETTER_LIMIT = 10_000_000;
+
 export const PipelineSettings = z.strictObject({
   parallelism: z.number().int().min(1).max(256).default(4),
   delivery: DeliveryGuarantee.default("exactly-once"),
@@ -62,6 +70,26 @@ export const PipelineSettings = z.strictObject({
   maxOutOfOrder: DurationText.optional(),
   idleTimeout: DurationText.optional(),
   batchSize: z.number().int().min(1).max(100_000).default(1000),
+  /** A batch also stops filling at about this many bytes (default DEFAULT_BATCH_BYTES), so large records stay bounded. */
+  batchBytes: z
+    .number()
+    .int()
+    .min(MIN_BATCH_BYTES, `a batch needs at least ${MIN_BATCH_BYTES.toLocaleString("en-US")} bytes`)
+    .max(MAX_BATCH_BYTES, `a batch may hold at most ${MAX_BATCH_BYTES.toLocaleString("en-US")} bytes (64 MiB)`)
+    .optional(),
+  /**
+   * Dead letters one partition may hold (default DEFAULT_DEAD_LETTER_LIMIT). A batch that would pass it is not
+   * committed and the run fails saying so: dead letters are never trimmed.
+   */
+  deadLetterLimit: z
+    .number()
+    .int()
+    .min(1)
+    .max(
+      MAX_DEAD_LETTER_LIMIT,
+      `a partition may hold at most ${MAX_DEAD_LETTER_LIMIT.toLocaleString("en-US")} dead letters`,
+    )
+    .optional(),
 });
 
 export const PipelineMetadata = z.strictObject({

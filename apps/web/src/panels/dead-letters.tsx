@@ -55,7 +55,7 @@ export function DeadLetters({ runId, active }: { runId: string; active: boolean 
         <h2 id={`${baseId}-title`} className="card-title">
           Dead letters{" "}
           <span className="count-pill count-neutral" data-testid="dead-letter-count">
-            {letters.isSuccess ? rows.length : "…"}
+            {letters.isSuccess ? (rows.length >= LIMIT ? `${LIMIT}+` : rows.length) : "…"}
           </span>
         </h2>
         <div className="card-actions">
@@ -79,6 +79,7 @@ export function DeadLetters({ runId, active }: { runId: string; active: boolean 
       </div>
       <p className="card-hint">
         Records an operator could not process. Fix the cause (a config, a down server), then replay them.
+        {rows.length >= LIMIT ? ` The newest ${LIMIT} are listed; Replay all sends back every one of them.` : ""}
       </p>
       <div role="status" aria-live="polite">
         {outcome ? <p className="outcome">{outcome}</p> : null}

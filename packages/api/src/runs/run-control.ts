@@ -97,7 +97,8 @@ export async function restartRun(
     });
   }
   // Queued until a worker takes the restart: the reconciler must not read the old final status meanwhile.
-  await deps.redis.hset(deps.keys.runMeta(runId), { status: "queued", desired: "running" });
+  // The workspace too: a run started before runs carried it gets its workspace's files folder, not the whole one.
+  await deps.redis.hset(deps.keys.runMeta(runId), { status: "queued", desired: "running", workspaceId });
   const job: RunRestartJob = { v: 1, action: "restart", runId, reset };
   await deps.controlQueue.add("restart", job, {
     jobId: `restart-${runId}-${run.restarts + 1}`,
@@ -125,13 +126,16 @@ export async function listDeadLetters(
   return readDeadLetters(deps.redis, deps.keys, runId, meta, limit);
 }
 
-/** Moves dead letters into their partition's replay stream, atomically per partition. */
+/**
+ * Moves dead letters into their partition's replay stream: the ids given, or with ARGV[1] = "*" the oldest ARGV[2]
+ * (a partition may hold a million; they move in slices so Redis is never held for long).
+ */
 const REPLAY_LUA = `
 local moved = 0
 local ids = ARGV
-if #ARGV == 0 then
+if ARGV[1] == '*' then
   ids = {}
-  for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do table.insert(ids, e[1]) end
+  for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', ARGV[2])) do table.insert(ids, e[1]) end
 end
 for _, id in ipairs(ids) do
   local found = redis.call('XRANGE', KEYS[1], id, id)
@@ -143,6 +147,8 @@ for _, id in ipairs(ids) do
 end
 return moved
 `;
+
+const REPLAY_SLICE = 10_000;
 
 export async function replayDeadLetters(
   deps: RunControlDeps,
@@ -163,13 +169,18 @@ export async function replayDeadLetters(
   for (const t of runTaskRefs(runId, meta.stages)) {
     const wanted = ids === undefined ? [] : (byTask.get(`${t.stage}.${t.partition}`) ?? []);
     if (ids !== undefined && wanted.length === 0) continue;
-    replayed += (await deps.redis.eval(
-      REPLAY_LUA,
-      2,
-      deps.keys.taskDeadLetters(t),
-      deps.keys.taskReplay(t),
-      ...wanted,
-    )) as number;
+    const from = deps.keys.taskDeadLetters(t);
+    const to = deps.keys.taskReplay(t);
+    if (ids !== undefined) {
+      replayed += (await deps.redis.eval(REPLAY_LUA, 2, from, to, ...wanted)) as number;
+      continue;
+    }
+    // Those there now: letters that fail again while this runs come back behind them and are not moved again.
+    for (let left = await deps.redis.xlen(from); left > 0; ) {
+      const moved = (await deps.redis.eval(REPLAY_LUA, 2, from, to, "*", Math.min(left, REPLAY_SLICE))) as number;
+      replayed += moved;
+      left = moved === 0 ? 0 : left - moved;
+    }
   }
   return { replayed, runActive: !TERMINAL_DB_STATUSES.includes(run.status) };
 }

@@ -46,6 +46,45 @@ export type GeneratorFieldSpec = z.output<typeof FieldSpec>;
 
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
+/** At most this many generated fields per record. */
+const MAX_GENERATOR_FIELDS = 256;
+/** A generated record may be at most about this large (estimated from the config, as JSON). */
+export const MAX_GENERATOR_RECORD_BYTES = 256 * 1024;
+
+/** The largest a value of this field can be, as JSON, in bytes. */
+function valueBytes(spec: GeneratorFieldSpec): number {
+  switch (spec.kind) {
+    case "sequence":
+      return 16;
+    case "int":
+      return Math.max(String(spec.min).length, String(spec.max).length);
+    case "float":
+      return 24;
+    case "choice":
+      return spec.values.reduce<number>((n, v) => Math.max(n, typeof v === "string" ? v.length + 2 : 24), 0);
+    case "string":
+      return spec.length + 2;
+    case "boolean":
+      return 5;
+    case "uuid":
+      return 38;
+  }
+}
+
+/**
+ * The size of the largest record this config can generate, as JSON, in bytes: computed from the config alone, so
+ * the engine can size a batch without measuring each record.
+ */
+export function generatorRecordBytes(c: Pick<GeneratorConfig, "fields" | "timeField">): number {
+  let bytes = 2 + c.timeField.length + 3 + 16;
+  for (const [name, spec] of Object.entries(c.fields)) bytes += name.length + 4 + valueBytes(spec);
+  return bytes;
+}
+
+function kib(bytes: number): string {
+  return `${Math.ceil(bytes / 1024).toLocaleString("en-US")} KiB`;
+}
+
 export const DEFAULT_GENERATOR_FIELDS = {
   id: { kind: "sequence" },
   user_id: { kind: "int", min: 1, max: 1000 },
@@ -99,6 +138,22 @@ const config = z
   .superRefine((c, ctx) => {
     if (c.timeField in c.fields) {
       ctx.addIssue({ code: "custom", path: ["timeField"], message: `"${c.timeField}" is also a generated field` });
+    }
+    const names = Object.keys(c.fields);
+    if (names.length > MAX_GENERATOR_FIELDS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["fields"],
+        message: `a generator makes at most ${MAX_GENERATOR_FIELDS} fields (this one has ${names.length})`,
+      });
+    }
+    const bytes = generatorRecordBytes(c);
+    if (bytes > MAX_GENERATOR_RECORD_BYTES) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["fields"],
+        message: `these fields make records of about ${kib(bytes)} each, over the ${kib(MAX_GENERATOR_RECORD_BYTES)} a generated record may have: use fewer fields or shorter text`,
+      });
     }
     for (const [name, spec] of Object.entries(c.fields)) {
       if ((spec.kind === "int" || spec.kind === "float") && spec.min > spec.max) {
@@ -156,6 +211,10 @@ the number of partitions or workers, so a replay after a failure reproduces exac
 Each field has a kind (sequence, int, float, choice, string, boolean, uuid). The event-time field is added to every
 record; with *Out-of-orderness* set, event times are shifted back by a random amount up to that bound, which is how
 you test watermarks and late data. With *Records* empty the source runs until the run is stopped.
+
+A record has at most ${MAX_GENERATOR_FIELDS} fields and about ${MAX_GENERATOR_RECORD_BYTES / 1024} KiB as JSON (each text field counted at its full length),
+so that no configuration can run a worker out of memory; batches of large records are cut to the run's byte budget
+(\`settings.batchBytes\`).
 
 It is replayable: exactly-once pipelines can start from it.`,
   inputs: [],

@@ -1,6 +1,6 @@
 import type { DataRecord } from "@sluice/pipeline/record-schema";
 import type { SourceBatch, SourceReader, SourceRuntime } from "../runtime-contract";
-import type { GeneratorConfig } from "./generator.def";
+import { type GeneratorConfig, generatorRecordBytes } from "./generator.def";
 import { unit, type ValueFn, valueFunction } from "./generator-values";
 
 // Partition p of P emits the global record indexes p, p+P, p+2P, … Its offset is how many it has emitted, so a
@@ -54,6 +54,7 @@ export const generatorRuntime: SourceRuntime<GeneratorConfig> = {
     let emittedSinceOpen = 0;
 
     return {
+      recordBytes: generatorRecordBytes(c),
       async read(max): Promise<SourceBatch> {
         let n = Math.min(max, limit - emitted);
         if (perPartitionRate > 0) {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { bundleResolver, type RuntimeContext } from "../runtime-contract";
+import { localDestinations } from "../testing/local-destinations";
 import { MemoryStateStore } from "../testing/operator-harness";
-import { generatorDef } from "./generator.def";
+import { generatorDef, generatorRecordBytes, MAX_GENERATOR_RECORD_BYTES } from "./generator.def";
 import { generatorRuntime, partitionShare, recordFactory } from "./generator.run";
 
 const parse = (c: unknown) => generatorDef.config.parse(c);
@@ -19,7 +20,7 @@ function ctx(config: unknown, partition: number, partitions: number): RuntimeCon
     inputs: {},
     outputs: {},
     log: { info() {}, warn() {}, error() {} },
-    services: { tail: { async append() {} }, connections: bundleResolver({}) },
+    services: { tail: { async append() {} }, connections: bundleResolver({}), destinations: localDestinations },
     state: () => new MemoryStateStore(),
   };
 }
@@ -128,6 +129,36 @@ describe("source.generator", () => {
     expect(r.error?.issues[0]?.path).toEqual(["fields", "a", "max"]);
     const clash = generatorDef.config.safeParse({ fields: { ts: { kind: "sequence" } } });
     expect(clash.error?.issues[0]?.path).toEqual(["timeField"]);
+  });
+
+  it("refuses configs whose records would be too large, naming the fields", () => {
+    const text = (n: number) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`t${i}`, { kind: "string", length: 4096 }]));
+    // The one that ran a worker out of memory: 200 text fields of 4,096 characters.
+    const bomb = generatorDef.config.safeParse({ rate: 0, fields: text(200) });
+    expect(bomb.success).toBe(false);
+    expect(bomb.error?.issues[0]?.path).toEqual(["fields"]);
+    expect(bomb.error?.issues[0]?.message).toBe(
+      "these fields make records of about 802 KiB each, over the 256 KiB a generated record may have: use fewer fields or shorter text",
+    );
+    const many = generatorDef.config.safeParse({
+      fields: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`b${i}`, { kind: "boolean" }])),
+    });
+    expect(many.error?.issues.map((i) => i.message)).toContain(
+      "a generator makes at most 256 fields (this one has 300)",
+    );
+    const under = parse({ fields: text(60) });
+    expect(generatorRecordBytes(under)).toBeLessThanOrEqual(MAX_GENERATOR_RECORD_BYTES);
+    expect(generatorRecordBytes(under)).toBeGreaterThan(60 * 4096);
+  });
+
+  it("makes long text as flat strings of the same characters, and tells its record size", async () => {
+    const config = { count: 3, rate: 0, fields: { s: { kind: "string", length: 4096 } } };
+    const [a] = await drain(config, 1);
+    expect(a!.s).toMatch(/^[A-Za-z0-9]{4096}$/);
+    // The estimate bounds the record as JSON.
+    const reader = await generatorRuntime.open(ctx(config, 0, 1), null);
+    expect(reader.recordBytes).toBeGreaterThanOrEqual(JSON.stringify(a).length);
   });
 
   it("declares the schema of what it emits", () => {
