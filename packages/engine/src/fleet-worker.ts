@@ -1,8 +1,10 @@
 import { hostname } from "node:os";
+import { DestinationPolicy, readRunConnections } from "@sluice/nodes/destination-policy";
 import type { ConnectionBundle, RuntimeRegistry } from "@sluice/nodes/runtime-contract";
 import { createKeys, type Keys } from "@sluice/pipeline/control/keys";
 import {
   PreviewJob,
+  type PreviewStopped,
   previewConnectionsContext,
   QUEUE_CONTROL,
   QUEUE_PREVIEW,
@@ -17,15 +19,30 @@ import { DelayedError, type Job, Queue, UnrecoverableError, WaitingError, Worker
 import type { Redis } from "ioredis";
 import { type EngineLogger, errorMessage, silentLogger } from "./engine-logger";
 import { runPartitionTask, type TaskEnvironment } from "./partition-task";
-import { previewPipeline } from "./preview";
+import { PreviewSandbox, type PreviewSandboxOptions, PreviewStoppedError } from "./preview-sandbox";
 import { RunController } from "./run-controller";
+import { recordTaskRetry } from "./task-retry";
 import { WorkerHeartbeat } from "./worker-heartbeat";
+
+/** How the fleet balances partitions between workers; tests shorten these. */
+export interface RebalanceTiming {
+  /** How often a worker compares its share with the fleet's. */
+  everyMs: number;
+  /** A partition leased this recently is not moved again, so the fleet does not thrash. */
+  minLeaseMs: number;
+  /** After handing partitions over, a worker takes no more than it kept for this long, so others get them. */
+  cooldownMs: number;
+}
 
 const REBALANCE_EVERY_MS = 2000;
 /** A partition leased this recently is not moved again, so the fleet does not thrash. */
 const MIN_LEASE_BEFORE_REBALANCE_MS = 4000;
-/** After handing partitions over, a worker takes no new ones for this long, so others get them. */
+/** After handing partitions over, a worker takes no new ones beyond what it kept for this long, so others get them. */
 const REBALANCE_COOLDOWN_MS = 6000;
+/** A partition refused during that cooldown is offered again after this long (to whichever worker is free). */
+const REFUSED_LEASE_DELAY_MS = 300;
+/** How often a worker looks for retrying partitions of runs that were stopped meanwhile, to wake them. */
+const STOPPED_RETRY_SWEEP_MS = 1000;
 
 // A member of the worker fleet: leases task partitions (long-lived BullMQ jobs whose lock is the lease) and run
 // control jobs, heartbeats, and on close() finishes the current batches and hands its partitions back.
@@ -43,6 +60,21 @@ export interface FleetWorkerOptions {
   leaseMs?: number;
   /** SLUICE_SECRET_KEY, to open the connections of runs that use them. */
   secretKey?: Uint8Array;
+  /** A partition that stops its worker this many times in a row without finishing a batch fails its run. */
+  crashLimit?: number;
+  /** The files directory file nodes work in (SLUICE_FILES_DIR); each workspace's runs get their own folder in it. */
+  filesDir?: string;
+  rebalance?: Partial<RebalanceTiming>;
+  /**
+   * Where connections may go (SLUICE_CONNECTIONS_ALLOW, Sluice's own endpoints); without it, the strict default:
+   * loopback, link-local and metadata addresses are refused.
+   */
+  destinations?: DestinationPolicy;
+  /**
+   * Each data preview's thread: time and memory limits (SLUICE_PREVIEW_TIMEOUT, SLUICE_PREVIEW_MEMORY_MB), and the
+   * module of node types it loads when `catalog`/`runtimes` are not the standard ones.
+   */
+  preview?: Partial<PreviewSandboxOptions>;
   log?: EngineLogger;
 }
 
@@ -54,17 +86,28 @@ export class FleetWorker {
   private readonly active = new Map<string, AbortController>();
   private readonly leasedAt = new Map<string, number>();
   private rebalanceTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  /** Until then (after a rebalance), the worker leases no more partitions than `keep`. */
   private cooldownUntil = 0;
-  private readonly failures = new Map<string, number>();
+  private keep = Number.POSITIVE_INFINITY;
   private taskWorker: Worker | undefined;
   private controlWorker: Worker | undefined;
   private previewWorker: Worker | undefined;
+  private previewSandbox: PreviewSandbox | undefined;
   private taskQueue: Queue | undefined;
   private heartbeat: WorkerHeartbeat | undefined;
   private readonly startedAt = Date.now();
   private closing: Promise<void> | undefined;
 
+  private readonly timing: RebalanceTiming;
+
   constructor(private readonly options: FleetWorkerOptions) {
+    this.timing = {
+      everyMs: REBALANCE_EVERY_MS,
+      minLeaseMs: MIN_LEASE_BEFORE_REBALANCE_MS,
+      cooldownMs: REBALANCE_COOLDOWN_MS,
+      ...options.rebalance,
+    };
     this.keys = createKeys(options.prefix);
     this.log = options.log ?? silentLogger;
     this.redis = this.connection();
@@ -101,6 +144,9 @@ export class FleetWorker {
       log: this.log,
       workerId,
       ...(this.options.secretKey ? { secretKey: this.options.secretKey } : {}),
+      ...(this.options.destinations ? { destinations: this.options.destinations } : {}),
+      ...(this.options.crashLimit ? { crashLimit: this.options.crashLimit } : {}),
+      ...(this.options.filesDir ? { filesDir: this.options.filesDir } : {}),
     };
 
     this.taskWorker = new Worker(QUEUE_TASKS, (job, token) => this.runTask(env, job, token), {
@@ -124,6 +170,8 @@ export class FleetWorker {
       },
       { connection: this.connection(), ...bull, name: workerId, concurrency: 4, drainDelay: 1 },
     );
+    const sandbox = new PreviewSandbox(this.options.preview);
+    this.previewSandbox = sandbox;
     this.previewWorker = new Worker(
       QUEUE_PREVIEW,
       async (job) => {
@@ -131,26 +179,36 @@ export class FleetWorker {
         if (!parsed.success) throw new UnrecoverableError(`malformed preview job: ${parsed.error.message}`);
         const p = parsed.data;
         let connections: ConnectionBundle = {};
+        let destinations = this.options.destinations ?? DestinationPolicy.fromSettings(undefined);
         if (p.connections) {
           if (!this.options.secretKey)
             throw new UnrecoverableError(
               `worker ${workerId} has no SLUICE_SECRET_KEY to open the preview's connections`,
             );
-          connections = await openJson<ConnectionBundle>(
-            this.options.secretKey,
-            p.connections,
-            previewConnectionsContext(job.id ?? ""),
+          const opened = readRunConnections<ConnectionBundle>(
+            await openJson<unknown>(this.options.secretKey, p.connections, previewConnectionsContext(job.id ?? "")),
           );
+          connections = opened.connections;
+          destinations = destinations.protecting(opened.protectedEndpoints);
         }
-        return previewPipeline({
-          definition: p.definition,
-          parameters: p.parameters,
-          catalog,
-          runtimes,
-          connections,
-          limit: p.limit,
-          timeoutMs: p.timeoutMs,
-        });
+        // In a thread of its own, killed at its time or memory limit: this event loop never waits on a preview.
+        try {
+          return await sandbox.run({
+            definition: p.definition,
+            parameters: p.parameters,
+            connections,
+            destinations,
+            limit: p.limit,
+            timeoutMs: p.timeoutMs,
+            // The workspace comes from the job the API wrote, as a run's does (see partition-task.ts).
+            files: { root: this.options.filesDir, workspaceId: p.workspaceId },
+          });
+        } catch (err) {
+          if (!(err instanceof PreviewStoppedError)) throw err;
+          this.log.warn("preview stopped", { job: job.id, reason: err.reason, ranMs: err.ranMs });
+          const stopped: PreviewStopped = { stopped: err.reason, message: err.message };
+          return stopped;
+        }
       },
       { connection: this.connection(), ...bull, name: workerId, concurrency: 2, drainDelay: 1 },
     );
@@ -171,14 +229,23 @@ export class FleetWorker {
     ]);
     this.rebalanceTimer = setInterval(() => {
       this.rebalance().catch((err) => this.log.warn("rebalance failed", { error: errorMessage(err) }));
-    }, REBALANCE_EVERY_MS);
+    }, this.timing.everyMs);
     this.rebalanceTimer.unref();
+    this.sweepTimer = setInterval(() => {
+      this.wakeStoppedRetries().catch((err) => this.log.warn("retry sweep failed", { error: errorMessage(err) }));
+    }, STOPPED_RETRY_SWEEP_MS);
+    this.sweepTimer.unref();
     this.log.info("worker started", { worker: workerId, slots, leaseMs });
   }
 
   private async runTask(env: TaskEnvironment, job: Job, token: string | undefined): Promise<string> {
     const parsed = TaskJob.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed task job ${job.id}: ${parsed.error.message}`);
+    if (await this.refusesLease()) {
+      // Offered again shortly, to whichever worker has room; this worker's fetch loop stays free meanwhile.
+      await job.moveToDelayed(Date.now() + REFUSED_LEASE_DELAY_MS, token);
+      throw new DelayedError();
+    }
     const id = job.id ?? "?";
     const abort = new AbortController();
     if (this.closing) abort.abort();
@@ -186,7 +253,6 @@ export class FleetWorker {
     this.leasedAt.set(id, Date.now());
     try {
       const outcome = await runPartitionTask(env, parsed.data, abort.signal);
-      this.failures.delete(id);
       if (outcome === "released") {
         await job.moveToWait(token);
         throw new WaitingError();
@@ -194,16 +260,47 @@ export class FleetWorker {
       return outcome;
     } catch (err) {
       if (err instanceof WaitingError) throw err;
-      // Redis or a connector failed: hand the partition back and try again later, on this worker or another.
-      const failures = (this.failures.get(id) ?? 0) + 1;
-      this.failures.set(id, failures);
-      const delay = Math.min(250 * 2 ** Math.min(failures - 1, 7), 30_000);
-      this.log.error("task failed; retrying", { task: id, failures, retryInMs: delay, error: errorMessage(err) });
-      await job.moveToDelayed(Date.now() + delay, token);
+      // Redis or a connector failed: hand the partition back and try again later, on this worker or another. The
+      // attempt and the error are recorded with the partition, for the run's page.
+      const retry = await recordTaskRetry(env, parsed.data, errorMessage(err));
+      this.log.error("task failed; retrying", {
+        task: id,
+        attempt: retry.attempt,
+        retryInMs: retry.delayMs,
+        error: retry.error,
+      });
+      await job.moveToDelayed(Date.now() + retry.delayMs, token);
       throw new DelayedError();
     } finally {
       this.active.delete(id);
       this.leasedAt.delete(id);
+    }
+  }
+
+  /**
+   * During the cooldown after a rebalance, a worker leases no more than it kept, so the partitions it handed over
+   * go to the others. BullMQ's own concurrency is never lowered for this: its fetch loop would then wait for one of
+   * this worker's run-long jobs to end before fetching again, and partitions of a worker that dies meanwhile would
+   * wait for ever.
+   */
+  private async refusesLease(): Promise<boolean> {
+    if (this.closing || Date.now() >= this.cooldownUntil || this.active.size < this.keep) return false;
+    // Alone in the fleet, nobody else would take it.
+    const live = await this.redis.zcount(this.keys.workers, Date.now() - WORKER_TTL_MS, "+inf");
+    return live > 1;
+  }
+
+  /** Partitions waiting out a retry delay whose run was stopped meanwhile go again now, so they stop in seconds. */
+  private async wakeStoppedRetries(): Promise<void> {
+    const queue = this.taskQueue;
+    if (!queue || this.closing) return;
+    for (const job of await queue.getDelayed(0, 499)) {
+      const task = TaskJob.safeParse(job.data);
+      if (!task.success) continue;
+      const [desired, status] = await this.redis.hmget(this.keys.runMeta(task.data.runId), "desired", "status");
+      if (desired !== "stopped" && status !== null && status !== "failed") continue;
+      // Another worker may have woken it first.
+      await job.promote().catch(() => {});
     }
   }
 
@@ -216,9 +313,7 @@ export class FleetWorker {
     const worker = this.taskWorker;
     const queue = this.taskQueue;
     if (!worker || !queue || this.closing) return;
-    const slots = this.options.slots ?? 64;
     if (Date.now() < this.cooldownUntil) return;
-    if (worker.concurrency !== slots) worker.concurrency = slots;
     const held = this.active.size;
     if (held <= 1) return;
     const live = await this.redis.zcount(this.keys.workers, Date.now() - WORKER_TTL_MS, "+inf");
@@ -227,11 +322,11 @@ export class FleetWorker {
     if ((counts.waiting ?? 0) + (counts.prioritized ?? 0) > 0) return;
     const fair = Math.ceil((counts.active ?? held) / live);
     const now = Date.now();
-    const settled = [...this.leasedAt].filter(([, at]) => now - at >= MIN_LEASE_BEFORE_REBALANCE_MS).map(([id]) => id);
+    const settled = [...this.leasedAt].filter(([, at]) => now - at >= this.timing.minLeaseMs).map(([id]) => id);
     const excess = Math.min(held - fair, settled.length);
     if (excess <= 0) return;
-    worker.concurrency = Math.max(1, held - excess);
-    this.cooldownUntil = now + REBALANCE_COOLDOWN_MS;
+    this.keep = held - excess;
+    this.cooldownUntil = now + this.timing.cooldownMs;
     this.log.info("handing partitions over to balance the fleet", { held, fair, releasing: excess, workers: live });
     for (const id of settled.slice(-excess)) this.active.get(id)?.abort();
   }
@@ -240,7 +335,9 @@ export class FleetWorker {
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.rebalanceTimer);
+      clearInterval(this.sweepTimer);
       for (const abort of this.active.values()) abort.abort();
+      await this.previewSandbox?.close();
       await Promise.allSettled([this.taskWorker?.close(), this.controlWorker?.close(), this.previewWorker?.close()]);
       await this.heartbeat?.stop().catch(() => {});
       await this.taskQueue?.close();

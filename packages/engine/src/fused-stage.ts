@@ -67,6 +67,7 @@ export class FusedStage {
   private readonly batched: { id: string; op: OperatorInstance; emit: Emit; pending: PortRecord[] }[] = [];
   private deadLetters: DeadLetter[] = [];
   private sequence = 0;
+  private closing: Promise<void> | undefined;
 
   private constructor() {}
 
@@ -367,8 +368,12 @@ export class FusedStage {
     return false;
   }
 
-  async close(): Promise<void> {
-    const closing = [...this.sources.map((s) => s.reader.close()), ...this.sinks.map((s) => s.writer.close())];
-    await Promise.allSettled(closing);
+  /** Closes every source and sink once; later calls wait for that same close. */
+  close(): Promise<void> {
+    this.closing ??= Promise.allSettled([
+      ...this.sources.map((s) => s.reader.close()),
+      ...this.sinks.map((s) => s.writer.close()),
+    ]).then(() => {});
+    return this.closing;
   }
 }

@@ -1,3 +1,4 @@
+import { DestinationPolicy, readRunConnections } from "@sluice/nodes/destination-policy";
 import {
   bundleResolver,
   bundleSecrets,
@@ -14,10 +15,10 @@ import {
 } from "@sluice/nodes/runtime-contract";
 import { NodeConfigError } from "@sluice/nodes/runtime-expressions";
 import { type Keys, type TaskRef, taskId } from "@sluice/pipeline/control/keys";
-import { connectionsContext, isTerminal, parseRunMeta } from "@sluice/pipeline/control/protocol";
+import { connectionsContext, isTerminal, parseRunMeta, TASK_RETRY_FIELD } from "@sluice/pipeline/control/protocol";
 import { openJson } from "@sluice/pipeline/control/secret-box";
 import { secretScrubber } from "@sluice/pipeline/control/secret-scrub";
-import type { PipelineDefinition } from "@sluice/pipeline/definition";
+import { DEFAULT_BATCH_BYTES, DEFAULT_DEAD_LETTER_LIMIT, type PipelineDefinition } from "@sluice/pipeline/definition";
 import { parseDuration } from "@sluice/pipeline/duration";
 import type { ParameterInfo } from "@sluice/pipeline/expr/types";
 import type { NodeCatalog } from "@sluice/pipeline/node-definition";
@@ -25,15 +26,18 @@ import type { PhysicalPlan } from "@sluice/pipeline/plan";
 import { type DataRecord, emptySchema, type RecordSchema } from "@sluice/pipeline/record-schema";
 import { type ValidationResult, validate } from "@sluice/pipeline/validate";
 import type { Redis } from "ioredis";
+import { BatchBudget } from "./batch-budget";
 import { type EngineLogger, errorMessage } from "./engine-logger";
 import { edgeId, FusedStage, type Outlet, StageBuildError } from "./fused-stage";
 import { RedisLiveTail } from "./live-tail";
+import { CRASHES_FIELD, crashLoopMessage, DEFAULT_CRASH_LIMIT, PartitionCrashes } from "./partition-crashes";
 import type { RunController } from "./run-controller";
 import { createPartitioner, PartitionerError } from "./shuffle-partitioner";
 import { ShuffleReader } from "./shuffle-reader";
 import { ShuffleWriter } from "./shuffle-writer";
 import { TaskStores } from "./state-store";
-import { FencedError, type StoreChanges, TaskState } from "./task-commit";
+import { DeadLetterLimitError, FencedError, type StoreChanges, TaskState } from "./task-commit";
+import { clearTaskRetry, recordTaskRetry } from "./task-retry";
 
 // One partition of one stage of one run, leased by this worker: read a batch (from the stage's sources, or from
 // the shuffle streams feeding it) after the committed position, push it through the fused chain, let operators
@@ -59,6 +63,12 @@ export interface TaskEnvironment {
   maxShuffleBacklog?: number;
   /** Opens the connection bundles of runs that use connections (SLUICE_SECRET_KEY). */
   secretKey?: Uint8Array;
+  /** Where connections may go (see destination-policy.ts); without it, the strict default. */
+  destinations?: DestinationPolicy;
+  /** A partition that stops its worker this many times in a row without finishing a batch fails its run. */
+  crashLimit?: number;
+  /** The files directory file nodes work in (SLUICE_FILES_DIR); each workspace's runs get their own folder in it. */
+  filesDir?: string;
 }
 
 const OFFSET_PREFIX = "o:";
@@ -112,8 +122,18 @@ interface TaskRuntime {
   reader: ShuffleReader | undefined;
   generation: number;
   batchSize: number;
+  /** Sizes each source's read so a batch stays within settings.batchBytes. */
+  budget: BatchBudget;
+  /** Dead letters one partition may hold (settings.deadLetterLimit). */
+  deadLetterLimit: number;
   maxOutOfOrder: number;
   idleTimeout: number | undefined;
+  /** Marks the partition as held while it reads, so a worker dying with it in hand is counted. */
+  crashes: PartitionCrashes;
+  /** Takeovers in a row without a finished batch, reset by this lease's first commit. */
+  crashCount: number;
+  /** The partition was retrying after an error when this lease began (or a sink write is retrying now). */
+  retrying: boolean;
   /** Cuts the run's secrets out of text. */
   scrub: (text: string) => string;
 }
@@ -145,6 +165,13 @@ export async function runPartitionTask(
     await env.controller.fail(task.runId, `run ${task.runId} has no usable plan for stage ${task.stage}`);
     return "failed";
   }
+  const crashes = new PartitionCrashes(redis, keys, task, state.epoch, env.workerId);
+  const takeover = await crashes.takeover();
+  if (takeover.crashes >= (env.crashLimit ?? DEFAULT_CRASH_LIMIT)) {
+    log.error("partition keeps stopping its worker; failing the run", { task: id, crashes: takeover.crashes });
+    await env.controller.fail(task.runId, crashLoopMessage(task, takeover, stagePlan.nodes));
+    return "failed";
+  }
   const def = validation.definition;
   const settings = def.spec.settings;
   const paramInfo: Record<string, ParameterInfo> = Object.fromEntries(
@@ -169,6 +196,8 @@ export async function runPartitionTask(
       : undefined;
 
   let bundle: ConnectionBundle = {};
+  // Where connections may go: the worker's policy, refusing also the web app's own database sealed with the run.
+  let destinations = env.destinations ?? DestinationPolicy.fromSettings(undefined);
   if (rawMeta.connections) {
     if (!env.secretKey) {
       await env.controller.fail(
@@ -178,7 +207,11 @@ export async function runPartitionTask(
       return "failed";
     }
     try {
-      bundle = await openJson<ConnectionBundle>(env.secretKey, rawMeta.connections, connectionsContext(task.runId));
+      const opened = readRunConnections<ConnectionBundle>(
+        await openJson<unknown>(env.secretKey, rawMeta.connections, connectionsContext(task.runId)),
+      );
+      bundle = opened.connections;
+      destinations = destinations.protecting(opened.protectedEndpoints);
     } catch (err) {
       await env.controller.fail(task.runId, `worker ${env.workerId}: ${errorMessage(err)}`);
       return "failed";
@@ -206,7 +239,14 @@ export async function runPartitionTask(
       warn: (m, f) => log.warn(scrub.text(m), scrub.value({ ...f, task: id, node: nodeId })),
       error: (m, f) => log.error(scrub.text(m), scrub.value({ ...f, task: id, node: nodeId })),
     },
-    services: { tail, connections, ingest: { redis, prefix: keys.prefix, pipelineId: meta.pipelineId ?? undefined } },
+    services: {
+      tail,
+      connections,
+      destinations,
+      ingest: { redis, prefix: keys.prefix, pipelineId: meta.pipelineId ?? undefined },
+      // The workspace comes from the run's start job, written by the API: the definition cannot choose it.
+      files: { root: env.filesDir, workspaceId: meta.workspaceId ?? undefined },
+    },
     state: (name) => stores.get(nodeId, name) as never,
   });
 
@@ -225,6 +265,10 @@ export async function runPartitionTask(
       );
       writers.push(writer);
       outlets.set(edgeId(shuffle.fromNode, shuffle.fromPort, shuffle.toNode, shuffle.toPort), writer.add);
+    }
+    // Stopped while waiting to try again: stop without the source or sink that kept failing.
+    if (state.initial[TASK_RETRY_FIELD] && (await stopRequested(env, task, generation))) {
+      return await stopUnopened(env, task, state, writers, generation);
     }
     stage = await FusedStage.open({
       nodeIds: stagePlan.nodes,
@@ -246,10 +290,15 @@ export async function runPartitionTask(
       err instanceof NodeConfigError ||
       err instanceof StageBuildError ||
       err instanceof PartitionerError ||
-      err instanceof ConnectionUnavailableError
+      err instanceof ConnectionUnavailableError ||
+      err instanceof PermanentConnectorError
     ) {
       await fail(errorMessage(err));
       return "failed";
+    }
+    // A stage that cannot open (its server is down) stops when asked to, instead of being retried.
+    if (await stopRequested(env, task, generation).catch(() => false)) {
+      return await stopUnopened(env, task, state, writers, generation);
     }
     throw new Error(scrub.text(errorMessage(err)));
   }
@@ -266,8 +315,13 @@ export async function runPartitionTask(
     reader,
     generation,
     batchSize: settings.batchSize,
+    budget: new BatchBudget(settings.batchBytes ?? DEFAULT_BATCH_BYTES),
+    deadLetterLimit: settings.deadLetterLimit ?? DEFAULT_DEAD_LETTER_LIMIT,
     maxOutOfOrder: parseDuration(settings.maxOutOfOrder ?? 0) ?? 0,
     idleTimeout: settings.idleTimeout === undefined ? undefined : parseDuration(settings.idleTimeout),
+    crashes,
+    crashCount: takeover.crashes,
+    retrying: Boolean(state.initial[TASK_RETRY_FIELD]),
     scrub: scrub.text,
   };
   try {
@@ -283,8 +337,38 @@ export async function runPartitionTask(
     }
     throw new Error(scrub.text(errorMessage(err)));
   } finally {
+    await crashes.release();
     await stage.close();
   }
+}
+
+/** Whether the run no longer wants this partition to go on: stopped, failed, expired or restarted elsewhere. */
+async function stopRequested(env: TaskEnvironment, task: TaskRef, generation: number): Promise<boolean> {
+  const [desired, status, gen] = await env.redis.hmget(env.keys.runMeta(task.runId), "desired", "status", "gen");
+  return status === null || status === "failed" || desired === "stopped" || Number(gen ?? 1) !== generation;
+}
+
+/**
+ * Stops a partition whose stage never opened (its source or sink unreachable): nothing is read or written, the
+ * committed position stays, and the stages downstream get its stop markers so they stop too.
+ */
+async function stopUnopened(
+  env: TaskEnvironment,
+  task: TaskRef,
+  state: TaskState,
+  writers: ShuffleWriter[],
+  generation: number,
+): Promise<TaskOutcome> {
+  const watermark = state.initial.wm !== undefined ? Number(state.initial.wm) : Number.NEGATIVE_INFINITY;
+  await state.commit({
+    set: { stopped: String(generation), [TASK_RETRY_FIELD]: "" },
+    increments: {},
+    deadLetters: [],
+    appends: stopMarkers(writers, generation, watermark, Number(state.initial.seq ?? 0) + 1),
+  });
+  const status = await env.controller.finishTask(task.runId, taskId(task));
+  env.log.info("task stopped while retrying", { task: taskId(task), run: status });
+  return "finished";
 }
 
 interface SourceClock {
@@ -358,6 +442,9 @@ async function loop(rt: TaskRuntime, shutdown: AbortSignal): Promise<TaskOutcome
   };
 
   const finishTask = async () => {
+    // Sinks complete their output on close (a file sink renames its last part): the run may only be reported
+    // finished once that has happened, so close the stage before the task counts as done.
+    await stage.close();
     const status = await env.controller.finishTask(task.runId, rt.id);
     log.info("task finished", { task: rt.id, run: status });
     return "finished" as const;
@@ -388,12 +475,16 @@ async function loop(rt: TaskRuntime, shutdown: AbortSignal): Promise<TaskOutcome
     if (!stopNow) {
       await checkBacklog();
       if (!backlogged) {
+        await rt.crashes.beforeFirstRead();
         if (reader) {
-          const batches = await reader.read(redis, Math.max(1, Math.ceil(rt.batchSize / 256)), bound?.upstreams);
+          const perUpstream = rt.budget.entriesFor(Math.max(1, Math.ceil(rt.batchSize / 256)), reader.upstreams.length);
+          const batches = await reader.read(redis, perUpstream, bound?.upstreams);
           for (const { upstream, entries } of batches) {
             for (const { id, entry } of entries) {
-              if (entry.records.length > 0)
+              if (entry.records.length > 0) {
                 stage.enter(upstream.shuffle.toNode, upstream.shuffle.toPort, entry.records);
+                rt.budget.observeEntry(entry.records);
+              }
               read += entry.records.length;
               reader.advance(upstream, id, entry);
             }
@@ -404,13 +495,16 @@ async function loop(rt: TaskRuntime, shutdown: AbortSignal): Promise<TaskOutcome
           const active = stage.sources.filter((s) => !s.ended);
           const share = Math.max(1, Math.floor(rt.batchSize / Math.max(1, active.length)));
           for (const source of active) {
-            const want = bound ? (bound.sources[source.nodeId] ?? 0) : share;
+            const want = bound
+              ? (bound.sources[source.nodeId] ?? 0)
+              : rt.budget.recordsFor(source.nodeId, share, active.length, source.reader.recordBytes);
             if (want === 0) continue;
             const batch = bound
               ? await readExactly(source.reader, want, shutdown, log, rt.id)
-              : await source.reader.read(share, shutdown);
+              : await source.reader.read(want, shutdown);
             sourceCounts[source.nodeId] = batch.records.length + (batch.rejected?.length ?? 0);
             const n = batch.records.length;
+            rt.budget.observe(source.nodeId, batch.records);
             if (n > 0) {
               const clock = clocks.get(source.nodeId)!;
               clock.lastRecordAt = now;
@@ -451,6 +545,11 @@ async function loop(rt: TaskRuntime, shutdown: AbortSignal): Promise<TaskOutcome
           replayed.push(entryId);
         }
         if (replayed.length > 0) lastReplayCheck = 0;
+      }
+      // It reads again: the run no longer shows it as retrying.
+      if (rt.retrying && !backlogged) {
+        await clearTaskRetry(env, task);
+        rt.retrying = false;
       }
     }
 
@@ -501,16 +600,21 @@ async function loop(rt: TaskRuntime, shutdown: AbortSignal): Promise<TaskOutcome
         shutdown,
         checkControl,
         () => desired === "stopped",
+        async (error, delayMs) => {
+          rt.retrying = true;
+          await recordTaskRetry(env, task, error, delayMs);
+        },
       );
       if (written === "written") {
         if (refused.length > 0) stage.rejectAtSink(sink.nodeId, refused);
         wrote.push(sink.writer);
       }
       if (written === "released") return "released";
-      if (written === "stopped" && !reader) {
-        // Nothing of this batch is committed; the source offsets stay where they were.
+      if (written === "stopped") {
+        // Nothing of this batch is committed; the source offsets (or shuffle positions) stay where they were. A
+        // stage that cannot write cannot drain either: it stops here, and a restart continues from its last commit.
         await state.commit({
-          set: { stopped: String(rt.generation) },
+          set: { stopped: String(rt.generation), [TASK_RETRY_FIELD]: "" },
           increments: {},
           deadLetters: [],
           appends: stopMarkers(writers, rt.generation, watermark, seq),
@@ -530,14 +634,26 @@ async function loop(rt: TaskRuntime, shutdown: AbortSignal): Promise<TaskOutcome
     if (mustCommit) {
       const storeChanges: StoreChanges[] = dirty.map((s) => ({ key: s.hashKey, ...s.changes() }));
       set.stateSize = String(stores.size);
-      sequence = await state.commit({
-        set,
-        increments: stage.counterIncrements(),
-        deadLetters: stage.takeDeadLetters(),
-        stores: storeChanges,
-        appends,
-        deletes: replayed.length > 0 ? [{ key: replayKey, ids: replayed }] : [],
-      });
+      // A finished batch: takeovers before it no longer count towards a crash loop.
+      if (rt.crashCount > 0) set[CRASHES_FIELD] = "0";
+      try {
+        sequence = await state.commit({
+          set,
+          increments: stage.counterIncrements(),
+          deadLetters: stage.takeDeadLetters(),
+          deadLetterLimit: rt.deadLetterLimit,
+          stores: storeChanges,
+          appends,
+          deletes: replayed.length > 0 ? [{ key: replayKey, ids: replayed }] : [],
+        });
+      } catch (err) {
+        if (!(err instanceof DeadLetterLimitError)) throw err;
+        // The batch was refused whole: offsets did not move, so a restart reads its input again.
+        log.warn("dead-letter limit reached; failing the run", { task: rt.id, held: err.held, limit: err.limit });
+        await env.controller.fail(task.runId, err.message);
+        return "failed";
+      }
+      rt.crashCount = 0;
       for (const s of dirty) s.committed();
       if (set.stores !== undefined) persistedStores = set.stores;
       if (reader) await reader.trim(redis);
@@ -549,6 +665,7 @@ async function loop(rt: TaskRuntime, shutdown: AbortSignal): Promise<TaskOutcome
     if (ended || stopNow) return await finishTask();
 
     if (read === 0 && !stage.hasOutput) {
+      await rt.crashes.idle();
       // Nothing arrived: wait a little, longer the longer it stays quiet.
       await sleep(reader ? idleSleep : Math.min(Math.max(idleHint, 1), pollMs), shutdown);
       idleSleep = Math.min(idleSleep * 2, MAX_IDLE_SLEEP_MS);
@@ -623,6 +740,7 @@ async function writeWithRetry(
   shutdown: AbortSignal,
   checkControl: (force?: boolean) => Promise<void>,
   stopRequested: () => boolean,
+  onRetry: (error: string, delayMs: number) => Promise<void>,
 ): Promise<"written" | "released" | "stopped"> {
   let delay = 100;
   const maxDelay = env.maxRetryDelayMs ?? 30_000;
@@ -633,18 +751,18 @@ async function writeWithRetry(
     } catch (err) {
       // Refused credentials, a missing table: retrying cannot help, the run fails with the reason.
       if (err instanceof PermanentConnectorError) throw err;
-      env.log.warn("sink write failed; retrying", {
-        task: id,
-        node: nodeId,
-        attempt,
-        error: scrub(errorMessage(err)),
-        retryInMs: delay,
-      });
+      const error = scrub(errorMessage(err));
+      env.log.warn("sink write failed; retrying", { task: id, node: nodeId, attempt, error, retryInMs: delay });
+      await onRetry(`node ${nodeId}: ${error}`, delay);
     }
-    await sleep(delay, shutdown);
-    if (shutdown.aborted) return "released";
-    await checkControl(true);
-    if (stopRequested()) return "stopped";
+    // The wait looks at the run's desired state every second, so a stop is honoured at once.
+    const until = Date.now() + delay;
+    while (Date.now() < until) {
+      await sleep(Math.min(until - Date.now(), 1000), shutdown);
+      if (shutdown.aborted) return "released";
+      await checkControl(true);
+      if (stopRequested()) return "stopped";
+    }
     delay = Math.min(delay * 2, maxDelay);
   }
 }

@@ -8,6 +8,7 @@ import {
   RunStatus,
   runTaskRefs,
   type StageShape,
+  TASK_RETRY_FIELD,
   type TaskJob,
 } from "@sluice/pipeline/control/protocol";
 import { formatIssue } from "@sluice/pipeline/issues";
@@ -16,6 +17,7 @@ import { type PhysicalPlan, plan } from "@sluice/pipeline/plan";
 import { validate } from "@sluice/pipeline/validate";
 import type { Queue } from "bullmq";
 import type { Redis, Result } from "ioredis";
+import { CRASHES_FIELD, HELD_FIELD } from "./partition-crashes";
 import { TaskStores } from "./state-store";
 
 // Run lifecycle on the Redis side: start (plan + meta + one long-lived task job per partition), stop requests,
@@ -105,6 +107,7 @@ export class RunController {
         parameters: JSON.stringify(job.parameters),
         ...(job.connections ? { connections: job.connections } : {}),
         ...(job.pipelineId ? { pipelineId: job.pipelineId } : {}),
+        ...(job.workspaceId ? { workspaceId: job.workspaceId } : {}),
         plan: JSON.stringify(physical),
         stages: JSON.stringify(physical.stages.map((s) => ({ index: s.index, partitions: s.partitions }))),
         tasksTotal: String(physical.stages.reduce((n, s) => n + s.partitions, 0)),
@@ -144,6 +147,7 @@ export class RunController {
     }
     if (meta.status === "running" || meta.status === "paused" || meta.status === "stopping") return; // already going
     if (job.reset) await this.deleteTaskState(job.runId, meta.stages, JSON.parse(raw.plan ?? "{}") as PhysicalPlan);
+    else await this.forgetTroubles(job.runId, meta.stages);
     const now = String(Date.now());
     // Runs recorded before generations existed have none: they were generation 1.
     if (raw.gen === undefined) await redis.hsetnx(metaKey, "gen", "1");
@@ -161,6 +165,17 @@ export class RunController {
       .persist(metaKey)
       .exec();
     await this.enqueueTasks(job.runId, meta.stages, generation);
+  }
+
+  /**
+   * A restart gives every partition a fresh start on its troubles: retry records of the last generation and the
+   * count of workers that died holding it (a run failed for a crash loop may be restarted once the cause is fixed).
+   */
+  private async forgetTroubles(runId: string, stages: readonly StageShape[]): Promise<void> {
+    const { redis, keys } = this.deps;
+    for (const t of runTaskRefs(runId, stages)) {
+      await redis.hdel(keys.taskState(t), TASK_RETRY_FIELD, CRASHES_FIELD, HELD_FIELD);
+    }
   }
 
   private async deleteTaskState(runId: string, stages: readonly StageShape[], plan: PhysicalPlan): Promise<void> {

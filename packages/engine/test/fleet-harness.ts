@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import type { ConnectionBundle, RuntimeRegistry } from "@sluice/nodes/runtime-contract";
 import { createKeys, type Keys } from "@sluice/pipeline/control/keys";
 import {
@@ -17,10 +18,15 @@ import type { Cluster, Redis } from "ioredis";
 import { FleetWorker } from "../src/fleet-worker";
 import { connectRedis } from "../src/redis-connection";
 
+/** Where the workers' connections may go in tests: the local test servers, on loopback. */
+const LOCAL_DESTINATIONS = DestinationPolicy.fromSettings("127.0.0.0/8,[::1]/128");
+
 // Integration-test harness: real worker processes (`apps/worker/src/main.ts`) on the real Redis, each test under
 // its own key prefix so files can run in parallel and leave nothing behind.
 
 const WORKER_MAIN = fileURLToPath(new URL("../../../apps/worker/src/main.ts", import.meta.url));
+/** A worker process that also knows the engine's test node types (see test-worker.ts). */
+export const TEST_WORKER_MAIN = fileURLToPath(new URL("./test-worker.ts", import.meta.url));
 
 export function testRedisUrl(): string {
   return process.env.SLUICE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -83,6 +89,8 @@ export class FleetHarness {
     catalog: NodeCatalog,
     runtimes: RuntimeRegistry,
     leaseMs = 2000,
+    /** The module of node types its preview threads load, when `catalog` is not the standard one. */
+    previewNodes?: string,
   ): Promise<FleetWorker> {
     const worker = new FleetWorker({
       connect: () => this.connect(`worker-${id}`),
@@ -92,6 +100,9 @@ export class FleetHarness {
       workerId: id,
       leaseMs,
       secretKey: this.secretKey,
+      // The test servers connectors reach listen on loopback.
+      destinations: LOCAL_DESTINATIONS,
+      ...(previewNodes ? { preview: { nodes: previewNodes } } : {}),
     });
     this.inProcess.push(worker);
     await worker.start();
@@ -125,8 +136,8 @@ export class FleetHarness {
     );
   }
 
-  spawnWorker(id: string, env: Record<string, string> = {}): WorkerProcess {
-    const child = spawn(process.execPath, ["--import", "tsx", WORKER_MAIN], {
+  spawnWorker(id: string, env: Record<string, string> = {}, main = WORKER_MAIN): WorkerProcess {
+    const child = spawn(process.execPath, ["--import", "tsx", main], {
       env: {
         ...process.env,
         REDIS_URL: this.redisUrl,

@@ -1,5 +1,5 @@
 import type { NodeCounters, RunSnapshot } from "@sluice/pipeline/control/protocol";
-import { formatCount, formatDuration, formatInstant } from "./run-format";
+import { formatCount, formatDuration, formatInstant, formatRetry } from "./run-format";
 
 // What a run shows about itself: progress of bounded sources, the watermark, the delivery guarantee it really has,
 // its tasks and timing; and per-node counters.
@@ -23,6 +23,30 @@ export function RunProgress({ progress }: { progress: RunSnapshot["progress"] })
       <span className="progress-text">
         {Math.floor(share * 100)}% · {formatCount(progress.done)} of {formatCount(progress.total)} read
       </span>
+    </div>
+  );
+}
+
+/** Partitions of a running run that wait to try again after an error: why, how often, and when next. */
+export function RunRetries({ retrying, now }: { retrying: RunSnapshot["retrying"] | undefined; now: number }) {
+  if (!retrying || retrying.length === 0) return null;
+  const shown = retrying.slice(0, 5);
+  return (
+    <div className="run-retry-box" role="status" data-testid="run-retrying">
+      <h2 className="run-error-title">
+        {retrying.length === 1 ? "A partition is retrying" : `${retrying.length} partitions are retrying`}
+      </h2>
+      <ul className="run-retry-list">
+        {shown.map((r) => (
+          <li key={`${r.stage}.${r.partition}`}>
+            <span className="muted">
+              Stage {r.stage}, partition {r.partition}:
+            </span>{" "}
+            {formatRetry(r, now)}
+          </li>
+        ))}
+      </ul>
+      {retrying.length > shown.length ? <p className="muted">and {retrying.length - shown.length} more</p> : null}
     </div>
   );
 }

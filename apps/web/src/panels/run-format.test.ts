@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { formatCount, formatDuration, formatInstant, toMs } from "./run-format";
+import { formatCount, formatDuration, formatInstant, formatRetry, toMs } from "./run-format";
 
 describe("run formatters", () => {
+  it("says why and how often a partition is retried, and when next", () => {
+    const retry = { stage: 0, partition: 2, error: "cannot connect to db:5432", attempt: 7, nextAt: 20_000 };
+    expect(formatRetry(retry, 4_200)).toBe("retrying: cannot connect to db:5432 (attempt 7, next in 16 s)");
+    expect(formatRetry(retry, 19_900)).toBe("retrying: cannot connect to db:5432 (attempt 7, next now)");
+  });
+
   it("formats durations at a readable scale", () => {
     expect(formatDuration(850)).toBe("850 ms");
     expect(formatDuration(12_400)).toBe("12 s");

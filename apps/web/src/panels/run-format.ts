@@ -29,6 +29,22 @@ export function toMs(value: Date | string | number | null | undefined): number |
   return Number.isNaN(ms) ? null : ms;
 }
 
+/** A partition waiting to try again, as a run shows it (a TaskRetry; typed here to keep zod out of the bundle). */
+interface RetryView {
+  stage: number;
+  partition: number;
+  error: string;
+  attempt: number;
+  nextAt: number;
+}
+
+/** "retrying: cannot connect to … (attempt 7, next in 16 s)"; "next now" once the time has come. */
+export function formatRetry(retry: RetryView, now: number): string {
+  const wait = retry.nextAt - now;
+  const next = wait > 500 ? `next in ${formatDuration(Math.ceil(wait / 1000) * 1000)}` : "next now";
+  return `retrying: ${retry.error} (attempt ${formatCount(retry.attempt)}, ${next})`;
+}
+
 /** As the protocol's isTerminal (which would pull zod into the editor's first-load bundle). */
 export function isFinished(status: string): boolean {
   const s = status.toLowerCase();

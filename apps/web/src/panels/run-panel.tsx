@@ -12,7 +12,7 @@ import { errorMessage } from "@/lib/errors";
 import { formatAbsolute, formatRelative } from "@/lib/format";
 import { useTRPC } from "@/trpc/react";
 import { RunControls } from "./run-controls";
-import { CounterTable, RunFacts, RunProgress } from "./run-facts";
+import { CounterTable, RunFacts, RunProgress, RunRetries } from "./run-facts";
 import { formatDuration, isFinished, toMs } from "./run-format";
 
 // The pipeline's current run in the editor: its controls, live figures (status, counters, progress, watermark) and
@@ -130,6 +130,7 @@ export function RunPanel() {
                 The run failed: {run.error}
               </p>
             ) : null}
+            {following ? <RunRetries retrying={snapshot?.retrying} now={now} /> : null}
             <RunProgress progress={snapshot?.progress ?? null} />
             <RunFacts snapshot={snapshot} delivery={view?.delivery ?? null} timing={timing} now={now} />
             <CounterTable counters={run.counters} order={nodeOrder.split("\n")} caption="Records per node" />

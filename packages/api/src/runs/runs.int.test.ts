@@ -47,6 +47,9 @@ describe("runs", () => {
     const job = await h.deps.controlQueue.getJob(`start-${runId}`);
     expect(job?.data).toMatchObject({ v: 1, action: "start", runId, parameters: {} });
     expect(job?.data.definition.spec.nodes).toHaveLength(3);
+    // The run's workspace, for its files folder: written here, never taken from the definition.
+    const { workspaceId } = await h.db.run.findUniqueOrThrow({ where: { id: runId } });
+    expect(job?.data.workspaceId).toBe(workspaceId);
     expect((await rejects(api.runs.start({ pipelineId: id }))).code).toBe("CONFLICT");
   });
 
@@ -98,6 +101,34 @@ describe("runs", () => {
     await h.redis.hset(keys.runMeta(runId), { status: "failed" });
     await reconcileRuns({ db: h.db, redis: h.redis, keys });
     expect((await api.runs.get({ runId })).status).toBe("COMPLETED");
+  });
+
+  it("streams the error and attempt of each retrying partition with the live figures", async () => {
+    const { api, id } = await pipelineWith(slice());
+    const { id: runId } = await api.runs.start({ pipelineId: id });
+    const keys = h.deps.keys;
+    await h.redis.hset(keys.runMeta(runId), {
+      status: "running",
+      desired: "running",
+      stages: JSON.stringify([{ index: 0, partitions: 2 }]),
+    });
+    const retry = {
+      stage: 0,
+      partition: 1,
+      error: 'node gen: connection "db": nothing accepts connections at 10.0.0.9:5432',
+      attempt: 7,
+      nextAt: Date.now() + 16_000,
+      at: Date.now(),
+    };
+    await h.redis.hset(keys.taskState({ runId, stage: 0, partition: 1 }), "retry", JSON.stringify(retry));
+    // The first event, then the stream is closed (break ends the subscription).
+    for await (const event of await api.runs.live({ runId })) {
+      // A server-side caller gets tracked() events as they are made: [id, data, marker].
+      const [, snapshot] = event as unknown as [string, typeof event.data];
+      expect(snapshot.status).toBe("running");
+      expect(snapshot.retrying).toEqual([retry]);
+      break;
+    }
   });
 
   it("marks a running run whose Redis state vanished as failed", async () => {
@@ -162,6 +193,8 @@ describe("run control through the API", () => {
     const run = await h.db.run.findUniqueOrThrow({ where: { id: runId } });
     expect(run).toMatchObject({ status: "QUEUED", restarts: 1, finishedAt: null });
     expect(await h.redis.hget(keys.runMeta(runId), "status")).toBe("queued");
+    // A run recorded before runs carried their workspace gets it now, for its files folder.
+    expect(await h.redis.hget(keys.runMeta(runId), "workspaceId")).toBe(run.workspaceId);
     expect((await h.deps.controlQueue.getJob(`restart-${runId}-1`))?.data).toEqual({
       v: 1,
       action: "restart",
@@ -191,5 +224,19 @@ describe("run control through the API", () => {
     expect(await api.runs.replayDeadLetters({ runId })).toEqual({ replayed: 2, runActive: true });
     expect(await api.runs.deadLetters({ runId })).toEqual([]);
     expect((await rejects(api.runs.replayDeadLetters({ runId, ids: ["nope"] }))).message).toContain("ids.0");
+  });
+
+  it("replays all of a partition's many dead letters, in slices", async () => {
+    const { api, runId, keys } = await running();
+    const dlq = keys.taskDeadLetters({ runId, stage: 0, partition: 1 });
+    const batch = h.redis.pipeline();
+    for (let n = 0; n < 25_000; n++) batch.xadd(dlq, "*", "e", JSON.stringify({ nodeId: "keep", record: { n } }));
+    await batch.exec();
+    expect(await api.runs.replayDeadLetters({ runId })).toEqual({ replayed: 25_000, runActive: true });
+    expect(await h.redis.xlen(dlq)).toBe(0);
+    const replay = keys.taskReplay({ runId, stage: 0, partition: 1 });
+    expect(await h.redis.xlen(replay)).toBe(25_000);
+    const [[, last]] = (await h.redis.xrevrange(replay, "+", "-", "COUNT", 1)) as [[string, string[]]];
+    expect(JSON.parse(last[1]!).record).toEqual({ n: 24_999 });
   });
 });

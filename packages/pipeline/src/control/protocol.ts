@@ -31,6 +31,12 @@ export const RunRestartJob = z.strictObject({
 });
 export type RunRestartJob = z.infer<typeof RunRestartJob>;
 
+/**
+ * A workspace's id as the API writes it into start and preview jobs: it names the run's own folder under the files
+ * directory, so it is checked to be one plain path segment.
+ */
+export const WorkspaceId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a workspace id (letters, digits, '_', '-')");
+
 export const RunStartJob = z.strictObject({
   v: z.literal(1),
   action: z.literal("start"),
@@ -42,6 +48,11 @@ export const RunStartJob = z.strictObject({
   connections: z.string().max(1_000_000).optional(),
   /** The saved pipeline the run belongs to (absent for `sluice run` of a file): its webhook records are the run's. */
   pipelineId: z.string().min(1).max(64).optional(),
+  /**
+   * The workspace the run belongs to, written by the API (never taken from the definition): its file sources and
+   * sinks see only `<files directory>/<workspaceId>`. Absent for `sluice run`, which uses the files directory itself.
+   */
+  workspaceId: WorkspaceId.optional(),
 });
 export type RunStartJob = z.infer<typeof RunStartJob>;
 
@@ -68,6 +79,38 @@ export const NodeCounters = z.object({
 });
 export type NodeCounters = z.infer<typeof NodeCounters>;
 
+/** The task-state field where a partition waiting to try again after an error records it (JSON, see TaskRetry). */
+export const TASK_RETRY_FIELD = "retry";
+
+/** A partition waiting to try again after an error (a source or sink it cannot reach), as the run shows it. */
+export const TaskRetry = z.object({
+  stage: z.number(),
+  partition: z.number(),
+  /** The last attempt's error, one sentence, secrets cut out. */
+  error: z.string(),
+  /** Attempts that failed in a row. */
+  attempt: z.number(),
+  /** When the next attempt starts (epoch ms). */
+  nextAt: z.number(),
+  /** When the last attempt failed (epoch ms). */
+  at: z.number(),
+});
+export type TaskRetry = z.infer<typeof TaskRetry>;
+
+/** A task state's retry record, or undefined when the partition is not retrying. */
+export function parseTaskRetry(raw: string | null | undefined): TaskRetry | undefined {
+  if (!raw) return undefined;
+  try {
+    const parsed = TaskRetry.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** At most this many retrying partitions are listed in a snapshot (those with the most attempts). */
+const SNAPSHOT_RETRIES = 20;
+
 export const RunSnapshot = z.object({
   runId: z.string(),
   status: RunStatus,
@@ -79,6 +122,8 @@ export const RunSnapshot = z.object({
   progress: z.object({ done: z.number(), total: z.number() }).nullable(),
   /** The lowest committed watermark over the run's partitions (epoch ms), null before any. */
   watermark: z.number().nullable(),
+  /** Partitions waiting to try again after an error, most attempts first; empty when none is. */
+  retrying: z.array(TaskRetry),
   startedAt: z.number().nullable(),
   finishedAt: z.number().nullable(),
   at: z.number(),
@@ -126,6 +171,8 @@ export interface RunMeta {
   finishedAt: number | null;
   /** The saved pipeline the run belongs to; null for a run of a file. */
   pipelineId: string | null;
+  /** The workspace the run belongs to (its files folder); null for a run of a file. */
+  workspaceId: string | null;
 }
 
 const numberOrNull = (v: string | undefined) => (v === undefined || v === "" ? null : Number(v));
@@ -151,6 +198,7 @@ export function parseRunMeta(hash: Record<string, string>): RunMeta | undefined 
     startedAt: numberOrNull(hash.startedAt),
     finishedAt: numberOrNull(hash.finishedAt),
     pipelineId: hash.pipelineId || null,
+    workspaceId: WorkspaceId.safeParse(hash.workspaceId).success ? (hash.workspaceId ?? null) : null,
   };
 }
 
@@ -174,7 +222,10 @@ export function runSnapshot(
   let done = 0;
   let total = 0;
   let watermark: number | null = null;
+  const retrying: TaskRetry[] = [];
   for (const state of taskStates) {
+    const retry = parseTaskRetry(state[TASK_RETRY_FIELD]);
+    if (retry) retrying.push(retry);
     for (const [key, value] of Object.entries(state)) {
       if (!key.startsWith("p:")) continue;
       const p = JSON.parse(value) as { done: number; total: number };
@@ -192,6 +243,10 @@ export function runSnapshot(
     status: meta.status,
     progress: reported ? { done, total } : null,
     watermark,
+    // Only a run still going retries; a finished run's last errors are history.
+    retrying: isTerminal(meta.status)
+      ? []
+      : retrying.sort((a, b) => b.attempt - a.attempt || a.stage - b.stage).slice(0, SNAPSHOT_RETRIES),
     error: meta.error,
     delivery: meta.delivery,
     tasks: { total: meta.tasksTotal, done: tasksDone },
@@ -210,7 +265,13 @@ export const PreviewJob = z.strictObject({
   connections: z.string().max(1_000_000).optional(),
   /** Records read per source, and kept per node and port. */
   limit: z.number().int().min(1).max(1000).default(50),
+  /**
+   * Then the preview stops reading and answers with what it has; a second later (or at the worker's
+   * SLUICE_PREVIEW_TIMEOUT, if lower) its thread is killed and the answer is a PreviewStopped.
+   */
   timeoutMs: z.number().int().min(100).max(30_000).default(5000),
+  /** The workspace asking, written by the API: file sources read its files folder only (see RunStartJob). */
+  workspaceId: WorkspaceId.optional(),
 });
 export type PreviewJob = z.infer<typeof PreviewJob>;
 
@@ -240,3 +301,13 @@ export const PreviewResult = z.object({
   elapsedMs: z.number(),
 });
 export type PreviewResult = z.infer<typeof PreviewResult>;
+
+/**
+ * A worker's answer instead of a PreviewResult when it killed the preview for running over its time or memory
+ * limit (SLUICE_PREVIEW_TIMEOUT, SLUICE_PREVIEW_MEMORY_MB); `message` is a sentence for the person who asked.
+ */
+export const PreviewStopped = z.strictObject({
+  stopped: z.enum(["time", "memory"]),
+  message: z.string(),
+});
+export type PreviewStopped = z.infer<typeof PreviewStopped>;

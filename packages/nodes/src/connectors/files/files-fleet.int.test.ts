@@ -5,6 +5,7 @@ import { parquetReadObjects } from "hyparquet";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FleetHarness, waitFor } from "../../../../engine/test/fleet-harness";
 import { catalog } from "../../catalog";
+import { createRuntimeRegistry, type RuntimeContext, type SinkRuntime } from "../../runtime-contract";
 import { runtimes } from "../../runtimes";
 import { withServices } from "./test-services";
 
@@ -109,6 +110,42 @@ describe("files through the engine", () => {
       }
     }
     expect(ids.sort((a, b) => a - b)).toEqual(Array.from({ length: 20_000 }, (_, i) => i).filter((i) => i !== 5555));
+  });
+
+  it("reports the run completed only once its last files are complete", async () => {
+    // A sink that takes its time to close (a slow disk renaming its last parts): until it has, the run is not done.
+    const base = fileRuntimes();
+    const sink = base.get("sink.file") as SinkRuntime<never>;
+    const slow = createRuntimeRegistry([
+      {
+        ...sink,
+        async open(ctx: RuntimeContext<never>) {
+          const writer = await sink.open(ctx);
+          return {
+            ...writer,
+            async close() {
+              await new Promise((r) => setTimeout(r, 400));
+              await writer.close();
+            },
+          };
+        },
+      },
+    ]);
+    harness = new FleetHarness();
+    await harness.startInProcess("w1", catalog, { get: (type) => slow.get(type) ?? base.get(type) });
+    await harness.startRun(
+      "slow-close",
+      pipeline(
+        { id: "gen", type: "source.generator", config: { count: 3000, rate: 0, seed: 9 } },
+        { path: "out/slow" },
+      ),
+    );
+    const done = await harness.waitForStatus("slow-close", "completed");
+    expect(done.nodes.out?.in).toBe(3000);
+    const files = await completed("out/slow");
+    expect(files.open).toEqual([]);
+    expect(files.done).toHaveLength(2);
+    expect(await jsonLines("out/slow", files.done)).toHaveLength(3000);
   });
 
   it("writes every record exactly once although the worker is killed mid-run", async () => {

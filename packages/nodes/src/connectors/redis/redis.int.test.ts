@@ -5,10 +5,12 @@ import { TcpProxy } from "../../../test/tcp-proxy";
 import { catalog } from "../../catalog";
 import type { ConnectionBundle } from "../../runtime-contract";
 import { runtimes } from "../../runtimes";
+import { local } from "../../testing/local-destinations";
 import { testContext } from "../../testing/operator-harness";
 import {
   brokerPipeline,
   type CrashingWorker,
+  crashReport,
   deadLetters,
   startCrashingWorker,
   stopChild,
@@ -79,24 +81,24 @@ const never = new AbortController().signal;
 
 describe("Redis connection", () => {
   it("says whether it can connect: working, wrong password, no password, nothing listening", async () => {
-    expect(await redisConnectionRuntime.test({ url: URL } as never, never)).toMatchObject({
+    expect(await redisConnectionRuntime.test({ url: URL } as never, never, local)).toMatchObject({
       ok: true,
       message: expect.stringMatching(/^connected to redis 127\.0\.0\.1:6379 \(Redis 7\./),
     });
     server = await privateRedis("s3cret-pw");
     const privateUrl = `redis://127.0.0.1:${server.port}`;
-    expect(await redisConnectionRuntime.test({ url: privateUrl, password: "s3cret-pw" } as never, never)).toMatchObject(
-      {
-        ok: true,
-      },
-    );
-    const wrong = await redisConnectionRuntime.test({ url: privateUrl, password: "wrong" } as never, never);
+    expect(
+      await redisConnectionRuntime.test({ url: privateUrl, password: "s3cret-pw" } as never, never, local),
+    ).toMatchObject({
+      ok: true,
+    });
+    const wrong = await redisConnectionRuntime.test({ url: privateUrl, password: "wrong" } as never, never, local);
     expect(wrong).toEqual({
       ok: false,
       problem: "auth-failed",
       message: `redis 127.0.0.1:${server.port} refused the user name or password (WRONGPASS)`,
     });
-    expect(await redisConnectionRuntime.test({ url: privateUrl } as never, never)).toMatchObject({
+    expect(await redisConnectionRuntime.test({ url: privateUrl } as never, never, local)).toMatchObject({
       ok: false,
       problem: "auth-failed",
       message: expect.stringContaining("requires a password"),
@@ -104,7 +106,7 @@ describe("Redis connection", () => {
     const port = server.port;
     await server.stop();
     server = undefined;
-    expect(await redisConnectionRuntime.test({ url: `redis://127.0.0.1:${port}` } as never, never)).toEqual({
+    expect(await redisConnectionRuntime.test({ url: `redis://127.0.0.1:${port}` } as never, never, local)).toEqual({
       ok: false,
       problem: "host-unreachable",
       message: `nothing accepts connections at redis 127.0.0.1:${port} (connection refused)`,
@@ -114,9 +116,9 @@ describe("Redis connection", () => {
   it("discovers stream keys and samples the newest entries of one", async () => {
     const key = stream("discover");
     await produce(key, range(1, 30).map(order));
-    const all = await redisConnectionRuntime.discover!({ url: URL } as never, {}, never);
+    const all = await redisConnectionRuntime.discover!({ url: URL } as never, {}, never, local);
     expect(all.objects).toContainEqual({ kind: "stream", name: key, rows: 30 });
-    const one = await redisConnectionRuntime.discover!({ url: URL } as never, { object: key, sample: 3 }, never);
+    const one = await redisConnectionRuntime.discover!({ url: URL } as never, { object: key, sample: 3 }, never, local);
     expect(one.sample).toEqual([28, 29, 30].map((i) => JSON.parse(order(i))));
     expect(one.objects[0]).toMatchObject({
       kind: "stream",
@@ -443,9 +445,14 @@ describe("Redis Streams through the engine", () => {
     );
     await f.startRun("crash", def, {}, bundle());
     expect(await crashing.exited).toBe("SIGKILL");
-    expect(crashing.output.join("")).toContain("crashing after writing batch crash:0:0:3 (500 records)");
-    // Batch 3 is in the stream, but the engine never committed it: it will be read and written again.
-    expect(await redis.xlen(out)).toBe(1500);
+    // Batch sizes follow the byte budget (a first small read learns the record size), so the worker says what it
+    // wrote. Batch 3 is in the stream, but the engine never committed it: it will be read and written again.
+    const crash = crashReport(crashing);
+    expect(crash.batchId).toBe("crash:0:0:3");
+    expect(crash.records).toBeGreaterThan(0);
+    expect(crash.written).toBeLessThan(3000);
+    expect(await redis.xlen(out)).toBe(crash.written);
+    expect((await f.snapshot("crash"))?.nodes.out?.in).toBe(crash.written - crash.records);
     await f.startInProcess("survivor", catalog, runtimes);
     await untilLength(out, 3000);
     await new Promise((r) => setTimeout(r, 500));

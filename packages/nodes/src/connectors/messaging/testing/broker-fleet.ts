@@ -81,6 +81,23 @@ export async function startCrashingWorker(
   return { output, exited, child };
 }
 
+export interface CrashReport {
+  /** The batch written last, never committed. */
+  batchId: string;
+  /** Its records. */
+  records: number;
+  /** Records the worker wrote in all batches, that one included. */
+  written: number;
+}
+
+/** What a crashed worker said it had written when it died; batch sizes follow the engine's byte budget. */
+export function crashReport(worker: CrashingWorker): CrashReport {
+  const text = worker.output.join("");
+  const m = /crashing after writing batch (\S+) \((\d+) records\) with (\d+) records written in all/.exec(text);
+  if (!m) throw new Error(`the worker did not say what it wrote before it died:\n${text}`);
+  return { batchId: m[1]!, records: Number(m[2]), written: Number(m[3]) };
+}
+
 export function stopChild(worker: CrashingWorker | undefined): void {
   const child = worker?.child;
   if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");

@@ -3,6 +3,7 @@ import { connectRedis } from "../../../../../engine/src/redis-connection";
 import { catalog } from "../../../catalog";
 import { createRuntimeRegistry, type NodeRuntime, type SinkRuntime } from "../../../runtime-contract";
 import { runtimes } from "../../../runtimes";
+import { localDestinations } from "../../../testing/local-destinations";
 
 // A fleet worker for the failover tests of the message connectors: it runs the real nodes, and right after the sink
 // of type CRASH_SINK_TYPE has written the batch with sequence CRASH_AFTER_SEQUENCE, it kills itself with SIGKILL —
@@ -18,6 +19,8 @@ const env = (name: string) => {
 const sinkType = env("CRASH_SINK_TYPE");
 const crashAfter = Number(env("CRASH_AFTER_SEQUENCE"));
 const real = runtimes.get(sinkType) as SinkRuntime<never>;
+/** Records this worker's sink wrote successfully, in all batches: what the target holds when it dies. */
+let written = 0;
 const crashing: SinkRuntime<never> = {
   kind: "sink",
   type: sinkType,
@@ -26,8 +29,11 @@ const crashing: SinkRuntime<never> = {
     return {
       async write(records, batch) {
         await writer.write(records, batch);
+        written += records.length;
         if (batch.sequence === crashAfter) {
-          process.stdout.write(`crashing after writing batch ${batch.batchId} (${records.length} records)\n`);
+          process.stdout.write(
+            `crashing after writing batch ${batch.batchId} (${records.length} records) with ${written} records written in all\n`,
+          );
           process.kill(process.pid, "SIGKILL");
           await new Promise(() => {});
         }
@@ -49,6 +55,7 @@ const worker = new FleetWorker({
   workerId: env("SLUICE_WORKER_ID"),
   leaseMs: 2000,
   secretKey: Buffer.from(env("SLUICE_SECRET_KEY_HEX"), "hex"),
+  destinations: localDestinations,
   log: {
     info: (m) => process.stdout.write(`${m}\n`),
     warn: (m, f) => process.stdout.write(`${m} ${JSON.stringify(f ?? {})}\n`),

@@ -9,7 +9,7 @@ import { errorCode, errorMessage } from "@/lib/errors";
 import { formatAbsolute } from "@/lib/format";
 import { DeadLetters } from "@/panels/dead-letters";
 import { lowerStatus, RunControls } from "@/panels/run-controls";
-import { CounterTable, RunFacts, RunProgress } from "@/panels/run-facts";
+import { CounterTable, RunFacts, RunProgress, RunRetries } from "@/panels/run-facts";
 import { isFinished, toMs } from "@/panels/run-format";
 import { useNow, useRunSnapshot } from "@/panels/run-panel";
 import { useTRPC } from "@/trpc/react";
@@ -111,6 +111,8 @@ export function RunDetails({ runId }: { runId: string }) {
           <p>{error}</p>
         </div>
       ) : null}
+
+      {following ? <RunRetries retrying={snapshot?.retrying} now={now} /> : null}
 
       <section className="card" aria-labelledby="run-figures">
         <div className="card-head">

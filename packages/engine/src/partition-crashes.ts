@@ -1,0 +1,113 @@
+import type { Keys, TaskRef } from "@sluice/pipeline/control/keys";
+import type { Redis, Result } from "ioredis";
+
+// Crash loops: a partition whose records make its worker die (out of memory, an abort in a driver) would be taken
+// over by the next worker for ever, and take that one down too. A lease marks the partition `held` (with its
+// worker's id) before it first reads, and clears the mark when it ends normally or finds nothing to read; a new
+// owner that finds the mark knows the last owner died with the partition in hand, and counts it. Every commit
+// resets the count, so only takeovers with no finished batch in between add up; at the limit the run is failed.
+
+/** Takeovers in a row without a finished batch after which the run is failed. */
+export const DEFAULT_CRASH_LIMIT = 3;
+
+/** Counts a takeover if the last owner died holding the partition; returns the count and that owner. */
+const TAKEOVER_LUA = `
+if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return { -1, '' } end
+local held = redis.call('HGET', KEYS[1], 'held')
+if held then
+  redis.call('HDEL', KEYS[1], 'held')
+  redis.call('HSET', KEYS[1], 'crashedBy', held)
+  return { redis.call('HINCRBY', KEYS[1], 'crashes', 1), held }
+end
+return { tonumber(redis.call('HGET', KEYS[1], 'crashes') or '0'), redis.call('HGET', KEYS[1], 'crashedBy') or '' }
+`;
+
+/** Sets (ARGV[2] a worker id) or clears (ARGV[2] empty) the mark, if the lease still holds. */
+const HOLD_LUA = `
+if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('HDEL', KEYS[1], 'held') else redis.call('HSET', KEYS[1], 'held', ARGV[2]) end
+return 1
+`;
+
+declare module "ioredis" {
+  interface RedisCommander<Context> {
+    sluiceTakeover(state: string, epoch: number): Result<[number, string], Context>;
+    sluiceHold(state: string, epoch: number, worker: string): Result<number, Context>;
+  }
+}
+
+function defineCommands(redis: Redis): void {
+  if (typeof redis.sluiceTakeover === "function") return;
+  redis.defineCommand("sluiceTakeover", { numberOfKeys: 1, lua: TAKEOVER_LUA });
+  redis.defineCommand("sluiceHold", { numberOfKeys: 1, lua: HOLD_LUA });
+}
+
+/** The task-state field a commit sets to "0" to reset the count. */
+export const CRASHES_FIELD = "crashes";
+/** The task-state field marking the partition as held by a worker (its id). */
+export const HELD_FIELD = "held";
+
+export interface Takeover {
+  /** Owners in a row that died holding the partition with no finished batch in between. */
+  crashes: number;
+  /** The last of them. */
+  lastWorker: string;
+}
+
+/** One lease's view of the partition's crash count and mark. */
+export class PartitionCrashes {
+  private marked: "never" | "held" | "cleared" = "never";
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly task: TaskRef,
+    private readonly epoch: number,
+    private readonly workerId: string,
+  ) {
+    defineCommands(redis);
+  }
+
+  /** Called once the lease is taken: counts the takeover if the last owner died holding the partition. */
+  async takeover(): Promise<Takeover> {
+    const [crashes, lastWorker] = await this.redis.sluiceTakeover(this.keys.taskState(this.task), this.epoch);
+    return { crashes: Math.max(0, Number(crashes)), lastWorker };
+  }
+
+  /** Before the lease's first read: from here until it ends normally, a death of this worker counts. */
+  async beforeFirstRead(): Promise<void> {
+    if (this.marked !== "never") return;
+    this.marked = "held";
+    await this.redis.sluiceHold(this.keys.taskState(this.task), this.epoch, this.workerId);
+  }
+
+  /**
+   * The lease found nothing to read: a partition that merely shared a dying worker is not the cause, so it is not
+   * counted. (Records arriving later in this lease are counted from the next owner's first read on.)
+   */
+  async idle(): Promise<void> {
+    if (this.marked !== "held") return;
+    await this.clear();
+  }
+
+  /** The lease ends with this worker alive (finished, handed back, or failed with an error it survived). */
+  async release(): Promise<void> {
+    if (this.marked === "held") await this.clear().catch(() => {});
+  }
+
+  private async clear(): Promise<void> {
+    this.marked = "cleared";
+    await this.redis.sluiceHold(this.keys.taskState(this.task), this.epoch, "");
+  }
+}
+
+/** The reason a crash-looping partition's run is failed with. */
+export function crashLoopMessage(task: TaskRef, takeover: Takeover, nodeIds: readonly string[]): string {
+  const nodes = nodeIds.length === 1 ? `node ${nodeIds[0]}` : `nodes ${nodeIds.join(", ")}`;
+  return (
+    `partition ${task.partition} of stage ${task.stage} stopped its worker ${takeover.crashes} times in a row ` +
+    `without finishing a batch (last: worker ${takeover.lastWorker || "unknown"}); the run was failed to protect ` +
+    `the fleet. Look at what ${nodes} do with this partition's records (a worker running out of memory on large ` +
+    "records, a driver that aborts), or lower the pipeline's batch size (settings.batchSize, settings.batchBytes)."
+  );
+}
