@@ -1,42 +1,165 @@
+import { Prisma } from "@sluice/db/generated/prisma/client";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { RequestContext } from "./context";
+import { findInputProblem, pathText } from "./input-guard";
 
-// The procedure helpers every router builds on. Everything beyond sign-up/sign-in goes through
-// workspaceProcedure, which resolves the caller's membership: no procedure can read another workspace's rows.
+// The procedure helpers every router builds on: a ladder public → signedIn → viewer (member) → editor, each rung
+// declaring its rule in the procedure's meta (`access`), so every procedure carries the rule it is built with and
+// the authorization matrix test (test/authorization.int.test.ts) can read it from appRouter. Everything beyond
+// sign-up/sign-in goes through workspaceProcedure, which resolves the caller's membership: no procedure can read
+// another workspace's rows. The docs/security.md role table is this ladder in words.
 
-const t = initTRPC.context<RequestContext>().create({
-  sse: { ping: { enabled: true, intervalMs: 5000 }, client: { reconnectAfterInactivityMs: 15_000 } },
-  errorFormatter({ shape, error }) {
-    const cause = error.cause;
-    const fields =
-      cause instanceof z.ZodError
-        ? cause.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }))
-        : null;
-    return { ...shape, data: { ...shape.data, fields, stack: undefined } };
-  },
-});
+/** Who may call a procedure; one rule per procedure, set by the rung of the ladder it is built on. */
+export type Access = "public" | "signedIn" | "viewer" | "editor" | "admin" | "owner";
+
+interface ProcedureMeta {
+  access: Access;
+}
+
+/** What a user sees of a failure that is ours, not theirs; the details are logged under the same ref. */
+const INTERNAL_MESSAGE = /^something went wrong on our side \(ref [0-9a-f]{8}\)$/;
+
+function internalFailure(error: TRPCError, path: string | undefined): TRPCError {
+  const ref = globalThis.crypto.randomUUID().slice(0, 8);
+  console.error(`sluice api: ${path ?? "request"} failed (ref ${ref}):`, error.cause ?? error);
+  return new TRPCError({
+    code: "INTERNAL_SERVER_ERROR",
+    message: `something went wrong on our side (ref ${ref})`,
+    cause: error.cause ?? error,
+  });
+}
+
+const t = initTRPC
+  .context<RequestContext>()
+  .meta<ProcedureMeta>()
+  .create({
+    sse: { ping: { enabled: true, intervalMs: 5000 }, client: { reconnectAfterInactivityMs: 15_000 } },
+    errorFormatter({ shape, error, path }) {
+      const cause = error.cause;
+      const fields =
+        cause instanceof z.ZodError
+          ? cause.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }))
+          : null;
+      // Failures outside a procedure (the context, the transport) reach the client through here only.
+      const message =
+        error.code === "INTERNAL_SERVER_ERROR" && !INTERNAL_MESSAGE.test(error.message)
+          ? internalFailure(error, path).message
+          : shape.message;
+      return { ...shape, message, data: { ...shape.data, fields, stack: undefined } };
+    },
+  });
+
+// --- Errors at the edge ------------------------------------------------------------------------------------------
+
+interface PrismaErrorMeta {
+  target?: unknown;
+  column_name?: unknown;
+  driverAdapterError?: { cause?: { constraint?: { fields?: unknown }; column?: unknown; originalCode?: unknown } };
+}
+
+/** The field a Prisma error names, the workspace key left out (it is never the caller's mistake). */
+function prismaField(meta: PrismaErrorMeta | undefined): string | null {
+  const candidates = [
+    meta?.target,
+    meta?.column_name,
+    meta?.driverAdapterError?.cause?.constraint?.fields,
+    meta?.driverAdapterError?.cause?.column,
+  ];
+  for (const candidate of candidates) {
+    const names = (Array.isArray(candidate) ? candidate : [candidate]).filter(
+      (n): n is string => typeof n === "string" && n !== "workspaceId",
+    );
+    const last = names.at(-1);
+    if (last) return last.replace(/^"|"$/g, "");
+  }
+  return null;
+}
 
 /**
- * Input that fails its schema becomes one readable sentence naming each field ("password: use at least 10
- * characters"), for HTTP clients and in-process callers alike; the zod issues stay available as the cause.
+ * A database refusal that the caller's request caused, as the domain error it is; null for anything else. Services
+ * handle the cases they expect themselves; this catches the ones they do not, so none surfaces as a 500 with
+ * Prisma's text in it.
  */
-const readableInputErrors = t.middleware(async ({ next }) => {
+function fromPrisma(err: unknown): TRPCError | null {
+  if (!(err instanceof Prisma.PrismaClientKnownRequestError)) return null;
+  const meta = err.meta as PrismaErrorMeta | undefined;
+  const field = prismaField(meta);
+  const at = field ? `${field}: ` : "";
+  const sqlState = String(meta?.driverAdapterError?.cause?.originalCode ?? "");
+  switch (err.code) {
+    case "P2002":
+      return new TRPCError({ code: "CONFLICT", message: `${at}this value is already taken in this workspace` });
+    case "P2001":
+    case "P2015":
+    case "P2018":
+    case "P2025":
+      return new TRPCError({ code: "NOT_FOUND", message: "it does not exist in this workspace (any more)" });
+    case "P2000":
+      return new TRPCError({ code: "BAD_REQUEST", message: `${at}the value is too long` });
+    case "P2003":
+      return new TRPCError({
+        code: "CONFLICT",
+        message: "it is still in use, or refers to something that no longer exists",
+      });
+    case "P2034":
+      return new TRPCError({ code: "CONFLICT", message: "someone changed it at the same moment; try again" });
+    case "P2005":
+    case "P2006":
+    case "P2007":
+    case "P2009":
+    case "P2020":
+    case "P2033":
+      return new TRPCError({ code: "BAD_REQUEST", message: `${at}the value is out of range or not valid here` });
+  }
+  // SQLSTATE class 22 ("data exception"): a value PostgreSQL cannot take, whatever Prisma calls it.
+  if (sqlState.startsWith("22")) {
+    return new TRPCError({ code: "BAD_REQUEST", message: `${at}the value is out of range or not valid here` });
+  }
+  return null;
+}
+
+/**
+ * The edge every procedure passes first. Before the procedure's schema: text PostgreSQL cannot store and values
+ * nested too deep are refused, naming the field. After: schema failures become one sentence naming each field
+ * ("password: use at least 10 characters"), database refusals the caller caused become 4xx domain errors, and
+ * anything unexpected becomes a generic 500 with a reference whose details go to the log only.
+ */
+const edgeErrors = t.middleware(async ({ path, getRawInput, next }) => {
+  const problem = findInputProblem(await getRawInput());
+  if (problem) {
+    const where = pathText(problem.path);
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: `${where}: ${problem.message}`,
+      cause: new z.ZodError([{ code: "custom", path: problem.path, message: problem.message, input: undefined }]),
+    });
+  }
   const result = await next();
-  if (!result.ok && result.error.code === "BAD_REQUEST" && result.error.cause instanceof z.ZodError) {
-    const message = result.error.cause.issues
-      .map((i) => `${i.path.length > 0 ? i.path.map(String).join(".") : "input"}: ${i.message}`)
-      .join("; ");
-    return { ...result, error: new TRPCError({ code: "BAD_REQUEST", message, cause: result.error.cause }) };
+  if (result.ok) return result;
+  const error = result.error;
+  if (error.code === "BAD_REQUEST" && error.cause instanceof z.ZodError) {
+    const message = error.cause.issues.map((i) => `${pathText(i.path)}: ${i.message}`).join("; ");
+    return { ...result, error: new TRPCError({ code: "BAD_REQUEST", message, cause: error.cause }) };
+  }
+  const domain = fromPrisma(error.cause);
+  if (domain) return { ...result, error: domain };
+  if (error.code === "INTERNAL_SERVER_ERROR" && !INTERNAL_MESSAGE.test(error.message)) {
+    return { ...result, error: internalFailure(error, path) };
   }
   return result;
 });
 
+// --- The ladder --------------------------------------------------------------------------------------------------
+
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(readableInputErrors);
 
-export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+/** Anyone, signed in or not: sign-up, sign-in, "who am I". */
+export const publicProcedure = t.procedure.meta({ access: "public" }).use(edgeErrors);
+
+/** Any signed-in user, whatever their workspaces. */
+export const authedProcedure = publicProcedure.meta({ access: "signedIn" }).use(({ ctx, next }) => {
   if (!ctx.session) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in first" });
   return next({ ctx: { ...ctx, session: ctx.session } });
 });
@@ -44,7 +167,8 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
 const ROLE_RANK = { VIEWER: 0, EDITOR: 1, ADMIN: 2, OWNER: 3 } as const;
 export type Role = keyof typeof ROLE_RANK;
 
-export const workspaceProcedure = authedProcedure.use(({ ctx, next }) => {
+/** A member of the workspace the request addresses, in any role: reading what the workspace holds. */
+export const workspaceProcedure = authedProcedure.meta({ access: "viewer" }).use(({ ctx, next }) => {
   const memberships = ctx.session.memberships;
   const wanted = ctx.requestedWorkspaceId;
   const membership = wanted ? memberships.find((m) => m.workspaceId === wanted) : memberships[0];
@@ -57,10 +181,16 @@ export const workspaceProcedure = authedProcedure.use(({ ctx, next }) => {
   return next({ ctx: { ...ctx, workspaceId: membership.workspaceId, role: membership.role as Role } });
 });
 
-/** Workspace procedures that change something: viewers may look but not touch. */
-export const editorProcedure = workspaceProcedure.use(({ ctx, next }) => {
+/**
+ * Editors and above: changing the workspace, and anything that opens a connection to a live system (Test,
+ * discovery, preview) — a viewer reads what Sluice stored, it does not query the systems behind the connections.
+ */
+export const editorProcedure = workspaceProcedure.meta({ access: "editor" }).use(({ ctx, next }) => {
   if (ROLE_RANK[ctx.role] < ROLE_RANK.EDITOR) {
-    throw new TRPCError({ code: "FORBIDDEN", message: "viewers cannot change this workspace" });
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: `this needs the editor role in this workspace; yours is ${ctx.role.toLowerCase()}`,
+    });
   }
   return next();
 });

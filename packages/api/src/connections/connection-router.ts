@@ -1,4 +1,3 @@
-import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { createTRPCRouter, editorProcedure, workspaceProcedure } from "../trpc";
 import { discoverConnection, testConnection } from "./connection-probe";
@@ -48,20 +47,18 @@ export const connectionRouter = createTRPCRouter({
     return { ok: true as const };
   }),
   /**
-   * Tries the connection and says in a sentence whether it works. A draft may point stored secrets at another host,
-   * so testing one takes the right to edit; a saved connection as it is may be tested by any member.
+   * Tries the connection and says in a sentence whether it works. It opens a connection to a live system (and a
+   * draft may point stored secrets at another host), so it takes the editor role, as discovery and preview do.
    */
-  test: workspaceProcedure
+  test: editorProcedure
     .input(TestConnectionInput)
     .output(ConnectionTestView)
-    .mutation(({ ctx, input }) => {
-      if (input.draft && ctx.role === "VIEWER") {
-        throw new TRPCError({ code: "FORBIDDEN", message: "viewers can test saved connections only" });
-      }
-      return testConnection(ctx, ctx.workspaceId, input);
-    }),
-  /** What is behind the connection (tables, streams, …), or one object's fields and a few sample records. */
-  discover: workspaceProcedure
+    .mutation(({ ctx, input }) => testConnection(ctx, ctx.workspaceId, input)),
+  /**
+   * What is behind the connection (tables, streams, …), or one object's fields and a few sample records. It queries
+   * the live system with the connection's credentials: editors only.
+   */
+  discover: editorProcedure
     .input(DiscoverConnectionInput)
     .output(DiscoveryView)
     .query(({ ctx, input }) => discoverConnection(ctx, ctx.workspaceId, input)),

@@ -16,6 +16,7 @@ import {
   SaveVersionInput,
 } from "./pipeline-router.types";
 import {
+  checkDefinitionLimits,
   createPipeline,
   deletePipeline,
   duplicatePipeline,
@@ -26,6 +27,7 @@ import {
   saveVersion,
 } from "./pipeline-service";
 import { previewDraft } from "./preview-service";
+import { VersionNumber } from "./version-number";
 
 export const pipelineRouter = createTRPCRouter({
   list: workspaceProcedure
@@ -39,7 +41,7 @@ export const pipelineRouter = createTRPCRouter({
       createPipeline(ctx.db, { workspaceId: ctx.workspaceId, userId: ctx.session.user.id }, input),
     ),
   get: workspaceProcedure
-    .input(z.strictObject({ id: PipelineId, version: z.number().int().min(1).optional() }))
+    .input(z.strictObject({ id: PipelineId, version: VersionNumber.optional() }))
     .output(PipelineView)
     .query(({ ctx, input }) => getPipeline(ctx.db, ctx.workspaceId, input.id, input.version)),
   /** The version history, newest first (definitions are fetched one at a time with `get`). */
@@ -64,11 +66,17 @@ export const pipelineRouter = createTRPCRouter({
     .mutation(({ ctx, input }) =>
       saveVersion(ctx.db, { workspaceId: ctx.workspaceId, userId: ctx.session.user.id }, input),
     ),
-  /** Runs the draft on a sample on a worker and returns what each node received and emitted; writes nothing. */
-  preview: workspaceProcedure
+  /**
+   * Runs the draft on a sample on a worker and returns what each node received and emitted; writes nothing. It reads
+   * the live systems behind the draft's connections (any query a draft can hold): editors only.
+   */
+  preview: editorProcedure
     .input(PreviewInput)
     .output(PreviewResult)
-    .mutation(({ ctx, input }) => previewDraft(ctx, ctx.workspaceId, input)),
+    .mutation(({ ctx, input }) => {
+      checkDefinitionLimits(input.definition);
+      return previewDraft(ctx, ctx.workspaceId, input);
+    }),
   delete: editorProcedure.input(z.strictObject({ id: PipelineId })).mutation(async ({ ctx, input }) => {
     await deletePipeline(ctx.db, ctx.workspaceId, input.id);
     // Its ingest token and any records posted and never read go with it: nothing answers that URL any more.

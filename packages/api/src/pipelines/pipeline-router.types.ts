@@ -1,6 +1,7 @@
 import { PipelineDefinition } from "@sluice/pipeline/definition";
 import { z } from "zod";
 import { RunStatusEnum } from "../runs/run-router.types";
+import { MAX_VERSION } from "./version-number";
 
 export const PipelineId = z.string().min(1).max(64);
 
@@ -23,7 +24,11 @@ export const CreatePipelineInput = z.strictObject({
 export const SaveVersionInput = z.strictObject({
   id: PipelineId,
   /** The version the edit started from; the save is refused if someone saved a newer one meanwhile. */
-  baseVersion: z.number().int().min(0),
+  baseVersion: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_VERSION - 1, `a version number is at most ${MAX_VERSION}`),
   definition: PipelineDefinition,
   message: z.string().trim().max(500).default(""),
 });

@@ -3,6 +3,7 @@ import type { Prisma } from "@sluice/db/generated/prisma/client";
 import { emptyDefinition, type PipelineDefinition } from "@sluice/pipeline/definition";
 import { TRPCError } from "@trpc/server";
 import type { z } from "zod";
+import { findInputProblem, pathText } from "../input-guard";
 import type {
   CreatePipelineInput,
   DuplicatePipelineInput,
@@ -44,6 +45,99 @@ function notFound(): TRPCError {
   return new TRPCError({ code: "NOT_FOUND", message: "no such pipeline in this workspace" });
 }
 
+/**
+ * How big a definition may be, in bytes of its JSON (UTF-8) and in nesting. The whole: the schema allows 10,000
+ * nodes and 20,000 edges, and a node of the examples takes about 300 bytes with its position, so 4 MiB holds the
+ * largest pipeline the schema allows and no more (the 10 MB `ui` block of issue 12 is refused). A node's
+ * settings: the largest example's are under 1 KiB; 64 KiB leaves room for long queries and scripts. The `ui` blocks
+ * carry positions, labels, notes and the editor's view, never semantics: 256 KiB for the pipeline's, 32 KiB for a
+ * node's (its note alone may be 10,000 characters), 4 KiB for an edge's.
+ */
+export const DEFINITION_LIMITS = {
+  bytes: 4 * 1024 * 1024,
+  uiBytes: 256 * 1024,
+  nodeConfigBytes: 64 * 1024,
+  nodeUiBytes: 32 * 1024,
+  edgeUiBytes: 4 * 1024,
+  /** Levels of nesting inside a node's settings or a `ui` block. */
+  depth: 32,
+} as const;
+
+function sizeText(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
+}
+
+/**
+ * Refuses a definition over DEFINITION_LIMITS with PAYLOAD_TOO_LARGE (too big) or BAD_REQUEST (too deep, or text
+ * PostgreSQL cannot store), naming the part: `definition.spec.nodes.3.config (node "orders")`. Depth is checked
+ * first and without recursion, so measuring the rest cannot overflow the stack.
+ */
+export function checkDefinitionLimits(definition: PipelineDefinition, field = "definition"): void {
+  const parts: { path: (string | number)[]; what: string; value: unknown; limit: number; description: string }[] = [
+    {
+      path: ["ui"],
+      what: "",
+      value: definition.ui,
+      limit: DEFINITION_LIMITS.uiBytes,
+      description: "the pipeline's ui block",
+    },
+  ];
+  definition.spec.nodes.forEach((node, i) => {
+    const what = ` (node "${node.id}")`;
+    parts.push(
+      {
+        path: ["spec", "nodes", i, "config"],
+        what,
+        value: node.config,
+        limit: DEFINITION_LIMITS.nodeConfigBytes,
+        description: "a node's settings",
+      },
+      {
+        path: ["spec", "nodes", i, "ui"],
+        what,
+        value: node.ui,
+        limit: DEFINITION_LIMITS.nodeUiBytes,
+        description: "a node's ui block",
+      },
+    );
+  });
+  definition.spec.edges.forEach((edge, i) => {
+    const what = ` (edge ${edge.from} → ${edge.to})`;
+    parts.push({
+      path: ["spec", "edges", i, "ui"],
+      what,
+      value: edge.ui,
+      limit: DEFINITION_LIMITS.edgeUiBytes,
+      description: "an edge's ui block",
+    });
+  });
+  for (const part of parts) {
+    if (part.value === undefined) continue;
+    const problem = findInputProblem(part.value, DEFINITION_LIMITS.depth);
+    if (problem) {
+      const where = pathText([field, ...part.path, ...problem.path]);
+      throw new TRPCError({ code: "BAD_REQUEST", message: `${where}${part.what}: ${problem.message}` });
+    }
+  }
+  for (const part of parts) {
+    if (part.value === undefined) continue;
+    const bytes = Buffer.byteLength(JSON.stringify(part.value), "utf8");
+    if (bytes > part.limit) {
+      throw new TRPCError({
+        code: "PAYLOAD_TOO_LARGE",
+        message: `${pathText([field, ...part.path])}${part.what}: ${sizeText(bytes)} is more than the ${sizeText(part.limit)} ${part.description} may take`,
+      });
+    }
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(definition), "utf8");
+  if (bytes > DEFINITION_LIMITS.bytes) {
+    throw new TRPCError({
+      code: "PAYLOAD_TOO_LARGE",
+      message: `${field}: ${sizeText(bytes)} is more than the ${sizeText(DEFINITION_LIMITS.bytes)} a pipeline definition may take; split the pipeline`,
+    });
+  }
+}
+
 export async function listPipelines(
   db: Db,
   workspaceId: string,
@@ -78,6 +172,7 @@ export async function createPipeline(
   input: z.output<typeof CreatePipelineInput>,
 ): Promise<{ id: string }> {
   const definition: PipelineDefinition = input.definition ?? emptyDefinition(metadataName(input.name));
+  checkDefinitionLimits(definition);
   try {
     return await db.$transaction(async (tx) => {
       const pipeline = await tx.pipeline.create({
@@ -157,6 +252,7 @@ export async function saveVersion(
   actor: Actor,
   input: z.output<typeof SaveVersionInput>,
 ): Promise<{ number: number }> {
+  checkDefinitionLimits(input.definition);
   return db.$transaction(async (tx) => {
     const claimed = await tx.pipeline.updateMany({
       where: { id: input.id, workspaceId: actor.workspaceId, latestVersion: input.baseVersion },

@@ -1,5 +1,6 @@
 import { NodeCounters, RunSnapshot } from "@sluice/pipeline/control/protocol";
 import { z } from "zod";
+import { VersionNumber } from "../pipelines/version-number";
 
 export const RunId = z.string().min(1).max(64);
 
@@ -8,7 +9,7 @@ export const ParameterValues = z.record(z.string().max(64), z.union([z.string().
 export const StartRunInput = z.strictObject({
   pipelineId: z.string().min(1).max(64),
   /** Version to run; the latest when absent. */
-  version: z.number().int().min(1).optional(),
+  version: VersionNumber.optional(),
   parameters: ParameterValues.default({}),
 });
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PipelineId } from "../pipelines/pipeline-router.types";
+import { VersionNumber } from "../pipelines/version-number";
 import { ParameterValues } from "../runs/run-router.types";
 
 // Plain zod, safe in the browser. Whether a pattern and a time zone are ones BullMQ can schedule is checked by the
@@ -18,7 +19,7 @@ export const ScheduleOverlap = z.enum(["SKIP", "QUEUE"]);
 export const ScheduleOutcome = z.enum(["STARTED", "SKIPPED", "QUEUED", "FAILED"]);
 
 /** A pinned version number; null runs the latest version at fire time. */
-const PinnedVersion = z.number().int().min(1).nullable();
+const PinnedVersion = VersionNumber.nullable();
 
 export const CreateScheduleInput = z.strictObject({
   pipelineId: PipelineId,

@@ -1,4 +1,5 @@
 import { jsonErrorOffset } from "../../transforms/parse-text";
+import { BodyTooLargeError, readBodyLimited } from "./limited-body";
 
 // Reading and checking a webhook body: at most `limit` bytes, one JSON object, a JSON array of objects, or JSON
 // Lines. Every record is checked before any is kept, so a bad one rejects the whole request with its position.
@@ -36,27 +37,41 @@ export function bodyFormat(contentType: string | null): BodyFormat {
 
 /** The body as text, refused with 413 as soon as it passes `limit` bytes (whatever Content-Length claims). */
 export async function readLimited(req: Request, limit: number): Promise<string> {
-  const declared = Number(req.headers.get("content-length") ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(limit);
-    }
-    chunks.push(value);
+  try {
+    return new TextDecoder().decode(await readBodyLimited(req, limit));
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw tooLarge(limit);
+    throw err;
   }
-  return Buffer.concat(chunks, size).toString("utf8");
 }
 
 function tooLarge(limit: number): IngestBodyError {
   return new IngestBodyError(413, `the body is larger than ${limit} bytes; send the records in smaller requests`);
+}
+
+/**
+ * Deepest nesting a record may have. Records are walked recursively downstream (serialised, checked, evaluated): a
+ * body of a few kilobytes of `[[[[…` would overflow the stack there, so it is refused here, before it is kept.
+ */
+export const MAX_RECORD_DEPTH = 64;
+
+/** Whether `value` nests deeper than `max` levels; iterative, so any depth is measured without recursion. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (item.value === null || typeof item.value !== "object") continue;
+    if (item.depth >= max) return true;
+    for (const child of Object.values(item.value)) stack.push({ value: child, depth: item.depth + 1 });
+  }
+  return false;
+}
+
+function tooDeep(where: string): IngestBodyError {
+  return new IngestBodyError(
+    400,
+    `${where}nested more than ${MAX_RECORD_DEPTH} levels deep; send records with fewer levels of objects and arrays`,
+  );
 }
 
 function describe(value: unknown): string {
@@ -105,6 +120,7 @@ export function bodyRecords(text: string, format: BodyFormat): string[] {
       if (value === null || typeof value !== "object" || Array.isArray(value)) {
         throw new IngestBodyError(400, `line ${line}: expected a JSON object, found ${describe(value)}`);
       }
+      if (nestedDeeperThan(value, MAX_RECORD_DEPTH)) throw tooDeep(`line ${line}: the record is `);
       out.push(trimmed);
     }
     if (out.length === 0) throw new IngestBodyError(400, "the body holds no records");
@@ -118,6 +134,8 @@ export function bodyRecords(text: string, format: BodyFormat): string[] {
   }
   const items = Array.isArray(value) ? value : [value];
   if (items.length === 0) throw new IngestBodyError(400, "the array holds no records");
+  // One level more for the array around the records, as in the ndjson form's lines.
+  if (nestedDeeperThan(value, MAX_RECORD_DEPTH + (Array.isArray(value) ? 1 : 0))) throw tooDeep("the body is ");
   return items.map((item, i) => {
     if (item === null || typeof item !== "object" || Array.isArray(item)) {
       throw new IngestBodyError(

@@ -121,10 +121,12 @@ export async function handleIngestRequest(deps: IngestDeps, pipelineId: string, 
     return answer(202, { accepted: lines.length });
   } catch (err) {
     if (err instanceof IngestBodyError) return answer(err.status, { error: err.message });
-    // Redis unreachable or failing: nothing was stored (the append is one script).
+    // Redis unreachable or failing: nothing was stored (the append is one script). Worth a retry; the details are
+    // the operator's (logged), not the sender's. A body the sender got wrong never gets here (IngestBodyError: 4xx).
+    console.error(`sluice ingest: storing records for pipeline ${pipelineId} failed:`, err);
     return answer(
       503,
-      { error: `the records could not be stored: ${err instanceof Error ? err.message : String(err)}` },
+      { error: "the records could not be stored right now; retry later" },
       { "retry-after": String(limits.retryAfterSeconds) },
     );
   }

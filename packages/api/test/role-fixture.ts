@@ -1,0 +1,264 @@
+import { randomBytes } from "node:crypto";
+import type { Db } from "@sluice/db/client";
+import { emptyDefinition, type PipelineDefinition } from "@sluice/pipeline/definition";
+import type { AnyTRPCProcedure } from "@trpc/server";
+import { createSession, SESSION_COOKIE } from "../src/auth/session";
+import { createRequestContext, WORKSPACE_HEADER } from "../src/context";
+import { appRouter, createCaller } from "../src/root";
+import type { Access } from "../src/trpc";
+import { type ApiHarness, createApiHarness } from "./api-harness";
+import { testConnectionRuntimes, testConnectionTypes, testNodeCatalog } from "./test-connections";
+
+// One workspace with a member in every role, an outsider with a workspace of their own, objects of every kind in
+// the first, and a minimal valid input for every procedure: what the authorization matrix and the fuzz test call
+// the router with. Procedures are listed from appRouter itself, never by hand.
+
+export type Caller = ReturnType<typeof createCaller>;
+
+export const MEMBER_ROLES = ["VIEWER", "EDITOR", "ADMIN", "OWNER"] as const;
+type MemberRole = (typeof MEMBER_ROLES)[number];
+
+export interface ProcedureInfo {
+  path: string;
+  type: "query" | "mutation" | "subscription";
+  access: Access | undefined;
+}
+
+/** Every procedure of appRouter, by its dotted path, with the rule its builder declared. */
+export function listProcedures(): ProcedureInfo[] {
+  // At run time tRPC 11 keeps every procedure here under its full dotted path; the declared type is the nested one.
+  const procedures = appRouter._def.procedures as unknown as Record<string, AnyTRPCProcedure>;
+  return Object.entries(procedures)
+    .map(([path, procedure]) => ({
+      path,
+      type: procedure._def.type,
+      access: (procedure._def.meta as { access?: Access } | undefined)?.access,
+    }))
+    .sort((a, b) => a.path.localeCompare(b.path));
+}
+
+const PASSWORD = `Fixture-${randomBytes(6).toString("hex")}-pass`;
+
+interface Person {
+  userId: string;
+  email: string;
+  cookie: string;
+}
+
+export interface RoleFixture {
+  /** Workspace A, where the members are. */
+  workspaceId: string;
+  members: Record<MemberRole, Person>;
+  /** Signed in, member of a workspace of their own only. */
+  outsider: Person & { workspaceId: string };
+  pipelineId: string;
+  /** A second pipeline, for starting runs. */
+  startPipelineId: string;
+  connectionId: string;
+  scheduleId: string;
+  runId: string;
+  /** Everything of workspace A that must never show in an answer to someone outside it. */
+  markers: string[];
+  /** A caller acting as `cookie` (anonymous without), addressing `workspaceId` (their first workspace without). */
+  callerAs(cookie?: string, workspaceId?: string): Promise<Caller>;
+  /** A new session of the same user, for procedures that end the one they are called with. */
+  freshCookie(person: Person): Promise<string>;
+  /** A minimal valid input for `path`, as `as` would send it; undefined when the procedure takes none. */
+  sampleInput(path: string): Promise<unknown>;
+  /** Whether a sample input is known for `path`: the tests fail for a procedure without one. */
+  hasSample(path: string): boolean;
+}
+
+const unique = (label: string) => `${label}-${randomBytes(4).toString("hex")}`;
+
+/** generator → filter → console: valid, runnable, touches nothing outside Sluice. */
+export function samplePipeline(name = "sample"): PipelineDefinition {
+  const def = emptyDefinition(name);
+  def.spec.nodes.push(
+    { id: "gen", type: "source.generator", config: { rate: 10 } },
+    { id: "keep", type: "transform.filter", config: { where: "true" } },
+    { id: "out", type: "sink.console", config: {} },
+  );
+  def.spec.edges.push({ from: "gen", to: "keep" }, { from: "keep", to: "out" });
+  return def;
+}
+
+async function signUpPerson(h: ApiHarness, name: string): Promise<Person> {
+  const email = `${unique(name.toLowerCase())}@example.com`;
+  const anonymous = await createCaller(await contextFor(h, undefined, undefined));
+  await anonymous.auth.signUp({ email, name, password: PASSWORD });
+  const user = await h.db.user.findUniqueOrThrow({ where: { email }, select: { id: true } });
+  const { token } = await createSession(h.db, user.id, "role-fixture");
+  return { userId: user.id, email, cookie: `${SESSION_COOKIE}=${token}` };
+}
+
+function contextFor(h: ApiHarness, cookie: string | undefined, workspaceId: string | undefined) {
+  const headers: Record<string, string> = {};
+  if (cookie) headers.cookie = cookie;
+  if (workspaceId) headers[WORKSPACE_HEADER] = workspaceId;
+  const req = new Request("http://sluice.test/api/trpc", { headers });
+  return createRequestContext(h.deps, req, new Headers());
+}
+
+async function ownWorkspace(db: Db, userId: string): Promise<string> {
+  const m = await db.membership.findFirstOrThrow({ where: { userId }, select: { workspaceId: true } });
+  return m.workspaceId;
+}
+
+/** A harness of its own (named `name`) with the test node and connection types, and the fixture in it. */
+export async function createRoleHarness(name: string): Promise<{ h: ApiHarness; fx: RoleFixture }> {
+  const h = await createApiHarness(name, {
+    catalog: testNodeCatalog,
+    connectionTypes: testConnectionTypes,
+    connectionRuntimes: testConnectionRuntimes,
+  });
+  return { h, fx: await createRoleFixture(h) };
+}
+
+/** Builds the fixture in the harness's database; the harness must know the testdb connection type. */
+export async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
+  const owner = await signUpPerson(h, "Owner");
+  const workspaceId = await ownWorkspace(h.db, owner.userId);
+  const members = { OWNER: owner } as Record<MemberRole, Person>;
+  for (const role of ["ADMIN", "EDITOR", "VIEWER"] as const) {
+    const person = await signUpPerson(h, role[0] + role.slice(1).toLowerCase());
+    await h.db.membership.create({ data: { userId: person.userId, workspaceId, role } });
+    members[role] = person;
+  }
+  const outsiderPerson = await signUpPerson(h, "Outsider");
+  const outsider = { ...outsiderPerson, workspaceId: await ownWorkspace(h.db, outsiderPerson.userId) };
+
+  const callerAs = async (cookie?: string, ws?: string) => createCaller(await contextFor(h, cookie, ws));
+  const api = await callerAs(owner.cookie, workspaceId);
+
+  const connectionName = unique("warehouse");
+  const { id: connectionId } = await api.connections.create({
+    name: connectionName,
+    type: "testdb",
+    config: { host: "db.internal", user: "sluice", password: unique("pw") },
+  });
+  const pipelineName = unique("Orders");
+  const { id: pipelineId } = await api.pipelines.create({ name: pipelineName, definition: samplePipeline() });
+  const startName = unique("Starts");
+  const { id: startPipelineId } = await api.pipelines.create({ name: startName, definition: samplePipeline() });
+  const { id: runId } = await api.runs.start({ pipelineId });
+  const { schedule } = await api.schedules.create({ pipelineId, pattern: "0 3 * * *" });
+  await api.ingest.rotateToken({ pipelineId });
+
+  // Fresh objects for procedures that destroy what they are given.
+  const freshPipeline = async () => (await api.pipelines.create({ name: unique("Doomed") })).id;
+  const freshConnection = async () =>
+    (
+      await api.connections.create({
+        name: unique("doomed"),
+        type: "testdb",
+        config: { host: "db.internal", user: "sluice", password: "pw" },
+      })
+    ).id;
+  const freshSchedule = async () =>
+    (await api.schedules.create({ pipelineId, pattern: "0 4 * * *", enabled: false })).schedule.id;
+  const latestVersion = async () =>
+    (await h.db.pipeline.findUniqueOrThrow({ where: { id: pipelineId }, select: { latestVersion: true } }))
+      .latestVersion;
+
+  const samples: Record<string, () => unknown> = {
+    "auth.me": () => undefined,
+    "auth.signIn": () => ({ email: owner.email, password: PASSWORD }),
+    "auth.signOut": () => undefined,
+    "auth.signUp": () => ({ email: `${unique("new")}@example.com`, name: "New", password: PASSWORD }),
+    "connections.create": () => ({
+      name: unique("conn"),
+      type: "testdb",
+      config: { host: "db.internal", user: "sluice", password: "pw" },
+    }),
+    "connections.delete": async () => ({ id: await freshConnection() }),
+    "connections.discover": () => ({ id: connectionId, object: "orders", sample: 2 }),
+    "connections.get": () => ({ id: connectionId }),
+    "connections.list": () => undefined,
+    "connections.test": () => ({ id: connectionId }),
+    "connections.types": () => undefined,
+    "connections.update": () => ({ id: connectionId, config: { host: "db.internal", user: "sluice" } }),
+    "ingest.revokeToken": () => ({ pipelineId }),
+    "ingest.rotateToken": () => ({ pipelineId }),
+    "ingest.status": () => ({ pipelineId }),
+    "pipelines.create": () => ({ name: unique("New pipeline") }),
+    "pipelines.delete": async () => ({ id: await freshPipeline() }),
+    "pipelines.duplicate": () => ({ id: pipelineId, name: unique("Copy") }),
+    "pipelines.get": () => ({ id: pipelineId, version: 1 }),
+    "pipelines.list": () => ({ search: "Orders", limit: 10 }),
+    "pipelines.preview": () => ({ definition: samplePipeline(), timeoutMs: 500 }),
+    "pipelines.rename": () => ({ id: pipelineId, name: pipelineName }),
+    "pipelines.saveVersion": async () => ({
+      id: pipelineId,
+      baseVersion: await latestVersion(),
+      definition: samplePipeline(),
+    }),
+    "pipelines.versions": () => ({ id: pipelineId, limit: 10 }),
+    "runs.deadLetters": () => ({ runId, limit: 10 }),
+    "runs.get": () => ({ runId }),
+    "runs.list": () => ({ pipelineId, limit: 10 }),
+    "runs.live": () => ({ runId }),
+    "runs.pause": () => ({ runId }),
+    "runs.replayDeadLetters": () => ({ runId }),
+    "runs.restart": () => ({ runId }),
+    "runs.resume": () => ({ runId }),
+    "runs.start": () => ({ pipelineId: startPipelineId, version: 1 }),
+    "runs.stop": () => ({ runId }),
+    "runs.tail": () => ({ runId, nodeId: "out" }),
+    "schedules.create": () => ({ pipelineId, pattern: "0 5 * * *", version: 1, enabled: false }),
+    "schedules.delete": async () => ({ id: await freshSchedule() }),
+    "schedules.fireNow": () => ({ id: scheduleId }),
+    "schedules.get": () => ({ id: scheduleId }),
+    "schedules.list": () => ({ pipelineId }),
+    "schedules.update": () => ({ id: scheduleId, version: 1, enabled: true }),
+  };
+  const scheduleId = schedule.id;
+
+  return {
+    workspaceId,
+    members,
+    outsider,
+    pipelineId,
+    startPipelineId,
+    connectionId,
+    scheduleId,
+    runId,
+    markers: [
+      workspaceId,
+      pipelineId,
+      startPipelineId,
+      connectionId,
+      scheduleId,
+      runId,
+      pipelineName,
+      startName,
+      connectionName,
+    ],
+    callerAs,
+    async freshCookie(person) {
+      const { token } = await createSession(h.db, person.userId, "role-fixture");
+      return `${SESSION_COOKIE}=${token}`;
+    },
+    sampleInput: async (path) => samples[path]?.(),
+    hasSample: (path) => Object.hasOwn(samples, path),
+  };
+}
+
+/** Calls `path` on `api` with `input`. A subscription is opened and closed again at once (or after its first value). */
+export async function callProcedure(api: Caller, info: ProcedureInfo, input: unknown): Promise<unknown> {
+  let target: unknown = api;
+  for (const key of info.path.split(".")) target = (target as Record<string, unknown>)[key];
+  const result = await (target as (input: unknown) => Promise<unknown>)(input);
+  if (info.type === "subscription") {
+    const iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    // The first step runs the workspace check; a run with no live state yet never yields, so wait only briefly.
+    const next = iterator.next();
+    next.catch(() => {}); // awaited below when it wins; once the wait wins, its outcome no longer matters
+    const first = await Promise.race([
+      next,
+      new Promise<"waiting">((resolve) => setTimeout(() => resolve("waiting"), 300)),
+    ]).finally(() => void iterator.return?.(undefined));
+    return first === "waiting" ? { waiting: true } : first;
+  }
+  return result;
+}
