@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { NextConfig } from "next";
+import { BASE_HEADERS } from "./src/server/security-headers";
 
 const monorepoRoot = path.join(import.meta.dirname, "../..");
 
@@ -11,6 +12,7 @@ const nextConfig: NextConfig = {
   serverExternalPackages: [
     "bullmq",
     "ioredis",
+    "rate-limiter-flexible",
     "pg",
     "@prisma/client",
     "@prisma/adapter-pg",
@@ -19,6 +21,15 @@ const nextConfig: NextConfig = {
   turbopack: { root: monorepoRoot },
   outputFileTracingRoot: monorepoRoot,
   poweredByHeader: false,
+  // proxy.ts runs for pages only, and no page reads a request body: Next keeps at most this much of one for the proxy
+  // (instead of 10 MB). API bodies never pass the proxy; their limits are in their handlers.
+  experimental: { proxyClientMaxBodySize: "256kb" },
+  // Headers that never change, on every path: pages, API routes, static files and Next's own error pages. The
+  // Content-Security-Policy (a nonce per page view) and HSTS (only over HTTPS) are set at request time: proxy.ts for
+  // pages, the route handlers for the API.
+  async headers() {
+    return [{ source: "/:path*", headers: Object.entries(BASE_HEADERS).map(([key, value]) => ({ key, value })) }];
+  },
   reactStrictMode: true,
 };
 

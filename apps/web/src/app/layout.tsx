@@ -2,6 +2,7 @@ import "@fontsource-variable/inter/wght.css";
 import "@xyflow/react/dist/style.css";
 import "./globals.css";
 import type { Metadata, Viewport } from "next";
+import { connection } from "next/server";
 import type { ReactNode } from "react";
 import { TRPCReactProvider } from "@/trpc/react";
 
@@ -12,7 +13,10 @@ export const metadata: Metadata = {
 
 export const viewport: Viewport = { themeColor: "#0f172a" };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Every page renders per request: its Content-Security-Policy nonce (proxy.ts) is new each time, and Next can put
+  // it on the page's scripts only while rendering.
+  await connection();
   return (
     <html lang="en">
       <body>

@@ -6,6 +6,7 @@ import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { type ReactNode, useState } from "react";
 import { errorCode } from "@/lib/errors";
+import { MAX_BATCH_CALLS } from "./limits";
 
 // No transformer: responses are plain JSON, so Dates from the API arrive as ISO strings (see lib/format.ts).
 
@@ -55,7 +56,8 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
         splitLink({
           condition: (op) => op.type === "subscription",
           true: httpSubscriptionLink({ url }),
-          false: httpBatchLink({ url }),
+          // The server refuses bigger batches; the link splits at the same size.
+          false: httpBatchLink({ url, maxItems: MAX_BATCH_CALLS }),
         }),
       ],
     }),

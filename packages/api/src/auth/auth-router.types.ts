@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PASSWORD_MAX, passwordProblem } from "./password-rules";
 
 export const Email = z
   .string()
@@ -9,13 +10,19 @@ export const Email = z
 export const SignUpInput = z.strictObject({
   email: Email,
   name: z.string().trim().min(1, "write your name").max(100),
-  password: z.string().min(10, "use at least 10 characters").max(200, "use at most 200 characters"),
+  password: z.string().superRefine((password, ctx) => {
+    const problem = passwordProblem(password);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }),
 });
 
 export const SignInInput = z.strictObject({
   email: Email,
-  password: z.string().min(1, "write your password").max(200),
+  password: z.string().min(1, "write your password").max(PASSWORD_MAX, `use at most ${PASSWORD_MAX} characters`),
 });
+
+/** Sign-up answers the same whether the email was free or taken: the form then signs in with the same details. */
+export const SignUpResult = z.object({ ok: z.literal(true), message: z.string() });
 
 export const Me = z.object({
   user: z.object({ id: z.string(), email: z.string(), name: z.string() }),

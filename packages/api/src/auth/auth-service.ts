@@ -14,23 +14,24 @@ function slugFor(name: string): string {
   return `${base || "workspace"}-${randomBytes(3).toString("hex")}`;
 }
 
-/** Creates the user and their own workspace (as owner) in one transaction. */
-export async function signUp(db: Db, input: z.output<typeof SignUpInput>): Promise<{ userId: string }> {
+/**
+ * Creates the user and their own workspace (as owner) in one transaction. When the email already has an account,
+ * nothing changes and the answer is the same: the password is hashed and the insert tried either way, so neither the
+ * result nor the time taken tells whether the email was known. `created` is for the server's own use only.
+ */
+export async function signUp(db: Db, input: z.output<typeof SignUpInput>): Promise<{ created: boolean }> {
   const passwordHash = await hashPassword(input.password);
   try {
-    const user = await db.$transaction(async (tx) => {
+    await db.$transaction(async (tx) => {
       const created = await tx.user.create({ data: { email: input.email, name: input.name, passwordHash } });
       const workspace = await tx.workspace.create({
         data: { name: `${input.name}'s workspace`, slug: slugFor(input.name) },
       });
       await tx.membership.create({ data: { userId: created.id, workspaceId: workspace.id, role: "OWNER" } });
-      return created;
     });
-    return { userId: user.id };
+    return { created: true };
   } catch (err) {
-    if ((err as { code?: string }).code === "P2002") {
-      throw new TRPCError({ code: "CONFLICT", message: "email: an account with this email already exists" });
-    }
+    if ((err as { code?: string }).code === "P2002") return { created: false };
     throw err;
   }
 }

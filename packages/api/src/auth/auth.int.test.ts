@@ -10,9 +10,16 @@ afterAll(async () => {
 });
 
 describe("accounts", () => {
-  it("signs up with a hashed password, an own workspace and an HttpOnly session cookie", async () => {
+  it("signs up with a hashed password and an own workspace; signing in gives an HttpOnly session cookie", async () => {
     const { api, headers } = await h.caller();
-    await api.auth.signUp({ email: "  Grace@Example.com ", name: "Grace", password: "a long enough password" });
+    const answer = await api.auth.signUp({
+      email: "  Grace@Example.com ",
+      name: "Grace",
+      password: "a long enough password",
+    });
+    expect(answer.ok).toBe(true);
+    expect(headers.get("set-cookie")).toBeNull(); // no session from sign-up, whether the email was new or not
+    await api.auth.signIn({ email: "grace@example.com", password: "a long enough password" });
     const cookie = headers.get("set-cookie") ?? "";
     expect(cookie).toMatch(/^sluice_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Expires=/);
     const user = await h.db.user.findUniqueOrThrow({
@@ -29,14 +36,58 @@ describe("accounts", () => {
     expect(me?.workspaces[0]?.role).toBe("OWNER");
   });
 
-  it("refuses a second account for the same email, whatever its case", async () => {
+  it("answers a sign-up for a known email exactly like one for a new email, and changes nothing", async () => {
     const { email } = await h.signUp("Linus");
-    const err = await rejects(
-      (await h.caller()).api.auth.signUp({ email: email.toUpperCase(), name: "X", password: "another password" }),
-    );
-    expect(err.code).toBe("CONFLICT");
-    expect(err.message).toContain("email");
-    expect(await h.db.user.count({ where: { email } })).toBe(1);
+    const before = await h.db.user.findUniqueOrThrow({ where: { email } });
+    const users = await h.db.user.count();
+    const workspaces = await h.db.workspace.count();
+    const known = await h.caller();
+    const taken = await known.api.auth.signUp({
+      email: email.toUpperCase(),
+      name: "Mallory",
+      password: "another long password",
+    });
+    const fresh = await h.caller();
+    const free = await fresh.api.auth.signUp({
+      email: `new-${email}`,
+      name: "Mallory",
+      password: "another long password",
+    });
+    expect(taken).toEqual(free);
+    expect([...known.headers]).toEqual([...fresh.headers]);
+    const after = await h.db.user.findUniqueOrThrow({ where: { email } });
+    expect(after).toEqual(before); // same name, same password hash
+    expect(await h.db.user.count()).toBe(users + 1); // only the new email got an account
+    expect(await h.db.workspace.count()).toBe(workspaces + 1);
+    // The owner still signs in with their own password; the sign-up's password opens nothing.
+    await (await h.caller()).api.auth.signIn({ email, password: "correct horse battery" });
+    const wrong = await rejects((await h.caller()).api.auth.signIn({ email, password: "another long password" }));
+    expect(wrong.code).toBe("UNAUTHORIZED");
+  });
+
+  it("refuses blank, short, overlong and common passwords with a sentence on the password field", async () => {
+    const before = await h.db.user.count();
+    const cases: [string, RegExp][] = [
+      [" ".repeat(12), /^password: write a password, not only spaces$/],
+      ["\t \n ".repeat(5), /^password: write a password, not only spaces$/],
+      ["password1234", /^password: this password is among the most common ones/],
+      ["PASSWORD1234", /^password: this password is among the most common ones/],
+      ["qwertyuiop123", /^password: this password is among the most common ones/],
+      ["abababababababab", /^password: use more than two different characters/],
+      ["eleven char", /^password: use at least 12 characters$/],
+      [`${"x".repeat(250)}yz1234!`, /^password: use at most 256 characters$/],
+    ];
+    for (const [password, message] of cases) {
+      const err = await rejects(
+        (await h.caller()).api.auth.signUp({ email: "rules@example.com", name: "Rules", password }),
+      );
+      expect(err.code, JSON.stringify(password)).toBe("BAD_REQUEST");
+      expect(err.message, JSON.stringify(password)).toMatch(message);
+    }
+    expect(await h.db.user.count()).toBe(before);
+    // Twelve characters that are not on the list are fine.
+    await (await h.caller()).api.auth.signUp({ email: "rules@example.com", name: "Rules", password: "tide pool 42" });
+    expect(await h.db.user.count()).toBe(before + 1);
   });
 
   it("names the bad field and writes nothing on invalid input", async () => {
@@ -46,7 +97,7 @@ describe("accounts", () => {
     );
     expect(err.code).toBe("BAD_REQUEST");
     expect(err.message).toMatch(/email/);
-    expect(err.message).toMatch(/password: use at least 10 characters/);
+    expect(err.message).toMatch(/password: use at least 12 characters/);
     expect(await h.db.user.count()).toBe(before);
   });
 

@@ -1,12 +1,14 @@
 import type { Db } from "@sluice/db/client";
 import {
   DEFAULT_INGEST_LIMITS,
+  handleIngestRequest,
   type IngestDeps,
   installIngestToken,
   newIngestToken,
 } from "@sluice/nodes/connectors/http/ingest-endpoint";
 import { ingestKeys, META } from "@sluice/nodes/connectors/http/ingest-stream";
 import { TRPCError } from "@trpc/server";
+import { RateLimitedError, type RateLimits } from "../limits/rate-limits";
 
 export {
   DEFAULT_INGEST_LIMITS,
@@ -20,6 +22,42 @@ export {
 // Webhook ingest in the app: the token's life (created or rotated, shown once and stored as a SHA-256; revoked) for
 // a pipeline of the workspace. The endpoint itself (`handleIngestRequest`, re-exported here for the web app's route)
 // is the webhook connector's writing side, packages/nodes/src/connectors/http/ingest-endpoint.ts.
+
+// --- The endpoint, rate-limited ------------------------------------------------------------------------------------
+
+/**
+ * The web app's ingest route: one point of the per-token rate limit (keyed by pipeline and token, so a sender without
+ * the token cannot use up a real sender's allowance), taken before the body is read; then the endpoint itself.
+ */
+export async function handleLimitedIngestRequest(
+  deps: IngestDeps & { rateLimits?: RateLimits },
+  pipelineId: string,
+  req: Request,
+): Promise<Response> {
+  const token = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.get("authorization") ?? "")?.[1];
+  if (deps.rateLimits && token) {
+    try {
+      await deps.rateLimits.consume("ingestPerToken", `${pipelineId}:${token}`);
+    } catch (err) {
+      const limited = err instanceof RateLimitedError;
+      return Response.json(
+        {
+          error: limited
+            ? err.message
+            : "the request could not be counted against the rate limit (Redis cannot be reached); retry later",
+        },
+        {
+          status: limited ? 429 : 503,
+          headers: {
+            "cache-control": "no-store",
+            "retry-after": String(limited ? err.retryAfterSeconds : DEFAULT_INGEST_LIMITS.retryAfterSeconds),
+          },
+        },
+      );
+    }
+  }
+  return handleIngestRequest(deps, pipelineId, req);
+}
 
 // --- The token's life, for the tRPC router -----------------------------------------------------------------------
 

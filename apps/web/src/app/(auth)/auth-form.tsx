@@ -5,7 +5,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { TextField } from "@/components/text-field";
-import { formErrors } from "@/lib/errors";
+import { errorCode, formErrors } from "@/lib/errors";
 import { useTRPC } from "@/trpc/react";
 
 type Mode = "signin" | "signup";
@@ -21,14 +21,26 @@ export function AuthForm({ mode }: { mode: Mode }) {
     router.refresh();
   };
   const signIn = useMutation(trpc.auth.signIn.mutationOptions({ onSuccess }));
-  const signUp = useMutation(trpc.auth.signUp.mutationOptions({ onSuccess }));
-  const mutation = mode === "signin" ? signIn : signUp;
-  const errors = formErrors(mutation.error, FIELDS);
-  const busy = mutation.isPending || mutation.isSuccess;
+  // Sign-up answers alike whether or not the email already had an account (so it tells no one which emails do), and
+  // opens no session: the form signs in next with the same details.
+  const signUp = useMutation(
+    trpc.auth.signUp.mutationOptions({
+      onSuccess: (_result, input) => signIn.mutate({ email: input.email, password: input.password }),
+    }),
+  );
+  const failed = mode === "signin" ? signIn.error : (signUp.error ?? signIn.error);
+  const errors = formErrors(failed, FIELDS);
+  // After a sign-up, a refused sign-in means the email had an account already, with another password.
+  const formError =
+    mode === "signup" && !signUp.error && errorCode(signIn.error) === "UNAUTHORIZED"
+      ? "This email cannot be signed in with this password. If you already have an account, sign in with its password instead."
+      : errors.form;
+  const busy = signUp.isPending || signIn.isPending || signIn.isSuccess;
 
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     if (busy) return;
+    signIn.reset();
     if (mode === "signin") signIn.mutate({ email: values.email, password: values.password });
     else signUp.mutate(values);
   };
@@ -40,9 +52,9 @@ export function AuthForm({ mode }: { mode: Mode }) {
       <h1 id="auth-title" className="auth-title">
         {mode === "signin" ? "Sign in to Sluice" : "Create your account"}
       </h1>
-      {errors.form ? (
+      {formError ? (
         <p className="form-error" role="alert">
-          {errors.form}
+          {formError}
         </p>
       ) : null}
       {mode === "signup" ? (
@@ -74,7 +86,7 @@ export function AuthForm({ mode }: { mode: Mode }) {
         value={values.password}
         onChange={set("password")}
         error={errors.fields.password}
-        hint={mode === "signup" ? "At least 10 characters." : undefined}
+        hint={mode === "signup" ? "At least 12 characters, and not a common password." : undefined}
         required
       />
       <button type="submit" className="button button-primary button-block" disabled={busy}>

@@ -1,18 +1,17 @@
-import { createRequestContext } from "@sluice/api/context";
-import { appRouter } from "@sluice/api/root";
-import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { getDeps } from "@/server/deps";
+import { webEnv } from "@/server/env";
+import { createTrpcHandler } from "@/server/trpc-handler";
+
+// The tRPC API: body and batch limits, Retry-After on rate-limited calls and security headers are in trpc-handler.ts.
+
+let handle: ((req: Request) => Promise<Response>) | undefined;
 
 function handler(req: Request): Promise<Response> {
-  return fetchRequestHandler({
-    endpoint: "/api/trpc",
-    req,
-    router: appRouter,
-    createContext: ({ req, resHeaders }) => createRequestContext(getDeps(), req, resHeaders),
-    onError({ error, path }) {
-      if (error.code === "INTERNAL_SERVER_ERROR") console.error(`tRPC ${path ?? "?"} failed:`, error.cause ?? error);
-    },
-  });
+  if (!handle) {
+    const env = webEnv();
+    handle = createTrpcHandler(getDeps, { maxBodyBytes: env.apiMaxBody, secure: env.secureCookies });
+  }
+  return handle(req);
 }
 
 export { handler as GET, handler as POST };

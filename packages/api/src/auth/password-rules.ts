@@ -1,0 +1,135 @@
+// What a new password must be. Length is what makes a password hard to guess; the rest refuses the choices that
+// guessing lists try first. The longest is bounded so one call cannot make the server hash megabytes.
+
+export const PASSWORD_MIN = 12;
+export const PASSWORD_MAX = 256;
+
+// Passwords of 12 characters or more that appear near the top of published leak lists, and the shapes people reach
+// for when told "at least 12". Written for Sluice (not copied from a list); compared after lower-casing. Shorter
+// ones need no entry: the length rule refuses them.
+const COMMON = new Set([
+  "123456789012",
+  "1234567890123",
+  "12345678901234",
+  "123456789123",
+  "1234567890qwerty",
+  "123123123123",
+  "111111111111",
+  "000000000000",
+  "121212121212",
+  "123321123321",
+  "147258369147",
+  "987654321098",
+  "qwertyuiop12",
+  "qwertyuiop123",
+  "qwertyuiopasdf",
+  "qwertyuiopasdfgh",
+  "qwertyuiopasdfghjkl",
+  "qwertyuiopasdfghjklzxcvbnm",
+  "qwerty123456",
+  "qwerty1234567",
+  "qwertyqwerty",
+  "asdfghjkl123",
+  "asdfghjklqwe",
+  "asdfasdfasdf",
+  "zxcvbnm12345",
+  "zxcvbnm123456",
+  "1q2w3e4r5t6y",
+  "1qaz2wsx3edc",
+  "1qaz2wsx3edc4rfv",
+  "q1w2e3r4t5y6",
+  "a1b2c3d4e5f6",
+  "abcdefghijkl",
+  "abcdefghijklm",
+  "abcdefghijklmnop",
+  "abcdefghijklmnopqrstuvwxyz",
+  "abc123abc123",
+  "abcd1234abcd",
+  "abcd12345678",
+  "password1234",
+  "password12345",
+  "password123456",
+  "password123!",
+  "password1234!",
+  "password!234",
+  "passwordpassword",
+  "password1password1",
+  "mypassword123",
+  "mypassword1234",
+  "newpassword123",
+  "thisismypassword",
+  "p@ssword1234",
+  "p@ssw0rd1234",
+  "passw0rd1234",
+  "letmein12345",
+  "letmeinletmein",
+  "welcome12345",
+  "welcome123456",
+  "welcome@1234",
+  "iloveyou1234",
+  "iloveyouiloveyou",
+  "changeme1234",
+  "changemenow!",
+  "administrator",
+  "administrator1",
+  "administrator123",
+  "admin1234567",
+  "adminadmin123",
+  "superadmin123",
+  "rootpassword",
+  "trustno1trustno1",
+  "football1234",
+  "baseball1234",
+  "basketball12",
+  "basketball123",
+  "starwars1234",
+  "sunshine1234",
+  "princess1234",
+  "dragon123456",
+  "monkey123456",
+  "master123456",
+  "shadow123456",
+  "computer1234",
+  "internet1234",
+  "whatever1234",
+  "qazwsxedcrfv",
+  "qazwsxedcrfvtgb",
+  "correcthorsebatterystaple",
+  "correct horse battery staple",
+  "sluice123456",
+  "sluicepassword",
+  "sluice-password",
+  "passwordsluice",
+  "secretpassword",
+  "supersecret123",
+  "topsecret1234",
+  "aaaaaaaaaaaa",
+  "hello1234567",
+  "helloworld123",
+  "helloworld1234",
+  "testtesttest",
+  "test12345678",
+  "testpassword",
+  "testing12345",
+  "default12345",
+  "summer2024!!",
+  "summer123456",
+  "winter123456",
+  "spring123456",
+  "autumn123456",
+]);
+
+/** Why `password` may not be used, as a sentence about the field, or null when it may. */
+export function passwordProblem(password: string): string | null {
+  if (password.trim().length === 0) return "write a password, not only spaces";
+  if ([...password].length < PASSWORD_MIN) return `use at least ${PASSWORD_MIN} characters`;
+  if (password.length > PASSWORD_MAX) return `use at most ${PASSWORD_MAX} characters`;
+  const lower = password.toLowerCase();
+  if (COMMON.has(lower) || COMMON.has(lower.trim())) {
+    return "this password is among the most common ones; choose one that is harder to guess";
+  }
+  if (new Set(lower.replace(/\s/g, "")).size <= 2) {
+    return "use more than two different characters; a longer phrase of words works well";
+  }
+  return null;
+}

@@ -1,0 +1,120 @@
+import { createHash } from "node:crypto";
+import type { Cluster, Redis } from "ioredis";
+import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import type { RateLimitRule } from "./rate-limit-rule";
+
+// Rate limits on the doors an attacker knocks on: sign-in (per email and per client address), sign-up (per client
+// address) and webhook ingest (per pipeline and token). Counters live in the fleet's Redis, so every web process
+// shares them; each call consumes one point *before* any expensive work (password hashing, reading a body), and one
+// call inside a tRPC batch is one point like any other.
+
+export interface RateLimitSettings {
+  /** Sign-in attempts for one email address, from anywhere (SLUICE_RATE_SIGNIN_EMAIL). */
+  signInPerEmail: RateLimitRule;
+  /** Sign-in attempts from one client address, whatever the email (SLUICE_RATE_SIGNIN_IP). */
+  signInPerAddress: RateLimitRule;
+  /** Sign-ups from one client address (SLUICE_RATE_SIGNUP_IP). */
+  signUpPerAddress: RateLimitRule;
+  /** Webhook requests for one pipeline with one token (SLUICE_RATE_INGEST). */
+  ingestPerToken: RateLimitRule;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
+  signInPerEmail: { points: 10, durationSeconds: 15 * 60 },
+  signInPerAddress: { points: 30, durationSeconds: 15 * 60 },
+  signUpPerAddress: { points: 20, durationSeconds: 60 * 60 },
+  ingestPerToken: { points: 3000, durationSeconds: 60 },
+};
+
+export type RateLimitName = keyof RateLimitSettings;
+
+/** What a refused call was trying to do, for the sentence the caller reads. */
+const DOING: Record<RateLimitName, string> = {
+  signInPerEmail: "sign-in attempts for this email",
+  signInPerAddress: "sign-in attempts from your address",
+  signUpPerAddress: "sign-ups from your address",
+  ingestPerToken: "requests to this ingest URL with this token",
+};
+
+export class RateLimitedError extends Error {
+  override name = "RateLimitedError";
+  constructor(
+    readonly limit: RateLimitName,
+    readonly rule: RateLimitRule,
+    /** Whole seconds until a call would be allowed again (at least 1): the Retry-After value. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(
+      `too many ${DOING[limit]}: at most ${rule.points} in ${describeDuration(rule.durationSeconds)}; try again in ${describeDuration(retryAfterSeconds)}`,
+    );
+  }
+}
+
+function describeDuration(seconds: number): string {
+  if (seconds % 3600 === 0) return seconds === 3600 ? "1 hour" : `${seconds / 3600} hours`;
+  if (seconds % 60 === 0 && seconds >= 60) return seconds === 60 ? "1 minute" : `${seconds / 60} minutes`;
+  return seconds === 1 ? "1 second" : `${seconds} seconds`;
+}
+
+/** The limits of one installation, counted in Redis under `<prefix>:rl:<limit>:<key>`. */
+export class RateLimits {
+  private readonly limiters: Record<RateLimitName, RateLimiterRedis>;
+  readonly settings: RateLimitSettings;
+
+  constructor(redis: Redis | Cluster, prefix: string, settings: Partial<RateLimitSettings> = {}) {
+    this.settings = { ...DEFAULT_RATE_LIMITS, ...settings };
+    const limiter = (name: RateLimitName) =>
+      new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: `${prefix}:rl:${name}`,
+        points: this.settings[name].points,
+        duration: this.settings[name].durationSeconds,
+      });
+    this.limiters = {
+      signInPerEmail: limiter("signInPerEmail"),
+      signInPerAddress: limiter("signInPerAddress"),
+      signUpPerAddress: limiter("signUpPerAddress"),
+      ingestPerToken: limiter("ingestPerToken"),
+    };
+  }
+
+  /**
+   * Takes one point of `limit` for `key` (hashed: emails and tokens are not written to Redis in clear); throws
+   * RateLimitedError when none is left. A Redis failure is thrown as it is.
+   */
+  async consume(limit: RateLimitName, key: string): Promise<void> {
+    try {
+      await this.limiters[limit].consume(keyHash(key));
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+      throw new RateLimitedError(limit, this.settings[limit], Math.max(1, Math.ceil(err.msBeforeNext / 1000)));
+    }
+  }
+
+  /** Forgets the calls counted for `key`, e.g. an email's failed sign-ins once its owner got in. */
+  async reset(limit: RateLimitName, key: string): Promise<void> {
+    await this.limiters[limit].delete(keyHash(key));
+  }
+}
+
+function keyHash(key: string): string {
+  return createHash("sha256").update(key, "utf8").digest("base64url").slice(0, 32);
+}
+
+/**
+ * The client's address from X-Forwarded-For. Next's server sets that header to the socket's address only when the
+ * request has none, and a reverse proxy appends the address it saw, so the trustworthy entry is the one that many
+ * places from the end: the last one with no proxy or one proxy in front (`trustedProxies` 0 or 1), the one before it
+ * behind two, and so on. Without a proxy a client can send its own header, so per-address limits only bind behind a
+ * proxy that appends; the per-email limit binds either way.
+ */
+export function clientAddress(headers: Headers, trustedProxies: number): string | null {
+  const forwarded = headers.get("x-forwarded-for");
+  if (!forwarded) return null;
+  const hops = forwarded
+    .split(",")
+    .map((h) => h.trim())
+    .filter((h) => h.length > 0);
+  const entry = hops[hops.length - Math.max(1, trustedProxies)] ?? hops[0];
+  return entry ? entry.slice(0, 100) : null;
+}
