@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
+import path from "node:path";
+import { DestinationPolicyError, parseAllowList } from "@sluice/nodes/destination-policy";
 import { parseSecretKey } from "@sluice/pipeline/control/secret-box";
 import { parseDuration } from "@sluice/pipeline/duration";
 import { z } from "zod";
@@ -23,7 +25,23 @@ const EnvSchema = z.object({
     .refine((v) => (parseDuration(v) ?? 0) >= 1000, "a duration of at least 1s, e.g. 10s"),
   SLUICE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   SLUICE_SECRET_KEY: z.string().optional(),
+  SLUICE_CONNECTIONS_ALLOW: z.string().optional(),
   SLUICE_REDIS_CLUSTER: z.enum(["true", "false", "1", "0", ""]).default("false"),
+  SLUICE_TASK_CRASH_LIMIT: z.coerce.number().int().min(1).max(100).default(3),
+  SLUICE_FILES_DIR: z.string().min(1, "a folder").default(".sluice/files"),
+  SLUICE_PREVIEW_TIMEOUT: z
+    .string()
+    .default("20s")
+    .refine((v) => {
+      const ms = parseDuration(v) ?? 0;
+      return ms >= 1000 && ms <= 60_000;
+    }, "a duration from 1s to 60s, e.g. 20s"),
+  SLUICE_PREVIEW_MEMORY_MB: z.coerce
+    .number()
+    .int("a whole number of MiB")
+    .min(64, "at least 64 (MiB)")
+    .max(16_384, "at most 16384 (MiB)")
+    .default(256),
 });
 
 export interface WorkerEnv {
@@ -37,10 +55,33 @@ export interface WorkerEnv {
   secretKey: Uint8Array | undefined;
   /** REDIS_URL is one node of a Redis Cluster. */
   redisCluster: boolean;
+  /**
+   * SLUICE_CONNECTIONS_ALLOW, checked: loopback, link-local and metadata ranges connections may reach after all
+   * (the fleet's Redis, and the web app's database sealed with each run, stay refused).
+   */
+  connectionsAllow: string | undefined;
+  /** A partition that stops its worker this many times in a row without finishing a batch fails its run. */
+  crashLimit: number;
+  /** The files directory (absolute) file nodes work in; each workspace's runs get their own folder in it. */
+  filesDir: string;
+  /** The longest a data preview may run on this worker before its thread is stopped. */
+  previewTimeoutMs: number;
+  /** The heap a data preview's thread may use, in MiB, before it is stopped. */
+  previewMemoryMb: number;
 }
 
 export class EnvError extends Error {
   override name = "EnvError";
+}
+
+function connectionsAllow(text: string | undefined): string | undefined {
+  try {
+    parseAllowList(text);
+  } catch (err) {
+    if (err instanceof DestinationPolicyError) throw new EnvError(err.message);
+    throw err;
+  }
+  return text;
 }
 
 function secretKey(text: string): Uint8Array {
@@ -67,5 +108,10 @@ export function readWorkerEnv(source: NodeJS.ProcessEnv = process.env): WorkerEn
     logLevel: e.SLUICE_LOG_LEVEL,
     secretKey: e.SLUICE_SECRET_KEY === undefined ? undefined : secretKey(e.SLUICE_SECRET_KEY),
     redisCluster: e.SLUICE_REDIS_CLUSTER === "true" || e.SLUICE_REDIS_CLUSTER === "1",
+    connectionsAllow: connectionsAllow(e.SLUICE_CONNECTIONS_ALLOW),
+    crashLimit: e.SLUICE_TASK_CRASH_LIMIT,
+    filesDir: path.resolve(e.SLUICE_FILES_DIR),
+    previewTimeoutMs: parseDuration(e.SLUICE_PREVIEW_TIMEOUT)!,
+    previewMemoryMb: e.SLUICE_PREVIEW_MEMORY_MB,
   };
 }

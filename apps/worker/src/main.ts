@@ -1,6 +1,7 @@
 import { FleetWorker } from "@sluice/engine/fleet-worker";
 import { connectRedis, pingRedis } from "@sluice/engine/redis-connection";
 import { catalog } from "@sluice/nodes/catalog";
+import { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import { runtimes } from "@sluice/nodes/runtimes";
 import { readWorkerEnv } from "./env";
 import { createLogger } from "./log";
@@ -29,7 +30,12 @@ export async function runWorker(): Promise<void> {
     workerId: env.workerId,
     slots: env.slots,
     leaseMs: env.leaseMs,
+    crashLimit: env.crashLimit,
+    filesDir: env.filesDir,
+    preview: { timeoutMs: env.previewTimeoutMs, memoryMb: env.previewMemoryMb },
     log,
+    // The fleet's Redis is never a destination; the web app's database comes sealed with each run.
+    destinations: DestinationPolicy.fromSettings(env.connectionsAllow, { redisUrl: env.redisUrl }),
     ...(env.secretKey ? { secretKey: env.secretKey } : {}),
   });
   let stopping = false;

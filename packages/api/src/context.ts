@@ -1,5 +1,6 @@
 import type { Db } from "@sluice/db/client";
 import type { ConnectionRuntimeRegistry } from "@sluice/nodes/connection-runtime";
+import type { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import type { ConnectionCatalog } from "@sluice/pipeline/connection-definition";
 import type { Keys } from "@sluice/pipeline/control/keys";
 import type { NodeCatalog } from "@sluice/pipeline/node-definition";
@@ -7,6 +8,7 @@ import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { findSession, readCookie, SESSION_COOKIE, type SessionUser } from "./auth/session";
 import type { IngestLimits } from "./ingest/ingest-service";
+import { clientAddress, type RateLimits } from "./limits/rate-limits";
 
 /** What the API needs from the process that hosts it; built once by the web app, passed to every request. */
 export interface ApiDeps {
@@ -29,8 +31,20 @@ export interface ApiDeps {
   /** The connection types this installation knows, and their runtimes (test, discovery). */
   connectionTypes: ConnectionCatalog;
   connectionRuntimes: ConnectionRuntimeRegistry;
+  /**
+   * Where connections may go (SLUICE_CONNECTIONS_ALLOW, and never Sluice's own database or Redis): Test and discovery
+   * check every host with it, and runs and previews carry its own endpoints to the workers.
+   */
+  destinations: DestinationPolicy;
   /** Webhook ingest limits (SLUICE_INGEST_MAX_BODY, SLUICE_INGEST_MAX_BACKLOG); the defaults where absent. */
   limits?: Partial<IngestLimits>;
+  /**
+   * Rate limits on sign-in, sign-up and ingest, counted in Redis. The web app always sets them; in-process callers
+   * without them (scripts, tests of other areas) are not limited.
+   */
+  rateLimits?: RateLimits;
+  /** Reverse proxies in front of the web app that append to X-Forwarded-For (SLUICE_TRUSTED_PROXIES). */
+  trustedProxies?: number;
 }
 
 export interface RequestContext extends ApiDeps {
@@ -38,6 +52,8 @@ export interface RequestContext extends ApiDeps {
   /** The workspace the request addresses (header `x-sluice-workspace`), if any. */
   requestedWorkspaceId: string | null;
   userAgent: string | null;
+  /** The client's address, as far as X-Forwarded-For can be trusted (see clientAddress); null in-process. */
+  clientAddress: string | null;
   /** Response headers, for Set-Cookie. */
   resHeaders: Headers;
 }
@@ -51,6 +67,7 @@ export async function createRequestContext(deps: ApiDeps, req: Request, resHeade
     session: token ? await findSession(deps.db, token) : null,
     requestedWorkspaceId: req.headers.get(WORKSPACE_HEADER),
     userAgent: req.headers.get("user-agent"),
+    clientAddress: clientAddress(req.headers, deps.trustedProxies ?? 0),
     resHeaders,
   };
 }

@@ -3,6 +3,7 @@ import { createDb, type Db } from "@sluice/db/client";
 import { catalog } from "@sluice/nodes/catalog";
 import { connectionRuntimes } from "@sluice/nodes/connection-runtimes";
 import { connectionCatalog } from "@sluice/nodes/connections";
+import { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import { createKeys } from "@sluice/pipeline/control/keys";
 import { QUEUE_CONTROL, QUEUE_PREVIEW } from "@sluice/pipeline/control/protocol";
 import { TRPCError } from "@trpc/server";
@@ -29,10 +30,13 @@ export interface ApiHarness {
 }
 
 export interface ApiHarnessOptions
-  extends Partial<Pick<ApiDeps, "secretKey" | "catalog" | "connectionTypes" | "connectionRuntimes">> {
+  extends Partial<Pick<ApiDeps, "secretKey" | "catalog" | "connectionTypes" | "connectionRuntimes" | "destinations">> {
   /** The Redis key prefix (default: a fresh one), e.g. to share a fleet harness's. */
   prefix?: string;
 }
+
+/** What the harness allows by default: loopback, where the local test servers listen. */
+export const TEST_ALLOW = "127.0.0.0/8,[::1]/128";
 
 /**
  * Without options: the build's node and connection types and a fresh random SLUICE_SECRET_KEY; pass
@@ -57,6 +61,10 @@ export async function createApiHarness(label: string, options: ApiHarnessOptions
     catalog: options.catalog ?? catalog,
     connectionTypes: options.connectionTypes ?? connectionCatalog,
     connectionRuntimes: options.connectionRuntimes ?? connectionRuntimes,
+    // As `npm test` sets SLUICE_CONNECTIONS_ALLOW: the local test servers are reachable, this harness's own
+    // database and Redis database are not.
+    destinations:
+      options.destinations ?? DestinationPolicy.fromSettings(TEST_ALLOW, { databaseUrl: database.url, redisUrl }),
   };
 
   const caller = async (cookie?: string) => {
@@ -74,7 +82,9 @@ export async function createApiHarness(label: string, options: ApiHarnessOptions
     async signUp(name = "Ada") {
       const email = `${name.toLowerCase()}-${randomBytes(4).toString("hex")}@example.com`;
       const { api, headers } = await caller();
+      // Sign-up answers alike for new and known emails and opens no session; signing in does.
       await api.auth.signUp({ email, name, password: "correct horse battery" });
+      await api.auth.signIn({ email, password: "correct horse battery" });
       const set = headers.get("set-cookie") ?? "";
       const token = set.split(";")[0]?.split("=")[1];
       return { cookie: `${SESSION_COOKIE}=${token}`, email };

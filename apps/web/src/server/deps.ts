@@ -1,10 +1,12 @@
 // Server-only: builds the database pool and Redis connections. (The `server-only` package is not installed; nothing
 // under src/app/**/*client* or src/editor imports this module.)
 import type { ApiDeps } from "@sluice/api/context";
+import { RateLimits } from "@sluice/api/limits/rate-limits";
 import { createDb } from "@sluice/db/client";
 import { catalog } from "@sluice/nodes/catalog";
 import { connectionRuntimes } from "@sluice/nodes/connection-runtimes";
 import { connectionCatalog } from "@sluice/nodes/connections";
+import { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import { createKeys } from "@sluice/pipeline/control/keys";
 import { QUEUE_CONTROL, QUEUE_PREVIEW } from "@sluice/pipeline/control/protocol";
 import { Queue } from "bullmq";
@@ -28,6 +30,7 @@ function connect(url: string, cluster: boolean): Redis {
     redisOptions: {
       maxRetriesPerRequest: null,
       connectionName: "sluice-web",
+      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
       ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
       ...(u.protocol === "rediss:" ? { tls: {} } : {}),
     },
@@ -62,7 +65,14 @@ function build(): ApiDeps {
     connectionTypes: connectionCatalog,
     // Test and discovery run in the web process: they answer a person waiting on the form.
     connectionRuntimes,
+    // Sluice's own database and Redis are never destinations; loopback and the like only where allowed.
+    destinations: DestinationPolicy.fromSettings(env.connectionsAllow, {
+      databaseUrl: env.databaseUrl,
+      redisUrl: env.redisUrl,
+    }),
     limits: { maxBodyBytes: env.ingestMaxBody, maxBacklog: env.ingestMaxBacklog },
+    rateLimits: new RateLimits(redis, keys.prefix, env.rateLimits),
+    trustedProxies: env.trustedProxies,
   };
 }
 

@@ -40,3 +40,42 @@ describe("web environment: webhook ingest limits", () => {
     );
   });
 });
+
+describe("web environment: request limits", () => {
+  it("defaults to 2 MiB API bodies and the documented rate limits, and reads rules given", () => {
+    const env = readWebEnv({});
+    expect(env.apiMaxBody).toBe(2 * 1024 * 1024);
+    expect(env.trustedProxies).toBe(0);
+    expect(env.rateLimits).toEqual({
+      signInPerEmail: { points: 10, durationSeconds: 900 },
+      signInPerAddress: { points: 30, durationSeconds: 900 },
+      signUpPerAddress: { points: 20, durationSeconds: 3600 },
+      ingestPerToken: { points: 3000, durationSeconds: 60 },
+    });
+    expect(readWebEnv({ SLUICE_RATE_SIGNIN_EMAIL: "5/1h" }).rateLimits.signInPerEmail).toEqual({
+      points: 5,
+      durationSeconds: 3600,
+    });
+  });
+
+  it("names the variable and the expected form when a value is wrong", () => {
+    expect(() => readWebEnv({ SLUICE_RATE_INGEST: "lots" })).toThrow(/SLUICE_RATE_INGEST: write it as calls\/duration/);
+    expect(() => readWebEnv({ SLUICE_API_MAX_BODY: "10" })).toThrow(/SLUICE_API_MAX_BODY: at least 65536 bytes/);
+    expect(() => readWebEnv({ SLUICE_TRUSTED_PROXIES: "-1" })).toThrow(/SLUICE_TRUSTED_PROXIES: 0 or more/);
+  });
+});
+
+describe("web environment: SLUICE_CONNECTIONS_ALLOW", () => {
+  it("is optional, and kept as given when every entry is an address range with an optional port", () => {
+    expect(readWebEnv({}).connectionsAllow).toBeUndefined();
+    const allow = "127.0.0.1/32:5432, 10.0.0.0/8,[::1]/128:6379";
+    expect(readWebEnv({ SLUICE_CONNECTIONS_ALLOW: allow }).connectionsAllow).toBe(allow);
+  });
+
+  it("stops the start naming the variable and the bad entry", () => {
+    expect(() => readWebEnv({ SLUICE_CONNECTIONS_ALLOW: "127.0.0.0/8,db.internal:5432" })).toThrow(EnvError);
+    expect(() => readWebEnv({ SLUICE_CONNECTIONS_ALLOW: "127.0.0.0/8,10.0.0.0/40" })).toThrow(
+      'SLUICE_CONNECTIONS_ALLOW: "10.0.0.0/40" is not a valid entry (the prefix length must be 0 to 32)',
+    );
+  });
+});

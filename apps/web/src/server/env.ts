@@ -1,3 +1,6 @@
+import { parseRateLimitRule } from "@sluice/api/limits/rate-limit-rule";
+import type { RateLimitSettings } from "@sluice/api/limits/rate-limits";
+import { DestinationPolicyError, parseAllowList } from "@sluice/nodes/destination-policy";
 import { parseSecretKey, SecretKeyError } from "@sluice/pipeline/control/secret-box";
 import { z } from "zod";
 
@@ -8,6 +11,20 @@ const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no", ""])
   .default("false")
   .transform((v) => v === "true" || v === "1" || v === "yes");
+
+/** A rate limit written `<calls>/<duration>`, e.g. `10/15m`. */
+const rateRule = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const rule = parseRateLimitRule(text);
+      if (typeof rule === "string") {
+        ctx.addIssue({ code: "custom", message: rule });
+        return z.NEVER;
+      }
+      return rule;
+    });
 
 const EnvSchema = z.object({
   DATABASE_URL: z
@@ -25,12 +42,30 @@ const EnvSchema = z.object({
   SLUICE_COOKIE_SECURE: booleanFlag,
   SLUICE_REDIS_CLUSTER: booleanFlag,
   SLUICE_SECRET_KEY: z.string().optional(),
+  SLUICE_CONNECTIONS_ALLOW: z.string().optional(),
   SLUICE_INGEST_MAX_BODY: z.coerce
     .number({ error: "a number of bytes" })
     .int("a whole number of bytes")
     .min(1024, "at least 1024 bytes")
     .max(1024 ** 3, "at most 1 GiB (1073741824)")
     .default(8 * 1024 * 1024),
+  SLUICE_API_MAX_BODY: z.coerce
+    .number({ error: "a number of bytes" })
+    .int("a whole number of bytes")
+    .min(64 * 1024, "at least 65536 bytes")
+    .max(256 * 1024 * 1024, "at most 256 MiB (268435456)")
+    .default(2 * 1024 * 1024),
+  SLUICE_RATE_SIGNIN_EMAIL: rateRule("10/15m"),
+  SLUICE_RATE_SIGNIN_IP: rateRule("30/15m"),
+  SLUICE_RATE_SIGNUP_IP: rateRule("20/1h"),
+  SLUICE_RATE_INGEST: rateRule("3000/1m"),
+  SLUICE_TRUSTED_PROXIES: z.coerce
+    .number({ error: "a number of proxies" })
+    .int("a whole number of proxies")
+    .min(0, "0 or more")
+    .max(10, "at most 10")
+    .default(0),
+  NODE_ENV: z.string().optional(),
   SLUICE_INGEST_MAX_BACKLOG: z.coerce
     .number({ error: "a number of records" })
     .int("a whole number of records")
@@ -48,14 +83,37 @@ export interface WebEnv {
   redisCluster: boolean;
   /** Seals connection secrets and the connections runs take to the workers; the workers need the same key. */
   secretKey: Uint8Array | undefined;
+  /**
+   * SLUICE_CONNECTIONS_ALLOW, checked: the loopback, link-local and metadata ranges (CIDR, optional port) connections
+   * may reach after all. Sluice's own database and Redis stay refused whatever it says.
+   */
+  connectionsAllow: string | undefined;
   /** Largest webhook request body, in bytes. */
   ingestMaxBody: number;
   /** Records posted to a pipeline and not yet read above which its ingest URL answers 503. */
   ingestMaxBacklog: number;
+  /** Largest tRPC request body, in bytes (SLUICE_API_MAX_BODY). */
+  apiMaxBody: number;
+  /** Sign-in, sign-up and ingest rate limits (SLUICE_RATE_*). */
+  rateLimits: RateLimitSettings;
+  /** Reverse proxies in front that append to X-Forwarded-For; decides which entry is the client's address. */
+  trustedProxies: number;
+  /** `next dev`: the pages' CSP allows eval, which React needs there. */
+  dev: boolean;
 }
 
 export class EnvError extends Error {
   override name = "EnvError";
+}
+
+function connectionsAllow(text: string | undefined): string | undefined {
+  try {
+    parseAllowList(text);
+  } catch (err) {
+    if (!(err instanceof DestinationPolicyError)) throw err;
+    throw new EnvError(`invalid environment for the Sluice web app: ${err.message}`);
+  }
+  return text;
 }
 
 function secretKey(text: string | undefined): Uint8Array | undefined {
@@ -78,6 +136,7 @@ export function readWebEnv(source: Record<string, string | undefined> = process.
   const e = parsed.data;
   return {
     secretKey: secretKey(e.SLUICE_SECRET_KEY),
+    connectionsAllow: connectionsAllow(e.SLUICE_CONNECTIONS_ALLOW),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.SLUICE_REDIS_PREFIX,
@@ -85,5 +144,22 @@ export function readWebEnv(source: Record<string, string | undefined> = process.
     redisCluster: e.SLUICE_REDIS_CLUSTER,
     ingestMaxBody: e.SLUICE_INGEST_MAX_BODY,
     ingestMaxBacklog: e.SLUICE_INGEST_MAX_BACKLOG,
+    apiMaxBody: e.SLUICE_API_MAX_BODY,
+    rateLimits: {
+      signInPerEmail: e.SLUICE_RATE_SIGNIN_EMAIL,
+      signInPerAddress: e.SLUICE_RATE_SIGNIN_IP,
+      signUpPerAddress: e.SLUICE_RATE_SIGNUP_IP,
+      ingestPerToken: e.SLUICE_RATE_INGEST,
+    },
+    trustedProxies: e.SLUICE_TRUSTED_PROXIES,
+    dev: e.NODE_ENV === "development",
   };
+}
+
+let current: WebEnv | undefined;
+
+/** This process's environment, read and validated once. */
+export function webEnv(): WebEnv {
+  current ??= readWebEnv();
+  return current;
 }

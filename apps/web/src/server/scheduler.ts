@@ -18,6 +18,7 @@ export function startScheduler(): void {
     catalog: deps.catalog,
     connectionTypes: deps.connectionTypes,
     secretKey: deps.secretKey,
+    destinations: deps.destinations,
     scheduleQueue: scheduleQueueFor(deps),
     log: (message, fields) => console.error(`sluice web: ${message}`, fields ?? ""),
   });
