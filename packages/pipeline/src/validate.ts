@@ -8,6 +8,7 @@ import {
   PipelineDefinition as PipelineDefinitionSchema,
 } from "./definition";
 import { upgradeDefinition } from "./definition-upgrades";
+import { EXPR_LIMITS, withFoldAllowance } from "./expr/limits";
 import { buildGraph, findCycle, reachable, topologicalOrder } from "./graph";
 import type { ValidationIssue } from "./issues";
 import { type AnyNodeDefinition, type InferResult, type NodeCatalog, portsOf } from "./node-definition";
@@ -140,7 +141,8 @@ export function createValidator(catalog: NodeCatalog, cacheSize = 20_000): Valid
   return (input, options = {}) => {
     const result: ValidationResult = { issues: [], schemas: {}, configs: {} };
     try {
-      check(input, catalog, result, memo, options);
+      // Folding constants runs expressions in the caller's process (the web app's, when the API validates).
+      withFoldAllowance(EXPR_LIMITS.maxFoldWorkPerValidation, () => check(input, catalog, result, memo, options));
     } catch (err) {
       // A node's own infer() threw: a bug in that node type, reported rather than crashing the caller.
       result.issues.push({

@@ -41,6 +41,11 @@ export const EXPR_LIMITS = {
    */
   maxFoldWork: 1024 * 1024,
   /**
+   * What folding may spend on all the expressions of one validation together: a definition can hold thousands of
+   * expressions, and each folding within its own allowance would still add up to seconds in the web process.
+   */
+  maxFoldWorkPerValidation: 16 * 1024 * 1024,
+  /**
    * Characters (UTF-16 units) of one string a function or operator builds: `repeat`, `lpad`, `rpad`,
    * `concat`, `||`, `replace`, `regexp_replace`, `to_json` and casts to text of JSON values. 1 MiB is the
    * size of the largest literal, a record-at-a-time value well beyond keys, messages and documents people
@@ -87,15 +92,38 @@ export class FoldDeferred extends Error {
   override readonly name = "FoldDeferred";
 }
 
-/** What folding the constants of one expression may still spend (`maxFoldWork` units). */
+/**
+ * What folding the constants of one expression may still spend (`maxFoldWork` units), drawn also from the
+ * allowance of the validation it is part of, when there is one (see withFoldAllowance).
+ */
 export class FoldBudget {
-  remaining: number = EXPR_LIMITS.maxFoldWork;
+  remaining: number;
 
-  /** Takes `units` if they are left. */
+  constructor(units: number = EXPR_LIMITS.maxFoldWork) {
+    this.remaining = units;
+  }
+
+  /** Takes `units` if they are left, here and in the surrounding allowance. */
   spend(units: number): boolean {
-    if (units > this.remaining) return false;
+    const shared = sharedFold !== this ? sharedFold : undefined;
+    if (units > this.remaining || (shared !== undefined && units > shared.remaining)) return false;
     this.remaining -= units;
+    if (shared !== undefined) shared.remaining -= units;
     return true;
+  }
+}
+
+// Validation is synchronous, so one allowance can be the active one around it.
+let sharedFold: FoldBudget | undefined;
+
+/** Runs `body` (a validation) with every fold inside it drawing on one allowance of `units` as well as its own. */
+export function withFoldAllowance<T>(units: number, body: () => T): T {
+  const outer = sharedFold;
+  sharedFold = new FoldBudget(units);
+  try {
+    return body();
+  } finally {
+    sharedFold = outer;
   }
 }
 

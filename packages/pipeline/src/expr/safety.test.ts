@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkExpression, compileExpression } from "./compile";
-import { EXPR_LIMITS } from "./limits";
+import { EXPR_LIMITS, withFoldAllowance } from "./limits";
 import { errorOf, errorsOf, openSchema, options, run, runtimeErrorOf } from "./test-support";
 
 const open = { schema: openSchema };
@@ -377,5 +377,21 @@ describe("folding constants is bounded", () => {
     const later = "regexp_like(repeat('a', 1000000), '(?s)(?:.{0,200}a){4}c')";
     expect(within(1000, () => errorsOf(later))).toEqual([]);
     expect(runtimeErrorOf(later).code).toBe("limit");
+  });
+
+  it("shares one allowance among all the expressions of a validation", () => {
+    // Folded on its own, this constant divides by zero, which checking reports.
+    const over = "1 / (length(repeat('a', 400000)) - 400000)";
+    expect(errorOf(over).message).toBe("Division by zero");
+    // Inside a validation whose allowance the expressions before it spent, it is left to run per record.
+    const spent = withFoldAllowance(EXPR_LIMITS.maxFoldWork * 3, () => {
+      const before = Array.from({ length: 4 }, () =>
+        checkExpression("length(repeat('ab', 400000))", options(), "scalar"),
+      );
+      return { before, after: errorsOf(over), atRunTime: runtimeErrorOf(over) };
+    });
+    expect(spent.before.every((c) => c.errors.length === 0)).toBe(true);
+    expect(spent.after).toEqual([]);
+    expect(spent.atRunTime.message).toContain("Division by zero");
   });
 });
