@@ -5,7 +5,7 @@ import { runValidateBench } from "./validate";
 
 // Expression evaluation speed on one core: the compiled filter `amount > 100 AND country = 'DE'` and computed
 // field `round(price * 0.908, 2)` over 1M in-memory records, next to the same loops written by hand in plain
-// JS (the "limit" a closure compiler can approach). The printed JSON also carries `validate1000Ms`, the
+// JS (the "limit" a closure compiler can approach), and a regexp_like filter next to V8's own RegExp. The printed JSON also carries `validate1000Ms`, the
 // median time to validate a 1,000-node pipeline (see validate.ts). Run: `npm run bench -- expr --json`.
 
 const RECORDS = 1_000_000;
@@ -98,7 +98,30 @@ export async function runExprBench(): Promise<Record<string, number>> {
     }
     return sum;
   });
-  return { filterEvalsPerSec, mapEvalsPerSec, limitFilterEvalsPerSec, limitMapEvalsPerSec };
+  // A regular expression runs on RE2 (linear time, safe on any input); the limit here is V8's backtracking RegExp,
+  // which is faster on friendly patterns and unbounded on hostile ones.
+  const regex = compilePredicate("regexp_like(user_id, '^u[0-9]*7$')", { schema });
+  if (!regex.ok) throw new Error("benchmark regex failed to compile");
+  const regexTest = regex.value.test;
+  const regexEvalsPerSec = measure(records, (rs) => {
+    let n = 0;
+    for (let i = 0; i < rs.length; i++) if (regexTest(rs[i] as DataRecord)) n++;
+    return n;
+  });
+  const backtracking = /^u[0-9]*7$/;
+  const limitRegexEvalsPerSec = measure(records, (rs) => {
+    let n = 0;
+    for (let i = 0; i < rs.length; i++) if (backtracking.test((rs[i] as { user_id: string }).user_id)) n++;
+    return n;
+  });
+  return {
+    filterEvalsPerSec,
+    mapEvalsPerSec,
+    regexEvalsPerSec,
+    limitFilterEvalsPerSec,
+    limitMapEvalsPerSec,
+    limitRegexEvalsPerSec,
+  };
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
