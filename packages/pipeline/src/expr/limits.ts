@@ -159,25 +159,34 @@ export function checkMatchWork(steps: number, textLength: number, what: string):
 
 // ---- compiling regular expressions while an expression is checked -------------------------------------
 
-// Steps the expression being checked or compiled may still compile; undefined outside (per-record patterns
-// are bounded one at a time).
+// Steps the expression being checked or compiled may still compile, and the patterns it has paid for already;
+// undefined outside (per-record patterns are bounded one at a time).
 let regexStepsLeft: number | undefined;
+let regexCharged: Set<string> | undefined;
 
 /** Runs the checking or compiling of one expression with its own allowance of regex steps to compile. */
 export function withinExpression<T>(body: () => T): T {
   const outer = regexStepsLeft;
+  const outerCharged = regexCharged;
   regexStepsLeft = EXPR_LIMITS.maxRegexStepsPerExpression;
+  regexCharged = new Set();
   try {
     return body();
   } finally {
     regexStepsLeft = outer;
+    regexCharged = outerCharged;
   }
 }
 
-/** Takes `steps` from the expression's allowance; false when it cannot pay for compiling another pattern. */
-export function chargeRegexCompile(steps: number): boolean {
-  if (regexStepsLeft === undefined) return true;
+/**
+ * Takes `steps` for the pattern `key` from the expression's allowance, once per pattern however often the
+ * expression uses it (and whether or not it is cached); false when it cannot pay for another pattern.
+ */
+export function chargeRegexCompile(key: string, steps: number): boolean {
+  if (regexStepsLeft === undefined || regexCharged === undefined) return true;
+  if (regexCharged.has(key)) return true;
   if (steps > regexStepsLeft) return false;
   regexStepsLeft -= steps;
+  regexCharged.add(key);
   return true;
 }

@@ -27,8 +27,9 @@ export function validRegexFlags(flags: string): boolean {
 }
 
 // Compiled patterns are immutable and reusable, so constants (compiled when the expression is checked and
-// again when it is compiled) and patterns that come from data share one cache.
-const compiled = new Map<string, CompiledRegex>();
+// again when it is compiled) and patterns that come from data share one cache. Each entry keeps its estimated
+// size, which an expression pays whether or not the pattern was compiled for it.
+const compiled = new Map<string, { estimate: number; result: CompiledRegex }>();
 const CACHE_SIZE = 128;
 
 /** Compiles a pattern of at most `maxLength` characters with flags from `i`, `m`, `s`. */
@@ -44,22 +45,21 @@ export function compileRegex(
     return { ok: false, code: "type", message: `Unknown regular expression flags '${flags}'; use i, m or s` };
   }
   const key = `${flags}/${pattern}`;
-  let hit = compiled.get(key);
-  if (hit === undefined) {
-    const estimate = estimateSteps(pattern);
-    if (estimate > EXPR_LIMITS.maxRegexSteps) return tooLarge(estimate);
-    if (!chargeRegexCompile(estimate)) {
-      return {
-        ok: false,
-        code: "limit",
-        message: `The expression's regular expressions have more than ${EXPR_LIMITS.maxRegexStepsPerExpression} steps together; use fewer or smaller patterns`,
-      };
-    }
-    hit = compileUncached(pattern, flags);
-    if (compiled.size >= CACHE_SIZE) compiled.clear();
-    compiled.set(key, hit);
+  const hit = compiled.get(key);
+  const estimate = hit?.estimate ?? estimateSteps(pattern);
+  if (hit === undefined && estimate > EXPR_LIMITS.maxRegexSteps) return tooLarge(estimate);
+  if (!chargeRegexCompile(key, estimate)) {
+    return {
+      ok: false,
+      code: "limit",
+      message: `The expression's regular expressions have more than ${EXPR_LIMITS.maxRegexStepsPerExpression} steps together; use fewer or smaller patterns`,
+    };
   }
-  return hit;
+  if (hit !== undefined) return hit.result;
+  const result = compileUncached(pattern, flags);
+  if (compiled.size >= CACHE_SIZE) compiled.clear();
+  compiled.set(key, { estimate, result });
+  return result;
 }
 
 function tooLarge(steps: number): CompiledRegex {

@@ -268,6 +268,14 @@ describe("regular expressions run in linear time", () => {
     expect(errorsOf(same)).toEqual([]);
   });
 
+  it("charges patterns an earlier expression already compiled", () => {
+    const patterns = Array.from({ length: 12 }, (_, i) => `regexp_like(country, 'c{900}d{900}${i}')`);
+    for (const one of patterns) expect(errorsOf(one)).toEqual([]);
+    const e = errorOf(patterns.join(" OR "), "predicate");
+    expect(e.code).toBe("limit");
+    expect(e.message).toContain("regular expressions have more than 10000 steps together");
+  });
+
   it.each([
     ["(a)\\1", "uses the backreference \\1,"],
     ["(?<y>a)\\k<y>", "backreference"],
