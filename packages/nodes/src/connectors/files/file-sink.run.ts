@@ -1,4 +1,4 @@
-import { constants, type FileHandle, mkdir, open, rename, stat, unlink } from "node:fs/promises";
+import { constants, type FileHandle, open, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { DataRecord } from "@sluice/pipeline/record-schema";
 import type { BatchInfo, JsonValue, RuntimeContext, SinkRuntime } from "../../runtime-contract";
@@ -7,7 +7,7 @@ import { NodeConfigError } from "../../runtime-expressions";
 import { csvEncoder, jsonLinesEncoder, type PartEncoder, parquetEncoder } from "./file-encoders";
 import { IN_PROGRESS_SUFFIX } from "./file-glob";
 import type { FileSinkConfig } from "./file-sink.def";
-import { FilePathError, filesRoot, realInRoot, resolveInRoot } from "./files-root";
+import { FilePathError, filesRoot, mkdirInRoot, resolveInRoot } from "./files-root";
 
 // Part files written in two phases. Phase one, in write(): append the batch to `<name>.inprogress` (after cutting
 // off anything an uncommitted attempt left behind), sync, and record the new length in the node's state, which the
@@ -57,9 +57,9 @@ export const fileSinkRuntime: SinkRuntime<FileSinkConfig> = {
     try {
       root = await filesRoot(ctx);
       folder = resolveInRoot(root, c.path);
-      await mkdir(folder, { recursive: true });
-      // A folder of that name may be a link that leads elsewhere (another workspace's folder): refused.
-      await realInRoot(root, folder);
+      // A folder of that name, or one on the way to it, may be a link that leads elsewhere (another workspace's
+      // folder): refused before anything is made.
+      await mkdirInRoot(root, folder);
     } catch (err) {
       if (err instanceof FilePathError) throw new NodeConfigError(ctx.nodeId, "path", err.message);
       throw err;

@@ -1,4 +1,4 @@
-import { mkdir, realpath } from "node:fs/promises";
+import { mkdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { RuntimeContext } from "../../runtime-contract";
 import { NodeConfigError } from "../../runtime-expressions";
@@ -68,6 +68,29 @@ export async function realInRoot(root: string, resolved: string): Promise<string
     );
   }
   return real;
+}
+
+/**
+ * Makes the folder `resolved` (inside `root`) and any missing parents, after checking that the deepest part that
+ * already exists is no link leading out of the root, so nothing is ever created on the far side of one; the
+ * folder is checked again once made.
+ */
+export async function mkdirInRoot(root: string, resolved: string): Promise<string> {
+  let existing = resolved;
+  while (existing !== root && isInside(root, existing)) {
+    if (
+      await stat(existing).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      break;
+    }
+    existing = path.dirname(existing);
+  }
+  await realInRoot(root, existing);
+  await mkdir(resolved, { recursive: true });
+  return realInRoot(root, resolved);
 }
 
 /** FilePathError as the error that fails the run, naming the node's field. */

@@ -108,6 +108,11 @@ describe("files per workspace", () => {
     await expect(openSink("wsLinks0004", { path: "peek", format: "csv" })).rejects.toThrow(
       /leads outside the files directory/,
     );
+    // A new folder under the link is refused before it is made on the other side.
+    await expect(openSink("wsLinks0004", { path: "peek/new/deeper", format: "csv" })).rejects.toThrow(
+      /"peek" is a link that leads outside the files directory/,
+    );
+    await expect(stat(path.join(root, A, "out", "new"))).rejects.toThrow(/ENOENT/);
     await rm(path.join(linkRoot, "peek"));
     await symlink(path.join(root, A, "out", name!), path.join(linkRoot, "copy.csv"));
     await expect(read("wsLinks0004", { path: "*.csv" })).rejects.toThrow(/leads outside the files directory/);
