@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import path from "node:path";
+import { DEFAULT_CRASH_LIMIT } from "@sluice/engine/partition-crashes";
 import { DestinationPolicyError, parseAllowList } from "@sluice/nodes/destination-policy";
 import { parseSecretKey } from "@sluice/pipeline/control/secret-box";
 import { parseDuration } from "@sluice/pipeline/duration";
@@ -27,7 +28,7 @@ const EnvSchema = z.object({
   SLUICE_SECRET_KEY: z.string().optional(),
   SLUICE_CONNECTIONS_ALLOW: z.string().optional(),
   SLUICE_REDIS_CLUSTER: z.enum(["true", "false", "1", "0", ""]).default("false"),
-  SLUICE_TASK_CRASH_LIMIT: z.coerce.number().int().min(1).max(100).default(3),
+  SLUICE_TASK_CRASH_LIMIT: z.coerce.number().int().min(1).max(100).default(DEFAULT_CRASH_LIMIT),
   SLUICE_FILES_DIR: z.string().min(1, "a folder").default(".sluice/files"),
   SLUICE_PREVIEW_TIMEOUT: z
     .string()

@@ -1,49 +1,17 @@
-import { createRuntimeRegistry, type TransformRuntime } from "@sluice/nodes/runtime-contract";
+import { createRuntimeRegistry } from "@sluice/nodes/runtime-contract";
 import { generatorDef } from "@sluice/nodes/sources/generator.def";
 import { generatorRuntime } from "@sluice/nodes/sources/generator.run";
 import { readDeadLetters, readRunMeta } from "@sluice/pipeline/control/run-reader";
-import { createCatalog, defineNode } from "@sluice/pipeline/node-definition";
+import { createCatalog } from "@sluice/pipeline/node-definition";
 import { afterEach, describe, expect, it } from "vitest";
-import { z } from "zod";
 import { FleetHarness } from "../test/fleet-harness";
-import { collectDef, collectRuntime } from "../test/test-nodes";
+import { collectDef, collectRuntime, rejectAllDef, rejectAllError, rejectAllRuntime } from "../test/test-nodes";
 
 // Dead letters are data: none is trimmed, and a partition that reaches its limit fails the run before committing
 // the batch that would pass it, so the letters kept and the input not yet committed add up to everything read.
 
-const rejectDef = defineNode({
-  type: "transform.reject-all",
-  version: 1,
-  kind: "transform",
-  title: "Reject all (test)",
-  category: "Test",
-  icon: "bug",
-  summary: "test",
-  docs: "",
-  inputs: [{ name: "in" }],
-  outputs: [{ name: "out" }],
-  config: z.strictObject({}),
-  examples: [],
-  delivery: {},
-  infer: ({ inputs }) => ({ outputs: { out: inputs.in ?? { fields: [], open: true } } }),
-  summarize: () => "",
-});
-
-// One error thrown again and again: capturing 150,000 stack traces would take longer than the rest of the test.
-const refused = new Error("every record is refused");
-
-const rejectRuntime: TransformRuntime<Record<string, never>> = {
-  kind: "transform",
-  type: "transform.reject-all",
-  create: () => ({
-    process() {
-      throw refused;
-    },
-  }),
-};
-
-const catalog = createCatalog([generatorDef, rejectDef, collectDef]);
-const runtimes = createRuntimeRegistry([generatorRuntime, rejectRuntime, collectRuntime]);
+const catalog = createCatalog([generatorDef, rejectAllDef, collectDef]);
+const runtimes = createRuntimeRegistry([generatorRuntime, rejectAllRuntime, collectRuntime]);
 
 function rejectingPipeline(count: number, settings: Record<string, unknown>) {
   return {
@@ -81,7 +49,11 @@ describe("dead letters", () => {
     expect(await harness.redis.xlen(dlq)).toBe(150_000);
     expect(done.nodes.reject?.errors).toBe(150_000);
     const first = await harness.redis.xrange(dlq, "-", "+", "COUNT", 1);
-    expect(JSON.parse(first[0]![1][1]!)).toMatchObject({ nodeId: "reject", record: { id: 0 }, error: refused.message });
+    expect(JSON.parse(first[0]![1][1]!)).toMatchObject({
+      nodeId: "reject",
+      record: { id: 0 },
+      error: rejectAllError.message,
+    });
     // What the API lists reads the same stream.
     const meta = await readRunMeta(harness.redis, harness.keys, "many");
     const newest = await readDeadLetters(harness.redis, harness.keys, "many", meta!, 1000);

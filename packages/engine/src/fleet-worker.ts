@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
-import { DestinationPolicy, readRunConnections } from "@sluice/nodes/destination-policy";
-import type { ConnectionBundle, RuntimeRegistry } from "@sluice/nodes/runtime-contract";
+import type { DestinationPolicy } from "@sluice/nodes/destination-policy";
+import type { RuntimeRegistry } from "@sluice/nodes/runtime-contract";
 import { createKeys, type Keys } from "@sluice/pipeline/control/keys";
 import {
   PreviewJob,
@@ -10,10 +10,10 @@ import {
   QUEUE_PREVIEW,
   QUEUE_TASKS,
   RunControlJob,
+  stopWanted,
   TaskJob,
   WORKER_TTL_MS,
 } from "@sluice/pipeline/control/protocol";
-import { openJson } from "@sluice/pipeline/control/secret-box";
 import type { NodeCatalog } from "@sluice/pipeline/node-definition";
 import { DelayedError, type Job, Queue, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
@@ -21,6 +21,7 @@ import { type EngineLogger, errorMessage, silentLogger } from "./engine-logger";
 import { runPartitionTask, type TaskEnvironment } from "./partition-task";
 import { PreviewSandbox, type PreviewSandboxOptions, PreviewStoppedError } from "./preview-sandbox";
 import { RunController } from "./run-controller";
+import { openSealedConnections } from "./sealed-connections";
 import { recordTaskRetry } from "./task-retry";
 import { WorkerHeartbeat } from "./worker-heartbeat";
 
@@ -178,19 +179,15 @@ export class FleetWorker {
         const parsed = PreviewJob.safeParse(job.data);
         if (!parsed.success) throw new UnrecoverableError(`malformed preview job: ${parsed.error.message}`);
         const p = parsed.data;
-        let connections: ConnectionBundle = {};
-        let destinations = this.options.destinations ?? DestinationPolicy.fromSettings(undefined);
-        if (p.connections) {
-          if (!this.options.secretKey)
-            throw new UnrecoverableError(
-              `worker ${workerId} has no SLUICE_SECRET_KEY to open the preview's connections`,
-            );
-          const opened = readRunConnections<ConnectionBundle>(
-            await openJson<unknown>(this.options.secretKey, p.connections, previewConnectionsContext(job.id ?? "")),
-          );
-          connections = opened.connections;
-          destinations = destinations.protecting(opened.protectedEndpoints);
-        }
+        const secretKey = this.options.secretKey;
+        if (p.connections && !secretKey)
+          throw new UnrecoverableError(`worker ${workerId} has no SLUICE_SECRET_KEY to open the preview's connections`);
+        const { connections, destinations } = await openSealedConnections(
+          this.options.destinations,
+          p.connections && secretKey
+            ? { box: p.connections, secretKey, context: previewConnectionsContext(job.id ?? "") }
+            : undefined,
+        );
         // In a thread of its own, killed at its time or memory limit: this event loop never waits on a preview.
         try {
           return await sandbox.run({
@@ -294,14 +291,23 @@ export class FleetWorker {
   private async wakeStoppedRetries(): Promise<void> {
     const queue = this.taskQueue;
     if (!queue || this.closing) return;
+    const byRun = new Map<string, Job[]>();
     for (const job of await queue.getDelayed(0, 499)) {
       const task = TaskJob.safeParse(job.data);
       if (!task.success) continue;
-      const [desired, status] = await this.redis.hmget(this.keys.runMeta(task.data.runId), "desired", "status");
-      if (desired !== "stopped" && status !== null && status !== "failed") continue;
-      // Another worker may have woken it first.
-      await job.promote().catch(() => {});
+      const jobs = byRun.get(task.data.runId);
+      if (jobs) jobs.push(job);
+      else byRun.set(task.data.runId, [job]);
     }
+    // Each run's meta once, all runs at once (they live in different cluster slots, so one read each).
+    await Promise.all(
+      [...byRun].map(async ([runId, jobs]) => {
+        const [desired, status] = await this.redis.hmget(this.keys.runMeta(runId), "desired", "status");
+        if (!stopWanted(desired, status)) return;
+        // Another worker may have woken one first.
+        await Promise.all(jobs.map((job) => job.promote().catch(() => {})));
+      }),
+    );
   }
 
   /**

@@ -3,8 +3,8 @@ import { createKeys } from "@sluice/pipeline/control/keys";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { testRedisUrl } from "../test/fleet-harness";
-import { CRASHES_FIELD, PartitionCrashes } from "./partition-crashes";
-import { TaskState } from "./task-commit";
+import { CRASHES_FIELD, PartitionCrashes, takeoverOf } from "./partition-crashes";
+import { defineTaskCommands, TaskState } from "./task-commit";
 
 // Which takeovers count towards a crash loop: only those after an owner died holding the partition while reading,
 // with no finished batch in between. A partition that merely shared a dying worker while idle is not counted, and
@@ -24,7 +24,7 @@ afterAll(async () => {
 async function lease(worker: string) {
   const state = await TaskState.acquire(redis, keys, task, worker);
   const crashes = new PartitionCrashes(redis, keys, task, state.epoch, worker);
-  return { state, crashes, takeover: await crashes.takeover() };
+  return { state, crashes, takeover: takeoverOf(state.initial) };
 }
 
 describe("partition crash counting", () => {
@@ -55,6 +55,19 @@ describe("partition crash counting", () => {
 
     const sixth = await lease("w6");
     expect(sixth.takeover).toEqual({ crashes: 1, lastWorker: "w5" });
+  });
+
+  it("counts a takeover once when the new owner's acquire is sent again after a reconnect", async () => {
+    const other = { runId: "r2", stage: 0, partition: 0 };
+    const key = keys.taskState(other);
+    const first = await TaskState.acquire(redis, keys, other, "a");
+    await new PartitionCrashes(redis, keys, other, first.epoch, "a").beforeFirstRead(); // …and a dies reading.
+    defineTaskCommands(redis);
+    const [epoch] = await redis.sluiceAcquire(key, "b", "lease-b");
+    const [again, flat] = await redis.sluiceAcquire(key, "b", "lease-b");
+    expect(again).toBe(epoch);
+    expect(flat).toContain("crashedBy");
+    expect(await redis.hmget(key, CRASHES_FIELD, "crashedBy", "held")).toEqual(["1", "a", null]);
   });
 
   it("leaves the count alone for an owner whose lease was already taken over", async () => {

@@ -4,23 +4,12 @@ import type { Redis, Result } from "ioredis";
 // Crash loops: a partition whose records make its worker die (out of memory, an abort in a driver) would be taken
 // over by the next worker for ever, and take that one down too. A lease marks the partition `held` (with its
 // worker's id) before it first reads, and clears the mark when it ends normally or finds nothing to read; a new
-// owner that finds the mark knows the last owner died with the partition in hand, and counts it. Every commit
+// owner that finds the mark knows the last owner died with the partition in hand, and counts it (in the same step
+// that takes the lease, TaskState.acquire). Every commit
 // resets the count, so only takeovers with no finished batch in between add up; at the limit the run is failed.
 
 /** Takeovers in a row without a finished batch after which the run is failed. */
 export const DEFAULT_CRASH_LIMIT = 3;
-
-/** Counts a takeover if the last owner died holding the partition; returns the count and that owner. */
-const TAKEOVER_LUA = `
-if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return { -1, '' } end
-local held = redis.call('HGET', KEYS[1], 'held')
-if held then
-  redis.call('HDEL', KEYS[1], 'held')
-  redis.call('HSET', KEYS[1], 'crashedBy', held)
-  return { redis.call('HINCRBY', KEYS[1], 'crashes', 1), held }
-end
-return { tonumber(redis.call('HGET', KEYS[1], 'crashes') or '0'), redis.call('HGET', KEYS[1], 'crashedBy') or '' }
-`;
 
 /** Sets (ARGV[2] a worker id) or clears (ARGV[2] empty) the mark, if the lease still holds. */
 const HOLD_LUA = `
@@ -31,14 +20,12 @@ return 1
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    sluiceTakeover(state: string, epoch: number): Result<[number, string], Context>;
     sluiceHold(state: string, epoch: number, worker: string): Result<number, Context>;
   }
 }
 
 function defineCommands(redis: Redis): void {
-  if (typeof redis.sluiceTakeover === "function") return;
-  redis.defineCommand("sluiceTakeover", { numberOfKeys: 1, lua: TAKEOVER_LUA });
+  if (typeof redis.sluiceHold === "function") return;
   redis.defineCommand("sluiceHold", { numberOfKeys: 1, lua: HOLD_LUA });
 }
 
@@ -46,12 +33,25 @@ function defineCommands(redis: Redis): void {
 export const CRASHES_FIELD = "crashes";
 /** The task-state field marking the partition as held by a worker (its id). */
 export const HELD_FIELD = "held";
+/** The task-state field naming the last owner that died holding the partition. */
+const CRASHED_BY_FIELD = "crashedBy";
 
-export interface Takeover {
+interface Takeover {
   /** Owners in a row that died holding the partition with no finished batch in between. */
   crashes: number;
   /** The last of them. */
   lastWorker: string;
+}
+
+/**
+ * The crash count a lease starts with, from the task state TaskState.acquire returned (which counted this takeover
+ * if the last owner died holding the partition).
+ */
+export function takeoverOf(initial: Readonly<Record<string, string>>): Takeover {
+  return {
+    crashes: Math.max(0, Number(initial[CRASHES_FIELD] ?? 0) || 0),
+    lastWorker: initial[CRASHED_BY_FIELD] ?? "",
+  };
 }
 
 /** One lease's view of the partition's crash count and mark. */
@@ -66,12 +66,6 @@ export class PartitionCrashes {
     private readonly workerId: string,
   ) {
     defineCommands(redis);
-  }
-
-  /** Called once the lease is taken: counts the takeover if the last owner died holding the partition. */
-  async takeover(): Promise<Takeover> {
-    const [crashes, lastWorker] = await this.redis.sluiceTakeover(this.keys.taskState(this.task), this.epoch);
-    return { crashes: Math.max(0, Number(crashes)), lastWorker };
   }
 
   /** Before the lease's first read: from here until it ends normally, a death of this worker counts. */

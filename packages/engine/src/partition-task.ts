@@ -1,8 +1,7 @@
-import { DestinationPolicy, readRunConnections } from "@sluice/nodes/destination-policy";
+import type { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import {
   bundleResolver,
   bundleSecrets,
-  type ConnectionBundle,
   ConnectionUnavailableError,
   PermanentConnectorError,
   type RejectedRecord,
@@ -15,10 +14,15 @@ import {
 } from "@sluice/nodes/runtime-contract";
 import { NodeConfigError } from "@sluice/nodes/runtime-expressions";
 import { type Keys, type TaskRef, taskId } from "@sluice/pipeline/control/keys";
-import { connectionsContext, isTerminal, parseRunMeta, TASK_RETRY_FIELD } from "@sluice/pipeline/control/protocol";
-import { openJson } from "@sluice/pipeline/control/secret-box";
+import {
+  connectionsContext,
+  isTerminal,
+  parseRunMeta,
+  stopWanted,
+  TASK_RETRY_FIELD,
+} from "@sluice/pipeline/control/protocol";
 import { secretScrubber } from "@sluice/pipeline/control/secret-scrub";
-import { DEFAULT_BATCH_BYTES, DEFAULT_DEAD_LETTER_LIMIT, type PipelineDefinition } from "@sluice/pipeline/definition";
+import { DEFAULT_BATCH_BYTES, type PipelineDefinition } from "@sluice/pipeline/definition";
 import { parseDuration } from "@sluice/pipeline/duration";
 import type { ParameterInfo } from "@sluice/pipeline/expr/types";
 import type { NodeCatalog } from "@sluice/pipeline/node-definition";
@@ -30,8 +34,15 @@ import { BatchBudget } from "./batch-budget";
 import { type EngineLogger, errorMessage } from "./engine-logger";
 import { edgeId, FusedStage, type Outlet, StageBuildError } from "./fused-stage";
 import { RedisLiveTail } from "./live-tail";
-import { CRASHES_FIELD, crashLoopMessage, DEFAULT_CRASH_LIMIT, PartitionCrashes } from "./partition-crashes";
+import {
+  CRASHES_FIELD,
+  crashLoopMessage,
+  DEFAULT_CRASH_LIMIT,
+  PartitionCrashes,
+  takeoverOf,
+} from "./partition-crashes";
 import type { RunController } from "./run-controller";
+import { type OpenedConnections, openSealedConnections } from "./sealed-connections";
 import { createPartitioner, PartitionerError } from "./shuffle-partitioner";
 import { ShuffleReader } from "./shuffle-reader";
 import { ShuffleWriter } from "./shuffle-writer";
@@ -124,8 +135,8 @@ interface TaskRuntime {
   batchSize: number;
   /** Sizes each source's read so a batch stays within settings.batchBytes. */
   budget: BatchBudget;
-  /** Dead letters one partition may hold (settings.deadLetterLimit). */
-  deadLetterLimit: number;
+  /** Dead letters one partition may hold (settings.deadLetterLimit; the commit applies the default). */
+  deadLetterLimit: number | undefined;
   maxOutOfOrder: number;
   idleTimeout: number | undefined;
   /** Marks the partition as held while it reads, so a worker dying with it in hand is counted. */
@@ -166,7 +177,7 @@ export async function runPartitionTask(
     return "failed";
   }
   const crashes = new PartitionCrashes(redis, keys, task, state.epoch, env.workerId);
-  const takeover = await crashes.takeover();
+  const takeover = takeoverOf(state.initial);
   if (takeover.crashes >= (env.crashLimit ?? DEFAULT_CRASH_LIMIT)) {
     log.error("partition keeps stopping its worker; failing the run", { task: id, crashes: takeover.crashes });
     await env.controller.fail(task.runId, crashLoopMessage(task, takeover, stagePlan.nodes));
@@ -195,28 +206,28 @@ export async function runPartitionTask(
         )
       : undefined;
 
-  let bundle: ConnectionBundle = {};
-  // Where connections may go: the worker's policy, refusing also the web app's own database sealed with the run.
-  let destinations = env.destinations ?? DestinationPolicy.fromSettings(undefined);
-  if (rawMeta.connections) {
-    if (!env.secretKey) {
-      await env.controller.fail(
-        task.runId,
-        `worker ${env.workerId} has no SLUICE_SECRET_KEY, so it cannot open the run's connections; give every worker the key the web app uses`,
-      );
-      return "failed";
-    }
-    try {
-      const opened = readRunConnections<ConnectionBundle>(
-        await openJson<unknown>(env.secretKey, rawMeta.connections, connectionsContext(task.runId)),
-      );
-      bundle = opened.connections;
-      destinations = destinations.protecting(opened.protectedEndpoints);
-    } catch (err) {
-      await env.controller.fail(task.runId, `worker ${env.workerId}: ${errorMessage(err)}`);
-      return "failed";
-    }
+  const sealed = rawMeta.connections;
+  if (sealed && !env.secretKey) {
+    await env.controller.fail(
+      task.runId,
+      `worker ${env.workerId} has no SLUICE_SECRET_KEY, so it cannot open the run's connections; give every worker the key the web app uses`,
+    );
+    return "failed";
   }
+  // Where connections may go: the worker's policy, refusing also the web app's own database sealed with the run.
+  let opened: OpenedConnections;
+  try {
+    opened = await openSealedConnections(
+      env.destinations,
+      sealed && env.secretKey
+        ? { box: sealed, secretKey: env.secretKey, context: connectionsContext(task.runId) }
+        : undefined,
+    );
+  } catch (err) {
+    await env.controller.fail(task.runId, `worker ${env.workerId}: ${errorMessage(err)}`);
+    return "failed";
+  }
+  const { connections: bundle, destinations } = opened;
   const connections = bundleResolver(bundle);
   // Whatever a node or driver says may quote a secret (a connection string in an error): cut them out.
   const scrub = secretScrubber(bundleSecrets(bundle));
@@ -267,7 +278,7 @@ export async function runPartitionTask(
       outlets.set(edgeId(shuffle.fromNode, shuffle.fromPort, shuffle.toNode, shuffle.toPort), writer.add);
     }
     // Stopped while waiting to try again: stop without the source or sink that kept failing.
-    if (state.initial[TASK_RETRY_FIELD] && (await stopRequested(env, task, generation))) {
+    if (state.initial[TASK_RETRY_FIELD] && stopWanted(rawMeta.desired, rawMeta.status, rawMeta.gen, generation)) {
       return await stopUnopened(env, task, state, writers, generation);
     }
     stage = await FusedStage.open({
@@ -316,7 +327,7 @@ export async function runPartitionTask(
     generation,
     batchSize: settings.batchSize,
     budget: new BatchBudget(settings.batchBytes ?? DEFAULT_BATCH_BYTES),
-    deadLetterLimit: settings.deadLetterLimit ?? DEFAULT_DEAD_LETTER_LIMIT,
+    deadLetterLimit: settings.deadLetterLimit,
     maxOutOfOrder: parseDuration(settings.maxOutOfOrder ?? 0) ?? 0,
     idleTimeout: settings.idleTimeout === undefined ? undefined : parseDuration(settings.idleTimeout),
     crashes,
@@ -345,7 +356,7 @@ export async function runPartitionTask(
 /** Whether the run no longer wants this partition to go on: stopped, failed, expired or restarted elsewhere. */
 async function stopRequested(env: TaskEnvironment, task: TaskRef, generation: number): Promise<boolean> {
   const [desired, status, gen] = await env.redis.hmget(env.keys.runMeta(task.runId), "desired", "status", "gen");
-  return status === null || status === "failed" || desired === "stopped" || Number(gen ?? 1) !== generation;
+  return stopWanted(desired, status, gen, generation);
 }
 
 /**
@@ -360,15 +371,29 @@ async function stopUnopened(
   generation: number,
 ): Promise<TaskOutcome> {
   const watermark = state.initial.wm !== undefined ? Number(state.initial.wm) : Number.NEGATIVE_INFINITY;
+  await commitStopped(state, writers, generation, watermark, Number(state.initial.seq ?? 0) + 1);
+  const status = await env.controller.finishTask(task.runId, taskId(task));
+  env.log.info("task stopped while retrying", { task: taskId(task), run: status });
+  return "finished";
+}
+
+/**
+ * Commits the partition as stopped for `generation` without committing a batch: its position stays where it is, its
+ * retry record goes, and the stages downstream get its stop markers (batch `seq`) so they stop too.
+ */
+async function commitStopped(
+  state: TaskState,
+  writers: ShuffleWriter[],
+  generation: number,
+  watermark: number,
+  seq: number,
+): Promise<void> {
   await state.commit({
     set: { stopped: String(generation), [TASK_RETRY_FIELD]: "" },
     increments: {},
     deadLetters: [],
-    appends: stopMarkers(writers, generation, watermark, Number(state.initial.seq ?? 0) + 1),
+    appends: stopMarkers(writers, generation, watermark, seq),
   });
-  const status = await env.controller.finishTask(task.runId, taskId(task));
-  env.log.info("task stopped while retrying", { task: taskId(task), run: status });
-  return "finished";
 }
 
 interface SourceClock {
@@ -407,8 +432,8 @@ async function loop(rt: TaskRuntime, shutdown: AbortSignal): Promise<TaskOutcome
     if (!force && now - lastPoll < pollMs) return;
     lastPoll = now;
     const [d, status, gen] = await redis.hmget(keys.runMeta(task.runId), "desired", "status", "gen");
-    desired = status === null || status === "failed" ? "stopped" : (d ?? "running");
-    if (Number(gen ?? 1) !== rt.generation) desired = "stopped"; // restarted elsewhere: this lease is stale
+    // Failed, expired, or restarted elsewhere (this lease is stale) stop it as the user's stop does.
+    desired = stopWanted(d, status, gen, rt.generation) ? "stopped" : (d ?? "running");
   };
 
   const checkBacklog = async () => {
@@ -613,12 +638,7 @@ async function loop(rt: TaskRuntime, shutdown: AbortSignal): Promise<TaskOutcome
       if (written === "stopped") {
         // Nothing of this batch is committed; the source offsets (or shuffle positions) stay where they were. A
         // stage that cannot write cannot drain either: it stops here, and a restart continues from its last commit.
-        await state.commit({
-          set: { stopped: String(rt.generation), [TASK_RETRY_FIELD]: "" },
-          increments: {},
-          deadLetters: [],
-          appends: stopMarkers(writers, rt.generation, watermark, seq),
-        });
+        await commitStopped(state, writers, rt.generation, watermark, seq);
         return await finishTask();
       }
     }

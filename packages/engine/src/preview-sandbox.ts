@@ -43,7 +43,7 @@ export interface PreviewSandboxOptions {
 
 const DEFAULT_PREVIEW_LIMITS = { timeoutMs: 20_000, memoryMb: 256 } as const;
 
-export interface PreviewRequest {
+interface PreviewRequest {
   definition: unknown;
   parameters: Record<string, ParameterValue>;
   /** Opened by the caller; they reach the thread as data and are never logged. */

@@ -23,14 +23,21 @@ export interface RedisConnectOptions {
   cluster?: boolean;
 }
 
+/** The user name and password a redis:// URL carries, as ioredis options. */
+function credentials(u: URL): { username?: string; password?: string } {
+  return {
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+  };
+}
+
 function clusterClient(url: string, name: string): Cluster {
   const u = checkRedisUrl(url);
   return new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
     redisOptions: {
       maxRetriesPerRequest: null,
       connectionName: name,
-      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+      ...credentials(u),
       ...(u.protocol === "rediss:" ? { tls: {} } : {}),
     },
     // Keep trying while the cluster is unreachable, like the single-node client does.
@@ -84,8 +91,7 @@ export async function pingRedis(url: string, timeoutMs = 3000, options: RedisCon
         redisOptions: {
           connectTimeout: timeoutMs,
           maxRetriesPerRequest: 0,
-          ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-          ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+          ...credentials(u),
         },
       })
     : new Redis(url, {

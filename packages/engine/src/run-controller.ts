@@ -173,9 +173,9 @@ export class RunController {
    */
   private async forgetTroubles(runId: string, stages: readonly StageShape[]): Promise<void> {
     const { redis, keys } = this.deps;
-    for (const t of runTaskRefs(runId, stages)) {
-      await redis.hdel(keys.taskState(t), TASK_RETRY_FIELD, CRASHES_FIELD, HELD_FIELD);
-    }
+    await Promise.all(
+      runTaskRefs(runId, stages).map((t) => redis.hdel(keys.taskState(t), TASK_RETRY_FIELD, CRASHES_FIELD, HELD_FIELD)),
+    );
   }
 
   private async deleteTaskState(runId: string, stages: readonly StageShape[], plan: PhysicalPlan): Promise<void> {

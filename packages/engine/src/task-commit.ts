@@ -52,13 +52,21 @@ return redis.call('HINCRBY', state, 'seq', 1)
 `;
 
 /**
- * Takes the lease's epoch: every later commit by an older holder is refused. Idempotent per lease: sent again
- * after a reconnect, it finds its own lease id and does not bump the epoch a second time.
+ * Takes the lease's epoch: every later commit by an older holder is refused. If the last owner died holding the
+ * partition (its `held` mark, see partition-crashes.ts), the takeover is counted in `crashes` and that owner kept
+ * in `crashedBy`. Idempotent per lease: sent again after a reconnect, it finds its own lease id and neither bumps
+ * the epoch nor counts the takeover a second time.
  */
 const ACQUIRE_LUA = `
 if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[2] then
   redis.call('HINCRBY', KEYS[1], 'epoch', 1)
   redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'lease', ARGV[2])
+  local held = redis.call('HGET', KEYS[1], 'held')
+  if held then
+    redis.call('HDEL', KEYS[1], 'held')
+    redis.call('HSET', KEYS[1], 'crashedBy', held)
+    redis.call('HINCRBY', KEYS[1], 'crashes', 1)
+  end
 end
 return { tonumber(redis.call('HGET', KEYS[1], 'epoch')), redis.call('HGETALL', KEYS[1]) }
 `;

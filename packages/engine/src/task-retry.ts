@@ -1,5 +1,5 @@
 import type { Keys, TaskRef } from "@sluice/pipeline/control/keys";
-import { parseTaskRetry, TASK_RETRY_FIELD, type TaskRetry } from "@sluice/pipeline/control/protocol";
+import { parseTaskRetry, stopWanted, TASK_RETRY_FIELD, type TaskRetry } from "@sluice/pipeline/control/protocol";
 import type { Redis } from "ioredis";
 
 // A partition that cannot go on (its source or sink unreachable, Redis hiccuping) is tried again later with a
@@ -38,12 +38,14 @@ export async function recordTaskRetry(
   const error = message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS)}…` : message;
   const now = Date.now();
   try {
-    const [previous, [desired, status]] = await Promise.all([
+    const [previous, stopping] = await Promise.all([
       redis.hget(key, TASK_RETRY_FIELD),
-      redis.hmget(keys.runMeta(task.runId), "desired", "status"),
+      // Only the backoff looks at the run: a caller that decides the delay needs no read of its meta.
+      delayMs === undefined
+        ? redis.hmget(keys.runMeta(task.runId), "desired", "status").then(([d, s]) => stopWanted(d, s))
+        : false,
     ]);
     const attempt = (parseTaskRetry(previous)?.attempt ?? 0) + 1;
-    const stopping = desired === "stopped" || status === null || status === "failed";
     const delay = delayMs ?? (stopping ? STOPPING_DELAY_MS : retryDelay(attempt));
     const retry: TaskRetry = {
       stage: task.stage,

@@ -19,7 +19,7 @@ import { FleetWorker } from "../src/fleet-worker";
 import { connectRedis } from "../src/redis-connection";
 
 /** Where the workers' connections may go in tests: the local test servers, on loopback. */
-const LOCAL_DESTINATIONS = DestinationPolicy.fromSettings("127.0.0.0/8,[::1]/128");
+export const LOCAL_DESTINATIONS = DestinationPolicy.fromSettings("127.0.0.0/8,[::1]/128");
 
 // Integration-test harness: real worker processes (`apps/worker/src/main.ts`) on the real Redis, each test under
 // its own key prefix so files can run in parallel and leave nothing behind.

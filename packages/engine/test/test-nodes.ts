@@ -122,6 +122,37 @@ export const failOnceRuntime: TransformRuntime<Record<string, never>> = {
   },
 };
 
+/** Sends every record to the dead letters (one error object thrown again and again, so no stack is captured). */
+export const rejectAllDef = defineNode({
+  type: "transform.reject-all",
+  version: 1,
+  kind: "transform",
+  title: "Reject all (test)",
+  category: "Test",
+  icon: "bug",
+  summary: "test",
+  docs: "",
+  inputs: [{ name: "in" }],
+  outputs: [{ name: "out" }],
+  config: z.strictObject({}),
+  examples: [],
+  delivery: {},
+  infer: ({ inputs }) => ({ outputs: { out: inputs.in ?? { fields: [], open: true } } }),
+  summarize: () => "",
+});
+
+export const rejectAllError = new Error("every record is refused");
+
+export const rejectAllRuntime: TransformRuntime<Record<string, never>> = {
+  kind: "transform",
+  type: "transform.reject-all",
+  create: () => ({
+    process() {
+      throw rejectAllError;
+    },
+  }),
+};
+
 /** Enriches records asynchronously (as a lookup would), and fails records whose id ends in 7 one by one. */
 export const asyncEnrichDef = defineNode({
   type: "transform.async-enrich",

@@ -1,15 +1,13 @@
-import { catalog as standardCatalog } from "@sluice/nodes/catalog";
-import { DestinationPolicy } from "@sluice/nodes/destination-policy";
-import { createRuntimeRegistry, type RuntimeRegistry, type TransformRuntime } from "@sluice/nodes/runtime-contract";
-import { runtimes as standardRuntimes } from "@sluice/nodes/runtimes";
+import type { RuntimeRegistry, TransformRuntime } from "@sluice/nodes/runtime-contract";
 import { createCatalog, defineNode } from "@sluice/pipeline/node-definition";
 import { z } from "zod";
 import { FleetWorker } from "../src/fleet-worker";
 import { connectRedis } from "../src/redis-connection";
-import { collectDef, collectRuntime, keyCountDef, keyCountRuntime } from "./test-nodes";
+import { LOCAL_DESTINATIONS } from "./fleet-harness";
+import { catalog as testCatalog, runtimes as testRuntimes } from "./preview-test-nodes";
 
-// A worker process for fleet tests that need the engine's test node types besides the standard ones: the keyed
-// counter and exactly-once collecting sink (stateful runs whose results can be read back exactly), and an operator
+// A worker process for fleet tests that need the engine's test node types besides the standard ones (see
+// preview-test-nodes.ts): the keyed counter and exactly-once collecting sink (stateful runs whose results can be read back exactly), and an operator
 // that kills its own process when it meets a chosen record, as a worker running out of memory would die.
 // Started by FleetHarness.spawnWorker(id, env, TEST_WORKER_MAIN); configured like the real worker, by environment.
 
@@ -45,9 +43,10 @@ const crashOnRuntime: TransformRuntime<{ id: number }> = {
   },
 };
 
-const catalog = createCatalog([...standardCatalog.list(), keyCountDef, collectDef, crashOnDef]);
-const testRuntimes = createRuntimeRegistry([keyCountRuntime, collectRuntime, crashOnRuntime]);
-const runtimes: RuntimeRegistry = { get: (type) => testRuntimes.get(type) ?? standardRuntimes.get(type) };
+const catalog = createCatalog([...testCatalog.list(), crashOnDef]);
+const runtimes: RuntimeRegistry = {
+  get: (type) => (type === crashOnRuntime.type ? crashOnRuntime : testRuntimes.get(type)),
+};
 
 const env = process.env;
 const worker = new FleetWorker({
@@ -60,7 +59,7 @@ const worker = new FleetWorker({
   leaseMs: Number(env.SLUICE_TEST_LEASE_MS ?? 2000),
   crashLimit: Number(env.SLUICE_TEST_CRASH_LIMIT ?? 3),
   // The test servers connectors reach listen on loopback.
-  destinations: DestinationPolicy.fromSettings("127.0.0.0/8,[::1]/128"),
+  destinations: LOCAL_DESTINATIONS,
   // Quicker than a real fleet, so a test of several rebalances takes seconds.
   rebalance: { everyMs: 500, minLeaseMs: 1500, cooldownMs: 2500 },
   log: {

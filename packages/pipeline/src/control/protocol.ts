@@ -22,6 +22,21 @@ export function isTerminal(status: RunStatus): boolean {
 export const DesiredState = z.enum(["running", "paused", "stopped"]);
 export type DesiredState = z.infer<typeof DesiredState>;
 
+/**
+ * Whether a run's meta (`desired`, `status`, `gen` fields, null when absent) says its partitions should stop: the
+ * user stopped it, it failed or expired (no status), or — when `generation` is given — it was restarted, so a
+ * lease of that older generation is stale.
+ */
+export function stopWanted(
+  desired: string | null | undefined,
+  status: string | null | undefined,
+  gen?: string | null,
+  generation?: number,
+): boolean {
+  if (desired === "stopped" || status === null || status === undefined || status === "failed") return true;
+  return generation !== undefined && Number(gen ?? 1) !== generation;
+}
+
 /** Continue a stopped run from its last commit (same run, next generation), or start it afresh with `reset`. */
 export const RunRestartJob = z.strictObject({
   v: z.literal(1),
@@ -35,7 +50,7 @@ export type RunRestartJob = z.infer<typeof RunRestartJob>;
  * A workspace's id as the API writes it into start and preview jobs: it names the run's own folder under the files
  * directory, so it is checked to be one plain path segment.
  */
-export const WorkspaceId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a workspace id (letters, digits, '_', '-')");
+const WorkspaceId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a workspace id (letters, digits, '_', '-')");
 
 export const RunStartJob = z.strictObject({
   v: z.literal(1),
