@@ -151,10 +151,15 @@ async function main() {
   // From now on a process that stops on its own is restarted; one that keeps stopping ends everything.
   supervisor.watch("web", web, () => startWeb({ root, port, env, dev }));
   supervisor.watch("worker", worker, () => startWorker({ root, env, dev }));
-  for (const [index, service] of services.entries()) {
-    if (!service.child) continue;
-    const name = index === 0 ? "PostgreSQL" : "Redis";
-    const startAgain = index === 0 ? () => postgresForApp(root, command) : () => redisForApp(root, command);
+  // In the order `services` holds them.
+  /** @type {[string, () => Promise<import("./lib/services.mjs").Service>][]} */
+  const restarts = [
+    ["PostgreSQL", () => postgresForApp(root, command)],
+    ["Redis", () => redisForApp(root, command)],
+  ];
+  for (const [index, [name, startAgain]] of restarts.entries()) {
+    const service = services[index];
+    if (!service?.child) continue;
     supervisor.watch(name, service.child, async () => {
       const fresh = await startAgain();
       services[index] = fresh;

@@ -1,12 +1,11 @@
 // Running Sluice itself: the Next.js web app and a worker as child processes, and waiting until
 // /api/health says both can do their work. Used by `npm start` and by the e2e global setup.
 
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { cyan, magenta, SetupError } from "./log.mjs";
 import { Child, sleep } from "./proc.mjs";
+import { storedSecret } from "./secrets.mjs";
 import { nextCli } from "./web-build.mjs";
 
 /**
@@ -34,12 +33,7 @@ export function appEnvironment({ databaseUrl, redisUrl, port, redisPrefix, secre
  */
 export function persistentSecretKey(root) {
   if (process.env.SLUICE_SECRET_KEY) return process.env.SLUICE_SECRET_KEY;
-  const file = path.join(root, ".sluice", "secret-key");
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  mkdirSync(path.dirname(file), { recursive: true });
-  const key = randomBytes(32).toString("hex");
-  writeFileSync(file, `${key}\n`, { mode: 0o600 });
-  return key;
+  return storedSecret(path.join(root, ".sluice", "secret-key"), { bytes: 32 }).value;
 }
 
 /**

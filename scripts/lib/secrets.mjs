@@ -21,7 +21,15 @@ export function storedSecret(file, { bytes = 24 } = {}) {
   }
   mkdirSync(path.dirname(file), { recursive: true });
   const value = randomBytes(bytes).toString("hex");
-  writeFileSync(file, `${value}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600); // the mode above only applies when the file is created
+  writePrivateFile(file, `${value}\n`);
   return { value, created: true };
+}
+
+/**
+ * Writes `text` to `file`, readable by the owner only, also when the file was there before.
+ * @param {string} file @param {string} text
+ */
+export function writePrivateFile(file, text) {
+  writeFileSync(file, text, { mode: 0o600 });
+  chmodSync(file, 0o600); // the mode above only applies when the file is created
 }

@@ -74,11 +74,6 @@ export class Supervisor {
     this.stopped = true;
   }
 
-  /** The processes being watched now. */
-  get children() {
-    return this.units.map((unit) => unit.child);
-  }
-
   /** @param {Unit} unit */
   follow(unit) {
     const { child } = unit;

@@ -8,6 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { deployMigrations } from "../../packages/db/src/migrate";
+import { quoteIdent } from "./postgres.mjs";
 import { withDatabase } from "./urls.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -34,10 +35,6 @@ export function testRedisUrl(): string {
 /** A Redis key prefix no other test file uses, e.g. `t:engine-commit:9f2c4a1b`. */
 export function uniquePrefix(label: string): string {
   return `t:${label}:${randomBytes(4).toString("hex")}`;
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 async function adminClient(url = testAdminUrl()): Promise<pg.Client> {

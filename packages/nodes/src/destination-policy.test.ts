@@ -3,6 +3,7 @@ import {
   DestinationPolicy,
   DestinationPolicyError,
   DestinationRefusedError,
+  formatAddress,
   parseAllowList,
   readRunConnections,
   runConnectionsPayload,
@@ -103,7 +104,30 @@ describe("DestinationPolicy", () => {
       address: "203.0.113.10",
       family: 4,
       port: 5432,
+      servername: "db.example",
     });
+  });
+
+  it("names the TLS server only for a host name, and writes IPv6 addresses in brackets", async () => {
+    expect((await policy().for("w").resolve("[2001:db8::1]", 443)).servername).toBeUndefined();
+    expect((await policy().for("w").resolve("2001:db8::1", 443)).host).toBe("2001:db8::1");
+    expect(formatAddress("2001:db8::1")).toBe("[2001:db8::1]");
+    expect(formatAddress("203.0.113.7")).toBe("203.0.113.7");
+  });
+
+  it("resolves only the own endpoints on the port asked for", async () => {
+    const asked: string[] = [];
+    const counting = async (host: string) => {
+      asked.push(host);
+      return resolver(host);
+    };
+    const own = { databaseUrl: "postgres://u@sluice-db.internal/app", redisUrl: "redis://sluice-db.internal:6380" };
+    const p = DestinationPolicy.fromSettings(undefined, own, counting);
+    await p.for("w").resolve("db.example", 443);
+    expect(asked).toEqual(["db.example"]);
+    asked.length = 0;
+    await p.for("w").resolve("db.example", 5432, { protocol: "postgres", database: "other" });
+    expect(asked).toEqual(["db.example", "sluice-db.internal"]);
   });
 
   it("checks every address a name resolves to, and names both in the refusal", async () => {

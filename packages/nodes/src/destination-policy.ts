@@ -46,9 +46,14 @@ function v6Bytes(text: string): Uint8Array {
   return out;
 }
 
+/** A host without the brackets of a bracketed IPv6 address (`[::1]` → `::1`); anything else as it is. */
+function unbracket(host: string): string {
+  return host.replace(/^\[(.*)\]$/, "$1");
+}
+
 /** An IPv4 or IPv6 address (brackets and an IPv6 zone allowed), or undefined when `text` is not one. */
 function parseIp(text: string): Ip | undefined {
-  const s = text.replace(/^\[(.*)\]$/, "$1").replace(/%.*$/, "");
+  const s = unbracket(text).replace(/%.*$/, "");
   if (net.isIPv4(s)) return { v: 4, bytes: v4Bytes(s) };
   if (net.isIPv6(s)) return { v: 6, bytes: v6Bytes(s) };
   return undefined;
@@ -107,7 +112,7 @@ function guardOf(ip: Ip): string | undefined {
 }
 
 /** One entry of SLUICE_CONNECTIONS_ALLOW: an address range, and the one port it opens (every port without). */
-export interface AllowRule {
+interface AllowRule {
   range: Cidr;
   port: number | undefined;
 }
@@ -174,40 +179,30 @@ export interface ProtectedEndpoint {
 
 /** The endpoints in DATABASE_URL and REDIS_URL (each optional); a URL that cannot be read adds nothing. */
 function ownEndpoints(urls: { databaseUrl?: string | undefined; redisUrl?: string | undefined }): ProtectedEndpoint[] {
-  const out: ProtectedEndpoint[] = [];
-  const parse = (url: string | undefined) => {
-    if (url === undefined) return undefined;
+  const endpoint = (
+    kind: ProtectedEndpoint["kind"],
+    url: string | undefined,
+    defaultPort: number,
+    database: (u: URL, path: string) => string | number,
+  ): ProtectedEndpoint[] => {
+    if (url === undefined) return [];
+    let u: URL;
     try {
-      const u = new URL(url);
-      return u.hostname === "" ? undefined : u;
+      u = new URL(url);
     } catch {
-      return undefined;
+      return [];
     }
+    if (u.hostname === "") return [];
+    const port = u.port === "" ? defaultPort : Number(u.port);
+    return [{ kind, host: unbracket(u.hostname), addresses: [], port, database: database(u, u.pathname.slice(1)) }];
   };
-  const db = parse(urls.databaseUrl);
-  if (db) {
-    const name = decodeURIComponent(db.pathname.replace(/^\//, ""));
-    out.push({
-      kind: "database",
-      host: db.hostname.replace(/^\[(.*)\]$/, "$1"),
-      addresses: [],
-      port: db.port === "" ? 5432 : Number(db.port),
-      // PostgreSQL's default database is the user's name.
-      database: name !== "" ? name : decodeURIComponent(db.username) || "postgres",
-    });
-  }
-  const redis = parse(urls.redisUrl);
-  if (redis) {
-    const path = redis.pathname.replace(/^\//, "");
-    out.push({
-      kind: "redis",
-      host: redis.hostname.replace(/^\[(.*)\]$/, "$1"),
-      addresses: [],
-      port: redis.port === "" ? 6379 : Number(redis.port),
-      database: /^\d+$/.test(path) ? Number(path) : 0,
-    });
-  }
-  return out;
+  return [
+    // PostgreSQL's default database is the user's name.
+    ...endpoint("database", urls.databaseUrl, 5432, (u, path) =>
+      path !== "" ? decodeURIComponent(path) : decodeURIComponent(u.username) || "postgres",
+    ),
+    ...endpoint("redis", urls.redisUrl, 6379, (_u, path) => (/^\d+$/.test(path) ? Number(path) : 0)),
+  ];
 }
 
 /** What a connection speaks, so another database on the server of one of Sluice's own endpoints stays reachable. */
@@ -222,6 +217,8 @@ export interface Destination {
   address: string;
   family: 4 | 6;
   port: number;
+  /** The TLS server name: the host when it is a name; undefined for an IP address, which TLS cannot name. */
+  servername?: string | undefined;
 }
 
 /** A connection refused by the policy. Permanent: no retry changes the answer, so a run fails with the reason. */
@@ -238,13 +235,20 @@ type Resolver = (host: string) => Promise<{ address: string; family: number }[]>
 
 const systemResolver: Resolver = (host) => lookup(host, { all: true, verbatim: true });
 
-/** This machine's own interface addresses: a loopback endpoint listening on every interface answers on them too. */
-function localAddresses(): Ip[] {
-  return Object.values(networkInterfaces())
-    .flatMap((list) => list ?? [])
-    .map((i) => parseIp(i.address))
-    .filter((ip): ip is Ip => ip !== undefined)
-    .map(unmapped);
+/**
+ * This machine's own interface addresses, read once when first asked for: a loopback endpoint listening on every
+ * interface answers on them too.
+ */
+function localAddresses(): () => readonly Ip[] {
+  let found: Ip[] | undefined;
+  return () => {
+    found ??= Object.values(networkInterfaces())
+      .flatMap((list) => list ?? [])
+      .map((i) => parseIp(i.address))
+      .filter((ip): ip is Ip => ip !== undefined)
+      .map(unmapped);
+    return found;
+  };
 }
 
 export class DestinationPolicy {
@@ -279,10 +283,12 @@ export class DestinationPolicy {
    * addresses (carried from the web app) keep those: a worker may not be able to resolve the web app's names.
    */
   async resolvedEndpoints(): Promise<ProtectedEndpoint[]> {
+    return this.resolveEndpoints(this.protectedEndpoints);
+  }
+
+  private resolveEndpoints(endpoints: readonly ProtectedEndpoint[]): Promise<ProtectedEndpoint[]> {
     return Promise.all(
-      this.protectedEndpoints.map(async (e) =>
-        e.addresses.length > 0 ? e : { ...e, addresses: await this.addressesOf(e.host) },
-      ),
+      endpoints.map(async (e) => (e.addresses.length > 0 ? e : { ...e, addresses: await this.addressesOf(e.host) })),
     );
   }
 
@@ -292,7 +298,7 @@ export class DestinationPolicy {
   }
 
   private async addressesOf(host: string): Promise<string[]> {
-    if (parseIp(host)) return [host.replace(/^\[(.*)\]$/, "$1")];
+    if (parseIp(host)) return [unbracket(host)];
     try {
       return (await this.resolver(host)).map((a) => a.address);
     } catch {
@@ -307,14 +313,15 @@ export class DestinationPolicy {
     target: DestinationTarget = { protocol: "other" },
   ): Promise<Destination> {
     const prefix = connection !== undefined ? `connection "${connection}": ` : "";
-    const bare = host.replace(/^\[(.*)\]$/, "$1");
+    const bare = unbracket(host);
     if (bare.includes("/")) {
       throw new DestinationRefusedError(`${prefix}${host} is a socket path; Sluice connects over TCP only`);
     }
     const literal = parseIp(bare);
     const found = literal ? [{ address: bare, family: literal.v }] : await this.resolver(bare);
     if (found.length === 0) throw Object.assign(new Error(`${host} does not resolve`), { code: "ENOTFOUND" });
-    const own = await this.resolvedEndpoints();
+    // Only an own endpoint on this port can be the one reached; only those names are resolved.
+    const own = await this.resolveEndpoints(this.protectedEndpoints.filter((e) => e.port === port));
     const locals = localAddresses();
     for (const a of found) {
       const why = this.refusal(parseIp(a.address)!, port, target, own, locals);
@@ -324,7 +331,8 @@ export class DestinationPolicy {
       }
     }
     const first = found[0]!;
-    return { host: bare, address: first.address, family: first.family === 6 ? 6 : 4, port };
+    const family = first.family === 6 ? 6 : 4;
+    return { host: bare, address: first.address, family, port, servername: literal ? undefined : bare };
   }
 
   private refusal(
@@ -332,7 +340,7 @@ export class DestinationPolicy {
     port: number,
     target: DestinationTarget,
     own: readonly ProtectedEndpoint[],
-    locals: readonly Ip[],
+    locals: () => readonly Ip[],
   ): string | undefined {
     const plain = unmapped(ip);
     for (const e of own) {
@@ -354,7 +362,7 @@ export class DestinationPolicy {
 }
 
 /** Whether `ip` reaches endpoint `e`: one of its addresses, or any local address when it listens on this machine. */
-function reaches(e: ProtectedEndpoint, ip: Ip, locals: readonly Ip[]): boolean {
+function reaches(e: ProtectedEndpoint, ip: Ip, locals: () => readonly Ip[]): boolean {
   const addresses = [e.host, ...e.addresses]
     .map(parseIp)
     .filter((a): a is Ip => a !== undefined)
@@ -362,19 +370,20 @@ function reaches(e: ProtectedEndpoint, ip: Ip, locals: readonly Ip[]): boolean {
   if (addresses.some((a) => sameIp(a, ip))) return true;
   const onThisMachine = addresses.some((a) => {
     const g = guardOf(a);
-    return g === "a loopback address" || g === "an unspecified address" || locals.some((l) => sameIp(l, a));
+    return g === "a loopback address" || g === "an unspecified address" || locals().some((l) => sameIp(l, a));
   });
   if (!onThisMachine) return false;
   const g = guardOf(ip);
-  return g === "a loopback address" || g === "an unspecified address" || locals.some((l) => sameIp(l, ip));
+  return g === "a loopback address" || g === "an unspecified address" || locals().some((l) => sameIp(l, ip));
 }
 
-function formatAddress(address: string): string {
+/** An address as it is written before `:port`: an IPv6 address in brackets. */
+export function formatAddress(address: string): string {
   return address.includes(":") ? `[${address}]` : address;
 }
 
 /** Wraps a sealed run's connections with the endpoints a worker must refuse besides its own (see ProtectedEndpoint). */
-export interface SealedRunConnections<B> {
+interface SealedRunConnections<B> {
   v: 2;
   connections: B;
   protectedEndpoints: ProtectedEndpoint[];

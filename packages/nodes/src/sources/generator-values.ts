@@ -27,8 +27,6 @@ const ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
 const HEX = "0123456789abcdef";
 
 const ALPHABET_CODES = Array.from(ALPHABET, (c) => c.charCodeAt(0));
-/** Shorter strings are copied flat when concatenated; longer ones would become ropes of one node per character. */
-const ROPE_FROM = 13;
 
 function randomText(seed: number, index: number, slot: number, length: number): string {
   let state = Math.floor(unit(seed, index, slot) * 4294967296) || 1;
@@ -39,12 +37,8 @@ function randomText(seed: number, index: number, slot: number, length: number): 
     state ^= state << 5;
     return (state >>> 0) % ALPHABET.length;
   };
-  if (length < ROPE_FROM) {
-    let out = "";
-    for (let i = 0; i < length; i++) out += ALPHABET[next()];
-    return out;
-  }
-  // Built from char codes in one go: a 4,096-character string then takes 4 KiB, not the 128 KiB of a rope.
+  // Built from char codes in one go (a string grown by `+=` becomes a rope of one node per character: a
+  // 4,096-character string would take 128 KiB, not 4 KiB).
   const codes = new Array<number>(length);
   for (let i = 0; i < length; i++) codes[i] = ALPHABET_CODES[next()]!;
   return String.fromCharCode(...codes);

@@ -88,7 +88,7 @@ export async function send(
   const port = url.port !== "" ? Number(url.port) : secure ? 443 : 80;
   let to: Destination;
   try {
-    to = await target.destinations.resolve(url.hostname.replace(/^\[(.*)\]$/, "$1"), port);
+    to = await target.destinations.resolve(url.hostname, port);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === undefined) throw err;

@@ -1,5 +1,5 @@
 import type { ConnectionRuntime } from "../../connection-runtime";
-import { DestinationRefusedError } from "../../destination-policy";
+import { failed, refusedDestination } from "../messaging/connection-problems";
 import {
   excerptOf,
   HttpTransportError,
@@ -35,7 +35,8 @@ export const httpConnectionRuntime: ConnectionRuntime<HttpConnectionConfig> = {
       }
       return { ok: true, message: `${url.host} answered GET ${url.pathname} with ${statusLine(answer)}` };
     } catch (err) {
-      if (err instanceof DestinationRefusedError) return { ok: false, problem: "misconfigured", message: err.message };
+      const refused = refusedDestination(err);
+      if (refused) return failed(refused);
       if (err instanceof HttpTransportError) return { ok: false, problem: transportProblem(err), message: err.message };
       return { ok: false, problem: "other", message: err instanceof Error ? err.message : String(err) };
     } finally {

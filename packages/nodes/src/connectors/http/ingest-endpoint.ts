@@ -62,8 +62,14 @@ return {0, redis.call('HINCRBY', KEYS[1], '${META.pending}', total)}`;
 
 let nextShard = Math.floor(Math.random() * INGEST_SHARDS);
 
-function answer(status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): Response {
+/** A JSON answer that no cache keeps. */
+export function answer(status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): Response {
   return Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
+}
+
+/** The token of the request's `Authorization: Bearer <token>` header, if it has one. */
+export function bearerToken(req: Request): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(req.headers.get("authorization") ?? "")?.[1];
 }
 
 const UNAUTHORIZED = () =>
@@ -83,10 +89,9 @@ export async function handleIngestRequest(deps: IngestDeps, pipelineId: string, 
       { "retry-after": String(limits.retryAfterSeconds) },
     );
   if (!PIPELINE_ID.test(pipelineId)) return answer(404, { error: "no such pipeline" });
-  const auth = req.headers.get("authorization") ?? "";
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-  if (!match) return UNAUTHORIZED();
-  const hash = tokenHash(match[1]!);
+  const token = bearerToken(req);
+  if (!token) return UNAUTHORIZED();
+  const hash = tokenHash(token);
   const keys = ingestKeys(deps.keys.prefix, pipelineId);
   try {
     // Cheap checks before reading the body: the token, and whether there is room at all.

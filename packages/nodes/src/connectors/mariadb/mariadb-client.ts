@@ -1,7 +1,8 @@
 import net from "node:net";
 import { type Connection, type ConnectionOptions, createConnection } from "mysql2/promise";
 import type { ConnectionProblem } from "../../connection-runtime";
-import { type ConnectionDestinations, DestinationRefusedError } from "../../destination-policy";
+import type { ConnectionDestinations } from "../../destination-policy";
+import { refusedDestination } from "../messaging/connection-problems";
 import type { MariaDbConnectionConfig } from "./mariadb-connection.def";
 
 // Opening a MariaDB/MySQL session the way every Sluice component wants it (UTC or the configured offset on both
@@ -89,7 +90,8 @@ export function describeMariaDbError(
   err: unknown,
   c: Pick<MariaDbConnectionConfig, "host" | "port" | "database">,
 ): DescribedError {
-  if (err instanceof DestinationRefusedError) return { problem: "misconfigured", message: err.message };
+  const refused = refusedDestination(err);
+  if (refused) return refused;
   const e = asSqlError(err);
   const where = `${c.host}:${c.port}`;
   const detail = e.sqlMessage ?? e.message ?? String(err);

@@ -1,4 +1,5 @@
 import type { ConnectionProblem, ConnectionTestResult } from "../../connection-runtime";
+import { DestinationRefusedError } from "../../destination-policy";
 import type { RuntimeContext } from "../../runtime-contract";
 import { NodeConfigError } from "../../runtime-expressions";
 
@@ -51,6 +52,11 @@ export function networkProblem(err: unknown, where: string): Diagnosis | undefin
     return { problem: "tls", message: `TLS with ${where} failed: ${text}` };
   }
   return undefined;
+}
+
+/** A destination the policy refused (see destination-policy.ts): the connection's settings must change. */
+export function refusedDestination(err: unknown): Diagnosis | undefined {
+  return err instanceof DestinationRefusedError ? { problem: "misconfigured", message: err.message } : undefined;
 }
 
 export function failed(d: Diagnosis): ConnectionTestResult {

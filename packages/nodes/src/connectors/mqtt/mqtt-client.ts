@@ -1,6 +1,6 @@
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
-import { type ConnectionDestinations, DestinationRefusedError } from "../../destination-policy";
-import { type Diagnosis, errorText, networkProblem } from "../messaging/connection-problems";
+import { type ConnectionDestinations, formatAddress } from "../../destination-policy";
+import { type Diagnosis, errorText, networkProblem, refusedDestination } from "../messaging/connection-problems";
 import { type MqttConnectionConfig, mqttConnectionDef } from "./mqtt-connection.def";
 
 // mqtt.js clients for an MQTT connection, and what their errors mean to a person. Server-only.
@@ -25,11 +25,6 @@ export interface MqttSession {
   reconnect: boolean;
 }
 
-/**
- * Connects; rejects with the broker's reason (bad user name or password, not authorised, …). `prepare` sees the
- * client before any packet is handled: a persistent session's queued messages may arrive right behind the CONNACK,
- * before an `await` on this function would resume.
- */
 const DEFAULT_PORTS: Readonly<Record<string, number>> = { "mqtt:": 1883, "mqtts:": 8883, "ws:": 80, "wss:": 443 };
 
 /**
@@ -39,17 +34,19 @@ const DEFAULT_PORTS: Readonly<Record<string, number>> = { "mqtt:": 1883, "mqtts:
 async function brokerAddress(c: MqttConnectionConfig, destinations: ConnectionDestinations): Promise<IClientOptions> {
   const u = new URL(c.url);
   const port = u.port !== "" ? Number(u.port) : (DEFAULT_PORTS[u.protocol] ?? 1883);
-  const to = await destinations.resolve(u.hostname.replace(/^\[(.*)\]$/, "$1"), port);
-  const named = to.host !== to.address;
+  const to = await destinations.resolve(u.hostname, port);
+  const servername = to.servername !== undefined ? { servername: to.servername } : {};
   if (u.protocol === "ws:" || u.protocol === "wss:") {
-    return {
-      hostname: to.family === 6 ? `[${to.address}]` : to.address,
-      port,
-      wsOptions: { headers: { host: u.host }, ...(named ? { servername: to.host } : {}) },
-    };
+    return { hostname: formatAddress(to.address), port, wsOptions: { headers: { host: u.host }, ...servername } };
   }
-  return { host: to.address, hostname: to.address, port, ...(named ? { servername: to.host } : {}) };
+  return { host: to.address, hostname: to.address, port, ...servername };
 }
+
+/**
+ * Connects; rejects with the broker's reason (bad user name or password, not authorised, …). `prepare` sees the
+ * client before any packet is handled: a persistent session's queued messages may arrive right behind the CONNACK,
+ * before an `await` on this function would resume.
+ */
 
 export async function connectMqtt(
   c: MqttConnectionConfig,
@@ -110,7 +107,8 @@ export async function connectMqtt(
 const AUTH_CODES = new Set([4, 5, 0x86, 0x87, 0x8c]);
 
 export function diagnoseMqtt(err: unknown, where: string): Diagnosis {
-  if (err instanceof DestinationRefusedError) return { problem: "misconfigured", message: err.message };
+  const refused = refusedDestination(err);
+  if (refused) return refused;
   const code = (err as { code?: unknown } | null)?.code;
   const text = errorText(err);
   if (

@@ -1,7 +1,7 @@
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { type ConnectionOptions, connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
-import { type ConnectionDestinations, DestinationRefusedError } from "../../destination-policy";
-import { type Diagnosis, errorText, networkProblem } from "../messaging/connection-problems";
+import { type ConnectionDestinations, formatAddress } from "../../destination-policy";
+import { type Diagnosis, errorText, networkProblem, refusedDestination } from "../messaging/connection-problems";
 import { type NatsConnectionConfig, natsConnectionDef, natsServers } from "./nats-connection.def";
 
 // NATS connections for a NATS connection config, and what their errors mean to a person. Server-only.
@@ -33,9 +33,8 @@ export async function connectNats(
     const m = /^(?:(nats|tls):\/\/)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(server);
     if (!m) throw new Error(`"${server}" is not a server URL`);
     const to = await destinations.resolve(m[2]!, m[3] !== undefined ? Number(m[3]) : 4222);
-    if (to.host !== to.address) servername ??= to.host;
-    const address = to.family === 6 ? `[${to.address}]` : to.address;
-    servers.push(`${m[1] ?? "nats"}://${address}:${to.port}`);
+    servername ??= to.servername;
+    servers.push(`${m[1] ?? "nats"}://${formatAddress(to.address)}:${to.port}`);
   }
   const tlsOptions = {
     ...(c.ca !== undefined ? { ca: c.ca } : {}),
@@ -65,7 +64,8 @@ export function isApiError(err: unknown, code: number): boolean {
 
 /** What a NATS or JetStream error means: refused credentials, no JetStream, the server away, … */
 export function diagnoseNats(err: unknown, where: string): Diagnosis {
-  if (err instanceof DestinationRefusedError) return { problem: "misconfigured", message: err.message };
+  const refused = refusedDestination(err);
+  if (refused) return refused;
   const text = errorText(err);
   const name = err instanceof Error ? err.name : "";
   if (name === "AuthorizationError" || /authorization violation/i.test(text)) {

@@ -24,7 +24,7 @@ export function clientConfig(
   destination: Destination,
   extra: { replication?: boolean; applicationSuffix?: string } = {},
 ): pg.ClientConfig & { replication?: string } {
-  const servername = destination.host === destination.address ? {} : { servername: destination.host };
+  const servername = destination.servername !== undefined ? { servername: destination.servername } : {};
   const ssl =
     c.sslmode === "disable"
       ? false

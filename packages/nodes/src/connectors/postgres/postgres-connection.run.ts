@@ -5,7 +5,7 @@ import type {
   DiscoveryResult,
 } from "../../connection-runtime";
 import type { ConnectionDestinations } from "../../destination-policy";
-import { DestinationRefusedError } from "../../destination-policy";
+import { failed, refusedDestination } from "../messaging/connection-problems";
 import { connect, PostgresConnectError, type Session } from "./pg-client";
 import { describeConnectError, pgErrorText } from "./pg-errors";
 import { sluiceType } from "./pg-types";
@@ -86,7 +86,8 @@ async function test(
       };
     });
   } catch (err) {
-    if (err instanceof DestinationRefusedError) return { ok: false, problem: "misconfigured", message: err.message };
+    const refused = refusedDestination(err);
+    if (refused) return failed(refused);
     if (err instanceof PostgresConnectError) return { ok: false, problem: err.problem.problem, message: err.message };
     const described = describeConnectError(err, c);
     return { ok: false, problem: described.problem, message: described.message || pgErrorText(err) };

@@ -1,7 +1,7 @@
 import type { EventEmitter } from "node:events";
 import amqp, { type Channel, type ChannelModel } from "amqplib";
-import { type ConnectionDestinations, DestinationRefusedError } from "../../destination-policy";
-import { type Diagnosis, errorText, networkProblem } from "../messaging/connection-problems";
+import type { ConnectionDestinations } from "../../destination-policy";
+import { type Diagnosis, errorText, networkProblem, refusedDestination } from "../messaging/connection-problems";
 import { parseAmqpUrl, type RabbitmqConnectionConfig, rabbitmqConnectionDef } from "./rabbitmq-connection.def";
 
 // amqplib connections for a RabbitMQ connection, and what their errors mean to a person. Server-only.
@@ -37,7 +37,9 @@ export async function connectRabbitmq(
     {
       timeout: 5000,
       clientProperties: { connection_name: `sluice:${name}` },
-      ...(e.tls ? { rejectUnauthorized: c.tlsVerify, ...(to.host !== to.address ? { servername: to.host } : {}) } : {}),
+      ...(e.tls
+        ? { rejectUnauthorized: c.tlsVerify, ...(to.servername !== undefined ? { servername: to.servername } : {}) }
+        : {}),
     },
   );
   // Errors reach us through the operations that fail and the "close" event.
@@ -100,7 +102,8 @@ function closedWithin(
 }
 
 export function diagnoseRabbitmq(err: unknown, where: string): Diagnosis {
-  if (err instanceof DestinationRefusedError) return { problem: "misconfigured", message: err.message };
+  const refused = refusedDestination(err);
+  if (refused) return refused;
   const text = errorText(err);
   if (/Login was refused|Handshake terminated by server: 403/.test(text)) {
     return { problem: "auth-failed", message: `${where} refused the user name or password (ACCESS_REFUSED)` };

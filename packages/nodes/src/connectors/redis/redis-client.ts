@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from "ioredis";
-import { type ConnectionDestinations, type Destination, DestinationRefusedError } from "../../destination-policy";
-import { type Diagnosis, errorText, networkProblem } from "../messaging/connection-problems";
+import type { ConnectionDestinations, Destination } from "../../destination-policy";
+import { type Diagnosis, errorText, networkProblem, refusedDestination } from "../messaging/connection-problems";
 import { parseRedisUrl, type RedisConnectionConfig, redisConnectionDef } from "./redis-connection.def";
 
 // ioredis clients for a Redis connection, and what their errors mean to a person. Server-only.
@@ -50,7 +50,14 @@ export function redisClient(
     retryStrategy: mode === "probe" ? () => null : (attempt) => Math.min(attempt * 100, 2000),
     ...(c.username !== undefined ? { username: c.username } : {}),
     ...(c.password !== undefined ? { password: c.password } : {}),
-    ...(tls ? { tls: { rejectUnauthorized: c.tlsVerify, servername: destination.host } } : {}),
+    ...(tls
+      ? {
+          tls: {
+            rejectUnauthorized: c.tlsVerify,
+            ...(destination.servername !== undefined ? { servername: destination.servername } : {}),
+          },
+        }
+      : {}),
   };
   const client = new Redis(options);
   // Errors surface through the commands that fail; the event would otherwise be printed as unhandled.
@@ -76,7 +83,8 @@ export async function connectRedis(client: Redis): Promise<void> {
 
 /** What a Redis error means: wrong password, missing permission, the server away, … */
 export function diagnoseRedis(err: unknown, where: string): Diagnosis {
-  if (err instanceof DestinationRefusedError) return { problem: "misconfigured", message: err.message };
+  const refused = refusedDestination(err);
+  if (refused) return refused;
   const text = errorText(err);
   if (/WRONGPASS|invalid password|invalid username-password/i.test(text)) {
     return { problem: "auth-failed", message: `${where} refused the user name or password (WRONGPASS)` };

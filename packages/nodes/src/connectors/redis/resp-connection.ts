@@ -50,7 +50,7 @@ export class RespConnection {
         ? tls.connect({
             host: to.address,
             port: to.port,
-            ...(to.host !== to.address ? { servername: to.host } : {}),
+            ...(to.servername !== undefined ? { servername: to.servername } : {}),
             rejectUnauthorized: c.tlsVerify,
           })
         : net.connect({ host: to.address, port: to.port });
