@@ -22,14 +22,14 @@ function textProblem(text: string): string | null {
 
 /**
  * The first problem found in `input` (a parsed JSON value, or what an in-process caller passed), or null. Iterative,
- * so a value of any depth is walked without recursion.
+ * so a value of any depth is walked without recursion. `checkText: false` looks at the depth only.
  */
-export function findInputProblem(input: unknown, maxDepth = MAX_INPUT_DEPTH): InputProblem | null {
+export function findInputProblem(input: unknown, maxDepth = MAX_INPUT_DEPTH, checkText = true): InputProblem | null {
   const stack: { value: unknown; path: (string | number)[] }[] = [{ value: input, path: [] }];
   while (stack.length > 0) {
     const { value, path } = stack.pop()!;
     if (typeof value === "string") {
-      const message = textProblem(value);
+      const message = checkText ? textProblem(value) : null;
       if (message) return { path, message };
       continue;
     }
@@ -45,7 +45,7 @@ export function findInputProblem(input: unknown, maxDepth = MAX_INPUT_DEPTH): In
     const entries = Object.entries(value);
     for (let i = entries.length - 1; i >= 0; i--) {
       const [key, item] = entries[i]!;
-      const message = textProblem(key);
+      const message = checkText ? textProblem(key) : null;
       if (message) return { path: [...path, key], message: `in this key: ${message}` };
       stack.push({ value: item, path: [...path, key] });
     }

@@ -1,3 +1,5 @@
+import type { TaskRetry } from "@sluice/pipeline/control/protocol";
+
 // Small formatters for run figures.
 
 /** "850 ms", "12.4 s", "3 min 05 s", "2 h 07 min". */
@@ -29,14 +31,8 @@ export function toMs(value: Date | string | number | null | undefined): number |
   return Number.isNaN(ms) ? null : ms;
 }
 
-/** A partition waiting to try again, as a run shows it (a TaskRetry; typed here to keep zod out of the bundle). */
-interface RetryView {
-  stage: number;
-  partition: number;
-  error: string;
-  attempt: number;
-  nextAt: number;
-}
+/** A partition waiting to try again, as a run shows it (a type-only import: zod stays out of the bundle). */
+type RetryView = Pick<TaskRetry, "stage" | "partition" | "error" | "attempt" | "nextAt">;
 
 /** "retrying: cannot connect to … (attempt 7, next in 16 s)"; "next now" once the time has come. */
 export function formatRetry(retry: RetryView, now: number): string {

@@ -11,7 +11,7 @@ import { createKeys } from "@sluice/pipeline/control/keys";
 import { QUEUE_CONTROL, QUEUE_PREVIEW } from "@sluice/pipeline/control/protocol";
 import { Queue } from "bullmq";
 import { Cluster, Redis } from "ioredis";
-import { readWebEnv } from "./env";
+import { webEnv } from "./env";
 
 // One set of connections per process. Cached on globalThis because `next dev` re-evaluates modules on every edit,
 // which would otherwise open a new pool and a new Redis connection each time.
@@ -39,7 +39,7 @@ function connect(url: string, cluster: boolean): Redis {
 }
 
 function build(): ApiDeps {
-  const env = readWebEnv();
+  const env = webEnv();
   if (!env.secretKey) {
     console.error(
       "sluice web: SLUICE_SECRET_KEY is not set: connections with secrets cannot be stored, and pipelines that use connections cannot run",

@@ -1,5 +1,9 @@
-import { parseRateLimitRule } from "@sluice/api/limits/rate-limit-rule";
-import type { RateLimitSettings } from "@sluice/api/limits/rate-limits";
+import {
+  DEFAULT_RATE_LIMITS,
+  parseRateLimitRule,
+  type RateLimitRule,
+  type RateLimitSettings,
+} from "@sluice/api/limits/rate-limit-rule";
 import { DestinationPolicyError, parseAllowList } from "@sluice/nodes/destination-policy";
 import { parseSecretKey, SecretKeyError } from "@sluice/pipeline/control/secret-box";
 import { z } from "zod";
@@ -12,19 +16,19 @@ const booleanFlag = z
   .default("false")
   .transform((v) => v === "true" || v === "1" || v === "yes");
 
-/** A rate limit written `<calls>/<duration>`, e.g. `10/15m`. */
-const rateRule = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      const rule = parseRateLimitRule(text);
-      if (typeof rule === "string") {
-        ctx.addIssue({ code: "custom", message: rule });
-        return z.NEVER;
-      }
-      return rule;
-    });
+/** A rate limit written `<calls>/<duration>`, e.g. `10/15m`; unset keeps DEFAULT_RATE_LIMITS' rule. */
+const rateRule = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined) return undefined;
+    const rule = parseRateLimitRule(text);
+    if (typeof rule === "string") {
+      ctx.addIssue({ code: "custom", message: rule });
+      return z.NEVER;
+    }
+    return rule;
+  });
 
 const EnvSchema = z.object({
   DATABASE_URL: z
@@ -55,10 +59,10 @@ const EnvSchema = z.object({
     .min(64 * 1024, "at least 65536 bytes")
     .max(256 * 1024 * 1024, "at most 256 MiB (268435456)")
     .default(2 * 1024 * 1024),
-  SLUICE_RATE_SIGNIN_EMAIL: rateRule("10/15m"),
-  SLUICE_RATE_SIGNIN_IP: rateRule("30/15m"),
-  SLUICE_RATE_SIGNUP_IP: rateRule("20/1h"),
-  SLUICE_RATE_INGEST: rateRule("3000/1m"),
+  SLUICE_RATE_SIGNIN_EMAIL: rateRule,
+  SLUICE_RATE_SIGNIN_IP: rateRule,
+  SLUICE_RATE_SIGNUP_IP: rateRule,
+  SLUICE_RATE_INGEST: rateRule,
   SLUICE_TRUSTED_PROXIES: z.coerce
     .number({ error: "a number of proxies" })
     .int("a whole number of proxies")
@@ -127,6 +131,14 @@ function secretKey(text: string | undefined): Uint8Array | undefined {
   }
 }
 
+/** The rules set in the environment over the defaults. */
+function rateLimits(set: Record<keyof RateLimitSettings, RateLimitRule | undefined>): RateLimitSettings {
+  const given: Partial<RateLimitSettings> = Object.fromEntries(
+    Object.entries(set).filter(([, rule]) => rule !== undefined),
+  );
+  return { ...DEFAULT_RATE_LIMITS, ...given };
+}
+
 export function readWebEnv(source: Record<string, string | undefined> = process.env): WebEnv {
   const parsed = EnvSchema.safeParse(source);
   if (!parsed.success) {
@@ -145,12 +157,12 @@ export function readWebEnv(source: Record<string, string | undefined> = process.
     ingestMaxBody: e.SLUICE_INGEST_MAX_BODY,
     ingestMaxBacklog: e.SLUICE_INGEST_MAX_BACKLOG,
     apiMaxBody: e.SLUICE_API_MAX_BODY,
-    rateLimits: {
+    rateLimits: rateLimits({
       signInPerEmail: e.SLUICE_RATE_SIGNIN_EMAIL,
       signInPerAddress: e.SLUICE_RATE_SIGNIN_IP,
       signUpPerAddress: e.SLUICE_RATE_SIGNUP_IP,
       ingestPerToken: e.SLUICE_RATE_INGEST,
-    },
+    }),
     trustedProxies: e.SLUICE_TRUSTED_PROXIES,
     dev: e.NODE_ENV === "development",
   };

@@ -2,8 +2,8 @@ import type { Access } from "@sluice/api/trpc";
 
 // Who may call each HTTP route under src/app/api: one declaration per route file, keyed by its folder. Next.js
 // refuses exports it does not know from a route.ts, so the rule lives here rather than beside the handler;
-// packages/api/test/authorization.int.test.ts lists the route files from the file system and fails on one without
-// an entry here (or an entry without a route).
+// route-access.test.ts lists the route files from the file system and fails on one without an entry here (or an
+// entry without a route).
 
 type RouteAccess =
   /** Anyone, signed in or not. */

@@ -3,6 +3,7 @@ import { retryAfterSeconds } from "@sluice/api/limits/limit-call";
 import { appRouter } from "@sluice/api/root";
 import { BodyTooLargeError, readBodyLimited } from "@sluice/nodes/connectors/http/limited-body";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import { MAX_BATCH_CALLS } from "../trpc/limits";
 import { withApiHeaders } from "./security-headers";
 
@@ -13,16 +14,13 @@ import { withApiHeaders } from "./security-headers";
 export interface TrpcHandlerOptions {
   /** Largest request body, in bytes (SLUICE_API_MAX_BODY). */
   maxBodyBytes: number;
-  /** Set HSTS (SLUICE_COOKIE_SECURE: the app is served over HTTPS). */
-  secure: boolean;
 }
 
 /** A tRPC-shaped error answer (the client reads `error.message`), for refusals made before tRPC runs. */
 function refusal(status: 400 | 413, message: string): Response {
   const code = status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST";
-  const rpcCode = status === 413 ? -32413 : -32600;
   return Response.json(
-    { error: { message, code: rpcCode, data: { code, httpStatus: status } } },
+    { error: { message, code: TRPC_ERROR_CODES_BY_KEY[code], data: { code, httpStatus: status } } },
     { status, headers: { "cache-control": "no-store" } },
   );
 }
@@ -63,7 +61,6 @@ export function createTrpcHandler(getDeps: () => ApiDeps, options: TrpcHandlerOp
       endpoint: "/api/trpc",
       req: forwarded,
       router: appRouter,
-      maxBatchSize: MAX_BATCH_CALLS,
       createContext: ({ req, resHeaders }) => createRequestContext(getDeps(), req, resHeaders),
       responseMeta({ errors }) {
         const retryAfter = retryAfterSeconds(errors);
@@ -72,5 +69,7 @@ export function createTrpcHandler(getDeps: () => ApiDeps, options: TrpcHandlerOp
     });
   }
 
-  return async (req: Request): Promise<Response> => withApiHeaders(await answer(req), { secure: options.secure });
+  // HSTS when the deps' secureCookies is set (SLUICE_COOKIE_SECURE: the app is served over HTTPS).
+  return async (req: Request): Promise<Response> =>
+    withApiHeaders(await answer(req), { secure: getDeps().secureCookies });
 }

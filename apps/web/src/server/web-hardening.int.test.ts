@@ -26,21 +26,23 @@ beforeAll(async () => {
   h = await createApiHarness("web-hardening");
   deps = {
     ...h.deps,
+    secureCookies: true,
     // Defaults except where a smaller number keeps the test from hashing many passwords.
     rateLimits: new RateLimits(h.redis, h.deps.keys.prefix, {
       signInPerEmail: { points: 5, durationSeconds: 15 * 60 },
       ingestPerToken: { points: 3, durationSeconds: 60 },
     }),
   };
-  trpc = createTrpcHandler(() => deps, { maxBodyBytes: MAX_BODY, secure: true });
+  trpc = createTrpcHandler(() => deps, { maxBodyBytes: MAX_BODY });
   const tightDeps: ApiDeps = {
     ...h.deps,
+    secureCookies: true,
     rateLimits: new RateLimits(h.redis, `${h.deps.keys.prefix}:tight`, {
       signInPerAddress: { points: 4, durationSeconds: 600 },
       signUpPerAddress: { points: 3, durationSeconds: 3600 },
     }),
   };
-  tight = createTrpcHandler(() => tightDeps, { maxBodyBytes: MAX_BODY, secure: true });
+  tight = createTrpcHandler(() => tightDeps, { maxBodyBytes: MAX_BODY });
 });
 afterAll(async () => {
   await h?.close();
@@ -239,7 +241,7 @@ describe("webhook ingest", () => {
     const pipelineId = `ingest-${randomBytes(4).toString("hex")}`;
     const token = newIngestToken();
     await installIngestToken(h.deps, pipelineId, token, 0);
-    const ingest = createIngestHandler(() => deps, { secure: true });
+    const ingest = createIngestHandler(() => deps);
     const post = (bearer: string) =>
       ingest(
         new Request(`http://sluice.test/api/ingest/${pipelineId}`, {
@@ -269,7 +271,8 @@ describe("webhook ingest", () => {
 
 describe("health", () => {
   it("answers with the security headers", async () => {
-    const response = await createHealthHandler(() => deps, { secure: false })();
+    // The harness's deps: secureCookies false, as over plain HTTP.
+    const response = await createHealthHandler(() => h.deps)();
     expect([200, 503]).toContain(response.status);
     expect(response.headers.get("x-content-type-options")).toBe("nosniff");
     expect(response.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");

@@ -17,9 +17,9 @@ function slugFor(name: string): string {
 /**
  * Creates the user and their own workspace (as owner) in one transaction. When the email already has an account,
  * nothing changes and the answer is the same: the password is hashed and the insert tried either way, so neither the
- * result nor the time taken tells whether the email was known. `created` is for the server's own use only.
+ * result nor the time taken tells whether the email was known.
  */
-export async function signUp(db: Db, input: z.output<typeof SignUpInput>): Promise<{ created: boolean }> {
+export async function signUp(db: Db, input: z.output<typeof SignUpInput>): Promise<void> {
   const passwordHash = await hashPassword(input.password);
   try {
     await db.$transaction(async (tx) => {
@@ -29,9 +29,8 @@ export async function signUp(db: Db, input: z.output<typeof SignUpInput>): Promi
       });
       await tx.membership.create({ data: { userId: created.id, workspaceId: workspace.id, role: "OWNER" } });
     });
-    return { created: true };
   } catch (err) {
-    if ((err as { code?: string }).code === "P2002") return { created: false };
+    if ((err as { code?: string }).code === "P2002") return;
     throw err;
   }
 }

@@ -1,5 +1,7 @@
 import type { Db } from "@sluice/db/client";
 import {
+  answer,
+  bearerToken,
   DEFAULT_INGEST_LIMITS,
   handleIngestRequest,
   type IngestDeps,
@@ -34,25 +36,19 @@ export async function handleLimitedIngestRequest(
   pipelineId: string,
   req: Request,
 ): Promise<Response> {
-  const token = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.get("authorization") ?? "")?.[1];
+  const token = bearerToken(req);
   if (deps.rateLimits && token) {
     try {
       await deps.rateLimits.consume("ingestPerToken", `${pipelineId}:${token}`);
     } catch (err) {
-      const limited = err instanceof RateLimitedError;
-      return Response.json(
-        {
-          error: limited
-            ? err.message
-            : "the request could not be counted against the rate limit (Redis cannot be reached); retry later",
-        },
-        {
-          status: limited ? 429 : 503,
-          headers: {
-            "cache-control": "no-store",
-            "retry-after": String(limited ? err.retryAfterSeconds : DEFAULT_INGEST_LIMITS.retryAfterSeconds),
-          },
-        },
+      if (err instanceof RateLimitedError) {
+        return answer(429, { error: err.message }, { "retry-after": String(err.retryAfterSeconds) });
+      }
+      const { retryAfterSeconds } = { ...DEFAULT_INGEST_LIMITS, ...deps.limits };
+      return answer(
+        503,
+        { error: "the request could not be counted against the rate limit (Redis cannot be reached); retry later" },
+        { "retry-after": String(retryAfterSeconds) },
       );
     }
   }

@@ -6,6 +6,24 @@ export interface RateLimitRule {
   durationSeconds: number;
 }
 
+export interface RateLimitSettings {
+  /** Sign-in attempts for one email address, from anywhere (SLUICE_RATE_SIGNIN_EMAIL). */
+  signInPerEmail: RateLimitRule;
+  /** Sign-in attempts from one client address, whatever the email (SLUICE_RATE_SIGNIN_IP). */
+  signInPerAddress: RateLimitRule;
+  /** Sign-ups from one client address (SLUICE_RATE_SIGNUP_IP). */
+  signUpPerAddress: RateLimitRule;
+  /** Webhook requests for one pipeline with one token (SLUICE_RATE_INGEST). */
+  ingestPerToken: RateLimitRule;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
+  signInPerEmail: { points: 10, durationSeconds: 15 * 60 },
+  signInPerAddress: { points: 30, durationSeconds: 15 * 60 },
+  signUpPerAddress: { points: 20, durationSeconds: 60 * 60 },
+  ingestPerToken: { points: 3000, durationSeconds: 60 },
+};
+
 /**
  * Parses a rule written as `<points>/<duration>`, the duration a whole number of seconds with an optional unit:
  * `10/15m`, `3000/60s`, `20/1h`, `5/30`. Returns a sentence for the setting when it cannot.

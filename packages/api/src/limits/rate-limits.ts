@@ -1,30 +1,12 @@
 import { createHash } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
 import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
-import type { RateLimitRule } from "./rate-limit-rule";
+import { DEFAULT_RATE_LIMITS, type RateLimitRule, type RateLimitSettings } from "./rate-limit-rule";
 
 // Rate limits on the doors an attacker knocks on: sign-in (per email and per client address), sign-up (per client
 // address) and webhook ingest (per pipeline and token). Counters live in the fleet's Redis, so every web process
 // shares them; each call consumes one point *before* any expensive work (password hashing, reading a body), and one
 // call inside a tRPC batch is one point like any other.
-
-export interface RateLimitSettings {
-  /** Sign-in attempts for one email address, from anywhere (SLUICE_RATE_SIGNIN_EMAIL). */
-  signInPerEmail: RateLimitRule;
-  /** Sign-in attempts from one client address, whatever the email (SLUICE_RATE_SIGNIN_IP). */
-  signInPerAddress: RateLimitRule;
-  /** Sign-ups from one client address (SLUICE_RATE_SIGNUP_IP). */
-  signUpPerAddress: RateLimitRule;
-  /** Webhook requests for one pipeline with one token (SLUICE_RATE_INGEST). */
-  ingestPerToken: RateLimitRule;
-}
-
-export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
-  signInPerEmail: { points: 10, durationSeconds: 15 * 60 },
-  signInPerAddress: { points: 30, durationSeconds: 15 * 60 },
-  signUpPerAddress: { points: 20, durationSeconds: 60 * 60 },
-  ingestPerToken: { points: 3000, durationSeconds: 60 },
-};
 
 export type RateLimitName = keyof RateLimitSettings;
 
@@ -39,8 +21,8 @@ const DOING: Record<RateLimitName, string> = {
 export class RateLimitedError extends Error {
   override name = "RateLimitedError";
   constructor(
-    readonly limit: RateLimitName,
-    readonly rule: RateLimitRule,
+    limit: RateLimitName,
+    rule: RateLimitRule,
     /** Whole seconds until a call would be allowed again (at least 1): the Retry-After value. */
     readonly retryAfterSeconds: number,
   ) {
@@ -59,23 +41,22 @@ function describeDuration(seconds: number): string {
 /** The limits of one installation, counted in Redis under `<prefix>:rl:<limit>:<key>`. */
 export class RateLimits {
   private readonly limiters: Record<RateLimitName, RateLimiterRedis>;
-  readonly settings: RateLimitSettings;
+  private readonly settings: RateLimitSettings;
 
   constructor(redis: Redis | Cluster, prefix: string, settings: Partial<RateLimitSettings> = {}) {
     this.settings = { ...DEFAULT_RATE_LIMITS, ...settings };
-    const limiter = (name: RateLimitName) =>
-      new RateLimiterRedis({
-        storeClient: redis,
-        keyPrefix: `${prefix}:rl:${name}`,
-        points: this.settings[name].points,
-        duration: this.settings[name].durationSeconds,
-      });
-    this.limiters = {
-      signInPerEmail: limiter("signInPerEmail"),
-      signInPerAddress: limiter("signInPerAddress"),
-      signUpPerAddress: limiter("signUpPerAddress"),
-      ingestPerToken: limiter("ingestPerToken"),
-    };
+    const names = Object.keys(this.settings) as RateLimitName[];
+    this.limiters = Object.fromEntries(
+      names.map((name) => [
+        name,
+        new RateLimiterRedis({
+          storeClient: redis,
+          keyPrefix: `${prefix}:rl:${name}`,
+          points: this.settings[name].points,
+          duration: this.settings[name].durationSeconds,
+        }),
+      ]),
+    ) as Record<RateLimitName, RateLimiterRedis>;
   }
 
   /**

@@ -16,7 +16,6 @@ import {
   SaveVersionInput,
 } from "./pipeline-router.types";
 import {
-  checkDefinitionLimits,
   createPipeline,
   deletePipeline,
   duplicatePipeline,
@@ -73,10 +72,7 @@ export const pipelineRouter = createTRPCRouter({
   preview: editorProcedure
     .input(PreviewInput)
     .output(PreviewResult)
-    .mutation(({ ctx, input }) => {
-      checkDefinitionLimits(input.definition);
-      return previewDraft(ctx, ctx.workspaceId, input);
-    }),
+    .mutation(({ ctx, input }) => previewDraft(ctx, ctx.workspaceId, input)),
   delete: editorProcedure.input(z.strictObject({ id: PipelineId })).mutation(async ({ ctx, input }) => {
     await deletePipeline(ctx.db, ctx.workspaceId, input.id);
     // Its ingest token and any records posted and never read go with it: nothing answers that URL any more.

@@ -68,9 +68,10 @@ function sizeText(bytes: number): string {
 }
 
 /**
- * Refuses a definition over DEFINITION_LIMITS with PAYLOAD_TOO_LARGE (too big) or BAD_REQUEST (too deep, or text
- * PostgreSQL cannot store), naming the part: `definition.spec.nodes.3.config (node "orders")`. Depth is checked
- * first and without recursion, so measuring the rest cannot overflow the stack.
+ * Refuses a definition over DEFINITION_LIMITS with PAYLOAD_TOO_LARGE (too big) or BAD_REQUEST (too deep), naming
+ * the part: `definition.spec.nodes.3.config (node "orders")`. Depth is checked first and without recursion, so
+ * measuring the rest cannot overflow the stack. Text PostgreSQL cannot store was refused before, by the input guard
+ * every procedure passes (trpc.ts).
  */
 export function checkDefinitionLimits(definition: PipelineDefinition, field = "definition"): void {
   const parts: { path: (string | number)[]; what: string; value: unknown; limit: number; description: string }[] = [
@@ -113,7 +114,7 @@ export function checkDefinitionLimits(definition: PipelineDefinition, field = "d
   });
   for (const part of parts) {
     if (part.value === undefined) continue;
-    const problem = findInputProblem(part.value, DEFINITION_LIMITS.depth);
+    const problem = findInputProblem(part.value, DEFINITION_LIMITS.depth, false);
     if (problem) {
       const where = pathText([field, ...part.path, ...problem.path]);
       throw new TRPCError({ code: "BAD_REQUEST", message: `${where}${part.what}: ${problem.message}` });

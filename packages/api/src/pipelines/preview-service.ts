@@ -18,6 +18,7 @@ import {
   workspaceConnectionTypes,
 } from "../connections/run-connections";
 import type { ApiDeps } from "../context";
+import { checkDefinitionLimits } from "./pipeline-service";
 
 // The editor's data preview: the draft, as it is on screen, runs on a sample on a worker (the API runs no
 // pipeline code itself) and comes back with each node's input and output records. Nothing is written anywhere.
@@ -37,6 +38,7 @@ export interface PreviewInput {
 }
 
 export async function previewDraft(deps: ApiDeps, workspaceId: string, input: PreviewInput): Promise<PreviewResult> {
+  checkDefinitionLimits(input.definition);
   const checked = validate(input.definition, deps.catalog, {
     parameters: input.parameters,
     connections: await workspaceConnectionTypes(deps.db, workspaceId),

@@ -1,6 +1,5 @@
 import { createIngestHandler } from "@/server/api-routes";
 import { getDeps } from "@/server/deps";
-import { webEnv } from "@/server/env";
 
 // Webhook ingest: POST /api/ingest/<pipelineId> with `Authorization: Bearer <token>` and a JSON or JSON Lines body.
 // 202 once the records are in Redis; 429 with Retry-After past the per-token rate limit (SLUICE_RATE_INGEST); the
@@ -13,6 +12,6 @@ let handle: ReturnType<typeof createIngestHandler> | undefined;
 
 export async function POST(req: Request, context: { params: Promise<{ pipeline: string }> }): Promise<Response> {
   const { pipeline } = await context.params;
-  handle ??= createIngestHandler(getDeps, { secure: webEnv().secureCookies });
+  handle ??= createIngestHandler(getDeps);
   return handle(req, pipeline);
 }

@@ -7,10 +7,7 @@ import { createTrpcHandler } from "@/server/trpc-handler";
 let handle: ((req: Request) => Promise<Response>) | undefined;
 
 function handler(req: Request): Promise<Response> {
-  if (!handle) {
-    const env = webEnv();
-    handle = createTrpcHandler(getDeps, { maxBodyBytes: env.apiMaxBody, secure: env.secureCookies });
-  }
+  handle ??= createTrpcHandler(getDeps, { maxBodyBytes: webEnv().apiMaxBody });
   return handle(req);
 }
 
