@@ -25,6 +25,7 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 60_000,
           globalSetup: ["./scripts/test-global-setup.ts"],
+          setupFiles: ["./scripts/test-setup-fast-check.ts"],
         },
       },
     ],

@@ -16,8 +16,9 @@ import {
   readStoredHistogram,
 } from "@sluice/nodes/sinks/discard-digest";
 import { createKeys, type Keys } from "@sluice/pipeline/control/keys";
-import { isTerminal, QUEUE_CONTROL, type RunSnapshot, type RunStartJob } from "@sluice/pipeline/control/protocol";
+import { QUEUE_CONTROL, type RunSnapshot, type RunStartJob } from "@sluice/pipeline/control/protocol";
 import { readRunSnapshot } from "@sluice/pipeline/control/run-reader";
+import { isTerminal } from "@sluice/pipeline/control/run-status";
 import type { PhysicalPlan } from "@sluice/pipeline/plan";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";

@@ -1,6 +1,6 @@
 // Starts the app the specs drive (see scripts/lib/e2e-stack.ts). The port comes from the config file,
 // which Playwright evaluates before this runs.
-import { startE2EStack } from "../scripts/lib/e2e-stack";
+import { startE2EStack } from "@sluice/scripts/lib/e2e-stack";
 
 export default async function globalSetup() {
   const port = Number(process.env.E2E_PORT);

@@ -1,4 +1,4 @@
-import { stopE2EStack } from "../scripts/lib/e2e-stack";
+import { stopE2EStack } from "@sluice/scripts/lib/e2e-stack";
 
 export default async function globalTeardown() {
   await stopE2EStack();

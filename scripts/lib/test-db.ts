@@ -6,8 +6,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { deployMigrations } from "@sluice/db/migrate";
 import pg from "pg";
-import { deployMigrations } from "../../packages/db/src/migrate";
 import { quoteIdent } from "./postgres.mjs";
 import { withDatabase } from "./urls.mjs";
 

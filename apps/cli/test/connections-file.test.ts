@@ -2,8 +2,8 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { testConnectionTypes } from "@sluice/test-kit/test-connections";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testConnectionTypes } from "../../../packages/api/test/test-connections";
 import { parseConnections, readConnectionsFile } from "../src/connections-file";
 
 const env = { PG_PASSWORD: "s3cr3t: #not a comment", PG_PORT: "6432" };

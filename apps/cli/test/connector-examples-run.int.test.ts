@@ -6,23 +6,23 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect as connectNats } from "@nats-io/transport-node";
+import { TestReceiver } from "@sluice/nodes/connectors/http/test-receiver";
+import { createTestMariaDb } from "@sluice/nodes/connectors/mariadb/mariadb-test-db";
+import {
+  type PgTarget,
+  sql,
+  startPrivatePostgres,
+  targetFromUrl,
+} from "@sluice/nodes/connectors/postgres/testing/postgres-test-support";
+import { uniqueName } from "@sluice/nodes/connectors/test-servers";
 import type { RunSnapshot } from "@sluice/pipeline/control/protocol";
+import { createTestDatabase } from "@sluice/scripts/lib/test-db";
 import amqp from "amqplib";
 import { parquetReadObjects } from "hyparquet";
 import { Redis } from "ioredis";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { stringify } from "yaml";
-import { TestReceiver } from "../../../packages/nodes/src/connectors/http/test-receiver";
-import { createTestMariaDb } from "../../../packages/nodes/src/connectors/mariadb/mariadb-test-db";
-import {
-  type PgTarget,
-  sql,
-  startPrivatePostgres,
-  targetFromUrl,
-} from "../../../packages/nodes/src/connectors/postgres/testing/postgres-test-support";
-import { uniqueName } from "../../../packages/nodes/src/connectors/test-servers";
-import { createTestDatabase } from "../../../scripts/lib/test-db";
 import { runCommand } from "../src/commands/run";
 import type { Output } from "../src/io";
 import { main } from "../src/main";

@@ -6,15 +6,15 @@ import path from "node:path";
 import { createConnectionCatalog } from "@sluice/pipeline/connection-definition";
 import { createKeys } from "@sluice/pipeline/control/keys";
 import { readTail } from "@sluice/pipeline/control/run-reader";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   digest,
   testConnectionTypes,
   testDbPipeline,
   testNodeCatalog,
   testNodeRuntimes,
-} from "../../../packages/api/test/test-connections";
+} from "@sluice/test-kit/test-connections";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunOptions, runCommand } from "../src/commands/run";
 import type { Output } from "../src/io";
 

@@ -1,8 +1,8 @@
+import type { ApiHarness } from "@sluice/test-kit/api-harness";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { Access } from "../src/trpc";
-import type { ApiHarness } from "./api-harness";
 import {
   type Caller,
   callProcedure,

@@ -1,11 +1,10 @@
-import "../../../scripts/test-setup-fast-check";
 import { bodyRecords, IngestBodyError } from "@sluice/nodes/connectors/http/ingest-body";
+import type { ApiHarness } from "@sluice/test-kit/api-harness";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleIngestRequest } from "../src/ingest/ingest-service";
-import type { ApiHarness } from "./api-harness";
 import {
   type Caller,
   callProcedure,

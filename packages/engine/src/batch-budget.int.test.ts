@@ -2,9 +2,9 @@ import { createRuntimeRegistry, type SinkRuntime } from "@sluice/nodes/runtime-c
 import { generatorDef } from "@sluice/nodes/sources/generator.def";
 import { generatorRuntime } from "@sluice/nodes/sources/generator.run";
 import { createCatalog, defineNode } from "@sluice/pipeline/node-definition";
+import { FleetHarness } from "@sluice/test-kit/fleet-harness";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { FleetHarness } from "../test/fleet-harness";
 
 // A batch has a byte budget beside its record count: large records make small batches, and a generator whose
 // records would be too large is refused before it runs.

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { createKeys } from "@sluice/pipeline/control/keys";
 import type { Shuffle } from "@sluice/pipeline/plan";
+import { testRedisUrl } from "@sluice/test-kit/fleet-harness";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { testRedisUrl } from "../test/fleet-harness";
 import { encodeEntry } from "./shuffle-codec";
 import { ShuffleReader } from "./shuffle-reader";
 import { FencedError, TaskState } from "./task-commit";

@@ -1,5 +1,11 @@
+import {
+  FleetHarness,
+  slicePipeline,
+  TEST_WORKER_MAIN,
+  type WorkerProcess,
+  waitFor,
+} from "@sluice/test-kit/fleet-harness";
 import { afterEach, describe, expect, it } from "vitest";
-import { FleetHarness, slicePipeline, TEST_WORKER_MAIN, type WorkerProcess, waitFor } from "../test/fleet-harness";
 
 // A partition whose records kill the worker running it (as running out of memory does) is not handed from worker
 // to worker for ever: after the crash limit of takeovers with no finished batch, its run fails with the reason,

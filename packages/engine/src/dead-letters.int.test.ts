@@ -3,9 +3,15 @@ import { generatorDef } from "@sluice/nodes/sources/generator.def";
 import { generatorRuntime } from "@sluice/nodes/sources/generator.run";
 import { readDeadLetters, readRunMeta } from "@sluice/pipeline/control/run-reader";
 import { createCatalog } from "@sluice/pipeline/node-definition";
+import { FleetHarness } from "@sluice/test-kit/fleet-harness";
+import {
+  collectDef,
+  collectRuntime,
+  rejectAllDef,
+  rejectAllError,
+  rejectAllRuntime,
+} from "@sluice/test-kit/test-nodes";
 import { afterEach, describe, expect, it } from "vitest";
-import { FleetHarness } from "../test/fleet-harness";
-import { collectDef, collectRuntime, rejectAllDef, rejectAllError, rejectAllRuntime } from "../test/test-nodes";
 
 // Dead letters are data: none is trimmed, and a partition that reaches its limit fails the run before committing
 // the batch that would pass it, so the letters kept and the input not yet committed add up to everything read.

@@ -1,7 +1,7 @@
 import { generatorDef } from "@sluice/nodes/sources/generator.def";
 import { recordFactory } from "@sluice/nodes/sources/generator.run";
+import { FleetHarness, TEST_WORKER_MAIN, type WorkerProcess, waitFor } from "@sluice/test-kit/fleet-harness";
 import { afterEach, describe, expect, it } from "vitest";
-import { FleetHarness, TEST_WORKER_MAIN, type WorkerProcess, waitFor } from "../test/fleet-harness";
 
 // Failover that never hangs, with real worker processes: a worker that handed partitions to a newcomer must still
 // take them back when the newcomer dies, and a keyed (stateful) run that loses workers in turn — kill, rebalance,

@@ -1,7 +1,7 @@
 import { generatorDef } from "@sluice/nodes/sources/generator.def";
 import { recordFactory } from "@sluice/nodes/sources/generator.run";
+import { FleetHarness, slicePipeline, waitFor } from "@sluice/test-kit/fleet-harness";
 import { afterEach, describe, expect, it } from "vitest";
-import { FleetHarness, slicePipeline, waitFor } from "../test/fleet-harness";
 
 // The worker fleet against real Redis with real worker processes: bounded runs end by themselves with exact
 // counts, a SIGKILLed worker's partitions are continued by a new worker from the last commit, and SIGTERM hands

@@ -7,10 +7,8 @@ import { filterDef } from "@sluice/nodes/transforms/filter.def";
 import { filterRuntime } from "@sluice/nodes/transforms/filter.run";
 import { PreviewResult, QUEUE_PREVIEW } from "@sluice/pipeline/control/protocol";
 import { createCatalog } from "@sluice/pipeline/node-definition";
-import { Job, Queue } from "bullmq";
-import { afterEach, describe, expect, it } from "vitest";
-import { FleetHarness, waitFor } from "../test/fleet-harness";
-import { PREVIEW_TEST_NODES } from "../test/preview-test-nodes";
+import { FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
+import { PREVIEW_TEST_NODES } from "@sluice/test-kit/preview-test-nodes";
 import {
   asyncEnrichDef,
   asyncEnrichRuntime,
@@ -18,7 +16,9 @@ import {
   collectRuntime,
   keyCountDef,
   keyCountRuntime,
-} from "../test/test-nodes";
+} from "@sluice/test-kit/test-nodes";
+import { Job, Queue } from "bullmq";
+import { afterEach, describe, expect, it } from "vitest";
 
 // Multi-stage runs in this process: records cross stages through shuffle streams in Redis, keyed operators keep
 // state in stores committed with each batch, watermarks and end of input propagate, and stop drains in order.

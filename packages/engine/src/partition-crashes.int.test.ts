@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { createKeys } from "@sluice/pipeline/control/keys";
+import { testRedisUrl } from "@sluice/test-kit/fleet-harness";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { testRedisUrl } from "../test/fleet-harness";
 import { CRASHES_FIELD, PartitionCrashes, takeoverOf } from "./partition-crashes";
 import { defineTaskCommands, TaskState } from "./task-commit";
 

@@ -4,11 +4,11 @@ import { generatorRuntime } from "@sluice/nodes/sources/generator.run";
 import { filterDef } from "@sluice/nodes/transforms/filter.def";
 import { filterRuntime } from "@sluice/nodes/transforms/filter.run";
 import { createCatalog } from "@sluice/pipeline/node-definition";
+import { FleetHarness } from "@sluice/test-kit/fleet-harness";
+import { collectDef, collectRuntime, keyCountDef, keyCountRuntime } from "@sluice/test-kit/test-nodes";
 import type { Cluster } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { FleetHarness } from "../test/fleet-harness";
 import { PrivateCluster } from "../test/private-cluster";
-import { collectDef, collectRuntime, keyCountDef, keyCountRuntime } from "../test/test-nodes";
 
 // The fleet on a Redis Cluster: every script and multi-key command stays within one hash tag, so runs, queues,
 // partitions and shuffles work with their keys spread over several masters.

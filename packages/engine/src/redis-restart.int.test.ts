@@ -1,6 +1,6 @@
 import { combineDigests, DIGEST_KEY, DIGEST_STATE, readStoredDigest } from "@sluice/nodes/sinks/discard-digest";
+import { FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
 import { afterEach, describe, expect, it } from "vitest";
-import { FleetHarness, waitFor } from "../test/fleet-harness";
 import { PrivateRedis } from "../test/private-redis";
 
 // Redis restarted mid-run (killed, then started again from its append-only file with appendfsync always): the

@@ -4,9 +4,9 @@ import { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import type { RuntimeRegistry } from "@sluice/nodes/runtime-contract";
 import { runtimes as standardRuntimes } from "@sluice/nodes/runtimes";
 import { createCatalog } from "@sluice/pipeline/node-definition";
+import { FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
+import { keyCountDef, keyCountRuntime } from "@sluice/test-kit/test-nodes";
 import { afterEach, describe, expect, it } from "vitest";
-import { FleetHarness, waitFor } from "../test/fleet-harness";
-import { keyCountDef, keyCountRuntime } from "../test/test-nodes";
 import { FleetWorker } from "./fleet-worker";
 
 // A run whose source cannot connect: while it runs, its snapshot says why and how often it was tried; Stop ends it

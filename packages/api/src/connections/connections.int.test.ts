@@ -3,15 +3,15 @@ import { readRunConnections } from "@sluice/nodes/destination-policy";
 import type { ConnectionBundle } from "@sluice/nodes/runtime-contract";
 import { connectionsContext } from "@sluice/pipeline/control/protocol";
 import { openJson } from "@sluice/pipeline/control/secret-box";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
-import { type ApiHarness, createApiHarness, rejects } from "../../test/api-harness";
+import { type ApiHarness, createApiHarness, rejects } from "@sluice/test-kit/api-harness";
 import {
   testConnectionRuntimes,
   testConnectionTypes,
   testDbPipeline,
   testNodeCatalog,
-} from "../../test/test-connections";
+} from "@sluice/test-kit/test-connections";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { testConnection } from "./connection-probe";
 import { sealSecrets, secretsContext } from "./connection-secrets";
 

@@ -4,9 +4,9 @@ import { catalog } from "@sluice/nodes/catalog";
 import { DestinationPolicy, type ProtectedEndpoint } from "@sluice/nodes/destination-policy";
 import { runtimes } from "@sluice/nodes/runtimes";
 import { emptyDefinition, type PipelineDefinition } from "@sluice/pipeline/definition";
+import { type ApiHarness, createApiHarness, rejects, TEST_ALLOW } from "@sluice/test-kit/api-harness";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type ApiHarness, createApiHarness, rejects, TEST_ALLOW } from "../../test/api-harness";
 
 // Findings 1 and 2 of issue 12: a connection to Sluice's own PostgreSQL database (or its Redis) passed Test, Browse
 // sampled every account, a preview read every workspace's pipelines and a run wrote into Membership. Now every

@@ -1,6 +1,6 @@
 import { emptyDefinition } from "@sluice/pipeline/definition";
+import { type ApiHarness, createApiHarness, rejects } from "@sluice/test-kit/api-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiHarness, createApiHarness, rejects } from "../../test/api-harness";
 
 let h: ApiHarness;
 beforeAll(async () => {

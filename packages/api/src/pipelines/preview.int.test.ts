@@ -2,9 +2,9 @@ import { FleetWorker } from "@sluice/engine/fleet-worker";
 import { catalog } from "@sluice/nodes/catalog";
 import { runtimes } from "@sluice/nodes/runtimes";
 import { emptyDefinition, type PipelineDefinition } from "@sluice/pipeline/definition";
+import { type ApiHarness, createApiHarness, rejects } from "@sluice/test-kit/api-harness";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiHarness, createApiHarness, rejects } from "../../test/api-harness";
 
 let h: ApiHarness;
 beforeAll(async () => {

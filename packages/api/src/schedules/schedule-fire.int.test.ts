@@ -1,7 +1,7 @@
 import { emptyDefinition, type PipelineDefinition } from "@sluice/pipeline/definition";
+import { type ApiHarness, createApiHarness } from "@sluice/test-kit/api-harness";
 import type { Job } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiHarness, createApiHarness } from "../../test/api-harness";
 import { reconcileRuns } from "../runs/run-reconciler";
 import { fireSchedule, startPendingFires } from "./schedule-fire";
 import { scheduleQueueFor } from "./schedule-queue";

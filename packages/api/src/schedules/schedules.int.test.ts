@@ -1,6 +1,6 @@
 import { emptyDefinition, type PipelineDefinition } from "@sluice/pipeline/definition";
+import { type ApiHarness, createApiHarness, rejects } from "@sluice/test-kit/api-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiHarness, createApiHarness, rejects } from "../../test/api-harness";
 import { syncSchedules } from "./schedule-mirror";
 import { scheduleQueueFor } from "./schedule-queue";
 

@@ -1,9 +1,9 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
 import { parquetReadObjects } from "hyparquet";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FleetHarness, waitFor } from "../../../../engine/test/fleet-harness";
 import { catalog } from "../../catalog";
 import { createRuntimeRegistry, type RuntimeContext, type SinkRuntime } from "../../runtime-contract";
 import { runtimes } from "../../runtimes";

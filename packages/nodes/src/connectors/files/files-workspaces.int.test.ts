@@ -1,12 +1,12 @@
 import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { FleetWorker } from "@sluice/engine/fleet-worker";
 import { type PreviewJob, QUEUE_PREVIEW, type RunStartJob } from "@sluice/pipeline/control/protocol";
 import { type DataRecord, field, type RecordSchema, t } from "@sluice/pipeline/record-schema";
+import { FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
 import { Job, Queue } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FleetWorker } from "../../../../engine/src/fleet-worker";
-import { FleetHarness, waitFor } from "../../../../engine/test/fleet-harness";
 import { catalog } from "../../catalog";
 import type { FilesService, SinkWriter, SourceReader } from "../../runtime-contract";
 import { runtimes } from "../../runtimes";

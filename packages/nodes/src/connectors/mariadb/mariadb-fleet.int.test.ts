@@ -1,5 +1,5 @@
+import { FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FleetHarness, waitFor } from "../../../../engine/test/fleet-harness";
 import { TcpProxy } from "../../../test/tcp-proxy";
 import { catalog } from "../../catalog";
 import { runtimes } from "../../runtimes";

@@ -1,6 +1,6 @@
+import { FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
-import { FleetHarness, waitFor } from "../../../../engine/test/fleet-harness";
 import { TcpProxy } from "../../../test/tcp-proxy";
 import { catalog } from "../../catalog";
 import type { ConnectionBundle } from "../../runtime-contract";

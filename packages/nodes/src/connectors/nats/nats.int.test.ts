@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FleetHarness, waitFor } from "../../../../engine/test/fleet-harness";
 import { TcpProxy } from "../../../test/tcp-proxy";
 import { catalog } from "../../catalog";
 import type { ConnectionBundle } from "../../runtime-contract";

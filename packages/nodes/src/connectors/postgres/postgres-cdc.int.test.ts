@@ -1,6 +1,6 @@
+import { createTestDatabase } from "@sluice/scripts/lib/test-db";
+import { FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase } from "../../../../../scripts/lib/test-db";
-import { FleetHarness, waitFor } from "../../../../engine/test/fleet-harness";
 import { TcpProxy } from "../../../test/tcp-proxy";
 import { catalog } from "../../catalog";
 import type { SourceOffset, SourceReader } from "../../runtime-contract";

@@ -1,6 +1,6 @@
+import { freePort } from "@sluice/scripts/lib/ports.mjs";
+import { createTestDatabase, type TestDatabase } from "@sluice/scripts/lib/test-db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../../../../scripts/lib/ports.mjs";
-import { createTestDatabase, type TestDatabase } from "../../../../../scripts/lib/test-db";
 import { local } from "../../testing/local-destinations";
 import { postgresConnection } from "./postgres-connection.def";
 import { postgresConnectionRuntime } from "./postgres-connection.run";

@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
+import { createTestDatabase, type TestDatabase } from "@sluice/scripts/lib/test-db";
+import { FleetHarness } from "@sluice/test-kit/fleet-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../../../../../scripts/lib/test-db";
-import { FleetHarness } from "../../../../engine/test/fleet-harness";
 import { catalog } from "../../catalog";
 import { runtimes } from "../../runtimes";
 import { generatorDef } from "../../sources/generator.def";

@@ -1,7 +1,7 @@
 import { field, t } from "@sluice/pipeline/record-schema";
+import { FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
 import amqp, { type Channel, type ChannelModel } from "amqplib";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FleetHarness, waitFor } from "../../../../engine/test/fleet-harness";
 import { TcpProxy } from "../../../test/tcp-proxy";
 import { catalog } from "../../catalog";
 import type { ConnectionBundle } from "../../runtime-contract";

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseRunMeta } from "@sluice/pipeline/control/protocol";
 import { type DeadLetterView, readDeadLetters } from "@sluice/pipeline/control/run-reader";
-import { type FleetHarness, waitFor } from "../../../../../engine/test/fleet-harness";
+import { type FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
 
 // What the message connectors' integration tests share: a two-node pipeline (source → sink) through the real
 // engine, a worker that dies right after a sink write, and the run's dead letters. Test-only.

@@ -3,10 +3,10 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "@sluice/scripts/lib/ports.mjs";
+import { startEmbeddedPostgres } from "@sluice/scripts/lib/postgres.mjs";
+import { type FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
 import pg from "pg";
-import { freePort } from "../../../../../../scripts/lib/ports.mjs";
-import { startEmbeddedPostgres } from "../../../../../../scripts/lib/postgres.mjs";
-import { type FleetHarness, waitFor } from "../../../../../engine/test/fleet-harness";
 import type { ConnectionBundle } from "../../../runtime-contract";
 import { sluiceTypes } from "../pg-types";
 

@@ -1,8 +1,9 @@
+import { FleetWorker } from "@sluice/engine/fleet-worker";
+import { connectRedis } from "@sluice/engine/redis-connection";
+import { createLogger, readLogSettings } from "@sluice/log/logger";
 import type { RuntimeRegistry, TransformRuntime } from "@sluice/nodes/runtime-contract";
 import { createCatalog, defineNode } from "@sluice/pipeline/node-definition";
 import { z } from "zod";
-import { FleetWorker } from "../src/fleet-worker";
-import { connectRedis } from "../src/redis-connection";
 import { LOCAL_DESTINATIONS } from "./fleet-harness";
 import { catalog as testCatalog, runtimes as testRuntimes } from "./preview-test-nodes";
 
@@ -62,11 +63,8 @@ const worker = new FleetWorker({
   destinations: LOCAL_DESTINATIONS,
   // Quicker than a real fleet, so a test of several rebalances takes seconds.
   rebalance: { everyMs: 500, minLeaseMs: 1500, cooldownMs: 2500 },
-  log: {
-    info: (m, f) => process.stderr.write(`info ${m} ${JSON.stringify(f ?? {})}\n`),
-    warn: (m, f) => process.stderr.write(`warn ${m} ${JSON.stringify(f ?? {})}\n`),
-    error: (m, f) => process.stderr.write(`error ${m} ${JSON.stringify(f ?? {})}\n`),
-  },
+  // JSON lines on stderr: the harness collects them and tests look for messages in them.
+  log: createLogger({ ...readLogSettings(env, { isTerminal: false }), name: "test-worker" }),
 });
 process.on("SIGTERM", () => {
   worker.close().then(

@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { FleetWorker } from "@sluice/engine/fleet-worker";
+import { connectRedis } from "@sluice/engine/redis-connection";
 import { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import type { ConnectionBundle, RuntimeRegistry } from "@sluice/nodes/runtime-contract";
 import { createKeys, type Keys } from "@sluice/pipeline/control/keys";
@@ -15,8 +17,6 @@ import { sealJson } from "@sluice/pipeline/control/secret-box";
 import type { NodeCatalog } from "@sluice/pipeline/node-definition";
 import { Queue } from "bullmq";
 import type { Cluster, Redis } from "ioredis";
-import { FleetWorker } from "../src/fleet-worker";
-import { connectRedis } from "../src/redis-connection";
 
 /** Where the workers' connections may go in tests: the local test servers, on loopback. */
 export const LOCAL_DESTINATIONS = DestinationPolicy.fromSettings("127.0.0.0/8,[::1]/128");

@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { SESSION_COOKIE } from "@sluice/api/auth/session";
+import { type ApiDeps, createRequestContext } from "@sluice/api/context";
+import { createCaller } from "@sluice/api/root";
 import { createDb, type Db } from "@sluice/db/client";
 import { catalog } from "@sluice/nodes/catalog";
 import { connectionRuntimes } from "@sluice/nodes/connection-runtimes";
@@ -6,14 +9,11 @@ import { connectionCatalog } from "@sluice/nodes/connections";
 import { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import { createKeys } from "@sluice/pipeline/control/keys";
 import { QUEUE_CONTROL, QUEUE_PREVIEW } from "@sluice/pipeline/control/protocol";
+import { createTestDatabase } from "@sluice/scripts/lib/test-db";
 import { TRPCError } from "@trpc/server";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { expect } from "vitest";
-import { createTestDatabase } from "../../../scripts/lib/test-db";
-import { SESSION_COOKIE } from "../src/auth/session";
-import { type ApiDeps, createRequestContext } from "../src/context";
-import { createCaller } from "../src/root";
 
 // Integration-test harness for the API: a fresh migrated database and a private Redis prefix per test file;
 // procedures are called through the real router with a real request context (cookies included).
