@@ -123,7 +123,7 @@ test("the pipelines page lists, searches, renames, duplicates, exports, imports 
     buffer: Buffer.from("milk: 2\neggs: 12\n"),
   });
   await expect(problems).toContainText("shopping.yaml cannot be imported:");
-  await expect(problems).toContainText('Unrecognized keys: "milk", "eggs"');
+  await expect(problems).toContainText("“milk” and “eggs” are not known settings; remove them.");
   await expect(importing.getByRole("button", { name: "Import pipeline" })).toBeDisabled();
   await importing.getByRole("button", { name: "Cancel" }).click();
   await expect(importing).toBeHidden();

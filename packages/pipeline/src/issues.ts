@@ -28,6 +28,17 @@ export function hasErrors(issues: readonly ValidationIssue[]): boolean {
   return issues.some((i) => i.severity === "error");
 }
 
+/**
+ * An issue as one sentence for a person: capitalised, with where in an expression and the suggestion if there is
+ * one. Config messages are sentences already; structural ones ("the pipeline has no sink") become one here.
+ */
+export function issueSentence(issue: ValidationIssue): string {
+  const at = issue.position ? ` (line ${issue.position.line}, column ${issue.position.column})` : "";
+  const hint = issue.suggestion ? ` Did you mean “${issue.suggestion}”?` : "";
+  const message = issue.message.length > 0 ? issue.message[0]!.toUpperCase() + issue.message.slice(1) : issue.message;
+  return `${message}${at}.${hint}`.replace(/([.!?])\.(\s|$)/, "$1$2");
+}
+
 export function formatIssue(issue: ValidationIssue): string {
   const where = [
     issue.nodeId !== undefined ? `node ${issue.nodeId}` : undefined,

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { configJsonSchema } from "./config-schema";
 import { connectionRefs } from "./connection-definition";
 import {
   DEFAULT_IN_PORT,
@@ -10,6 +11,7 @@ import {
 import { upgradeDefinition } from "./definition-upgrades";
 import { EXPR_LIMITS, withFoldAllowance } from "./expr/limits";
 import { buildGraph, findCycle, reachable, topologicalOrder } from "./graph";
+import { type IssueSentence, issueSentences, parseOptions } from "./issue-sentences";
 import type { ValidationIssue } from "./issues";
 import { type AnyNodeDefinition, type InferResult, type NodeCatalog, portsOf } from "./node-definition";
 import { bindParameters, type ParameterValue, parameterRefs } from "./parameters";
@@ -32,14 +34,24 @@ export interface ValidationResult {
 
 type Path = (string | number)[];
 
-function zodIssues(error: z.ZodError, base: Path, extra: Partial<ValidationIssue>, code: string): ValidationIssue[] {
-  return error.issues.map((i) => ({
-    severity: "error",
-    code,
-    message: i.message,
-    path: [...base, ...i.path.map((p) => (typeof p === "number" ? p : String(p)))],
-    ...extra,
-  }));
+// The file format's own schema, so structural problems name their place as the settings form does.
+const pipelineSchema = { config: PipelineDefinitionSchema };
+
+function structureIssues(error: z.ZodError, input: unknown): ValidationIssue[] {
+  const root = configJsonSchema(pipelineSchema);
+  const spec = (root.properties?.spec ?? {}) as typeof root;
+  const inSpec = error.issues.filter((i) => i.path[0] === "spec");
+  const outside = error.issues.filter((i) => i.path[0] !== "spec");
+  const specInput = (input as { spec?: unknown } | null)?.spec;
+  return [
+    ...issueSentences(outside, root, input, "The pipeline"),
+    ...issueSentences(
+      inSpec.map((i) => ({ ...i, path: i.path.slice(1) })),
+      { ...spec, $defs: root.$defs },
+      specInput,
+      "Spec",
+    ).map((i) => ({ ...i, path: ["spec", ...i.path] })),
+  ].map((i) => attribute({ severity: "error", code: "schema", message: i.message, path: i.path }, input));
 }
 
 /** Attributes structural errors under spec.nodes[i] / spec.edges[i] to the node or edge they concern. */
@@ -84,7 +96,7 @@ class Lru<K, V> {
   }
 }
 
-type ParsedConfig = { ok: true; data: unknown } | { ok: false; issues: z.core.$ZodIssue[] };
+type ParsedConfig = { ok: true; data: unknown } | { ok: false; issues: IssueSentence[] };
 
 /**
  * A validator that remembers per-node work between calls: a node whose config and input schemas did not change
@@ -109,8 +121,10 @@ export function createValidator(catalog: NodeCatalog, cacheSize = 20_000): Valid
       const key = `${def.type}@${def.version}|${JSON.stringify(config)}`;
       let hit = configs.get(key);
       if (!hit) {
-        const r = def.config.safeParse(config);
-        hit = r.success ? { ok: true, data: r.data } : { ok: false, issues: r.error.issues };
+        const r = def.config.safeParse(config, parseOptions);
+        hit = r.success
+          ? { ok: true, data: r.data }
+          : { ok: false, issues: issueSentences(r.error.issues, configJsonSchema(def), config, def.title) };
         configs.set(key, hit);
       }
       return { key, parsed: hit };
@@ -231,9 +245,9 @@ function check(
     return;
   }
   const input = upgraded.value;
-  const parsed = PipelineDefinitionSchema.safeParse(input);
+  const parsed = PipelineDefinitionSchema.safeParse(input, parseOptions);
   if (!parsed.success) {
-    issues.push(...zodIssues(parsed.error, [], {}, "schema").map((i) => attribute(i, input)));
+    issues.push(...structureIssues(parsed.error, input));
     return;
   }
   const def = parsed.data;
@@ -316,7 +330,7 @@ function check(
           code: "config-invalid",
           message: i.message,
           nodeId: node.id,
-          path: ["config", ...i.path.map((p) => (typeof p === "number" ? p : String(p)))],
+          path: ["config", ...i.path],
         })),
       );
     }

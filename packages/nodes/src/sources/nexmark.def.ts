@@ -60,7 +60,7 @@ const config = z.strictObject({
   }),
   maxOutOfOrder: Duration.default(0).meta({
     label: "Out-of-orderness",
-    help: "Event times are moved back by a random amount up to this much (e.g. 2s), to exercise watermarks.",
+    help: "Each event's time is moved back by a random amount up to this much (e.g. 2s), to exercise watermarks. It also changes the events themselves: the same seed gives other people, prices and bids than without it.",
     advanced: true,
     widget: "duration",
   }),
@@ -159,8 +159,13 @@ events and a restarted task continues exactly where the last commit left off: th
 **Event time.** \`dateTime\` (epoch ms) is the event time of all three outputs: event *i* happens at
 *start* + ⌊*i* × 1000 / *rate*⌋, where *start* is *Start time* (default: when the run was created) and *rate* the
 configured rate, or ${DEFAULT_EVENT_TIME_RATE.toLocaleString("en-US")} events/s — the reference's default — when the rate is 0. So windows hold the same
-events however fast the generator actually runs. With *Out-of-orderness* set, each event time is moved back by a
-random amount up to that bound. A *Rate* above 0 also paces emission to the wall clock.`,
+events however fast the generator actually runs. A *Rate* above 0 also paces emission to the wall clock.
+
+**Out-of-orderness.** When it is set, each event's time is moved back by a random amount up to that bound (so the
+first events may fall before *Start time*), and an auction's \`expires\` moves with it. That amount is drawn first
+from the event's own random stream, so every other random value of the event changes too: with the same seed, a run
+with *Out-of-orderness* sees other names, prices, sellers, bidders and auctions bid on than a run without it. The
+events stay a pure function of the seed and the settings, so two runs with the same *Out-of-orderness* agree.`,
   inputs: [],
   outputs: [
     { name: "person", title: "Persons", doc: "new users" },

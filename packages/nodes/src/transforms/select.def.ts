@@ -33,13 +33,19 @@ const config = z
     }),
   })
   .superRefine((c, ctx) => {
+    const drop = c.drop ?? [];
+    const rename = Object.entries(c.rename ?? {});
     if (c.fields !== undefined) {
-      for (const key of ["drop", "rename"] as const) {
-        if (c[key] !== undefined) {
+      // An emptied Remove or Rename is not a second way of selecting.
+      for (const [key, given] of [
+        ["drop", drop.length > 0],
+        ["rename", rename.length > 0],
+      ] as const) {
+        if (given) {
           ctx.addIssue({
             code: "custom",
             path: [key],
-            message: `use either "fields" (keep only these) or "drop"/"rename" (change these), not both`,
+            message: "use either Keep only, or Remove and Rename, not both",
           });
         }
       }
@@ -57,13 +63,11 @@ const config = z
       });
       return;
     }
-    const drop = c.drop ?? [];
-    const rename = Object.entries(c.rename ?? {});
     if (drop.length === 0 && rename.length === 0) {
       ctx.addIssue({
         code: "custom",
         path: ["fields"],
-        message: 'say which fields to keep ("fields"), or which to remove ("drop") or rename ("rename")',
+        message: "list the fields to keep, or fill in Remove or Rename instead",
       });
     }
     const dropped = new Set<string>();

@@ -10,7 +10,7 @@ export const ColumnName = z
   .string()
   .min(1, "name a column")
   .max(64, "MariaDB column names are at most 64 characters")
-  .regex(/^[^\0]+$/, "a column name cannot contain NUL");
+  .regex(/^[^\0]*$/, "a column name cannot contain NUL");
 
 export const TableName = z
   .string()
@@ -71,7 +71,7 @@ const config = z
     }),
   })
   .superRefine((c, ctx) => {
-    if (c.tiebreaker !== undefined && c.tiebreaker === c.cursor) {
+    if (c.tiebreaker && c.tiebreaker === c.cursor) {
       ctx.addIssue({ code: "custom", path: ["tiebreaker"], message: "the tie-breaker must be another column" });
     }
     if (c.timeField !== undefined) {

@@ -179,9 +179,9 @@ columns as primary key.
 **Errors.** A server that is down or a lost connection fails the write; the engine retries it with backoff and no
 row is lost or doubled. A record the table refuses (a value of the wrong type, a NULL in a NOT NULL column, a
 duplicate key in insert mode, a check that fails) is found by splitting the batch (each half tried under a
-savepoint) and reported with its position, its values and PostgreSQL's reason; until the engine can dead-letter
-records from a sink, the batch is then retried and the error repeats in the worker's log until the table or the
-data is fixed. A missing table (without *Create table*), missing key columns or refused credentials fail the run.`,
+savepoint) and dead-lettered with its values and PostgreSQL's reason; the rest of the batch is written and the run
+goes on. The dead letters are listed on the run's page, where they can be replayed once the table or the data is
+fixed. A missing table (without *Create table*), missing key columns or refused credentials fail the run.`,
   inputs: [{ name: "in", multiple: true }],
   outputs: [],
   config,

@@ -25,8 +25,8 @@ import {
 
 // sink.postgres at run time: one session per partition, one transaction per batch. The fast path writes the whole
 // batch (COPY or multi-row statements); when the table refuses a record, the batch is rolled back and written
-// again with each half under a savepoint, halving until the refused records are found, so the error names them
-// (and, once the engine can dead-letter from sinks, only they are left out). Server-only.
+// again with each half under a savepoint, halving until the refused records are found; only they are dead-lettered
+// and the rest of the batch is written. Server-only.
 
 /** PostgreSQL takes at most 65,535 parameters per statement. */
 const MAX_PARAMETERS = 65_535;

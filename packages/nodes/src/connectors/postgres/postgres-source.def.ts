@@ -80,12 +80,14 @@ const config = z
     }),
   })
   .superRefine((c, ctx) => {
-    if ((c.table === undefined) === (c.query === undefined)) {
+    if (c.table === undefined && c.query === undefined) {
       ctx.addIssue({
         code: "custom",
-        path: c.table === undefined ? ["table"] : ["query"],
-        message: "give either a table or a query, not both",
+        path: ["table"],
+        message: "name the table to read, or write a query under Advanced",
       });
+    } else if (c.table !== undefined && c.query !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["query"], message: "give a table or a query, not both" });
     }
     if (c.query !== undefined && /;\s*$/.test(c.query)) {
       ctx.addIssue({
@@ -94,14 +96,14 @@ const config = z
         message: "remove the trailing ; (the query is used as a subquery)",
       });
     }
-    if (c.tieBreaker !== undefined && c.tieBreaker === c.cursor) {
+    if (c.tieBreaker && c.tieBreaker === c.cursor) {
       ctx.addIssue({ code: "custom", path: ["tieBreaker"], message: "the tie-breaker must be another column" });
     }
   });
 
 export type PostgresSourceConfig = z.output<typeof config>;
 
-export function postgresSourceSchema(c: PostgresSourceConfig): { schema: RecordSchema; issues: InferIssue[] } {
+function postgresSourceSchema(c: PostgresSourceConfig): { schema: RecordSchema; issues: InferIssue[] } {
   const declared = normaliseDeclared(c.columns, "string");
   const issues: InferIssue[] = [];
   if (!declared) {
