@@ -1,4 +1,5 @@
 import type { Db } from "@sluice/db/client";
+import type { Logger } from "@sluice/log/logger";
 import type { ConnectionRuntimeRegistry } from "@sluice/nodes/connection-runtime";
 import type { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import type { ConnectionCatalog } from "@sluice/pipeline/connection-definition";
@@ -43,8 +44,12 @@ export interface ApiDeps {
    * without them (scripts, tests of other areas) are not limited.
    */
   rateLimits?: RateLimits;
+  /** How long a finished run's Redis state is kept (SLUICE_RUN_RETENTION); 7 days where absent. */
+  runRetentionMs?: number;
   /** Reverse proxies in front of the web app that append to X-Forwarded-For (SLUICE_TRUSTED_PROXIES). */
   trustedProxies?: number;
+  /** Where failures on our side are logged, under the ref their caller is shown; the process's logger when absent. */
+  logger?: Logger;
 }
 
 export interface RequestContext extends ApiDeps {

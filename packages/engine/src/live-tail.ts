@@ -2,9 +2,8 @@ import type { LiveTail } from "@sluice/nodes/runtime-contract";
 import type { Keys } from "@sluice/pipeline/control/keys";
 import type { DataRecord } from "@sluice/pipeline/record-schema";
 import type { Redis } from "ioredis";
-import { FINISHED_RUN_TTL_SECONDS } from "./run-controller";
 
-/** Console sinks' live tail: one capped Redis stream per run and node. */
+/** Console sinks' live tail: one capped Redis stream per run and node, kept with the run (see run-state's expireRun). */
 export class RedisLiveTail implements LiveTail {
   constructor(
     private readonly redis: Redis,
@@ -18,7 +17,6 @@ export class RedisLiveTail implements LiveTail {
     // Only the newest `keep` can survive the trim, so don't ship the rest.
     for (const r of records.slice(-keep))
       pipeline.xadd(key, "MAXLEN", "~", keep, "*", "p", partition, "r", JSON.stringify(r));
-    pipeline.expire(key, FINISHED_RUN_TTL_SECONDS);
     await pipeline.exec();
   }
 }

@@ -4,9 +4,9 @@ import { generatorRuntime } from "@sluice/nodes/sources/generator.run";
 import { filterDef } from "@sluice/nodes/transforms/filter.def";
 import { filterRuntime } from "@sluice/nodes/transforms/filter.run";
 import { createKeys } from "@sluice/pipeline/control/keys";
+import { pauseRun, resumeRun, stopRun } from "@sluice/pipeline/control/run-state";
 import { createCatalog } from "@sluice/pipeline/node-definition";
-import { afterEach, describe, expect, it } from "vitest";
-import { FleetHarness, waitFor } from "../test/fleet-harness";
+import { FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
 import {
   collectDef,
   collectRuntime,
@@ -16,7 +16,8 @@ import {
   keyCountRuntime,
   leakyDef,
   leakyRuntime,
-} from "../test/test-nodes";
+} from "@sluice/test-kit/test-nodes";
+import { afterEach, describe, expect, it } from "vitest";
 
 // Run control on the fleet: pause and resume, restart from the last commit, reset, and dead-letter replay.
 
@@ -67,21 +68,40 @@ async function restart(runId: string, reset = false) {
 }
 
 describe("run control", () => {
-  it("pauses and resumes without losing anything", async () => {
+  it("pauses and resumes without losing anything, and completes", async () => {
     harness = new FleetHarness();
     await harness.startInProcess("w1", catalog, runtimes);
-    await harness.startRun("pause", pipeline({ rate: 3000 }, counter));
+    await harness.startRun("pause", pipeline({ count: 20_000, rate: 4000 }, counter));
     await waitFor(async () => ((await harness.snapshot("pause"))?.nodes.count?.in ?? 0) > 500, 15_000);
-    await harness.redis.hset(harness.keys.runMeta("pause"), { desired: "paused", status: "paused" });
+    expect(await pauseRun(harness.redis, harness.keys, "pause")).toEqual({ moved: true, status: "paused" });
     await new Promise((r) => setTimeout(r, 700)); // tasks notice within their control poll
     const held = (await harness.snapshot("pause"))?.nodes.gen?.out;
     await new Promise((r) => setTimeout(r, 1000));
     expect((await harness.snapshot("pause"))?.nodes.gen?.out).toBe(held);
-    await harness.redis.hset(harness.keys.runMeta("pause"), { desired: "running", status: "running" });
-    await waitFor(async () => ((await harness.snapshot("pause"))?.nodes.gen?.out ?? 0) > (held ?? 0) + 500, 10_000);
-    await harness.stopRun("pause");
-    const stopped = await harness.waitForStatus("pause", "stopped");
-    expect(stopped.nodes.count?.in).toBe(stopped.nodes.gen?.out);
+    expect((await harness.snapshot("pause"))?.status).toBe("paused");
+    // Paused is not running: a second pause does not move it.
+    expect((await pauseRun(harness.redis, harness.keys, "pause")).moved).toBe(false);
+    expect(await resumeRun(harness.redis, harness.keys, "pause")).toEqual({ moved: true, status: "running" });
+    const done = await harness.waitForStatus("pause", "completed");
+    expect(done.nodes.gen?.out).toBe(20_000);
+    expect(done.nodes.count?.in).toBe(20_000);
+  });
+
+  it("stops a paused run: its parked tasks wake, drain and the run ends stopped", async () => {
+    harness = new FleetHarness();
+    await harness.startInProcess("w1", catalog, runtimes);
+    await harness.startRun("parked", pipeline({ rate: 3000 }, counter));
+    await waitFor(async () => ((await harness.snapshot("parked"))?.nodes.count?.in ?? 0) > 500, 15_000);
+    await pauseRun(harness.redis, harness.keys, "parked");
+    await new Promise((r) => setTimeout(r, 700));
+    const held = (await harness.snapshot("parked"))?.nodes.gen?.out;
+    expect(await stopRun(harness.redis, harness.keys, "parked", 60_000)).toBe("stopping");
+    const stopped = await harness.waitForStatus("parked", "stopped", 15_000);
+    // Nothing was read after the pause, and everything read reached the end of the pipeline.
+    expect(stopped.nodes.gen?.out).toBe(held);
+    expect(stopped.nodes.count?.in).toBe(held);
+    // A stopped run cannot be resumed.
+    expect(await resumeRun(harness.redis, harness.keys, "parked")).toEqual({ moved: false, status: "stopped" });
   });
 
   it("restarts a stopped run from its last commit, keeping offsets and keyed state", async () => {

@@ -70,16 +70,7 @@ export class TaskStores {
     private readonly task: TaskRef,
   ) {}
 
-  /** The names recorded in the task state (`stores` field) by earlier commits. */
-  static registered(state: Readonly<Record<string, string>>): [string, string][] {
-    try {
-      return JSON.parse(state.stores ?? "[]") as [string, string][];
-    } catch {
-      return [];
-    }
-  }
-
-  /** Loads every store an earlier owner of the partition committed. */
+  /** Loads every store an earlier owner of the partition committed (run-state's registeredStores names them). */
   async load(redis: Redis, registered: readonly [string, string][]): Promise<void> {
     const hashes = await Promise.all(
       registered.map(([node, name]) => redis.hgetall(this.keys.taskStore(this.task, node, name))),

@@ -1,5 +1,6 @@
 import type { Keys, TaskRef } from "@sluice/pipeline/control/keys";
-import { parseTaskRetry, stopWanted, TASK_RETRY_FIELD, type TaskRetry } from "@sluice/pipeline/control/protocol";
+import { parseTaskRetry, TASK_RETRY_FIELD, type TaskRetry } from "@sluice/pipeline/control/protocol";
+import { readDesired } from "@sluice/pipeline/control/run-state";
 import type { Redis } from "ioredis";
 
 // A partition that cannot go on (its source or sink unreachable, Redis hiccuping) is tried again later with a
@@ -41,9 +42,7 @@ export async function recordTaskRetry(
     const [previous, stopping] = await Promise.all([
       redis.hget(key, TASK_RETRY_FIELD),
       // Only the backoff looks at the run: a caller that decides the delay needs no read of its meta.
-      delayMs === undefined
-        ? redis.hmget(keys.runMeta(task.runId), "desired", "status").then(([d, s]) => stopWanted(d, s))
-        : false,
+      delayMs === undefined ? readDesired(redis, keys, task.runId).then((d) => d === "stopped") : false,
     ]);
     const attempt = (parseTaskRetry(previous)?.attempt ?? 0) + 1;
     const delay = delayMs ?? (stopping ? STOPPING_DELAY_MS : retryDelay(attempt));

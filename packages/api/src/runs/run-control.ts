@@ -1,62 +1,61 @@
 import type { Db } from "@sluice/db/client";
 import type { Keys } from "@sluice/pipeline/control/keys";
-import { parseRunMeta, type RunRestartJob, runTaskRefs } from "@sluice/pipeline/control/protocol";
-import { type DeadLetterView, readDeadLetters } from "@sluice/pipeline/control/run-reader";
+import { parseRunMeta, type RunRestartJob, type RunStartJob, runTaskRefs } from "@sluice/pipeline/control/protocol";
+import { pauseRun as pauseInRedis, requeueRun, resumeRun as resumeInRedis } from "@sluice/pipeline/control/run-state";
+import {
+  ACTIVE_DB_STATUSES,
+  allows,
+  fromDbStatus,
+  RUN_STATUS_LABELS,
+  type RunStatus,
+  TERMINAL_DB_STATUSES,
+} from "@sluice/pipeline/control/run-status";
+import type { ParameterValue } from "@sluice/pipeline/parameters";
 import { TRPCError } from "@trpc/server";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { ACTIVE_RUN_STATUSES } from "../pipelines/pipeline-service";
-import { TERMINAL_DB_STATUSES } from "./run-status";
+import type { RunConnectionDeps } from "../connections/run-connections";
+import type { StartRunDeps } from "./run-service";
+import { checkStartable, startConnections, startJob } from "./start-check";
 
 // Pause, resume and restart a run, and work with its dead letters. The desired state goes straight into the run's
 // Redis meta (tasks look at it between batches); a restart is a control job for the fleet, since it re-enqueues
-// the run's tasks.
+// the run's tasks. Which status allows what is run-status's; the Redis transitions are run-state's.
 
-export interface RunControlDeps {
+export interface RunControlDeps extends RunConnectionDeps {
   db: Db;
   redis: Redis;
   keys: Keys;
   controlQueue: Queue;
+  catalog: StartRunDeps["catalog"];
 }
 
 async function ownRun(db: Db, workspaceId: string, runId: string) {
   const run = await db.run.findFirst({
     where: { id: runId, workspaceId },
-    select: { id: true, status: true, pipelineId: true, restarts: true },
+    select: {
+      id: true,
+      status: true,
+      pipelineId: true,
+      restarts: true,
+      parameters: true,
+      version: { select: { number: true, definition: true } },
+    },
   });
   if (!run) throw new TRPCError({ code: "NOT_FOUND", message: "no such run in this workspace" });
   return run;
 }
 
-/** Moves the run from `from` to `to` (desired and status together) if it is in `from`; says whether it moved. */
-const TRANSITION_LUA = `
-local status = redis.call('HGET', KEYS[1], 'status')
-if status == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'status', ARGV[2], 'desired', ARGV[3])
-  return { 1, ARGV[2] }
-end
-return { 0, status or '' }
-`;
-
-async function transition(
-  deps: RunControlDeps,
-  runId: string,
-  from: string,
-  to: string,
-  desired: string,
-): Promise<{ moved: boolean; status: string }> {
-  const [moved, status] = (await deps.redis.eval(TRANSITION_LUA, 1, deps.keys.runMeta(runId), from, to, desired)) as [
-    number,
-    string,
-  ];
-  return { moved: moved === 1, status };
+/** "Run x is paused", for messages that say why an action is refused. */
+function isNow(runId: string, status: RunStatus | undefined): string {
+  return `run ${runId} is ${status ? RUN_STATUS_LABELS[status].toLowerCase() : "not started yet"}`;
 }
 
 export async function pauseRun(deps: RunControlDeps, workspaceId: string, runId: string): Promise<{ status: string }> {
   await ownRun(deps.db, workspaceId, runId);
-  const { moved, status } = await transition(deps, runId, "running", "paused", "paused");
+  const { moved, status } = await pauseInRedis(deps.redis, deps.keys, runId);
   if (!moved) {
-    const message = `only a running run can be paused (this one is ${status || "not started"})`;
+    const message = `Only a running run can be paused, and ${isNow(runId, status)}.`;
     throw new TRPCError({ code: "PRECONDITION_FAILED", message });
   }
   await deps.db.run.updateMany({ where: { id: runId, status: "RUNNING" }, data: { status: "PAUSED" } });
@@ -65,15 +64,27 @@ export async function pauseRun(deps: RunControlDeps, workspaceId: string, runId:
 
 export async function resumeRun(deps: RunControlDeps, workspaceId: string, runId: string): Promise<{ status: string }> {
   await ownRun(deps.db, workspaceId, runId);
-  const { moved, status } = await transition(deps, runId, "paused", "running", "running");
+  const { moved, status } = await resumeInRedis(deps.redis, deps.keys, runId);
   if (!moved) {
-    const message = `only a paused run can be resumed (this one is ${status || "not started"})`;
+    const message = `Only a paused run can be resumed, and ${isNow(runId, status)}.`;
     throw new TRPCError({ code: "PRECONDITION_FAILED", message });
   }
   await deps.db.run.updateMany({ where: { id: runId, status: "PAUSED" }, data: { status: "RUNNING" } });
   return { status: "RUNNING" };
 }
 
+const CONTROL_JOB = {
+  attempts: 5,
+  backoff: { type: "exponential", delay: 1000 },
+  removeOnComplete: 1000,
+  removeOnFail: 1000,
+} as const;
+
+/**
+ * Continues an ended run from its last commit, or with `reset` from scratch. Its Redis state is kept for the
+ * retention after it ended (SLUICE_RUN_RETENTION); once that has passed only a restart from scratch is possible,
+ * and it starts the run's version again under the same run id.
+ */
 export async function restartRun(
   deps: RunControlDeps,
   workspaceId: string,
@@ -81,32 +92,38 @@ export async function restartRun(
   reset: boolean,
 ): Promise<{ status: string }> {
   const run = await ownRun(deps.db, workspaceId, runId);
-  if (!TERMINAL_DB_STATUSES.includes(run.status)) {
-    throw new TRPCError({ code: "PRECONDITION_FAILED", message: "stop the run before restarting it" });
+  if (!allows(fromDbStatus(run.status), "restart")) {
+    const message = `Stop run ${runId} before restarting it: it is ${RUN_STATUS_LABELS[fromDbStatus(run.status)].toLowerCase()}.`;
+    throw new TRPCError({ code: "PRECONDITION_FAILED", message });
   }
   const active = await deps.db.run.count({
-    where: { pipelineId: run.pipelineId, status: { in: [...ACTIVE_RUN_STATUSES] } },
+    where: { pipelineId: run.pipelineId, status: { in: [...ACTIVE_DB_STATUSES] } },
   });
   if (active > 0)
-    throw new TRPCError({ code: "CONFLICT", message: "another run of this pipeline is active: stop it first" });
-  const meta = parseRunMeta(await deps.redis.hgetall(deps.keys.runMeta(runId)));
-  if (!meta || meta.stages.length === 0) {
     throw new TRPCError({
-      code: "PRECONDITION_FAILED",
-      message: "this run's state has expired; start a new run instead",
+      code: "CONFLICT",
+      message: "Another run of this pipeline is active: stop it before restarting this one.",
     });
+  const generation = run.restarts + 2;
+  // Queued until a worker takes the restart: the reconciler must not read the old final status meanwhile. The
+  // workspace too: a run started before runs carried it gets its workspace's files folder, not the whole one.
+  const found = await requeueRun(deps.redis, deps.keys, runId, { workspaceId });
+  if (found === "expired") {
+    if (!reset) {
+      throw new TRPCError({
+        code: "PRECONDITION_FAILED",
+        message: `Run ${runId}'s state has expired (it is kept for SLUICE_RUN_RETENTION after a run ends), so it cannot continue from its last commit; restart it from scratch (reset) instead.`,
+      });
+    }
+    const job = await startJobAgain(deps, workspaceId, run, generation);
+    await deps.controlQueue.add("start", job, { jobId: `start-${runId}-g${generation}`, ...CONTROL_JOB });
+  } else if (found !== "requeued") {
+    // Postgres said it had ended; Redis knows better (the reconciler catches up within a second).
+    throw new TRPCError({ code: "CONFLICT", message: `Run ${runId} cannot be restarted: ${isNow(runId, found)}.` });
+  } else {
+    const job: RunRestartJob = { v: 1, action: "restart", runId, reset };
+    await deps.controlQueue.add("restart", job, { jobId: `restart-${runId}-${run.restarts + 1}`, ...CONTROL_JOB });
   }
-  // Queued until a worker takes the restart: the reconciler must not read the old final status meanwhile.
-  // The workspace too: a run started before runs carried it gets its workspace's files folder, not the whole one.
-  await deps.redis.hset(deps.keys.runMeta(runId), { status: "queued", desired: "running", workspaceId });
-  const job: RunRestartJob = { v: 1, action: "restart", runId, reset };
-  await deps.controlQueue.add("restart", job, {
-    jobId: `restart-${runId}-${run.restarts + 1}`,
-    attempts: 5,
-    backoff: { type: "exponential", delay: 1000 },
-    removeOnComplete: 1000,
-    removeOnFail: 1000,
-  });
   await deps.db.run.update({
     where: { id: runId },
     data: { status: "QUEUED", finishedAt: null, error: null, restarts: { increment: 1 } },
@@ -114,16 +131,22 @@ export async function restartRun(
   return { status: "QUEUED" };
 }
 
-export async function listDeadLetters(
+/** A start job for a run whose state expired: its version, checked again, with its parameters and connections now. */
+async function startJobAgain(
   deps: RunControlDeps,
   workspaceId: string,
-  runId: string,
-  limit: number,
-): Promise<DeadLetterView[]> {
-  await ownRun(deps.db, workspaceId, runId);
-  const meta = parseRunMeta(await deps.redis.hgetall(deps.keys.runMeta(runId)));
-  if (!meta) return [];
-  return readDeadLetters(deps.redis, deps.keys, runId, meta, limit);
+  run: Awaited<ReturnType<typeof ownRun>>,
+  generation: number,
+): Promise<RunStartJob> {
+  const checked = await checkStartable(
+    deps,
+    workspaceId,
+    run.version.definition,
+    run.parameters as Record<string, ParameterValue>,
+    `Version ${run.version.number}`,
+  );
+  const connections = await startConnections(deps, workspaceId, checked);
+  return startJob({ id: run.id, pipelineId: run.pipelineId, workspaceId }, checked, connections, generation);
 }
 
 /**

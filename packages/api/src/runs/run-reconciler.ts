@@ -1,9 +1,9 @@
 import type { Db } from "@sluice/db/client";
 import type { Prisma } from "@sluice/db/generated/prisma/client";
 import type { Keys } from "@sluice/pipeline/control/keys";
-import { isTerminal } from "@sluice/pipeline/control/protocol";
 import { type RunStateReader, readRunSnapshot } from "@sluice/pipeline/control/run-reader";
-import { type DbRunStatus, TERMINAL_DB_STATUSES, toDbStatus } from "./run-status";
+import { DEFAULT_RUN_RETENTION_MS, expireRun, type RunStateClient } from "@sluice/pipeline/control/run-state";
+import { type DbRunStatus, isTerminal, TERMINAL_DB_STATUSES, toDbStatus } from "@sluice/pipeline/control/run-status";
 
 // Keeps Postgres' run history in step with the fleet: the workers only know Redis, so this loop copies each
 // active run's status, times, error and counters into its Run row, and the final figures once it ends. Safe to
@@ -11,8 +11,10 @@ import { type DbRunStatus, TERMINAL_DB_STATUSES, toDbStatus } from "./run-status
 
 export interface ReconcilerDeps {
   db: Db;
-  redis: RunStateReader;
+  redis: RunStateReader & RunStateClient;
   keys: Keys;
+  /** SLUICE_RUN_RETENTION; 7 days where absent. */
+  retentionMs?: number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -39,7 +41,7 @@ export async function reconcileRuns(deps: ReconcilerDeps, lastFlush: Map<string,
         data: {
           status: "FAILED",
           finishedAt: new Date(),
-          error: "the run's state is gone from Redis (was Redis flushed?)",
+          error: "The run's state is gone from Redis while it was still going (was Redis flushed?).",
         },
       });
       changed += r.count;
@@ -62,6 +64,8 @@ export async function reconcileRuns(deps: ReconcilerDeps, lastFlush: Map<string,
     });
     lastFlush.set(run.id, now);
     if (terminal) lastFlush.delete(run.id);
+    // The worker that ended the run started its retention; this covers one that died before it could.
+    if (terminal && r.count > 0) await expireRun(redis, keys, run.id, deps.retentionMs ?? DEFAULT_RUN_RETENTION_MS);
     if (status !== run.status) changed += r.count;
   }
   return changed;

@@ -1,6 +1,6 @@
 import { emptyDefinition, type PipelineDefinition } from "@sluice/pipeline/definition";
+import { type ApiHarness, createApiHarness, rejects } from "@sluice/test-kit/api-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiHarness, createApiHarness, rejects } from "../../test/api-harness";
 import { reconcileRuns } from "./run-reconciler";
 
 let h: ApiHarness;
@@ -97,6 +97,10 @@ describe("runs", () => {
     expect(run.status).toBe("COMPLETED");
     expect(run.finishedAt?.getTime()).toBe(startedAt + 4000);
     expect(run.delivery).toBe("at-least-once");
+    // Its retention has begun (a worker that died before starting it is covered): the meta first, then the rest.
+    const metaTtl = await h.redis.pttl(keys.runMeta(runId));
+    expect(metaTtl).toBeGreaterThan(6 * 86_400_000);
+    expect(await h.redis.pttl(keys.taskState({ runId, stage: 0, partition: 1 }))).toBeGreaterThan(metaTtl);
     // Final is final: later Redis changes no longer touch it.
     await h.redis.hset(keys.runMeta(runId), { status: "failed" });
     await reconcileRuns({ db: h.db, redis: h.redis, keys });
@@ -177,12 +181,14 @@ describe("run control through the API", () => {
     expect(await api.runs.pause({ runId })).toEqual({ status: "PAUSED" });
     expect(await h.redis.hmget(keys.runMeta(runId), "status", "desired")).toEqual(["paused", "paused"]);
     expect((await api.runs.get({ runId })).status).toBe("PAUSED");
-    expect((await rejects(api.runs.pause({ runId }))).message).toContain(
-      "only a running run can be paused (this one is paused)",
+    expect((await rejects(api.runs.pause({ runId }))).message).toBe(
+      `Only a running run can be paused, and run ${runId} is paused.`,
     );
     expect(await api.runs.resume({ runId })).toEqual({ status: "RUNNING" });
     expect(await h.redis.hmget(keys.runMeta(runId), "status", "desired")).toEqual(["running", "running"]);
-    expect((await rejects(api.runs.restart({ runId }))).message).toBe("stop the run before restarting it");
+    expect((await rejects(api.runs.restart({ runId }))).message).toBe(
+      `Stop run ${runId} before restarting it: it is running.`,
+    );
   });
 
   it("restarts a stopped run through a control job, counting restarts", async () => {
@@ -211,7 +217,7 @@ describe("run control through the API", () => {
     const id1 = await h.redis.xadd(dlq(0), "*", "e", letter(1));
     await h.redis.xadd(dlq(1), "*", "e", letter(2));
     await h.redis.xadd(dlq(1), "*", "e", letter(3));
-    const letters = await api.runs.deadLetters({ runId });
+    const { letters } = await api.runs.deadLetters({ runId });
     expect(letters.map((l) => [l.error, l.partition])).toEqual([
       ["bad 3", 1],
       ["bad 2", 1],
@@ -222,7 +228,7 @@ describe("run control through the API", () => {
     expect(await h.redis.xlen(dlq(0))).toBe(0);
     expect(await h.redis.xlen(keys.taskReplay({ runId, stage: 0, partition: 0 }))).toBe(1);
     expect(await api.runs.replayDeadLetters({ runId })).toEqual({ replayed: 2, runActive: true });
-    expect(await api.runs.deadLetters({ runId })).toEqual([]);
+    expect(await api.runs.deadLetters({ runId })).toEqual({ total: 0, letters: [], next: null });
     expect((await rejects(api.runs.replayDeadLetters({ runId, ids: ["nope"] }))).message).toContain("ids.0");
   });
 
@@ -238,5 +244,61 @@ describe("run control through the API", () => {
     expect(await h.redis.xlen(replay)).toBe(25_000);
     const [[, last]] = (await h.redis.xrevrange(replay, "+", "-", "COUNT", 1)) as [[string, string[]]];
     expect(JSON.parse(last[1]!).record).toEqual({ n: 24_999 });
+  });
+});
+
+describe("paused runs and retention through the API", () => {
+  async function withState(status: "running" | "completed") {
+    const { api, id } = await pipelineWith(slice());
+    const { id: runId } = await api.runs.start({ pipelineId: id });
+    const keys = h.deps.keys;
+    await h.redis.hset(keys.runMeta(runId), {
+      status,
+      desired: "running",
+      gen: "1",
+      stages: JSON.stringify([{ index: 0, partitions: 2 }]),
+    });
+    await h.db.run.update({ where: { id: runId }, data: { status: status === "running" ? "RUNNING" : "COMPLETED" } });
+    return { api, runId, keys };
+  }
+
+  it("stops a paused run: its tasks are asked to stop, and it can no longer be resumed", async () => {
+    const { api, runId, keys } = await withState("running");
+    expect(await api.runs.pause({ runId })).toEqual({ status: "PAUSED" });
+    expect(await api.runs.stop({ runId })).toEqual({ status: "STOPPING" });
+    expect(await h.redis.hmget(keys.runMeta(runId), "status", "desired")).toEqual(["stopping", "stopped"]);
+    expect((await api.runs.get({ runId })).status).toBe("STOPPING");
+    expect((await rejects(api.runs.resume({ runId }))).message).toBe(
+      `Only a paused run can be resumed, and run ${runId} is stopping.`,
+    );
+  });
+
+  it("continues a run within its retention, taking its state out of the retention", async () => {
+    const { api, runId, keys } = await withState("completed");
+    const state = keys.taskState({ runId, stage: 0, partition: 1 });
+    await h.redis.hset(state, "o:gen", "42");
+    await h.redis.pexpire(keys.runMeta(runId), 60_000);
+    await h.redis.pexpire(state, 120_000);
+    expect(await api.runs.restart({ runId })).toEqual({ status: "QUEUED" });
+    expect(await h.redis.pttl(keys.runMeta(runId))).toBe(-1);
+    expect(await h.redis.pttl(state)).toBe(-1);
+    expect((await h.deps.controlQueue.getJob(`restart-${runId}-1`))?.data).toMatchObject({ reset: false });
+  });
+
+  it("refuses to continue a run whose state expired, offering a reset, which starts its version again", async () => {
+    const { api, runId, keys } = await withState("completed");
+    await h.redis.del(keys.runMeta(runId));
+    const refused = await rejects(api.runs.restart({ runId }));
+    expect(refused.code).toBe("PRECONDITION_FAILED");
+    expect(refused.message).toBe(
+      `Run ${runId}'s state has expired (it is kept for SLUICE_RUN_RETENTION after a run ends), so it cannot continue from its last commit; restart it from scratch (reset) instead.`,
+    );
+    expect((await h.db.run.findUniqueOrThrow({ where: { id: runId } })).status).toBe("COMPLETED");
+
+    expect(await api.runs.restart({ runId, reset: true })).toEqual({ status: "QUEUED" });
+    const job = await h.deps.controlQueue.getJob(`start-${runId}-g2`);
+    expect(job?.data).toMatchObject({ v: 1, action: "start", runId, generation: 2, parameters: {} });
+    expect(job?.data.definition.spec.nodes.map((n: { id: string }) => n.id)).toEqual(["gen", "keep", "out"]);
+    expect(await h.db.run.findUniqueOrThrow({ where: { id: runId } })).toMatchObject({ status: "QUEUED", restarts: 1 });
   });
 });

@@ -1,6 +1,7 @@
 // Redis key layout shared by the engine (writes) and the API (reads, control). Every key of one task
 // partition shares the hash tag {run:stage:partition} so one Lua script can touch them on Redis Cluster;
-// run-level keys share {run}.
+// run-level keys share {run}. run-state.ts's runKeys lists every key one run owns: a new kind of run key must be
+// named there too, or it outlives the run's retention.
 
 export interface TaskRef {
   runId: string;
@@ -22,9 +23,7 @@ export function createKeys(prefix: string) {
     runMeta: (runId: string) => `${run(runId)}:meta`,
     runDone: (runId: string) => `${run(runId)}:done`,
     runTail: (runId: string, nodeId: string) => `${run(runId)}:tail:${nodeId}`,
-    runEvents: (runId: string) => `${run(runId)}:events`,
     taskState: (t: TaskRef) => `${task(t)}:state`,
-    taskInput: (t: TaskRef) => `${task(t)}:in`,
     taskDeadLetters: (t: TaskRef) => `${task(t)}:dlq`,
     /** Dead letters sent back for another try, read by the same partition. */
     taskReplay: (t: TaskRef) => `${task(t)}:replay`,

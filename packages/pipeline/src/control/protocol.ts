@@ -1,7 +1,9 @@
 import { z } from "zod";
+import { isTerminal, parseRunStatus, RUN_STATUSES, type RunStatus } from "./run-status";
 
 // The control plane between the API (and CLI) and the worker fleet: BullMQ queue names, job payloads
-// (checked again when a job is taken off the queue), run states and the metrics snapshot format.
+// (checked again when a job is taken off the queue), the run meta and the metrics snapshot format. The run
+// statuses themselves are run-status.ts's.
 
 export const QUEUE_TASKS = "pipeline.task";
 export const QUEUE_CONTROL = "run.control";
@@ -11,31 +13,9 @@ export const QUEUE_PREVIEW = "run.preview";
 /** A worker that has not heartbeaten for this long no longer counts as live. */
 export const WORKER_TTL_MS = 5000;
 
-export const RunStatus = z.enum(["queued", "running", "paused", "stopping", "completed", "stopped", "failed"]);
-export type RunStatus = z.infer<typeof RunStatus>;
-export const TERMINAL_STATUSES: readonly RunStatus[] = ["completed", "stopped", "failed"];
-export function isTerminal(status: RunStatus): boolean {
-  return TERMINAL_STATUSES.includes(status);
-}
-
 /** What the user asked for; tasks look at it between batches. */
 export const DesiredState = z.enum(["running", "paused", "stopped"]);
 export type DesiredState = z.infer<typeof DesiredState>;
-
-/**
- * Whether a run's meta (`desired`, `status`, `gen` fields, null when absent) says its partitions should stop: the
- * user stopped it, it failed or expired (no status), or — when `generation` is given — it was restarted, so a
- * lease of that older generation is stale.
- */
-export function stopWanted(
-  desired: string | null | undefined,
-  status: string | null | undefined,
-  gen?: string | null,
-  generation?: number,
-): boolean {
-  if (desired === "stopped" || status === null || status === undefined || status === "failed") return true;
-  return generation !== undefined && Number(gen ?? 1) !== generation;
-}
 
 /** Continue a stopped run from its last commit (same run, next generation), or start it afresh with `reset`. */
 export const RunRestartJob = z.strictObject({
@@ -68,6 +48,11 @@ export const RunStartJob = z.strictObject({
    * sinks see only `<files directory>/<workspaceId>`. Absent for `sluice run`, which uses the files directory itself.
    */
   workspaceId: WorkspaceId.optional(),
+  /**
+   * Set when a run whose Redis state expired is started again from scratch (a restart with `reset`): its next
+   * generation, so its task jobs get new ids and what is left of its old keys is deleted first.
+   */
+  generation: z.number().int().min(2).optional(),
 });
 export type RunStartJob = z.infer<typeof RunStartJob>;
 
@@ -128,7 +113,7 @@ const SNAPSHOT_RETRIES = 20;
 
 export const RunSnapshot = z.object({
   runId: z.string(),
-  status: RunStatus,
+  status: z.enum(RUN_STATUSES),
   error: z.string().nullable(),
   delivery: z.string().nullable(),
   tasks: z.object({ total: z.number(), done: z.number() }),
@@ -194,8 +179,8 @@ const numberOrNull = (v: string | undefined) => (v === undefined || v === "" ? n
 
 /** Reads a run's meta hash; undefined when the run is unknown to Redis (not started yet, or expired). */
 export function parseRunMeta(hash: Record<string, string>): RunMeta | undefined {
-  const status = RunStatus.safeParse(hash.status);
-  if (!status.success) return undefined;
+  const status = parseRunStatus(hash.status);
+  if (!status) return undefined;
   let stages: StageShape[] = [];
   try {
     stages = z.array(StageShape).parse(JSON.parse(hash.stages ?? "[]"));
@@ -203,7 +188,7 @@ export function parseRunMeta(hash: Record<string, string>): RunMeta | undefined 
     stages = [];
   }
   return {
-    status: status.data,
+    status,
     desired: DesiredState.catch("running").parse(hash.desired),
     error: hash.error || null,
     delivery: hash.delivery || null,

@@ -1,0 +1,377 @@
+import { z } from "zod";
+import { parseDuration } from "../duration";
+import type { Keys, TaskRef } from "./keys";
+import type { DesiredState } from "./protocol";
+import { runTaskRefs, type StageShape } from "./protocol";
+import { parseRunStatus, type RunStatus } from "./run-status";
+
+// A run's state in Redis as the API and the engine both change it: the status transitions of the run's meta hash
+// (each one Lua script, so a transition is atomic against the others), the list of every key a run owns, and their
+// retention once the run has ended. The hot path (a batch commit, see the engine's task-commit) stays the engine's;
+// it reads the meta's field names from here.
+
+/** Fields of the run's meta hash (`keys.runMeta`) the transitions read and write. */
+const RunField = {
+  status: "status",
+  /** What the user asked for (DesiredState); tasks look at it between batches. */
+  desired: "desired",
+  /** The run's generation: a restart increments it, and task leases of older generations stop. */
+  gen: "gen",
+  error: "error",
+  stages: "stages",
+  tasksTotal: "tasksTotal",
+  startedAt: "startedAt",
+  finishedAt: "finishedAt",
+  /** The definition and plan as the worker that started the run stored them (JSON). */
+  definition: "definition",
+  plan: "plan",
+} as const;
+
+/** How long a finished run's keys stay in Redis when SLUICE_RUN_RETENTION does not say otherwise: 7 days. */
+export const DEFAULT_RUN_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
+/** SLUICE_RUN_RETENTION as the web app's and the worker's env schemas read it: a duration, in milliseconds. */
+export const RunRetentionSetting = z
+  .string()
+  .default("7d")
+  .transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined || ms < 1000 || ms > 3650 * 86_400_000) {
+      ctx.addIssue({ code: "custom", message: `"${v}" is not a duration from 1s to 3650d; write e.g. 7d or 12h` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/**
+ * The run's other keys outlive its meta by this much (at most), so whoever still finds the meta finds everything
+ * else too: a restart persists the meta first (atomically with finding it), then the rest.
+ */
+function retentionMargin(retentionMs: number): number {
+  return Math.min(retentionMs, 3600 * 1000);
+}
+
+/** The Redis calls the run's state needs; an ioredis client (or cluster) satisfies it structurally. */
+export interface RunStateClient {
+  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  hgetall(key: string): Promise<Record<string, string>>;
+  pexpire(key: string, ms: number): Promise<number>;
+  persist(key: string): Promise<number>;
+}
+
+/** The reads tasks make between batches; an ioredis client satisfies it structurally. */
+export interface RunControlReader {
+  hmget(key: string, ...fields: string[]): Promise<(string | null)[]>;
+}
+
+/**
+ * Whether a run's meta (`desired`, `status`, `gen` fields, null when absent) says its partitions should stop: the
+ * user stopped it, it failed or expired (no status), or — when `generation` is given — it was restarted, so a
+ * lease of that older generation is stale.
+ */
+export function stopWanted(
+  desired: string | null | undefined,
+  status: string | null | undefined,
+  gen?: string | null,
+  generation?: number,
+): boolean {
+  if (desired === "stopped" || status === null || status === undefined || status === "failed") return true;
+  return generation !== undefined && Number(gen ?? 1) !== generation;
+}
+
+/**
+ * What the run wants of its task partitions now: run, wait (paused) or stop (see stopWanted). A paused run that is
+ * stopped says `stopped`, so tasks parked on the pause wake and stop.
+ */
+export async function readDesired(
+  redis: RunControlReader,
+  keys: Keys,
+  runId: string,
+  generation?: number,
+): Promise<DesiredState> {
+  const [desired, status, gen] = await redis.hmget(
+    keys.runMeta(runId),
+    RunField.desired,
+    RunField.status,
+    RunField.gen,
+  );
+  if (stopWanted(desired, status, gen, generation)) return "stopped";
+  return desired === "paused" ? "paused" : "running";
+}
+
+const TERMINAL_LUA = "local function terminal(s) return s == 'completed' or s == 'stopped' or s == 'failed' end\n";
+
+/** Moves the run from ARGV[1] to ARGV[2] (desired ARGV[3]) if it is in ARGV[1]; returns { moved, status now }. */
+const TRANSITION_LUA = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if status == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'status', ARGV[2], 'desired', ARGV[3])
+  return { 1, ARGV[2] }
+end
+return { 0, status or '' }
+`;
+
+/**
+ * Asks the run to drain and stop (a running or paused run; a paused run's tasks wake for it). A run no worker has
+ * started has no tasks to drain: it is stopped at once, and its meta kept for the retention (PX ARGV[2]).
+ */
+const STOP_LUA = `${TERMINAL_LUA}
+local status = redis.call('HGET', KEYS[1], 'status')
+if terminal(status) then return status end
+if not status then
+  redis.call('HSET', KEYS[1], 'status', 'stopped', 'desired', 'stopped', 'finishedAt', ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 'stopped'
+end
+redis.call('HSET', KEYS[1], 'desired', 'stopped', 'status', 'stopping')
+return 'stopping'
+`;
+
+/** Records a finished task partition (KEYS[2] is the set of them); the last one ends the run. */
+const FINISH_TASK_LUA = `${TERMINAL_LUA}
+redis.call('SADD', KEYS[2], ARGV[1])
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return false end
+if terminal(status) then return status end
+local total = tonumber(redis.call('HGET', KEYS[1], 'tasksTotal') or '0')
+if redis.call('SCARD', KEYS[2]) < total then return status end
+local final = 'completed'
+if redis.call('HGET', KEYS[1], 'desired') == 'stopped' then final = 'stopped' end
+redis.call('HSET', KEYS[1], 'status', final, 'finishedAt', ARGV[2])
+return final
+`;
+
+const FAIL_RUN_LUA = `${TERMINAL_LUA}
+local status = redis.call('HGET', KEYS[1], 'status')
+if terminal(status) then return status end
+redis.call('HSET', KEYS[1], 'status', 'failed', 'desired', 'stopped', 'error', ARGV[1], 'finishedAt', ARGV[2])
+return 'failed'
+`;
+
+/** Writes the run's meta unless it exists; returns the stored stages either way. */
+const INIT_RUN_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+return redis.call('HGET', KEYS[1], 'stages') or '[]'
+`;
+
+/**
+ * Queues an ended run for a restart: only if its meta (with its stages) is still there, and in the same step takes
+ * the meta out of its retention, so the expiry cannot remove it between the check and the restart. Returns the
+ * status it found ('' when the state has expired).
+ */
+const REQUEUE_LUA = `${TERMINAL_LUA}
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status or not redis.call('HGET', KEYS[1], 'stages') then return '' end
+if not terminal(status) then return status end
+redis.call('PERSIST', KEYS[1])
+redis.call('HSET', KEYS[1], 'status', 'queued', 'desired', 'running')
+for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 'requeued'
+`;
+
+/**
+ * A restarted run's next generation begins (KEYS[2] is the set of finished tasks, under the same hash tag): it runs
+ * again, without its last end's time and error. Runs recorded before generations existed were generation 1.
+ */
+const NEXT_GENERATION_LUA = `
+if not redis.call('HGET', KEYS[1], 'gen') then redis.call('HSET', KEYS[1], 'gen', '1') end
+local gen = redis.call('HINCRBY', KEYS[1], 'gen', 1)
+redis.call('HSET', KEYS[1], 'status', 'running', 'desired', 'running', 'startedAt', ARGV[1])
+if ARGV[2] == '1' then redis.call('HSET', KEYS[1], 'createdAt', ARGV[1]) end
+redis.call('HDEL', KEYS[1], 'finishedAt', 'error')
+redis.call('DEL', KEYS[2])
+return gen
+`;
+
+/** Starts the meta's retention (PX ARGV[1]) only if the run has ended: a restart may have requeued it meanwhile. */
+const EXPIRE_META_LUA = `${TERMINAL_LUA}
+if not terminal(redis.call('HGET', KEYS[1], 'status')) then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`;
+
+function statusOf(value: unknown): RunStatus | undefined {
+  return typeof value === "string" ? parseRunStatus(value) : undefined;
+}
+
+export async function pauseRun(
+  redis: RunStateClient,
+  keys: Keys,
+  runId: string,
+): Promise<{ moved: boolean; status: RunStatus | undefined }> {
+  return transition(redis, keys.runMeta(runId), "running", "paused", "paused");
+}
+
+export async function resumeRun(
+  redis: RunStateClient,
+  keys: Keys,
+  runId: string,
+): Promise<{ moved: boolean; status: RunStatus | undefined }> {
+  return transition(redis, keys.runMeta(runId), "paused", "running", "running");
+}
+
+async function transition(
+  redis: RunStateClient,
+  metaKey: string,
+  from: RunStatus,
+  to: RunStatus,
+  desired: string,
+): Promise<{ moved: boolean; status: RunStatus | undefined }> {
+  const [moved, status] = (await redis.eval(TRANSITION_LUA, 1, metaKey, from, to, desired)) as [number, string];
+  return { moved: moved === 1, status: statusOf(status) };
+}
+
+/** Asks the run to stop; returns its status afterwards (`stopping`, or already final). */
+export async function stopRun(
+  redis: RunStateClient,
+  keys: Keys,
+  runId: string,
+  retentionMs: number,
+): Promise<RunStatus> {
+  const status = await redis.eval(STOP_LUA, 1, keys.runMeta(runId), Date.now(), retentionMs);
+  return statusOf(status) ?? "stopping";
+}
+
+/** Records that a task partition has finished; returns the run's status afterwards (undefined: no run). */
+export async function finishRunTask(
+  redis: RunStateClient,
+  keys: Keys,
+  runId: string,
+  taskId: string,
+): Promise<RunStatus | undefined> {
+  return statusOf(await redis.eval(FINISH_TASK_LUA, 2, keys.runMeta(runId), keys.runDone(runId), taskId, Date.now()));
+}
+
+/** Ends the run as failed, unless it has already ended; returns its final status. */
+export async function failRun(
+  redis: RunStateClient,
+  keys: Keys,
+  runId: string,
+  error: string,
+): Promise<RunStatus | undefined> {
+  return statusOf(await redis.eval(FAIL_RUN_LUA, 1, keys.runMeta(runId), error.slice(0, 4000), Date.now()));
+}
+
+/** Writes a new run's meta unless a worker already did; returns the stored stages either way. */
+export async function initRun(
+  redis: RunStateClient,
+  keys: Keys,
+  runId: string,
+  fields: Record<string, string>,
+): Promise<StageShape[]> {
+  const stages = await redis.eval(INIT_RUN_LUA, 1, keys.runMeta(runId), ...Object.entries(fields).flat());
+  return JSON.parse(String(stages)) as StageShape[];
+}
+
+/**
+ * Queues an ended run for a restart and takes all its keys out of retention. `expired` when its state is gone (a
+ * restart from its last commit is impossible); otherwise the status it was in (`requeued` when it was queued).
+ */
+export async function requeueRun(
+  redis: RunStateClient,
+  keys: Keys,
+  runId: string,
+  fields: Record<string, string>,
+): Promise<"requeued" | "expired" | RunStatus> {
+  const found = String(await redis.eval(REQUEUE_LUA, 1, keys.runMeta(runId), ...Object.entries(fields).flat()));
+  if (found === "") return "expired";
+  if (found !== "requeued") return statusOf(found) ?? "expired";
+  await persistRun(redis, keys, runId);
+  return "requeued";
+}
+
+/** Begins a restarted run's next generation (with `reset`, it counts as created now); returns its number. */
+export async function nextGeneration(
+  redis: RunStateClient,
+  keys: Keys,
+  runId: string,
+  reset: boolean,
+): Promise<number> {
+  const args = [Date.now(), reset ? "1" : "0"];
+  return Number(await redis.eval(NEXT_GENERATION_LUA, 2, keys.runMeta(runId), keys.runDone(runId), ...args));
+}
+
+/** Every key of one task partition (those that do not exist cost nothing to name). */
+export function taskKeys(keys: Keys, t: TaskRef, state: Readonly<Record<string, string>>, plan: PlanShape): string[] {
+  const stores = registeredStores(state).map(([node, name]) => keys.taskStore(t, node, name));
+  const streams = (plan.stages?.[t.stage]?.outputs ?? []).flatMap((shuffleId) => {
+    const shuffle = plan.shuffles?.[shuffleId];
+    const consumers = shuffle ? (plan.stages?.[shuffle.toStage]?.partitions ?? 0) : 0;
+    return Array.from({ length: consumers }, (_, q) => keys.shuffleStream(t, shuffleId, q));
+  });
+  return [keys.taskState(t), keys.taskDeadLetters(t), keys.taskReplay(t), ...stores, ...streams];
+}
+
+/** The plan's parts that name a run's keys (the physical plan as stored in the meta's `plan` field). */
+export interface PlanShape {
+  stages?: { partitions: number; outputs?: number[] }[];
+  shuffles?: { toStage: number }[];
+}
+
+/** The [nodeId, name] of each operator store a task partition's commits registered (its state's `stores` field). */
+export function registeredStores(state: Readonly<Record<string, string>>): [string, string][] {
+  try {
+    return JSON.parse(state.stores ?? "[]") as [string, string][];
+  } catch {
+    return [];
+  }
+}
+
+function parseJson<T>(raw: string | undefined, fallback: T): T {
+  try {
+    return raw === undefined ? fallback : (JSON.parse(raw) as T);
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * Every key the run owns, read from its meta: the meta itself last. Run-level keys share the hash tag {run}, each
+ * task partition's keys {run:stage:partition}, so this names them rather than scanning the keyspace.
+ */
+export async function runKeys(redis: RunStateClient, keys: Keys, runId: string): Promise<string[]> {
+  const meta = await redis.hgetall(keys.runMeta(runId));
+  const stages = parseJson<StageShape[]>(meta[RunField.stages], []);
+  const plan = parseJson<PlanShape>(meta[RunField.plan], {});
+  const nodes = parseJson<{ spec?: { nodes?: { id: string }[] } }>(meta[RunField.definition], {}).spec?.nodes ?? [];
+  const tasks = runTaskRefs(runId, stages);
+  const states = await Promise.all(tasks.map((t) => redis.hgetall(keys.taskState(t))));
+  return [
+    ...tasks.flatMap((t, i) => taskKeys(keys, t, states[i]!, plan)),
+    ...nodes.map((n) => keys.runTail(runId, n.id)),
+    keys.runDone(runId),
+    keys.runMeta(runId),
+  ];
+}
+
+/**
+ * Starts a finished run's retention: its meta goes after `retentionMs`, every other key of it a margin later (see
+ * retentionMargin). Idempotent, and safe against a restart at the same time: the meta's expiry is set only if the
+ * run is still over, and otherwise the other keys are taken out of retention again. Returns whether it was set.
+ */
+export async function expireRun(
+  redis: RunStateClient,
+  keys: Keys,
+  runId: string,
+  retentionMs: number,
+): Promise<boolean> {
+  const all = await runKeys(redis, keys, runId);
+  const meta = all.pop()!;
+  const later = retentionMs + retentionMargin(retentionMs);
+  await Promise.all(all.map((k) => redis.pexpire(k, later)));
+  if ((await redis.eval(EXPIRE_META_LUA, 1, meta, retentionMs)) === 1) return true;
+  // Requeued between the two steps: the restart may have persisted the keys before we set their expiry.
+  await Promise.all(all.map((k) => redis.persist(k)));
+  return false;
+}
+
+/** Takes every key of the run out of retention (a restart). */
+export async function persistRun(redis: RunStateClient, keys: Keys, runId: string): Promise<void> {
+  const all = await runKeys(redis, keys, runId);
+  // The meta first: once it has no expiry, a late reader finds the run whole.
+  const meta = all.pop()!;
+  await redis.persist(meta);
+  await Promise.all(all.map((k) => redis.persist(k)));
+}
