@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import path from "node:path";
 import { DEFAULT_CRASH_LIMIT } from "@sluice/engine/partition-crashes";
+import { type LogSettings, LogSettingsError, readLogSettings } from "@sluice/log/logger";
 import { DestinationPolicyError, parseAllowList } from "@sluice/nodes/destination-policy";
+import { RunRetentionSetting } from "@sluice/pipeline/control/run-state";
 import { parseSecretKey } from "@sluice/pipeline/control/secret-box";
 import { parseDuration } from "@sluice/pipeline/duration";
 import { z } from "zod";
@@ -24,7 +26,6 @@ const EnvSchema = z.object({
     .string()
     .default("10s")
     .refine((v) => (parseDuration(v) ?? 0) >= 1000, "a duration of at least 1s, e.g. 10s"),
-  SLUICE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   SLUICE_SECRET_KEY: z.string().optional(),
   SLUICE_CONNECTIONS_ALLOW: z.string().optional(),
   SLUICE_REDIS_CLUSTER: z.enum(["true", "false", "1", "0", ""]).default("false"),
@@ -43,6 +44,7 @@ const EnvSchema = z.object({
     .min(64, "at least 64 (MiB)")
     .max(16_384, "at most 16384 (MiB)")
     .default(256),
+  SLUICE_RUN_RETENTION: RunRetentionSetting,
 });
 
 export interface WorkerEnv {
@@ -51,7 +53,8 @@ export interface WorkerEnv {
   workerId: string;
   slots: number;
   leaseMs: number;
-  logLevel: "debug" | "info" | "warn" | "error";
+  /** SLUICE_LOG_LEVEL and SLUICE_LOG_FORMAT. */
+  log: LogSettings;
   /** Opens the connections of runs that use them; without it such runs fail with a clear reason. */
   secretKey: Uint8Array | undefined;
   /** REDIS_URL is one node of a Redis Cluster. */
@@ -69,9 +72,11 @@ export interface WorkerEnv {
   previewTimeoutMs: number;
   /** The heap a data preview's thread may use, in MiB, before it is stopped. */
   previewMemoryMb: number;
+  /** How long a finished run's Redis keys are kept (SLUICE_RUN_RETENTION), in ms. */
+  runRetentionMs: number;
 }
 
-export class EnvError extends Error {
+class EnvError extends Error {
   override name = "EnvError";
 }
 
@@ -83,6 +88,15 @@ function connectionsAllow(text: string | undefined): string | undefined {
     throw err;
   }
   return text;
+}
+
+function logSettings(source: NodeJS.ProcessEnv): LogSettings {
+  try {
+    return readLogSettings(source);
+  } catch (err) {
+    if (err instanceof LogSettingsError) throw new EnvError(err.message);
+    throw err;
+  }
 }
 
 function secretKey(text: string): Uint8Array {
@@ -106,7 +120,7 @@ export function readWorkerEnv(source: NodeJS.ProcessEnv = process.env): WorkerEn
     workerId: e.SLUICE_WORKER_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
     slots: e.SLUICE_WORKER_SLOTS,
     leaseMs: parseDuration(e.SLUICE_LEASE_TIMEOUT)!,
-    logLevel: e.SLUICE_LOG_LEVEL,
+    log: logSettings(source),
     secretKey: e.SLUICE_SECRET_KEY === undefined ? undefined : secretKey(e.SLUICE_SECRET_KEY),
     redisCluster: e.SLUICE_REDIS_CLUSTER === "true" || e.SLUICE_REDIS_CLUSTER === "1",
     connectionsAllow: connectionsAllow(e.SLUICE_CONNECTIONS_ALLOW),
@@ -114,5 +128,6 @@ export function readWorkerEnv(source: NodeJS.ProcessEnv = process.env): WorkerEn
     filesDir: path.resolve(e.SLUICE_FILES_DIR),
     previewTimeoutMs: parseDuration(e.SLUICE_PREVIEW_TIMEOUT)!,
     previewMemoryMb: e.SLUICE_PREVIEW_MEMORY_MB,
+    runRetentionMs: e.SLUICE_RUN_RETENTION,
   };
 }

@@ -1,10 +1,10 @@
 import { FleetWorker } from "@sluice/engine/fleet-worker";
 import { connectRedis, pingRedis } from "@sluice/engine/redis-connection";
+import { createLogger } from "@sluice/log/logger";
 import { catalog } from "@sluice/nodes/catalog";
 import { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import { runtimes } from "@sluice/nodes/runtimes";
 import { readWorkerEnv } from "./env";
-import { createLogger } from "./log";
 
 // `sluice worker` / `npm start`'s worker: joins the fleet on REDIS_URL and runs whatever tasks it leases.
 // SIGTERM or SIGINT: finish the batches in flight, hand the partitions back, exit within 10 s.
@@ -20,7 +20,7 @@ export async function runWorker(): Promise<void> {
     process.stderr.write(`sluice worker: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   }
-  const log = createLogger(env.logLevel);
+  const log = createLogger({ ...env.log, name: "worker" });
   const worker = new FleetWorker({
     connect: () =>
       connectRedis(env.redisUrl, `sluice-worker:${env.workerId}`, (m) => log.warn(m), { cluster: env.redisCluster }),
@@ -32,6 +32,7 @@ export async function runWorker(): Promise<void> {
     leaseMs: env.leaseMs,
     crashLimit: env.crashLimit,
     filesDir: env.filesDir,
+    runRetentionMs: env.runRetentionMs,
     preview: { timeoutMs: env.previewTimeoutMs, memoryMb: env.previewMemoryMb },
     log,
     // The fleet's Redis is never a destination; the web app's database comes sealed with each run.

@@ -6,7 +6,7 @@
 /** Deepest nesting accepted anywhere in an input: a pipeline node's settings start 4 levels down. */
 const MAX_INPUT_DEPTH = 64;
 
-interface InputProblem {
+export interface InputProblem {
   /** Where, as zod paths are: keys and array indexes from the input's root. */
   path: (string | number)[];
   message: string;

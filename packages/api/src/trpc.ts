@@ -1,8 +1,10 @@
 import { Prisma } from "@sluice/db/generated/prisma/client";
+import { type Logger, processLogger } from "@sluice/log/logger";
 import { initTRPC, TRPCError } from "@trpc/server";
+import superjson, { type SuperJSONResult } from "superjson";
 import { z } from "zod";
 import type { RequestContext } from "./context";
-import { findInputProblem, pathText } from "./input-guard";
+import { findInputProblem, type InputProblem, pathText } from "./input-guard";
 
 // The procedure helpers every router builds on: a ladder public → signedIn → viewer (member) → editor, each rung
 // declaring its rule in the procedure's meta (`access`), so every procedure carries the rule it is built with and
@@ -20,9 +22,9 @@ interface ProcedureMeta {
 /** What a user sees of a failure that is ours, not theirs; the details are logged under the same ref. */
 const INTERNAL_MESSAGE = /^something went wrong on our side \(ref [0-9a-f]{8}\)$/;
 
-function internalFailure(error: TRPCError, path: string | undefined): TRPCError {
+function internalFailure(error: TRPCError, path: string | undefined, log: Logger): TRPCError {
   const ref = globalThis.crypto.randomUUID().slice(0, 8);
-  console.error(`sluice api: ${path ?? "request"} failed (ref ${ref}):`, error.cause ?? error);
+  log.error(`${path ?? "request"} failed`, { ref, err: error.cause ?? error });
   return new TRPCError({
     code: "INTERNAL_SERVER_ERROR",
     message: `something went wrong on our side (ref ${ref})`,
@@ -30,12 +32,42 @@ function internalFailure(error: TRPCError, path: string | undefined): TRPCError 
   });
 }
 
+/** An input problem (see input-guard.ts) as the 400 that names where it is. */
+function inputRefusal(problem: InputProblem): TRPCError {
+  return new TRPCError({
+    code: "BAD_REQUEST",
+    message: `${pathText(problem.path)}: ${problem.message}`,
+    cause: new z.ZodError([{ code: "custom", path: problem.path, message: problem.message, input: undefined }]),
+  });
+}
+
+/**
+ * superjson on the wire: Dates (and Maps, Sets, bigints) arrive as what the router's types say they are. Its decoder
+ * walks the input recursively, so input nested too deep for it is refused before it runs.
+ */
+const wire = {
+  input: {
+    serialize: (value: unknown) => superjson.serialize(value),
+    deserialize: (payload: SuperJSONResult) => {
+      const wrapped = payload as Partial<SuperJSONResult> | null;
+      const problem = findInputProblem(wrapped?.json, undefined, false);
+      if (problem) throw inputRefusal(problem);
+      // superjson's own notes on the types it restored mirror the input's shape: held to the same depth.
+      if (findInputProblem(wrapped?.meta, undefined, false))
+        throw inputRefusal({ path: [], message: "the value is nested too deeply" });
+      return superjson.deserialize(payload);
+    },
+  },
+  output: superjson,
+};
+
 const t = initTRPC
   .context<RequestContext>()
   .meta<ProcedureMeta>()
   .create({
+    transformer: wire,
     sse: { ping: { enabled: true, intervalMs: 5000 }, client: { reconnectAfterInactivityMs: 15_000 } },
-    errorFormatter({ shape, error, path }) {
+    errorFormatter({ shape, error, path, ctx }) {
       const cause = error.cause;
       const fields =
         cause instanceof z.ZodError
@@ -44,7 +76,7 @@ const t = initTRPC
       // Failures outside a procedure (the context, the transport) reach the client through here only.
       const message =
         error.code === "INTERNAL_SERVER_ERROR" && !INTERNAL_MESSAGE.test(error.message)
-          ? internalFailure(error, path).message
+          ? internalFailure(error, path, ctx?.logger ?? processLogger()).message
           : shape.message;
       return { ...shape, message, data: { ...shape.data, fields, stack: undefined } };
     },
@@ -125,16 +157,9 @@ function fromPrisma(err: unknown): TRPCError | null {
  * ("password: use at least 10 characters"), database refusals the caller caused become 4xx domain errors, and
  * anything unexpected becomes a generic 500 with a reference whose details go to the log only.
  */
-const edgeErrors = t.middleware(async ({ path, getRawInput, next }) => {
+const edgeErrors = t.middleware(async ({ ctx, path, getRawInput, next }) => {
   const problem = findInputProblem(await getRawInput());
-  if (problem) {
-    const where = pathText(problem.path);
-    throw new TRPCError({
-      code: "BAD_REQUEST",
-      message: `${where}: ${problem.message}`,
-      cause: new z.ZodError([{ code: "custom", path: problem.path, message: problem.message, input: undefined }]),
-    });
-  }
+  if (problem) throw inputRefusal(problem);
   const result = await next();
   if (result.ok) return result;
   const error = result.error;
@@ -145,7 +170,7 @@ const edgeErrors = t.middleware(async ({ path, getRawInput, next }) => {
   const domain = fromPrisma(error.cause);
   if (domain) return { ...result, error: domain };
   if (error.code === "INTERNAL_SERVER_ERROR" && !INTERNAL_MESSAGE.test(error.message)) {
-    return { ...result, error: internalFailure(error, path) };
+    return { ...result, error: internalFailure(error, path, ctx.logger ?? processLogger()) };
   }
   return result;
 });

@@ -1,14 +1,16 @@
 import { Prisma } from "@sluice/db/generated/prisma/client";
+import { type LogEntry, recordingLogger } from "@sluice/log/logger";
 import type { PipelineDefinition } from "@sluice/pipeline/definition";
+import { type ApiHarness, rejects } from "@sluice/test-kit/api-harness";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import superjson, { type SuperJSONResult } from "superjson";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRequestContext, WORKSPACE_HEADER } from "../src/context";
 import { handleIngestRequest } from "../src/ingest/ingest-service";
 import { DEFINITION_LIMITS } from "../src/pipelines/pipeline-service";
 import { appRouter } from "../src/root";
 import { createCallerFactory, createTRPCRouter, publicProcedure } from "../src/trpc";
-import { type ApiHarness, rejects } from "./api-harness";
 import { type Caller, createRoleHarness, type RoleFixture, samplePipeline } from "./role-fixture";
 
 // Issue 12, finding 12: every mistake of the caller is a 4xx naming the field, and nothing of Sluice's insides
@@ -85,7 +87,8 @@ describe("over HTTP", () => {
         [WORKSPACE_HEADER]: fx.workspaceId,
         "content-type": "application/json",
       },
-      body,
+      // The input as superjson wraps it on the wire (the text itself is sent as written: the deep JSON below).
+      body: `{"json":${body}}`,
     });
     const res = await fetchRequestHandler({
       endpoint: "/api/trpc",
@@ -93,8 +96,9 @@ describe("over HTTP", () => {
       router: appRouter,
       createContext: ({ req, resHeaders }) => createRequestContext(h.deps, req, resHeaders),
     });
-    const answer = (await res.json()) as { error?: { message: string } };
-    return { status: res.status, message: answer.error?.message ?? "" };
+    const answer = (await res.json()) as { error?: SuperJSONResult };
+    const error = answer.error && superjson.deserialize<{ message: string }>(answer.error);
+    return { status: res.status, message: error?.message ?? "" };
   }
 
   it("answers a NUL, a huge version and deep JSON with 400, not 500", async () => {
@@ -195,7 +199,8 @@ describe("errors at the edge", () => {
     range: boom(known("P2020")),
     other: boom(new Error("connect ECONNREFUSED 10.0.0.7:5432 at Pool.connect (/srv/node_modules/pg/lib/pool.js:45)")),
   });
-  const call = createCallerFactory(router)({} as never);
+  const logged: LogEntry[] = [];
+  const call = createCallerFactory(router)({ logger: recordingLogger((entry) => logged.push(entry)) } as never);
 
   it("turns database refusals the caller caused into domain errors without Prisma's text", async () => {
     const taken = await rejects(call.taken());
@@ -208,38 +213,30 @@ describe("errors at the edge", () => {
   });
 
   it("answers anything unexpected with a generic 500 and a ref, the details in the log only", async () => {
-    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
-    try {
-      const err = await rejects(call.other());
-      expect(err.code).toBe("INTERNAL_SERVER_ERROR");
-      const ref = /^something went wrong on our side \(ref ([0-9a-f]{8})\)$/.exec(err.message)?.[1];
-      expect(ref).toBeDefined();
-      const line = logged.mock.calls.map((args) => args.map(String).join(" ")).find((l) => l.includes(`ref ${ref}`));
-      expect(line).toContain("ECONNREFUSED 10.0.0.7");
-    } finally {
-      logged.mockRestore();
-    }
+    const err = await rejects(call.other());
+    expect(err.code).toBe("INTERNAL_SERVER_ERROR");
+    const ref = /^something went wrong on our side \(ref ([0-9a-f]{8})\)$/.exec(err.message)?.[1];
+    expect(ref).toBeDefined();
+    const entry = logged.find((e) => e.fields.ref === ref);
+    expect(entry?.level).toBe("error");
+    expect(String((entry?.fields.err as Error | undefined)?.message)).toContain("ECONNREFUSED 10.0.0.7");
   });
 
   it("says nothing of a failing context over HTTP either", async () => {
-    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
-    try {
-      const res = await fetchRequestHandler({
-        endpoint: "/api/trpc",
-        req: new Request("http://sluice.test/api/trpc/auth.me"),
-        router: appRouter,
-        createContext: () => {
-          throw new Error('relation "Session" does not exist at /srv/packages/api/src/auth/session.ts:40');
-        },
-      });
-      expect(res.status).toBe(500);
-      const text = await res.text();
-      expect(text).toMatch(/something went wrong on our side \(ref [0-9a-f]{8}\)/);
-      expect(text).not.toContain("Session");
-      expect(text).not.toContain("session.ts");
-    } finally {
-      logged.mockRestore();
-    }
+    // No context, so no logger of the request's: the process's logger takes the details (stderr).
+    const res = await fetchRequestHandler({
+      endpoint: "/api/trpc",
+      req: new Request("http://sluice.test/api/trpc/auth.me"),
+      router: appRouter,
+      createContext: () => {
+        throw new Error('relation "Session" does not exist at /srv/packages/api/src/auth/session.ts:40');
+      },
+    });
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(text).toMatch(/something went wrong on our side \(ref [0-9a-f]{8}\)/);
+    expect(text).not.toContain("Session");
+    expect(text).not.toContain("session.ts");
   });
 });
 

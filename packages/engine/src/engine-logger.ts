@@ -1,10 +1,7 @@
-export interface EngineLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+import type { Logger } from "@sluice/log/logger";
 
-export const silentLogger: EngineLogger = { info() {}, warn() {}, error() {} };
+// The engine logs through whatever logger its app built (see @sluice/log); it never reads the environment for it.
+export type EngineLogger = Logger;
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { recordingLogger } from "@sluice/log/logger";
 import { catalog } from "@sluice/nodes/catalog";
 import { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import type { ConnectionBundle } from "@sluice/nodes/runtime-contract";
@@ -11,10 +12,9 @@ import {
   QUEUE_PREVIEW,
 } from "@sluice/pipeline/control/protocol";
 import { sealJson } from "@sluice/pipeline/control/secret-box";
+import { FleetHarness, slicePipeline, testRedisUrl, waitFor } from "@sluice/test-kit/fleet-harness";
 import { Job, Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FleetHarness, slicePipeline, testRedisUrl, waitFor } from "../test/fleet-harness";
-import type { EngineLogger } from "./engine-logger";
 import { FleetWorker } from "./fleet-worker";
 
 // Previews run in threads with hard limits: one that burns CPU or memory is killed with a clear message, while the
@@ -31,13 +31,9 @@ const stoppedLog: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   harness = new FleetHarness();
-  const log: EngineLogger = {
-    info() {},
-    warn(message, fields) {
-      if (message === "preview stopped") stoppedLog.push(fields ?? {});
-    },
-    error() {},
-  };
+  const log = recordingLogger(({ message, fields }) => {
+    if (message === "preview stopped") stoppedLog.push(fields);
+  });
   worker = new FleetWorker({
     connect: () => harness.connect("worker-previewer"),
     prefix: harness.prefix,

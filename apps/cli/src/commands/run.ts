@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { FleetWorker } from "@sluice/engine/fleet-worker";
-import { connectRedis, pingRedis } from "@sluice/engine/redis-connection";
+import { connectRedis } from "@sluice/engine/redis-connection";
+import { createLogger, type LogSettings, LogSettingsError, readLogSettings } from "@sluice/log/logger";
 import { catalog as buildCatalog } from "@sluice/nodes/catalog";
 import { connectionCatalog } from "@sluice/nodes/connections";
 import {
@@ -16,12 +17,12 @@ import { type ConnectionCatalog, connectionRefs } from "@sluice/pipeline/connect
 import { createKeys } from "@sluice/pipeline/control/keys";
 import {
   connectionsContext,
-  isTerminal,
   QUEUE_CONTROL,
   type RunSnapshot,
   type RunStartJob,
 } from "@sluice/pipeline/control/protocol";
 import { readRunSnapshot } from "@sluice/pipeline/control/run-reader";
+import { isTerminal } from "@sluice/pipeline/control/run-status";
 import { parseSecretKey, SecretKeyError, sealJson } from "@sluice/pipeline/control/secret-box";
 import { hasErrors } from "@sluice/pipeline/issues";
 import type { NodeCatalog } from "@sluice/pipeline/node-definition";
@@ -35,6 +36,7 @@ import { validate } from "@sluice/pipeline/validate";
 import { Queue } from "bullmq";
 import { readConnectionsFile } from "../connections-file";
 import { EXIT, type Output, readPipelineFile } from "../io";
+import { redisWaitNotice, waitForRedis } from "../redis-wait";
 import { formatIssueLine } from "./validate";
 
 // `sluice run`: a pipeline without the web app, like `flink run` or `benthos -c`. Validates the file, starts N
@@ -71,7 +73,7 @@ export interface RunOptions {
 }
 
 /** The ingest endpoint's port when none is given: the web app's is 3000, so the next one but one. */
-export const DEFAULT_INGEST_PORT = 3002;
+const DEFAULT_INGEST_PORT = 3002;
 
 /** The node and connection types the command knows: this build's, unless a test gives its own. */
 export interface RunTypes {
@@ -128,7 +130,7 @@ function sealingKey(
 const EXIT_INTERRUPTED = 130;
 
 /** The ingest id of a pipeline run from a file: its name, in the characters an ingest id may hold. */
-export function filePipelineId(name: string): string {
+function filePipelineId(name: string): string {
   return `file-${name.replace(/[^A-Za-z0-9_-]/g, "_")}`.slice(0, 64);
 }
 
@@ -153,7 +155,7 @@ function progressLine(s: RunSnapshot, startedAt: number): string {
   return `${progress}${s.status} ${seconds.toFixed(1)}s · ${nodes}`;
 }
 
-export function totalsTable(s: RunSnapshot): string {
+function totalsTable(s: RunSnapshot): string {
   const rows = Object.entries(s.nodes).map(([id, c]) => [
     id,
     formatCount(c.in),
@@ -235,12 +237,37 @@ export async function runCommand(
     io.err(`sluice run: ${err.message}`);
     return EXIT.unreadable;
   }
+  let logSettings: LogSettings;
   try {
-    await pingRedis(options.redisUrl, 3000, { cluster: options.cluster ?? false });
+    // The engine's lines would bury the progress line: only warnings and worse unless SLUICE_LOG_LEVEL asks for more.
+    logSettings = readLogSettings(env, { defaultLevel: "warn" });
   } catch (err) {
-    io.err(`sluice run: ${(err as Error).message}`);
+    if (!(err instanceof LogSettingsError)) throw err;
+    io.err(`sluice run: ${err.message}`);
     return EXIT.unreadable;
   }
+  const log = createLogger({ ...logSettings, name: "cli" });
+  const tty = Boolean((process.stderr as { isTTY?: boolean }).isTTY) && !options.json;
+  const cluster = options.cluster ?? false;
+  // Every connection and queue of this run reports Redis being away through this one line.
+  const redisAway = redisWaitNotice(options.redisUrl, (line) => {
+    if (tty) process.stderr.write("\r\x1b[2K");
+    io.err(line);
+  });
+  let interruptedWaiting = false;
+  const onWaitSignal = () => {
+    interruptedWaiting = true;
+  };
+  signals.on("SIGINT", onWaitSignal);
+  signals.on("SIGTERM", onWaitSignal);
+  const reached = await waitForRedis(options.redisUrl, {
+    cluster,
+    notice: redisAway,
+    stopped: () => interruptedWaiting,
+  });
+  signals.off("SIGINT", onWaitSignal);
+  signals.off("SIGTERM", onWaitSignal);
+  if (!reached) return EXIT_INTERRUPTED;
 
   const definition = checked.definition!;
   const webhook = definition.spec.nodes.some((n) => n.type === "source.webhook");
@@ -252,7 +279,7 @@ export async function runCommand(
   }
 
   const keys = createKeys(options.prefix);
-  const redis = connectRedis(options.redisUrl, "sluice-run", undefined, { cluster: options.cluster ?? false });
+  const redis = connectRedis(options.redisUrl, "sluice-run", redisAway, { cluster });
   let ingest: IngestServer | undefined;
   if (webhook) {
     const listen = { host: options.ingest?.host ?? "127.0.0.1", port: options.ingest?.port ?? DEFAULT_INGEST_PORT };
@@ -278,27 +305,25 @@ export async function runCommand(
     );
   }
   // BullMQ leaves a connection it was given open on close(); this one is ours to close.
-  const controlConnection = connectRedis(options.redisUrl, "sluice-run-control", undefined, {
-    cluster: options.cluster ?? false,
-  });
+  const controlConnection = connectRedis(options.redisUrl, "sluice-run-control", redisAway, { cluster });
   const control = new Queue(QUEUE_CONTROL, { connection: controlConnection, prefix: keys.bullPrefix });
+  control.on("error", redisAway);
   const workers = Array.from(
     { length: options.workers },
     (_, i) =>
       new FleetWorker({
-        connect: () =>
-          connectRedis(options.redisUrl, "sluice-run-worker", undefined, { cluster: options.cluster ?? false }),
+        connect: () => connectRedis(options.redisUrl, "sluice-run-worker", redisAway, { cluster }),
         prefix: options.prefix,
         catalog,
         runtimes,
         workerId: `cli-${process.pid}-${i + 1}`,
         destinations,
+        log,
         ...(secretKey ? { secretKey } : {}),
       }),
   );
   const runId = `cli-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
   const startedAt = Date.now();
-  const tty = Boolean((process.stderr as { isTTY?: boolean }).isTTY) && !options.json;
   let interrupts = 0;
   const onSignal = () => {
     interrupts++;

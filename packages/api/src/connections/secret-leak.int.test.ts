@@ -1,22 +1,23 @@
 import { randomBytes } from "node:crypto";
 import { FleetWorker } from "@sluice/engine/fleet-worker";
+import { recordingLogger } from "@sluice/log/logger";
 import { readRunConnections } from "@sluice/nodes/destination-policy";
 import type { ConnectionBundle } from "@sluice/nodes/runtime-contract";
 import { connectionsContext } from "@sluice/pipeline/control/protocol";
 import { openJson } from "@sluice/pipeline/control/secret-box";
 import type { PipelineDefinitionInput } from "@sluice/pipeline/definition";
 import { writePipelineText } from "@sluice/pipeline/file-format";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { FleetHarness, testRedisUrl, waitFor } from "../../../engine/test/fleet-harness";
-import { type ApiHarness, createApiHarness, rejects } from "../../test/api-harness";
+import { type ApiHarness, createApiHarness, rejects } from "@sluice/test-kit/api-harness";
+import { FleetHarness, testRedisUrl, waitFor } from "@sluice/test-kit/fleet-harness";
 import {
   digest,
   testConnectionRuntimes,
   testConnectionTypes,
   testNodeCatalog,
   testNodeRuntimes,
-} from "../../test/test-connections";
+} from "@sluice/test-kit/test-connections";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { checkHealth } from "../health/health-service";
 import { reconcileRuns } from "../runs/run-reconciler";
 import { secretsContext } from "./connection-secrets";
@@ -87,7 +88,7 @@ beforeAll(async () => {
     workerId: "leak-worker",
     leaseMs: 2000,
     secretKey: fleet.secretKey,
-    log: { info: capture("info"), warn: capture("warn"), error: capture("error") },
+    log: recordingLogger(({ level, message, fields }) => capture(level)(message, fields)),
   });
   await worker.start();
 });
@@ -254,7 +255,7 @@ describe("a planted secret", () => {
     expect(brokenRun.error).toContain("refused.test");
     seen("runs.list", await api.runs.list());
     const letters = seen("runs.deadLetters", await api.runs.deadLetters({ runId }));
-    expect(letters.length).toBe(1);
+    expect(letters.total).toBe(1);
     seen("schedules.list", await api.schedules.list());
     seen("schedules.get", await api.schedules.get({ id: schedule.id }));
     for (const id of [runId, brokenRunId]) {

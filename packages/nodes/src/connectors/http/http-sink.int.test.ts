@@ -1,7 +1,8 @@
+import { FleetWorker } from "@sluice/engine/fleet-worker";
+import { recordingLogger } from "@sluice/log/logger";
 import type { DataRecord } from "@sluice/pipeline/record-schema";
+import { FleetHarness } from "@sluice/test-kit/fleet-harness";
 import { afterEach, describe, expect, it } from "vitest";
-import { FleetWorker } from "../../../../engine/src/fleet-worker";
-import { FleetHarness } from "../../../../engine/test/fleet-harness";
 import { catalog } from "../../catalog";
 import { PermanentConnectorError, type SinkWriter } from "../../runtime-contract";
 import { runtimes } from "../../runtimes";
@@ -172,11 +173,7 @@ describe("sink.http", () => {
       workerId: "w",
       secretKey: harness.secretKey,
       destinations: localDestinations,
-      log: {
-        info: (m, f) => logged.push(`${m} ${JSON.stringify(f)}`),
-        warn: (m, f) => logged.push(`${m} ${JSON.stringify(f)}`),
-        error: (m, f) => logged.push(`${m} ${JSON.stringify(f)}`),
-      },
+      log: recordingLogger(({ message, fields }) => logged.push(`${message} ${JSON.stringify(fields)}`)),
     });
     await worker.start();
     try {

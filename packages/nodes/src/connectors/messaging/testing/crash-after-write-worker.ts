@@ -1,5 +1,6 @@
-import { FleetWorker } from "../../../../../engine/src/fleet-worker";
-import { connectRedis } from "../../../../../engine/src/redis-connection";
+import { FleetWorker } from "@sluice/engine/fleet-worker";
+import { connectRedis } from "@sluice/engine/redis-connection";
+import { recordingLogger } from "@sluice/log/logger";
 import { catalog } from "../../../catalog";
 import { createRuntimeRegistry, type NodeRuntime, type SinkRuntime } from "../../../runtime-contract";
 import { runtimes } from "../../../runtimes";
@@ -56,10 +57,8 @@ const worker = new FleetWorker({
   leaseMs: 2000,
   secretKey: Buffer.from(env("SLUICE_SECRET_KEY_HEX"), "hex"),
   destinations: localDestinations,
-  log: {
-    info: (m) => process.stdout.write(`${m}\n`),
-    warn: (m, f) => process.stdout.write(`${m} ${JSON.stringify(f ?? {})}\n`),
-    error: (m, f) => process.stdout.write(`${m} ${JSON.stringify(f ?? {})}\n`),
-  },
+  log: recordingLogger(({ level, message, fields }) =>
+    process.stdout.write(level === "info" ? `${message}\n` : `${message} ${JSON.stringify(fields)}\n`),
+  ),
 });
 await worker.start();
