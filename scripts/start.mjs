@@ -1,6 +1,7 @@
 // `npm start` (production build) and `npm run dev` (`--dev`: next dev, worker under tsx watch).
 // Installs what is missing, uses DATABASE_URL/REDIS_URL or starts an embedded PostgreSQL and a private
-// redis-server, migrates, seeds, builds, then runs the web app and one worker until Ctrl-C.
+// redis-server, migrates and seeds while the web app builds, then runs the web app (on 127.0.0.1 unless HOST
+// says otherwise) and one worker until Ctrl-C. Every step says itself with the time since the start.
 // Node builtins only at the top level: this runs before `npm ci`.
 
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -8,8 +9,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { appEnvironment, persistentSecretKey, startWeb, startWorker, waitUntilHealthy } from "./lib/app.mjs";
 import { checkNode, ensureDependencies, findExecutable } from "./lib/install.mjs";
-import { bold, dim, green, red, reportFailure, SetupError, say, seconds } from "./lib/log.mjs";
-import { portFromEnv, portInUse } from "./lib/ports.mjs";
+import { bold, dim, green, heartbeat, red, reportFailure, SetupError, say } from "./lib/log.mjs";
+import { listenHost, localUrl, portFromEnv, portInUse } from "./lib/ports.mjs";
 import { commandLineOf, isAlive, mustRun, onShutdownSignal, run, runningCount, stopAll } from "./lib/proc.mjs";
 import { REDIS_INSTALL_HINT } from "./lib/redis.mjs";
 import { postgresForApp, redisForApp } from "./lib/services.mjs";
@@ -21,7 +22,7 @@ const dev = process.argv.includes("--dev");
 const command = dev ? "npm run dev" : "npm start";
 const lockFile = path.join(root, ".sluice", "start.pid");
 
-/** @type {import("./lib/services.mjs").Service[]} */
+/** PostgreSQL at 0 and Redis at 1 once each has started (they start side by side). @type {import("./lib/services.mjs").Service[]} */
 const services = [];
 let exiting = false;
 const supervisor = new Supervisor();
@@ -64,55 +65,32 @@ async function shutdown(code) {
   process.exit(code);
 }
 
-async function main() {
-  checkNode();
-  await ensureDependencies(root);
-  claimCheckout();
+/**
+ * Runs `step` while saying, every ~15 s, how long it has taken. @template T
+ * @param {string} what e.g. "waiting for the app" @param {() => Promise<T>} step
+ */
+async function withHeartbeat(what, step) {
+  const stop = heartbeat(what);
+  try {
+    return await step();
+  } finally {
+    stop();
+  }
+}
 
-  const port = portFromEnv("PORT", 3000);
-  const portTaken = () =>
-    new SetupError(
-      `port ${port} is in use`,
-      `Stop what is using it, or choose another port: PORT=${port + 1} ${command}.`,
-    );
-  if (await portInUse(port)) throw portTaken();
-
-  if (!process.env.REDIS_URL && !findExecutable("redis-server"))
-    throw new SetupError("redis-server is not installed", REDIS_INSTALL_HINT);
-
-  say("starting PostgreSQL and Redis, generating the Prisma client…");
-  const started = Date.now();
-  const outcomes = await Promise.allSettled([
-    postgresForApp(root, command),
-    redisForApp(root, command),
-    mustRun(
-      "generating the Prisma client",
-      "Read the error above; check prisma/schema.prisma.",
-      process.execPath,
-      ["scripts/prisma-generate.mjs"],
-      {
-        cwd: root,
-      },
-    ),
-  ]);
-  const [postgres, redis] = outcomes;
-  for (const outcome of [postgres, redis]) if (outcome?.status === "fulfilled") services.push(outcome.value);
-  const failure = outcomes.find((outcome) => outcome.status === "rejected");
-  if (failure?.status === "rejected") throw failure.reason;
-  const [database, broker] = services;
-  if (!database || !broker) throw new Error("services missing after start");
+/**
+ * PostgreSQL started (or checked), migrated and seeded; kept in services[0]. Migrating needs no Prisma client, seeding
+ * does: it waits for `generated`.
+ * @param {NodeJS.ProcessEnv} baseEnv @param {Promise<unknown>} generated
+ */
+async function prepareDatabase(baseEnv, generated) {
+  say(process.env.DATABASE_URL ? "checking PostgreSQL (DATABASE_URL)…" : "starting PostgreSQL…");
+  const database = await postgresForApp(root, command);
+  services[0] = database;
   say(`PostgreSQL: ${database.label}`);
-  say(`Redis: ${broker.label}`);
-  say(`ready in ${seconds(Date.now() - started)}`);
 
-  const env = appEnvironment({
-    databaseUrl: database.url,
-    redisUrl: broker.url,
-    port,
-    secretKey: persistentSecretKey(root),
-    nodeEnv: dev ? "development" : "production",
-  });
-
+  say("migrating the database…");
+  const env = { ...baseEnv, DATABASE_URL: database.url };
   const migrate = await mustRun(
     "applying migrations",
     "Read the error above; fix the migration or the database, then run again.",
@@ -123,6 +101,7 @@ async function main() {
   say(`migrations: ${migrate.tail.join(" ").trim() || "done"}`);
 
   if (existsSync(path.join(root, "prisma/seed.ts"))) {
+    await generated;
     say("seeding…");
     const seed = await run("seed", process.execPath, ["--import", "tsx", "prisma/seed.ts"], {
       cwd: root,
@@ -133,23 +112,75 @@ async function main() {
     if (!seed.ok)
       throw new SetupError(`seeding failed (${seed.child.describeExit()})`, "Read the [seed] output above.");
   }
+  return database;
+}
 
-  if (!dev) await ensureWebBuild(root, env);
+/** The private redis-server (or REDIS_URL, checked); kept in services[1]. */
+async function prepareRedis() {
+  say(process.env.REDIS_URL ? "checking Redis (REDIS_URL)…" : "starting Redis…");
+  const broker = await redisForApp(root, command);
+  services[1] = broker;
+  say(`Redis: ${broker.label}`);
+  return broker;
+}
+
+async function main() {
+  checkNode();
+  await ensureDependencies(root);
+  claimCheckout();
+
+  const host = listenHost();
+  const port = portFromEnv("PORT", 3000);
+  const url = localUrl(host, port);
+  const portTaken = () =>
+    new SetupError(
+      `port ${port} is in use`,
+      `Stop what is using it, or choose another port: PORT=${port + 1} ${command}.`,
+    );
   if (await portInUse(port)) throw portTaken();
 
-  say(`starting the web app (${dev ? "next dev" : "next start"}) on port ${port} and one worker…`);
-  const web = startWeb({ root, port, env, dev });
-  const worker = startWorker({ root, env, dev });
-  await waitUntilHealthy({
-    baseUrl: `http://127.0.0.1:${port}`,
-    children: [web, worker],
-    timeoutMs: dev ? 240_000 : 90_000,
+  if (!process.env.REDIS_URL && !findExecutable("redis-server"))
+    throw new SetupError("redis-server is not installed", REDIS_INSTALL_HINT);
+
+  // The build needs the Prisma client, not the databases: it runs while PostgreSQL starts and migrates.
+  say("generating the Prisma client…");
+  const generated = mustRun(
+    "generating the Prisma client",
+    "Read the error above; check prisma/schema.prisma.",
+    process.execPath,
+    ["scripts/prisma-generate.mjs"],
+    { cwd: root },
+  );
+  const nodeEnv = dev ? "development" : "production";
+  const baseEnv = { ...process.env, NODE_ENV: nodeEnv, NEXT_TELEMETRY_DISABLED: "1" };
+  const [database, broker] = await Promise.all([
+    prepareDatabase(baseEnv, generated),
+    prepareRedis(),
+    dev ? generated : generated.then(() => ensureWebBuild(root, baseEnv)),
+  ]);
+
+  const env = appEnvironment({
+    databaseUrl: database.url,
+    redisUrl: broker.url,
+    port,
+    secretKey: persistentSecretKey(root),
+    nodeEnv,
   });
-  console.log(green(bold(`Sluice is running at http://localhost:${port}`)));
+  if (await portInUse(port)) throw portTaken();
+
+  say(`starting the web app (${dev ? "next dev" : "next start"}, listening on ${host} port ${port})…`);
+  const web = startWeb({ root, port, host, env, dev });
+  say("starting the worker…");
+  const worker = startWorker({ root, env, dev });
+  say(`waiting for the app to answer ${url}/api/health…`);
+  await withHeartbeat("waiting for the app", () =>
+    waitUntilHealthy({ baseUrl: url, children: [web, worker], timeoutMs: dev ? 240_000 : 90_000 }),
+  );
+  console.log(green(bold(`Sluice is ready at ${url}`)));
   say("press Ctrl-C to stop it");
 
   // From now on a process that stops on its own is restarted; one that keeps stopping ends everything.
-  supervisor.watch("web", web, () => startWeb({ root, port, env, dev }));
+  supervisor.watch("web", web, () => startWeb({ root, port, host, env, dev }));
   supervisor.watch("worker", worker, () => startWorker({ root, env, dev }));
   // In the order `services` holds them.
   /** @type {[string, () => Promise<import("./lib/services.mjs").Service>][]} */

@@ -37,15 +37,28 @@ export function persistentSecretKey(root) {
 }
 
 /**
- * Starts the web app: `next start` (or `next dev`) in apps/web.
- * @param {{ root: string, port: number, env: NodeJS.ProcessEnv, dev?: boolean, output?: "prefix" | "capture" }} options
+ * Next's start-up banner ("▲ Next.js", "- Local:", "✓ Ready in 1.2s"): it says "ready" before the app can answer
+ * (the database and the worker are not checked yet), so only our own line says when Sluice is ready.
+ * @param {string} line without colour codes
  */
-export function startWeb({ root, port, env, dev = false, output = "prefix" }) {
-  return new Child("web", process.execPath, [nextCli(root), dev ? "dev" : "start", "-p", String(port)], {
+export function isNextBanner(line) {
+  return /^\s*(▲ Next\.js|- (Local|Network|Environments?|Experiments)\b|· |✓ (Starting|Ready in|Running next\.config)\b)/.test(
+    line,
+  );
+}
+
+/**
+ * Starts the web app: `next start` (or `next dev`) in apps/web, listening on `host` (127.0.0.1 by default).
+ * @param {{ root: string, port: number, host?: string, env: NodeJS.ProcessEnv, dev?: boolean, output?: "prefix" | "capture" }} options
+ */
+export function startWeb({ root, port, host = "127.0.0.1", env, dev = false, output = "prefix" }) {
+  const args = [nextCli(root), dev ? "dev" : "start", "--port", String(port), "--hostname", host];
+  return new Child("web", process.execPath, args, {
     cwd: path.join(root, "apps/web"),
     env,
     output,
     prefix: cyan("[web]"),
+    show: (line) => !isNextBanner(line),
   });
 }
 
@@ -84,7 +97,7 @@ async function fetchHealth(url) {
 }
 
 /** @param {any} body */
-export function isHealthy(body) {
+function isHealthy(body) {
   return body?.db?.ok === true && body?.redis?.ok === true && Number(body?.workers?.live) >= 1;
 }
 

@@ -7,16 +7,33 @@ import path from "node:path";
 import { note, SetupError, say, seconds } from "./log.mjs";
 import { run } from "./proc.mjs";
 
-const MIN_MAJOR = 20;
-const MIN_MINOR = 19;
+/**
+ * The Node versions Sluice runs on, as package.json's `engines.node` says them: 20 from 20.19 (its end of life has
+ * passed; kept while people still have it), 22 from 22.12 and 24 on, the versions Prisma supports. Odd versions
+ * (21, 23) were never long-term releases.
+ */
+export const NODE_ENGINES = "^20.19.0 || ^22.12.0 || >=24.0.0";
+
+/**
+ * Why this Node version cannot run Sluice, or undefined when it can (see NODE_ENGINES).
+ * @param {string} version e.g. "20.19.1" or "v22.12.0"
+ */
+export function nodeVersionProblem(version) {
+  const [major = 0, minor = 0] = version.replace(/^v/, "").split(".").map(Number);
+  if (major === 20 && minor >= 19) return undefined;
+  if (major === 22 && minor >= 12) return undefined;
+  if (major >= 24) return undefined;
+  if (major === 20 || major === 22) {
+    return `Node ${version} is too old: Sluice needs ${major}.${major === 20 ? 19 : 12} or newer of Node ${major}`;
+  }
+  if (major < 20) return `Node ${version} is too old: Sluice needs Node 20.19, 22.12 or 24 and newer`;
+  return `Node ${version} is not a long-term support release: Sluice runs on Node 20.19+, 22.12+ and 24+`;
+}
 
 export function checkNode() {
-  const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
-  if (major < MIN_MAJOR || (major === MIN_MAJOR && minor < MIN_MINOR)) {
-    throw new SetupError(
-      `Node ${process.versions.node} is too old: Sluice needs Node ${MIN_MAJOR}.${MIN_MINOR} or newer`,
-      "Install a current Node 20 or 22 (https://nodejs.org, or `nvm install 22`) and run again.",
-    );
+  const problem = nodeVersionProblem(process.versions.node);
+  if (problem) {
+    throw new SetupError(problem, "Install Node 22 or 24 (https://nodejs.org, or `nvm install 24`) and run again.");
   }
 }
 
@@ -73,7 +90,7 @@ export function findExecutable(/** @type {string} */ name) {
   return undefined;
 }
 
-export function isRootOnDebian() {
+function isRootOnDebian() {
   return process.getuid?.() === 0 && existsSync("/etc/debian_version");
 }
 

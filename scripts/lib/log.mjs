@@ -16,14 +16,51 @@ export const yellow = (/** @type {string} */ text) => paint("33", text);
 export const cyan = (/** @type {string} */ text) => paint("36", text);
 export const magenta = (/** @type {string} */ text) => paint("35", text);
 
+/**
+ * Time since this process started as m:ss, the stamp on every progress line: a user waiting for `npm start` sees
+ * how far it has come without doing sums.
+ * @param {number} ms
+ */
+export function clock(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, "0")}`;
+}
+
+const sinceStart = () => performance.now();
+
 /** A progress line from the orchestrator itself. */
 export function say(/** @type {string} */ message) {
-  console.log(`${cyan("[sluice]")} ${message}`);
+  console.log(`${cyan(`[sluice ${clock(sinceStart())}]`)} ${message}`);
 }
 
 /** Something the user should know about that does not stop the run. */
 export function note(/** @type {string} */ message) {
-  console.log(`${yellow("[sluice]")} ${message}`);
+  console.log(`${yellow(`[sluice ${clock(sinceStart())}]`)} ${message}`);
+}
+
+/**
+ * What a heartbeat says about a step still under way: how long it has taken, and against the last time it took
+ * (when known) how long it may still take.
+ * @param {string} step e.g. "building the web app" @param {number} elapsedMs @param {number} [expectedMs]
+ */
+export function heartbeatLine(step, elapsedMs, expectedMs) {
+  const sofar = `still ${step}: ${seconds(elapsedMs)} so far`;
+  if (!expectedMs) return sofar;
+  const left = expectedMs - elapsedMs;
+  if (left >= 5000) return `${sofar}, about ${seconds(left)} to go (it took ${seconds(expectedMs)} last time)`;
+  return `${sofar} (it took ${seconds(expectedMs)} last time)`;
+}
+
+/**
+ * Says `heartbeatLine` every `everyMs` until the returned function is called, so a long step never looks stuck.
+ * @param {string} step @param {{ expectedMs?: number, everyMs?: number }} [options]
+ * @returns {() => void} stops the heartbeat
+ */
+export function heartbeat(step, { expectedMs, everyMs = 15_000 } = {}) {
+  const started = Date.now();
+  const timer = setInterval(() => say(heartbeatLine(step, Date.now() - started, expectedMs)), everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**

@@ -81,3 +81,31 @@ export function portFromEnv(/** @type {string} */ name, /** @type {number} */ fa
   }
   return port;
 }
+
+/**
+ * The address the web app listens on: `HOST` (a host name or an IPv4/IPv6 address; `0.0.0.0` or `::` for every
+ * interface) or 127.0.0.1, so that a fresh `npm start` is not reachable from the network until asked to be.
+ * @param {string} [raw] the variable's value
+ */
+export function listenHost(raw = process.env.HOST) {
+  if (raw === undefined || raw.trim() === "") return "127.0.0.1";
+  const host = raw.trim().replace(/^\[(.*)\]$/, "$1");
+  if (net.isIP(host)) return host;
+  const label = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+  if (host.length <= 253 && host.split(".").every((part) => label.test(part))) return host;
+  throw new SetupError(
+    `HOST=${raw} is neither a host name nor an IP address`,
+    "Set HOST to an address of this machine (e.g. 127.0.0.1, or 0.0.0.0 to listen on every interface), or unset it.",
+  );
+}
+
+/**
+ * The URL at which this machine reaches a server listening on `host`:`port` (a wildcard address is reached on
+ * loopback).
+ * @param {string} host @param {number} port
+ */
+export function localUrl(host, port) {
+  if (host === "0.0.0.0") return `http://127.0.0.1:${port}`;
+  if (host === "::") return `http://[::1]:${port}`;
+  return `http://${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
+}

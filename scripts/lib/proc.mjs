@@ -22,6 +22,8 @@ const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
  * @property {"inherit" | "prefix" | "capture" | "file"} [output] inherit: the child writes to our terminal;
  *   prefix: each line is printed as `<prefix> line`; capture: lines are only kept (see `tail`); file: `fd`.
  * @property {string} [prefix]
+ * @property {(line: string) => boolean} [show] output "prefix": which lines to print (all by default); the others
+ *   are only kept in `tail`
  * @property {number} [fd] file descriptor for output "file"
  * @property {number} [uid]
  * @property {number} [gid]
@@ -93,7 +95,9 @@ export class Child {
           if (line && !line.replace(ANSI, "").trim()) return;
           this.tail.push(line);
           if (this.tail.length > TAIL_LINES) this.tail.shift();
-          if (output === "prefix") process.stdout.write(`${options.prefix ?? `[${name}]`} ${line}\n`);
+          if (output === "prefix" && (options.show?.(line.replace(ANSI, "")) ?? true)) {
+            process.stdout.write(`${options.prefix ?? `[${name}]`} ${line}\n`);
+          }
         });
       }
     }
@@ -241,18 +245,9 @@ export async function stopAll({ graceMs = 10_000, services = false } = {}) {
   );
 }
 
-export function isClosing() {
-  return closing;
-}
-
 /** How many children are still running. */
 export function runningCount() {
   return running.size;
-}
-
-/** Forwards a signal (e.g. the user's Ctrl-C) to every running child's group. */
-export function signalAll(/** @type {NodeJS.Signals} */ signal) {
-  for (const child of running) child.signal(signal);
 }
 
 /**

@@ -1,10 +1,10 @@
 // Whether apps/web needs `next build`, and running it. The check must stay cheap: it runs on every
 // `npm start` and before e2e.
 
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { SetupError, say, seconds } from "./log.mjs";
+import { heartbeat, SetupError, say, seconds } from "./log.mjs";
 import { run } from "./proc.mjs";
 
 // Written by tools, not by people: changes here do not call for a new build.
@@ -23,7 +23,7 @@ const IGNORED = new Set([
  * times count too, so a deleted or renamed file makes the build stale.
  * @param {string} target @param {number} since
  */
-export function changedSince(target, since) {
+function changedSince(target, since) {
   /** @type {import("node:fs").Stats} */
   let stat;
   try {
@@ -41,7 +41,7 @@ export function changedSince(target, since) {
 }
 
 /** What a production build of apps/web is made from. @param {string} root */
-export function webBuildInputs(root) {
+function webBuildInputs(root) {
   const packages = path.join(root, "packages");
   const packageSources = existsSync(packages)
     ? readdirSync(packages, { withFileTypes: true })
@@ -80,6 +80,36 @@ export function nextCli(root) {
   return path.join(path.dirname(manifest), typeof bin === "string" ? bin : bin.next);
 }
 
+/** Where the last successful build's duration is kept, to tell the next one how long it may take. @param {string} root */
+function buildTimeFile(root) {
+  return path.join(root, ".sluice", "web-build-time.json");
+}
+
+/** How long the last successful `next build` in this checkout took, if known. @param {string} root */
+export function lastBuildMs(root) {
+  try {
+    const { ms } = JSON.parse(readFileSync(buildTimeFile(root), "utf8"));
+    return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** @param {string} root @param {number} ms */
+function recordBuildMs(root, ms) {
+  mkdirSync(path.join(root, ".sluice"), { recursive: true });
+  writeFileSync(buildTimeFile(root), `${JSON.stringify({ ms, at: new Date().toISOString() })}\n`);
+}
+
+/**
+ * Which of `next build`'s lines reach the terminal: its warnings and errors. The rest (banner, route table) is
+ * kept for the failure message; the progress is ours (a heartbeat with the elapsed time).
+ * @param {string} line without colour codes
+ */
+export function isBuildProblem(line) {
+  return /^\s*(⚠|⨯|✖|Error|error|Failed|Type error|Module not found)/.test(line);
+}
+
 /**
  * Runs `next build` in apps/web unless the build is current.
  * @param {string} root @param {NodeJS.ProcessEnv} env
@@ -92,20 +122,31 @@ export async function ensureWebBuild(root, env) {
   if (!existsSync(path.join(root, "apps/web/package.json"))) {
     throw new SetupError("apps/web is missing", "Check out the whole repository.");
   }
-  say("building the web app (next build)…");
+  const expectedMs = lastBuildMs(root);
+  say(
+    expectedMs
+      ? `building the web app (next build); it took ${seconds(expectedMs)} last time…`
+      : "building the web app (next build) for the first time: this takes a few minutes…",
+  );
   const started = Date.now();
+  const stopHeartbeat = heartbeat("building the web app", { expectedMs });
   const result = await run("next build", process.execPath, [nextCli(root), "build"], {
     cwd: path.join(root, "apps/web"),
-    env: { ...env, NODE_ENV: "production" },
+    // Type errors are the typecheck's to report (see next.config.ts); here they would only cost a minute.
+    env: { ...env, NODE_ENV: "production", SLUICE_BUILD_TYPECHECK: "off" },
     output: "prefix",
     prefix: "[build]",
-  });
+    show: isBuildProblem,
+  }).finally(stopHeartbeat);
   if (!result.ok) {
     throw new SetupError(
       `the web app did not build (next build: ${result.child.describeExit()})`,
-      "Fix the errors printed above with [build], then run again.",
+      "Fix the errors shown above with [build], then run again.",
+      { details: result.tail.slice(-40).map((line) => `[build] ${line}`) },
     );
   }
-  say(`web app built in ${seconds(Date.now() - started)}`);
+  const took = Date.now() - started;
+  recordBuildMs(root, took);
+  say(`web app built in ${seconds(took)}`);
   return true;
 }
