@@ -1,6 +1,6 @@
 // `npm test` (and CI via .ci/run): installs what is missing, finds or starts PostgreSQL, Redis and the
-// brokers, then runs every layer — lint, typecheck, docs, unit, integration, e2e — even when an
-// earlier one failed, and ends with one line: "N passed, N failed[, N skipped]".
+// brokers, then runs every layer — lint, typecheck, docs, unit (on this Node and on Node 22), integration, e2e —
+// even when an earlier one failed, and ends with one line: "N passed, N failed[, N skipped]".
 // Node builtins only at the top level: this runs before `npm ci`.
 
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -9,6 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkNode, ensureDependencies, ensureOsPackages, findExecutable } from "./lib/install.mjs";
 import { bold, dim, green, Interrupted, note, red, reportFailure, say, seconds, yellow } from "./lib/log.mjs";
+import { ensureNodeBinary } from "./lib/node-binary.mjs";
 import { onShutdownSignal, run, stopAll } from "./lib/proc.mjs";
 import { redisAnswers } from "./lib/redis.mjs";
 import {
@@ -94,9 +95,19 @@ async function tool(name, command, args, timeoutMs, extraEnv = {}) {
   return result.timedOut ? 124 : result.code;
 }
 
+/**
+ * The three checks of `npm run lint` (package.json's lint:deps and lint:unused say what the last two cover), each run
+ * even when an earlier one failed, each counted once.
+ */
 async function lint() {
-  const code = await tool("biome", bin("biome"), ["check", "."], 5 * MINUTE);
-  return singleCheck(code, "biome found problems (run `npx biome check --write .` for the fixable ones)");
+  const biome = await tool("biome", bin("biome"), ["check", "."], 5 * MINUTE);
+  const depcruise = await tool("depcruise", "npm", ["run", "-s", "lint:deps"], 5 * MINUTE);
+  const knip = await tool("knip", "npm", ["run", "-s", "lint:unused"], 5 * MINUTE);
+  return sumCounts([
+    singleCheck(biome, "biome found problems (run `npx biome check --write .` for the fixable ones)"),
+    singleCheck(depcruise, "dependency-cruiser: an import goes against .dependency-cruiser.cjs (its rule names why)"),
+    singleCheck(knip, "knip: an unused file, export or dependency, or one used but not declared (see knip.jsonc)"),
+  ]);
 }
 
 async function typecheck() {
@@ -128,9 +139,13 @@ async function docs() {
   return singleCheck(code, "docs/nodes is stale: run `npm run docs:nodes` and commit the result");
 }
 
-/** @param {"unit" | "integration"} project */
-async function vitest(project) {
-  const report = path.join(/** @type {string} */ (tmpDir), `${project}.json`);
+/**
+ * @param {"unit" | "integration"} project
+ * @param {{ node?: string, report?: string }} [options] `node`: a Node binary other than ours to run vitest (and
+ *   whatever the tests start as `node`) under
+ */
+async function vitest(project, { node, report: reportName = project } = {}) {
+  const report = path.join(/** @type {string} */ (tmpDir), `${reportName}.json`);
   const args = [
     "run",
     "--project",
@@ -140,8 +155,23 @@ async function vitest(project) {
     "--reporter=json",
     `--outputFile.json=${report}`,
   ];
-  const code = await tool(`vitest ${project}`, bin("vitest"), args, 15 * MINUTE);
+  // Under another Node: vitest's own script started by it, and that Node first on the PATH for what tests spawn.
+  const code = node
+    ? await tool(`vitest ${project}`, node, [path.join(root, "node_modules/vitest/vitest.mjs"), ...args], 15 * MINUTE, {
+        PATH: `${path.dirname(node)}${path.delimiter}${testEnv.PATH ?? ""}`,
+      })
+    : await tool(`vitest ${project}`, bin("vitest"), args, 15 * MINUTE);
   return vitestCounts(readJson(report), code);
+}
+
+/** The unit layer again under Node 22 (the oldest line besides 20 that package.json's engines allow). */
+async function unitUnderNode22() {
+  const node =
+    process.versions.node.split(".")[0] === "22"
+      ? { path: process.execPath, version: process.version }
+      : await ensureNodeBinary(root, { major: 22, range: "^22.12" });
+  say(`running under Node ${node.version}`);
+  return vitest("unit", { node: node.path, report: "unit-node22" });
 }
 
 async function e2e() {
@@ -219,7 +249,7 @@ function printResults(/** @type {number} */ started) {
   console.log(`\n${bold("━━ results")}`);
   for (const { name, counts, ms } of layers) {
     const paint = counts.failed > 0 ? red : green;
-    console.log(`   ${name.padEnd(12)} ${paint(summaryLine(counts).padEnd(34))} ${dim(seconds(ms))}`);
+    console.log(`   ${name.padEnd(14)} ${paint(summaryLine(counts).padEnd(34))} ${dim(seconds(ms))}`);
   }
   console.log(dim(`   total time ${seconds(Date.now() - started)}`));
 }
@@ -242,10 +272,11 @@ async function main() {
   }
 
   if (brokers && !interrupted) {
-    await layer("lint", "biome check .", lint);
+    await layer("lint", "biome, dependency-cruiser, knip", lint);
     await layer("typecheck", "turbo run generate, then turbo run typecheck", typecheck);
     if (existsSync(cli)) await layer("docs", "sluice docs --check", docs);
     await layer("unit", "vitest --project unit", () => vitest("unit"));
+    await layer("unit (node 22)", "vitest --project unit under Node 22", unitUnderNode22);
     const brokerStates = await brokers;
     const states = brokerStates.map((b) => `${b.name} ${b.status}${b.detail ? ` (${b.detail})` : ""}`);
     await layer("integration", `vitest --project integration — brokers: ${states.join(", ")}`, () =>

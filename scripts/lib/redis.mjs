@@ -115,7 +115,7 @@ export const REDIS_INSTALL_HINT =
  * has not authenticated as `user` can do nothing. The file holds the password's SHA-256, not the password.
  * @param {{ name: string, password: string }} user
  */
-export function aclRules(user) {
+function aclRules(user) {
   if (!/^[A-Za-z0-9_-]+$/.test(user.name)) throw new Error("a Redis user name is letters, digits, '_' and '-'");
   const hash = createHash("sha256").update(user.password).digest("hex");
   return [

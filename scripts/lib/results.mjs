@@ -6,7 +6,7 @@
 /** @typedef {{ passed: number, failed: number, skipped: number, notes: string[] }} Counts */
 
 /** @returns {Counts} */
-export function noCounts() {
+function noCounts() {
   return { passed: 0, failed: 0, skipped: 0, notes: [] };
 }
 

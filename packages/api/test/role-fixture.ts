@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import type { Db } from "@sluice/db/client";
 import { emptyDefinition, type PipelineDefinition } from "@sluice/pipeline/definition";
+import { type ApiHarness, createApiHarness } from "@sluice/test-kit/api-harness";
+import { testConnectionRuntimes, testConnectionTypes, testNodeCatalog } from "@sluice/test-kit/test-connections";
 import type { AnyTRPCProcedure } from "@trpc/server";
 import { createSession, SESSION_COOKIE } from "../src/auth/session";
 import { createRequestContext, WORKSPACE_HEADER } from "../src/context";
 import { appRouter, createCaller } from "../src/root";
 import type { Access } from "../src/trpc";
-import { type ApiHarness, createApiHarness } from "./api-harness";
-import { testConnectionRuntimes, testConnectionTypes, testNodeCatalog } from "./test-connections";
 
 // One workspace with a member in every role, an outsider with a workspace of their own, objects of every kind in
 // the first, and a minimal valid input for every procedure: what the authorization matrix and the fuzz test call
@@ -116,7 +116,7 @@ export async function createRoleHarness(name: string): Promise<{ h: ApiHarness; 
 }
 
 /** Builds the fixture in the harness's database; the harness must know the testdb connection type. */
-export async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
+async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
   const owner = await signUpPerson(h, "Owner");
   const workspaceId = await ownWorkspace(h.db, owner.userId);
   const members = { OWNER: owner } as Record<MemberRole, Person>;

@@ -9,7 +9,7 @@ export interface PostgresFields {
   database: string;
 }
 
-export class DatabaseUrlError extends Error {
+class DatabaseUrlError extends Error {
   override name = "DatabaseUrlError";
 }
 
@@ -32,15 +32,4 @@ export function parsePostgresUrl(url: string): PostgresFields {
     password: decodeURIComponent(u.password),
     database,
   };
-}
-
-export function postgresUrl(fields: PostgresFields): string {
-  const auth = fields.password
-    ? `${encodeURIComponent(fields.user)}:${encodeURIComponent(fields.password)}`
-    : encodeURIComponent(fields.user);
-  return `postgresql://${auth}@${fields.host}:${fields.port}/${encodeURIComponent(fields.database)}`;
-}
-
-export function withDatabase(url: string, database: string): string {
-  return postgresUrl({ ...parsePostgresUrl(url), database });
 }

@@ -7,7 +7,7 @@ import addFormats from "ajv-formats";
 // JSON Schema (draft 2020-12) compilation shared by transform.validate's declaration (design-time checks of the
 // schema itself) and its runtime. Browser-safe: ajv is pure JavaScript.
 
-export const DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema";
+const DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema";
 
 /**
  * A fresh ajv per compile: schemas with the same `$id` in two nodes (or two edits of one) would otherwise collide

@@ -15,7 +15,7 @@ export interface DefinitionUpgrade {
 }
 
 /** Every format older than sluice/v1 that Sluice can still read. v1 is the first published format. */
-export const DEFINITION_UPGRADES: readonly DefinitionUpgrade[] = [];
+const DEFINITION_UPGRADES: readonly DefinitionUpgrade[] = [];
 
 export type UpgradeResult =
   | { ok: true; value: unknown; upgradedFrom?: string }

@@ -83,7 +83,7 @@ export const testSink = defineNode({
   summarize: () => "",
 });
 
-export const testCount = defineNode({
+const testCount = defineNode({
   type: "transform.count",
   version: 1,
   kind: "transform",

@@ -84,7 +84,7 @@ function runtimeErrorAsExprError(e: ExpressionRuntimeError): ExprError {
   return { code: e.code, message: e.detail, position: e.position };
 }
 
-export function formatExprError(source: string, e: ExprError): string {
+function formatExprError(source: string, e: ExprError): string {
   const hint = e.suggestion !== undefined ? `; did you mean "${e.suggestion}"?` : "";
   return `error at ${e.position.line}:${e.position.column}: ${e.message}${hint}\n${caretExcerpt(source, e.position)}`;
 }

@@ -1,11 +1,7 @@
 import { z } from "zod";
 import { PASSWORD_MAX, passwordProblem } from "./password-rules";
 
-export const Email = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .pipe(z.email("write an email address like ada@example.com").max(254));
+const Email = z.string().trim().toLowerCase().pipe(z.email("write an email address like ada@example.com").max(254));
 
 export const SignUpInput = z.strictObject({
   email: Email,

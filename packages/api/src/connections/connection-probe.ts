@@ -23,8 +23,8 @@ export interface ProbeDeps extends ConnectionDeps {
   destinations: DestinationPolicy;
 }
 
-export const TEST_TIMEOUT_MS = 10_000;
-export const DISCOVER_TIMEOUT_MS = 30_000;
+const TEST_TIMEOUT_MS = 10_000;
+const DISCOVER_TIMEOUT_MS = 30_000;
 
 type Deadline<T> = { kind: "done"; value: T } | { kind: "error"; error: unknown } | { kind: "timeout" };
 

@@ -6,7 +6,7 @@ import { z } from "zod";
 export const ConnectionId = z.string().min(1).max(64);
 
 /** Pipelines name connections in their config, so a name is a plain identifier. */
-export const ConnectionName = z
+const ConnectionName = z
   .string()
   .trim()
   .min(1, "give the connection a name")
@@ -16,10 +16,10 @@ export const ConnectionName = z
     "use letters, digits, '_', '.' and '-' (starting with a letter or digit), as pipelines name it",
   );
 
-export const ConnectionTypeId = z.string().min(1).max(64);
+const ConnectionTypeId = z.string().min(1).max(64);
 
 /** A connection's settings as the form sends them; which of them are secret is up to the connection type. */
-export const ConnectionConfigInput = z.record(z.string().max(100), z.unknown());
+const ConnectionConfigInput = z.record(z.string().max(100), z.unknown());
 
 export const CreateConnectionInput = z.strictObject({
   name: ConnectionName,
@@ -87,7 +87,7 @@ export const ConnectionView = z.object({
 });
 export type ConnectionView = z.infer<typeof ConnectionView>;
 
-export const ConnectionProblem = z.enum([
+const ConnectionProblem = z.enum([
   "host-unreachable",
   "timeout",
   "auth-failed",

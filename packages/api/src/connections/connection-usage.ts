@@ -15,10 +15,7 @@ interface StoredDefinition {
 }
 
 /** The connection names one definition's nodes refer to, node by node. */
-export function definitionConnectionRefs(
-  definition: unknown,
-  catalog: NodeCatalog,
-): { nodeId: string; name: string }[] {
+function definitionConnectionRefs(definition: unknown, catalog: NodeCatalog): { nodeId: string; name: string }[] {
   const spec = (definition as StoredDefinition | null)?.spec;
   const defaults: Record<string, ParameterValue> = {};
   for (const p of Array.isArray(spec?.parameters) ? spec.parameters : []) {

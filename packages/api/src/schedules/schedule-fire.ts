@@ -1,5 +1,5 @@
+import { ACTIVE_DB_STATUSES } from "@sluice/pipeline/control/run-status";
 import { TRPCError } from "@trpc/server";
-import { ACTIVE_RUN_STATUSES } from "../pipelines/pipeline-service";
 import { ParameterValues } from "../runs/run-router.types";
 import { type StartRunDeps, startRun } from "../runs/run-service";
 import { withAdvisoryLock } from "./advisory-lock";
@@ -26,7 +26,7 @@ export type FireTrigger =
   /** A QUEUE fire that waited for the pipeline's active run to end. */
   | { kind: "pending" };
 
-export function pipelineStartLock(pipelineId: string): string {
+function pipelineStartLock(pipelineId: string): string {
   return `sluice:pipeline-start:${pipelineId}`;
 }
 
@@ -89,7 +89,7 @@ async function fireLocked(deps: FireDeps, scheduleId: string, trigger: FireTrigg
   };
 
   const active = await db.run.findFirst({
-    where: { pipelineId: schedule.pipelineId, status: { in: [...ACTIVE_RUN_STATUSES] } },
+    where: { pipelineId: schedule.pipelineId, status: { in: [...ACTIVE_DB_STATUSES] } },
     orderBy: { createdAt: "desc" },
     select: { id: true, status: true },
   });
@@ -152,7 +152,7 @@ export async function startPendingFires(deps: FireDeps, limit = 100): Promise<nu
   const waiting = await deps.db.schedule.findMany({
     where: {
       pendingSince: { not: null },
-      pipeline: { runs: { none: { status: { in: [...ACTIVE_RUN_STATUSES] } } } },
+      pipeline: { runs: { none: { status: { in: [...ACTIVE_DB_STATUSES] } } } },
     },
     orderBy: { pendingSince: "asc" },
     take: limit,

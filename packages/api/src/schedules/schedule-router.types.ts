@@ -9,14 +9,14 @@ import { ParameterValues } from "../runs/run-router.types";
 export const ScheduleId = z.string().min(1).max(64);
 
 /** 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, e.g. "0 3 * * *". */
-export const CronPattern = z.string().trim().min(1, "give a cron pattern, e.g. 0 3 * * *").max(200);
+const CronPattern = z.string().trim().min(1, "give a cron pattern, e.g. 0 3 * * *").max(200);
 
 /** An IANA time zone name such as "UTC" or "Europe/Berlin". */
-export const TimeZoneName = z.string().trim().min(1, "give a time zone, e.g. UTC").max(64);
+const TimeZoneName = z.string().trim().min(1, "give a time zone, e.g. UTC").max(64);
 
-export const ScheduleOverlap = z.enum(["SKIP", "QUEUE"]);
+const ScheduleOverlap = z.enum(["SKIP", "QUEUE"]);
 
-export const ScheduleOutcome = z.enum(["STARTED", "SKIPPED", "QUEUED", "FAILED"]);
+const ScheduleOutcome = z.enum(["STARTED", "SKIPPED", "QUEUED", "FAILED"]);
 
 /** A pinned version number; null runs the latest version at fire time. */
 const PinnedVersion = VersionNumber.nullable();

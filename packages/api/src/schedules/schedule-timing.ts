@@ -10,7 +10,7 @@ export interface Timing {
 }
 
 /** The canonical IANA name of a time zone ("europe/berlin" → "Europe/Berlin"), or null if it is unknown. */
-export function canonicalTimeZone(zone: string): string | null {
+function canonicalTimeZone(zone: string): string | null {
   try {
     return new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
   } catch {

@@ -6,7 +6,7 @@ import { z } from "zod";
 // a time to its windows. Browser-safe.
 
 /** The most windows one record may fall into (hop size / every): each costs state and work per record. */
-export const MAX_WINDOWS_PER_RECORD = 1000;
+const MAX_WINDOWS_PER_RECORD = 1000;
 
 /** Tumbling (`every` = `size`) and hopping windows, aligned to the epoch (UTC): [start, start + size). */
 export interface FixedWindows {

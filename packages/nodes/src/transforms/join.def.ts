@@ -11,7 +11,6 @@ import { describeWindow, fixedWindowSpec, formatSignedDuration, SignedDuration }
 export const LATE_PORTS = { left: "late_left", right: "late_right" } as const;
 /** The output's event time in an interval join. */
 export const JOIN_TIME = "join_time";
-export const WINDOW_FIELDS = ["window_start", "window_end", "window_time"] as const;
 
 const KeyList = z.array(KeyExpression).min(1, "join on at least one expression").max(32, "at most 32 key expressions");
 

@@ -20,7 +20,7 @@ export const LATE_PORT = "late";
 /** With no window configured, records are ranked within the window these fields of theirs name. */
 export const INHERITED_WINDOW_FIELDS = ["window_start", "window_end"] as const;
 /** Fields top-N adds to each record, in this order; an input field of the same name is replaced in place. */
-export const TOPN_FIELDS = ["rank", "window_start", "window_end", "window_time"] as const;
+const TOPN_FIELDS = ["rank", "window_start", "window_end", "window_time"] as const;
 
 const config = z.strictObject({
   key: z.array(KeyExpression).max(32, "at most 32 key expressions").default([]).meta({

@@ -7,7 +7,7 @@ import { convertValue, type ParsedType, TextParseError } from "../../transforms/
 // webhook bodies and Parquet rows, the columns read from a table. Declared fields give downstream nodes a closed,
 // typed schema; values are converted (and refused) exactly as transform.parse does. Browser-safe.
 
-export const DECLARED_TYPES = [
+const DECLARED_TYPES = [
   "string",
   "int",
   "float",
@@ -29,7 +29,6 @@ export const DeclaredField = z.union([
     })
     .meta({ title: "Name and type" }),
 ]);
-export type DeclaredFieldInput = z.input<typeof DeclaredField>;
 
 export interface Declared {
   name: string;

@@ -54,7 +54,7 @@ export function jsonLinesEncoder(o: EncoderOptions, useColumns: boolean): PartEn
   };
 }
 
-export function csvCell(v: unknown, delimiter: string): string {
+function csvCell(v: unknown, delimiter: string): string {
   if (v === null || v === undefined) return "";
   const text = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
   if (text === "") return '""';
@@ -150,7 +150,7 @@ function parquetValue(v: unknown, kind: ParquetKind): unknown {
 }
 
 /** JSON with bigints and byte arrays tagged, for row-group metadata kept in the node's state. */
-export function encodeMeta(v: unknown): JsonValue {
+function encodeMeta(v: unknown): JsonValue {
   if (typeof v === "bigint") return { $b: v.toString() };
   if (v instanceof Uint8Array) return { $u: Buffer.from(v).toString("base64") };
   if (Array.isArray(v)) return v.map(encodeMeta);
@@ -162,7 +162,7 @@ export function encodeMeta(v: unknown): JsonValue {
   return v as JsonValue;
 }
 
-export function decodeMeta(v: JsonValue): unknown {
+function decodeMeta(v: JsonValue): unknown {
   if (Array.isArray(v)) return v.map(decodeMeta);
   if (v !== null && typeof v === "object") {
     if (typeof v.$b === "string" && Object.keys(v).length === 1) return BigInt(v.$b);

@@ -28,7 +28,7 @@ export interface FileSourceOffset {
   done?: boolean;
 }
 
-export function readFileOffset(from: SourceOffset | null): FileSourceOffset | null {
+function readFileOffset(from: SourceOffset | null): FileSourceOffset | null {
   if (from === null || typeof from !== "object" || Array.isArray(from)) return null;
   const o = from as Record<string, unknown>;
   const num = (v: unknown, d: number) => (typeof v === "number" && Number.isFinite(v) ? v : d);
@@ -43,7 +43,7 @@ export function readFileOffset(from: SourceOffset | null): FileSourceOffset | nu
 }
 
 /** FNV-1a of the file name: a file's partition does not depend on which other files exist. */
-export function filePartition(name: string, partitions: number): number {
+function filePartition(name: string, partitions: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) {
     h ^= name.charCodeAt(i);
@@ -52,7 +52,7 @@ export function filePartition(name: string, partitions: number): number {
   return h % partitions;
 }
 
-export function formatOf(name: string, configured: FileSourceConfig["format"]): FileFormat | undefined {
+function formatOf(name: string, configured: FileSourceConfig["format"]): FileFormat | undefined {
   if (configured !== "auto") return configured;
   const lower = name.toLowerCase();
   if (lower.endsWith(".csv") || lower.endsWith(".tsv")) return "csv";

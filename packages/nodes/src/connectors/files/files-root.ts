@@ -1,7 +1,6 @@
 import { mkdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { RuntimeContext } from "../../runtime-contract";
-import { NodeConfigError } from "../../runtime-expressions";
 
 // The one directory file sources and sinks may touch. The files directory is SLUICE_FILES_DIR (default
 // `.sluice/files` under the worker's working directory); a run or preview of a workspace sees only its own folder in
@@ -9,14 +8,14 @@ import { NodeConfigError } from "../../runtime-expressions";
 // itself. Paths in configs are relative to that folder; anything that resolves outside it — `..`, an absolute path
 // elsewhere, a symbolic link pointing out, also into another workspace's folder — is refused. Server-only.
 
-export const FILES_DIR_ENV = "SLUICE_FILES_DIR";
-export const DEFAULT_FILES_DIR = ".sluice/files";
+const FILES_DIR_ENV = "SLUICE_FILES_DIR";
+const DEFAULT_FILES_DIR = ".sluice/files";
 
 /** A workspace id that is one plain path segment (the API's ids are); anything else never names a folder. */
 const WORKSPACE_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The files directory itself: the worker's setting, else (the CLI) SLUICE_FILES_DIR, else the default. */
-export function filesDirectory(ctx: Pick<RuntimeContext<unknown>, "services">): string {
+function filesDirectory(ctx: Pick<RuntimeContext<unknown>, "services">): string {
   const configured = ctx.services.files?.root ?? process.env[FILES_DIR_ENV] ?? DEFAULT_FILES_DIR;
   return path.resolve(configured);
 }
@@ -91,10 +90,4 @@ export async function mkdirInRoot(root: string, resolved: string): Promise<strin
   await realInRoot(root, existing);
   await mkdir(resolved, { recursive: true });
   return realInRoot(root, resolved);
-}
-
-/** FilePathError as the error that fails the run, naming the node's field. */
-export function pathConfigError(ctx: RuntimeContext<unknown>, field: string, err: unknown): never {
-  if (err instanceof FilePathError) throw new NodeConfigError(ctx.nodeId, field, err.message);
-  throw err;
 }

@@ -25,14 +25,14 @@ const FIRST_BACKOFF_MS = 200;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export function encodeBody(records: readonly DataRecord[], format: HttpSinkConfig["format"]): Buffer {
+function encodeBody(records: readonly DataRecord[], format: HttpSinkConfig["format"]): Buffer {
   if (format === "json") return Buffer.from(JSON.stringify(records), "utf8");
   let text = "";
   for (const r of records) text += `${JSON.stringify(r)}\n`;
   return Buffer.from(text, "utf8");
 }
 
-export function idempotencyKey(batch: BatchInfo, part: number, body: Buffer): string {
+function idempotencyKey(batch: BatchInfo, part: number, body: Buffer): string {
   const digest = createHash("sha256").update(body).digest("hex").slice(0, 16);
   return `${batch.batchId}.${part}.${digest}`;
 }

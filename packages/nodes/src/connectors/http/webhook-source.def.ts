@@ -55,8 +55,9 @@ export const webhookSourceDef = defineNode({
   category: "HTTP",
   icon: "webhook",
   summary: "Takes records that systems POST to the pipeline's ingest URL.",
-  docs: `Every pipeline has an ingest URL, \`POST /api/ingest/<pipeline id>\`. Create its token on the pipeline's page
-(or with the API's \`ingest.rotateToken\`; it is shown once — Sluice keeps only its SHA-256) and send it as
+  docs: `Every pipeline has an ingest URL, \`POST /api/ingest/<pipeline id>\`. Select the Webhook node in the editor: its
+inspector shows the URL, creates, replaces and revokes its token and gives a \`curl\` to copy (or use the API's
+\`ingest.rotateToken\`). The token is shown once — Sluice keeps only its SHA-256; send it as
 \`Authorization: Bearer <token>\`. The body is one JSON object (\`Content-Type: application/json\`), a JSON array of
 objects (same type), or JSON Lines — one object per line (\`application/x-ndjson\`, \`application/jsonl\`).
 

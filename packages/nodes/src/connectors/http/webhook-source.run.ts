@@ -18,14 +18,14 @@ import type { WebhookSourceConfig } from "./webhook-source.def";
 // many records of the entry after it were taken. After each commit the fully taken entries are trimmed and the
 // pipeline's backlog counter lowered, in one script.
 
-export function ingestService(ctx: RuntimeContext<unknown>): IngestService | undefined {
+function ingestService(ctx: RuntimeContext<unknown>): IngestService | undefined {
   return ctx.services.ingest;
 }
 
 /** shard → [last entry id fully taken, records taken from the entry after it]. */
 export type WebhookOffset = Record<string, [string, number]>;
 
-export function readWebhookOffset(from: SourceOffset | null, shards: readonly number[]): WebhookOffset {
+function readWebhookOffset(from: SourceOffset | null, shards: readonly number[]): WebhookOffset {
   const out: WebhookOffset = {};
   const o = from !== null && typeof from === "object" && !Array.isArray(from) ? from : {};
   for (const s of shards) {
@@ -42,7 +42,7 @@ type StreamEntries = [string, string[]][];
  * XREAD's answer as [stream, entries] pairs. Through `call` ioredis hands it over either as a list of pairs (RESP2)
  * or as one flat list alternating stream names and entries (a map reply): both are read here.
  */
-export function streamReplies(reply: unknown): [string, StreamEntries][] {
+function streamReplies(reply: unknown): [string, StreamEntries][] {
   if (!Array.isArray(reply) || reply.length === 0) return [];
   if (typeof reply[0] === "string") {
     const out: [string, StreamEntries][] = [];

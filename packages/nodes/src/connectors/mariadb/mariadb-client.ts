@@ -14,7 +14,7 @@ function sessionZone(c: MariaDbConnectionConfig): string {
   return c.timezone === "Z" ? "+00:00" : c.timezone;
 }
 
-export function connectionOptions(c: MariaDbConnectionConfig): ConnectionOptions {
+function connectionOptions(c: MariaDbConnectionConfig): ConnectionOptions {
   return {
     host: c.host,
     port: c.port,

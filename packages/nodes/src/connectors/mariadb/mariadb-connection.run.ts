@@ -7,7 +7,7 @@ import type { MariaDbConnectionConfig } from "./mariadb-connection.def";
 // Test and discovery for MariaDB connections: one short session each, abandoned when the caller gives up.
 
 /** Sluice's type for a column's DATA_TYPE (information_schema). */
-export function sluiceType(dataType: string, columnType: string): string {
+function sluiceType(dataType: string, columnType: string): string {
   const t = dataType.toLowerCase();
   if (columnType.toLowerCase() === "tinyint(1)" || t === "bit" || t === "bool" || t === "boolean") return "boolean";
   if (["tinyint", "smallint", "mediumint", "int", "integer", "bigint", "year"].includes(t)) return "int";

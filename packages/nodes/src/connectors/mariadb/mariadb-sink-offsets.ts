@@ -6,7 +6,7 @@ import type { BatchInfo } from "../../runtime-contract";
 // the PostgreSQL sink's (sink_id = run/node, partition, run_started_at, sequence, batch_id, rejected), plus
 // `records`: how much of the batch was written, since a replayed batch can be longer than the attempt that crashed.
 
-export const SINK_OFFSETS_TABLE = "sluice_sink_offsets";
+const SINK_OFFSETS_TABLE = "sluice_sink_offsets";
 
 export const SINK_OFFSETS_DDL = `CREATE TABLE IF NOT EXISTS ${SINK_OFFSETS_TABLE} (
   sink_id VARCHAR(255) NOT NULL,

@@ -103,12 +103,7 @@ function columnType(type: DataType, isKey: boolean): string {
 }
 
 /** CREATE TABLE for the written columns, typed from the input schema. */
-export function createTableSql(
-  table: string,
-  columns: readonly string[],
-  schema: RecordSchema,
-  key?: readonly string[],
-) {
+function createTableSql(table: string, columns: readonly string[], schema: RecordSchema, key?: readonly string[]) {
   const defs = columns.map((name) => {
     const f = schema.fields.find((x) => x.name === name);
     const isKey = key?.includes(name) ?? false;

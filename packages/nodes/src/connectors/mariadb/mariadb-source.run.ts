@@ -44,7 +44,7 @@ export interface MariaDbSourceOffset {
   total?: number;
 }
 
-export function readMariaDbOffset(from: SourceOffset | null): MariaDbSourceOffset | null {
+function readMariaDbOffset(from: SourceOffset | null): MariaDbSourceOffset | null {
   if (from === null || typeof from !== "object" || Array.isArray(from)) return null;
   const o = from as Record<string, unknown>;
   const text = (v: unknown) => (typeof v === "string" ? v : null);
@@ -88,7 +88,7 @@ interface Plan {
 }
 
 /** The WHERE clause that selects rows after `offset` (and up to the bound), with its parameters. */
-export function afterClause(plan: Plan, offset: MariaDbSourceOffset): { sql: string; params: unknown[] } {
+function afterClause(plan: Plan, offset: MariaDbSourceOffset): { sql: string; params: unknown[] } {
   const parts = [...plan.filters];
   const params = [...plan.filterParams];
   const c = quoteId(plan.cursor);

@@ -130,7 +130,7 @@ export class PayloadEncoder {
 }
 
 /** A short content hash of a payload, for message ids that stay the same only when the content does. */
-export function payloadHash(payload: string | Uint8Array): string {
+function payloadHash(payload: string | Uint8Array): string {
   return createHash("sha1").update(payload).digest("base64url").slice(0, 12);
 }
 

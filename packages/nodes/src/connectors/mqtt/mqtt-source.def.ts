@@ -77,7 +77,7 @@ export function mqttTopics(c: { topic: string | string[] }): string[] {
   return Array.isArray(c.topic) ? c.topic : [c.topic];
 }
 
-export const MQTT_METADATA = [
+const MQTT_METADATA = [
   field("_topic", t.string, false, "the message's topic"),
   field("_redelivered", t.boolean, false, "the broker sent it before (DUP flag)"),
 ];

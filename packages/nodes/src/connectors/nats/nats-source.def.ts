@@ -85,7 +85,7 @@ export function natsSubjects(c: { subject?: string | string[] | undefined }): st
   return c.subject === undefined ? undefined : Array.isArray(c.subject) ? c.subject : [c.subject];
 }
 
-export const NATS_METADATA = [
+const NATS_METADATA = [
   field("_subject", t.string, false, "the message's subject"),
   field("_seq", t.int, false, "its stream sequence number"),
   field("_time", t.timestamp, false, "when the stream stored it"),

@@ -16,7 +16,6 @@ import { type DataType, type Field, field, type RecordSchema, t } from "@sluice/
 //   orders every change; xid the transaction id; commit_time its commit time (epoch ms, the event time).
 
 export type ChangeOp = "insert" | "update" | "delete" | "truncate";
-export const CHANGE_OPS: readonly ChangeOp[] = ["insert", "update", "delete", "truncate"];
 
 export interface ChangeRecord {
   op: ChangeOp;

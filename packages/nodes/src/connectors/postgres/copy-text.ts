@@ -3,7 +3,7 @@
 
 const SPECIAL = /[\\\t\n\r]/;
 
-export function copyEscape(value: string): string {
+function copyEscape(value: string): string {
   if (!SPECIAL.test(value)) return value;
   let out = "";
   for (let i = 0; i < value.length; i++) {

@@ -35,7 +35,7 @@ function relation(s: CursorQueryShape): string {
 }
 
 /** Partition p of P: the rows whose md5(key) — first 32 bits, NULL as '' — modulo P is p. */
-export function partitionFilter(column: string, partitions: number, partition: number): string {
+function partitionFilter(column: string, partitions: number, partition: number): string {
   return `mod(('x' || left(md5(coalesce((${quoteIdent(column)})::text, '')), 8))::bit(32)::bigint, ${partitions}) = ${partition}`;
 }
 

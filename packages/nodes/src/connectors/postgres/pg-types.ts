@@ -233,7 +233,7 @@ export interface ColumnType {
   elementJson?: boolean | undefined;
 }
 
-export class ValueConversionError extends Error {
+class ValueConversionError extends Error {
   override name = "ValueConversionError";
 }
 

@@ -84,7 +84,7 @@ class Reader {
 }
 
 /** A pgoutput timestamp (µs since 2000-01-01) as epoch ms. */
-export function pgTimestampMs(micros: bigint): number {
+function pgTimestampMs(micros: bigint): number {
   return Number(micros / 1000n) + PG_EPOCH_MS;
 }
 

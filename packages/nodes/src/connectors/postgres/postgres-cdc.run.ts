@@ -28,7 +28,7 @@ export interface ChangePosition {
 
 const START: ChangePosition = { txn: 0n, n: 0, complete: true, flush: 0n };
 
-export function readChangePosition(offset: SourceOffset | null): ChangePosition | null {
+function readChangePosition(offset: SourceOffset | null): ChangePosition | null {
   if (offset === null || typeof offset !== "object" || Array.isArray(offset)) return null;
   const o = offset as Record<string, JsonValue>;
   if (typeof o.lsn !== "string" || typeof o.flush !== "string") return null;

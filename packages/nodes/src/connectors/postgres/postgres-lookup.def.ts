@@ -81,7 +81,7 @@ const config = z
 export type PostgresLookupConfig = z.output<typeof config>;
 
 /** The added fields: (column, output name, declared type, nullable). */
-export function lookupFields(c: PostgresLookupConfig): { column: string; as: string; field: Field }[] {
+function lookupFields(c: PostgresLookupConfig): { column: string; as: string; field: Field }[] {
   const declared = normaliseDeclared(c.fields, "json") ?? [];
   return declared.map((d) => {
     const as = `${c.prefix ?? ""}${d.name}`;

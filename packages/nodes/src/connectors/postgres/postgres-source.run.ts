@@ -41,7 +41,7 @@ function position(value: unknown): CursorPosition | null {
   return typeof c === "string" ? { c, t: typeof t === "string" ? t : null } : null;
 }
 
-export function readQueryOffset(offset: SourceOffset | null): QueryOffset | null {
+function readQueryOffset(offset: SourceOffset | null): QueryOffset | null {
   if (offset === null || typeof offset !== "object" || Array.isArray(offset)) return null;
   const o = offset as Record<string, JsonValue>;
   const done = typeof o.done === "number" && o.done >= 0 ? o.done : 0;

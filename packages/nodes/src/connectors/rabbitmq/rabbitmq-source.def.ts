@@ -36,7 +36,7 @@ const config = z
 
 export type RabbitmqSourceConfig = z.output<typeof config>;
 
-export const RABBITMQ_METADATA = [
+const RABBITMQ_METADATA = [
   field("_exchange", t.string, false, "the exchange it was published to (empty: the default exchange)"),
   field("_routing_key", t.string, false, "its routing key"),
   field("_redelivered", t.boolean, false, "the broker delivered it before"),

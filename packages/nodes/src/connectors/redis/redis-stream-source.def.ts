@@ -65,7 +65,7 @@ export function streamList(c: { stream: string | string[] }): string[] {
   return Array.isArray(c.stream) ? c.stream : [c.stream];
 }
 
-export const REDIS_METADATA = [
+const REDIS_METADATA = [
   field("_stream", t.string, false, "the stream key"),
   field("_id", t.string, false, "the entry id"),
   field("_time", t.timestamp, false, "when Redis added the entry (the id's milliseconds)"),
