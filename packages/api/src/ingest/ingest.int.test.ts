@@ -1,14 +1,14 @@
 import { FleetWorker } from "@sluice/engine/fleet-worker";
 import { catalog } from "@sluice/nodes/catalog";
 import { INGEST_SHARDS, ingestKeys } from "@sluice/nodes/connectors/http/ingest-stream";
+import { freePort } from "@sluice/nodes/connectors/test-servers";
 import { runtimes } from "@sluice/nodes/runtimes";
 import { readRunSnapshot, readTail } from "@sluice/pipeline/control/run-reader";
 import { emptyDefinition, type PipelineDefinition } from "@sluice/pipeline/definition";
+import { type ApiHarness, createApiHarness, rejects } from "@sluice/test-kit/api-harness";
+import { waitFor } from "@sluice/test-kit/fleet-harness";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitFor } from "../../../engine/test/fleet-harness";
-import { freePort } from "../../../nodes/src/connectors/test-servers";
-import { type ApiHarness, createApiHarness, rejects } from "../../test/api-harness";
 import { handleIngestRequest } from "./ingest-service";
 
 // Webhook ingest against the real Redis and database: the token's life, every answer of the ingest URL, and records
@@ -217,7 +217,7 @@ describe("webhook source through the engine", () => {
       expect(got.map((r) => r.order_id).sort()).toEqual([...early, ...late].map((r) => r.order_id).sort());
       expect(got.every((r) => typeof r.received_at === "number" && r.received_at > 0)).toBe(true);
 
-      const letters = await api.runs.deadLetters({ runId });
+      const { letters } = await api.runs.deadLetters({ runId });
       expect(letters).toHaveLength(1);
       expect(letters[0]).toMatchObject({ nodeId: "src" });
       expect(letters[0]!.error).toContain("amount");

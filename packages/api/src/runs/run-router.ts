@@ -1,12 +1,13 @@
-import { isTerminal } from "@sluice/pipeline/control/protocol";
 import { readRunSnapshot, readTail } from "@sluice/pipeline/control/run-reader";
+import { isTerminal } from "@sluice/pipeline/control/run-status";
 import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { createTRPCRouter, editorProcedure, workspaceProcedure } from "../trpc";
-import { listDeadLetters, pauseRun, replayDeadLetters, restartRun, resumeRun } from "./run-control";
+import { listDeadLetterPage } from "./dead-letters";
+import { pauseRun, replayDeadLetters, restartRun, resumeRun } from "./run-control";
 import {
+  DeadLetterPageView,
   DeadLettersInput,
-  DeadLetterView,
   ListRunsInput,
   ReplayInput,
   RestartRunInput,
@@ -34,7 +35,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 export const runRouter = createTRPCRouter({
   start: editorProcedure
     .input(StartRunInput)
-    .output(z.object({ id: z.string() }))
+    .output(z.object({ id: z.string(), version: z.number() }))
     .mutation(({ ctx, input }) => startRun(ctx, { workspaceId: ctx.workspaceId, userId: ctx.session.user.id }, input)),
   stop: editorProcedure
     .input(z.strictObject({ runId: RunId }))
@@ -49,10 +50,11 @@ export const runRouter = createTRPCRouter({
   restart: editorProcedure
     .input(RestartRunInput)
     .mutation(({ ctx, input }) => restartRun(ctx, ctx.workspaceId, input.runId, input.reset)),
+  /** A page of the run's dead letters, newest first, with the run's total; `next` is the cursor of the page after. */
   deadLetters: workspaceProcedure
     .input(DeadLettersInput)
-    .output(z.array(DeadLetterView))
-    .query(({ ctx, input }) => listDeadLetters(ctx, ctx.workspaceId, input.runId, input.limit)),
+    .output(DeadLetterPageView)
+    .query(({ ctx, input }) => listDeadLetterPage(ctx, ctx.workspaceId, input.runId, input)),
   /** Send dead letters back where they failed (all of them, or the ids given); processed while the run runs. */
   replayDeadLetters: editorProcedure
     .input(ReplayInput)

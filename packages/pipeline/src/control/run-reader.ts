@@ -1,10 +1,11 @@
-import type { Keys } from "./keys";
+import type { Keys, TaskRef } from "./keys";
 import { parseRunMeta, type RunMeta, type RunSnapshot, runSnapshot, runTaskRefs } from "./protocol";
 
 /** The few Redis reads a run snapshot needs; an ioredis client satisfies it structurally. */
 export interface RunStateReader {
   hgetall(key: string): Promise<Record<string, string>>;
   scard(key: string): Promise<number>;
+  xlen(key: string): Promise<number>;
   xrevrange(key: string, end: string, start: string, count: "COUNT", n: number): Promise<[string, string[]][]>;
 }
 
@@ -28,12 +29,19 @@ export async function readRunSnapshot(
 }
 
 export interface TailEntry {
+  /** The entry's stream id, `<ms>-<seq>`. */
   id: string;
   partition: number;
   record: unknown;
+  /** When the record reached the sink's tail (epoch ms, from the stream id): the order the tail is listed in. */
+  arrivedAt: number;
 }
 
-/** The newest records a console sink kept, newest first. */
+/**
+ * The records a console sink kept, latest to arrive first: the order of the tail's stream, not of the records' own
+ * times (partitions write their batches as they finish, so event times interleave). A batch's entries share a
+ * millisecond and are told apart by the id's sequence number, so within one the last written is the first listed.
+ */
 export async function readTail(
   redis: RunStateReader,
   keys: Keys,
@@ -50,12 +58,12 @@ export async function readTail(
     } catch {
       record = get("r");
     }
-    return { id, partition: Number(get("p")), record };
+    return { id, partition: Number(get("p")), record, arrivedAt: Number(id.split("-")[0]) };
   });
 }
 
 export interface DeadLetterView {
-  /** `<stage>.<partition>.<stream id>`: enough to find it again for a replay. */
+  /** `<stage>.<partition>.<stream id>`: enough to find it again for a replay, and the cursor of the page after it. */
   id: string;
   stage: number;
   partition: number;
@@ -66,39 +74,99 @@ export interface DeadLetterView {
   at: number;
 }
 
-/** The newest dead letters of a run over all its partitions, newest first. */
+/** Where a dead letter sits: its partition and its entry in that partition's stream. */
+interface DeadLetterRef {
+  stage: number;
+  partition: number;
+  streamId: string;
+}
+
+/** Reads a dead letter id as listed (`0.2.1700000000000-0`); undefined when it is not one. */
+export function parseDeadLetterId(id: string): DeadLetterRef | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+-\d+)$/.exec(id);
+  if (!m) return undefined;
+  return { stage: Number(m[1]), partition: Number(m[2]), streamId: m[3]! };
+}
+
+function streamIdParts(id: string): [bigint, bigint] {
+  const [ms, seq] = id.split("-");
+  return [BigInt(ms ?? 0), BigInt(seq ?? 0)];
+}
+
+/**
+ * The order dead letters are listed in, newest first: by stream id (the time their batch was committed), ties
+ * between partitions by stage, then partition, descending. Every letter has one place in it, so pages never
+ * overlap or skip one. Negative when `a` comes first.
+ */
+function compareDeadLetters(a: DeadLetterRef, b: DeadLetterRef): number {
+  const [am, as] = streamIdParts(a.streamId);
+  const [bm, bs] = streamIdParts(b.streamId);
+  if (am !== bm) return am > bm ? -1 : 1;
+  if (as !== bs) return as > bs ? -1 : 1;
+  return b.stage - a.stage || b.partition - a.partition;
+}
+
+function deadLetterView(t: TaskRef, streamId: string, fields: string[]): DeadLetterView {
+  let letter: { nodeId?: string; port?: string; error?: string; record?: unknown; at?: number } = {};
+  try {
+    letter = JSON.parse(fields[fields.indexOf("e") + 1] ?? "{}");
+  } catch {
+    letter = { error: "unreadable dead letter" };
+  }
+  return {
+    id: `${t.stage}.${t.partition}.${streamId}`,
+    stage: t.stage,
+    partition: t.partition,
+    nodeId: letter.nodeId ?? "?",
+    port: letter.port ?? null,
+    error: letter.error ?? "",
+    record: letter.record ?? null,
+    at: letter.at ?? 0,
+  };
+}
+
+/** How many dead letters the run holds now, over all its partitions. */
+export async function countDeadLetters(
+  redis: RunStateReader,
+  keys: Keys,
+  runId: string,
+  meta: RunMeta,
+): Promise<number> {
+  const counts = await Promise.all(runTaskRefs(runId, meta.stages).map((t) => redis.xlen(keys.taskDeadLetters(t))));
+  return counts.reduce((sum, n) => sum + n, 0);
+}
+
+/**
+ * Up to `limit` dead letters of a run over all its partitions, newest first (see compareDeadLetters), starting after
+ * the letter `after` when given: the page that follows the one it ended.
+ */
 export async function readDeadLetters(
   redis: RunStateReader,
   keys: Keys,
   runId: string,
   meta: RunMeta,
   limit: number,
+  after?: DeadLetterRef,
 ): Promise<DeadLetterView[]> {
   const tasks = runTaskRefs(runId, meta.stages);
+  // Each stream is read from the cursor's stream id down, inclusive: at most one entry of a stream shares that id
+  // and the filter below drops it if it is not after the cursor, so limit + 1 entries are always enough.
   const perTask = await Promise.all(
-    tasks.map((t) => redis.xrevrange(keys.taskDeadLetters(t), "+", "-", "COUNT", limit)),
+    tasks.map((t) =>
+      redis.xrevrange(keys.taskDeadLetters(t), after ? after.streamId : "+", "-", "COUNT", limit + (after ? 1 : 0)),
+    ),
   );
-  const letters: DeadLetterView[] = [];
+  const letters: { ref: DeadLetterRef; view: DeadLetterView }[] = [];
   perTask.forEach((entries, i) => {
     const t = tasks[i]!;
-    for (const [id, fields] of entries) {
-      let letter: { nodeId?: string; port?: string; error?: string; record?: unknown; at?: number } = {};
-      try {
-        letter = JSON.parse(fields[fields.indexOf("e") + 1] ?? "{}");
-      } catch {
-        letter = { error: "unreadable dead letter" };
-      }
-      letters.push({
-        id: `${t.stage}.${t.partition}.${id}`,
-        stage: t.stage,
-        partition: t.partition,
-        nodeId: letter.nodeId ?? "?",
-        port: letter.port ?? null,
-        error: letter.error ?? "",
-        record: letter.record ?? null,
-        at: letter.at ?? 0,
-      });
+    for (const [streamId, fields] of entries) {
+      const ref = { stage: t.stage, partition: t.partition, streamId };
+      if (after && compareDeadLetters(ref, after) <= 0) continue;
+      letters.push({ ref, view: deadLetterView(t, streamId, fields) });
     }
   });
-  return letters.sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1)).slice(0, limit);
+  return letters
+    .sort((a, b) => compareDeadLetters(a.ref, b.ref))
+    .slice(0, limit)
+    .map((l) => l.view);
 }
