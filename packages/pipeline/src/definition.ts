@@ -63,20 +63,49 @@ const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_DEAD_LETTER_LIMIT = 1_000_000;
 const MAX_DEAD_LETTER_LIMIT = 10_000_000;
 
+// The `.meta()` hints label the editor's settings form, which is generated from this schema as node forms are.
 export const PipelineSettings = z.strictObject({
-  parallelism: z.number().int().min(1).max(256).default(4),
-  delivery: DeliveryGuarantee.default("exactly-once"),
-  timeField: z.string().min(1).optional(),
-  maxOutOfOrder: DurationText.optional(),
-  idleTimeout: DurationText.optional(),
-  batchSize: z.number().int().min(1).max(100_000).default(1000),
+  parallelism: z.number().int().min(1).max(256).default(4).meta({
+    label: "Parallelism",
+    help: "How many partitions each stage runs as, in parallel across the workers.",
+  }),
+  delivery: DeliveryGuarantee.default("exactly-once").meta({
+    label: "Delivery",
+    help: "exactly-once needs sources that can replay and sinks that are idempotent or transactional; otherwise the run gets at-least-once.",
+  }),
+  timeField: z.string().min(1).optional().meta({
+    label: "Time field",
+    help: "The record field that holds event time, for windows and the watermark; processing time when empty.",
+    placeholder: "ts",
+  }),
+  maxOutOfOrder: DurationText.optional().meta({
+    label: "Out-of-orderness",
+    help: "How late an event may arrive behind the newest one seen; the watermark trails by this much.",
+    placeholder: "5s",
+  }),
+  idleTimeout: DurationText.optional().meta({
+    label: "Idle timeout",
+    help: "A partition with no records for this long stops holding the watermark back.",
+    placeholder: "1m",
+    advanced: true,
+  }),
+  batchSize: z.number().int().min(1).max(100_000).default(1000).meta({
+    label: "Batch size",
+    help: "Records read and committed together; larger batches are faster, smaller ones show results sooner.",
+    advanced: true,
+  }),
   /** A batch also stops filling at about this many bytes (default DEFAULT_BATCH_BYTES), so large records stay bounded. */
   batchBytes: z
     .number()
     .int()
     .min(MIN_BATCH_BYTES, `a batch needs at least ${MIN_BATCH_BYTES.toLocaleString("en-US")} bytes`)
     .max(MAX_BATCH_BYTES, `a batch may hold at most ${MAX_BATCH_BYTES.toLocaleString("en-US")} bytes (64 MiB)`)
-    .optional(),
+    .optional()
+    .meta({
+      label: "Batch bytes",
+      help: "A batch also stops filling at about this many bytes (4 MiB when empty).",
+      advanced: true,
+    }),
   /**
    * Dead letters one partition may hold (default DEFAULT_DEAD_LETTER_LIMIT). A batch that would pass it is not
    * committed and the run fails saying so: dead letters are never trimmed.
@@ -89,7 +118,12 @@ export const PipelineSettings = z.strictObject({
       MAX_DEAD_LETTER_LIMIT,
       `a partition may hold at most ${MAX_DEAD_LETTER_LIMIT.toLocaleString("en-US")} dead letters`,
     )
-    .optional(),
+    .optional()
+    .meta({
+      label: "Dead-letter limit",
+      help: "Dead letters one partition may hold (1,000,000 when empty); a batch that would pass it fails the run.",
+      advanced: true,
+    }),
 });
 
 export const PipelineMetadata = z.strictObject({

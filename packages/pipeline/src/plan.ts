@@ -33,11 +33,20 @@ export interface Shuffle {
   keys: readonly string[] | null;
 }
 
+/** A node that lowers the delivery guarantee, and why. */
+export interface DeliveryReason {
+  nodeId: string;
+  nodeType: string;
+  kind: "source" | "sink";
+  /** What the node cannot do, as the end of a sentence about it: "cannot replay from a committed position". */
+  why: string;
+}
+
 export interface DeliveryPlan {
   requested: DeliveryGuarantee;
   effective: DeliveryGuarantee;
-  /** Why the effective guarantee is weaker than requested, one sentence per cause. */
-  reasons: string[];
+  /** Why the effective guarantee is weaker than requested, one per node that lowers it. */
+  reasons: DeliveryReason[];
 }
 
 export interface PhysicalPlan {
@@ -119,6 +128,32 @@ export function plan(def: PipelineDefinition, catalog: NodeCatalog, configs: Rec
   return { stages, shuffles, delivery: deliveryOf(def, defs, configs, order) };
 }
 
+/**
+ * The delivery guarantee a definition gets, for a draft that may not plan yet (the editor shows it as the draft
+ * changes): nodes of unknown types and nodes whose config does not parse yet (a capability is a function of the
+ * config) are left out, and nodes on a cycle are considered in definition order.
+ */
+export function planDelivery(
+  def: PipelineDefinition,
+  catalog: NodeCatalog,
+  configs: Record<string, unknown>,
+): DeliveryPlan {
+  const defs = new Map<string, AnyNodeDefinition>();
+  for (const node of def.spec.nodes) {
+    const nodeDef = catalog.get(node.type);
+    if (nodeDef) defs.set(node.id, nodeDef);
+  }
+  const { order } = topologicalOrder(buildGraph(def.spec.nodes, def.spec.edges));
+  const placed = new Set(order);
+  const all = [...order, ...def.spec.nodes.map((n) => n.id).filter((id) => !placed.has(id))];
+  return deliveryOf(
+    def,
+    defs,
+    configs,
+    all.filter((id) => defs.has(id) && configs[id] !== undefined),
+  );
+}
+
 function deliveryOf(
   def: PipelineDefinition,
   defs: Map<string, AnyNodeDefinition>,
@@ -126,23 +161,30 @@ function deliveryOf(
   order: readonly string[],
 ): DeliveryPlan {
   const requested = def.spec.settings.delivery;
-  const reasons: string[] = [];
+  const reasons: DeliveryReason[] = [];
   for (const id of order) {
     const nodeDef = defs.get(id)!;
     const config = configs[id];
+    const lowers = (kind: DeliveryReason["kind"], why: string) =>
+      reasons.push({ nodeId: id, nodeType: nodeDef.type, kind, why });
     if (nodeDef.kind === "source" && !capability(nodeDef.delivery.replayable, config)) {
-      reasons.push(`source ${id} (${nodeDef.type}) cannot replay from a committed position`);
+      lowers("source", "cannot replay from a committed position");
     }
     if (
       nodeDef.kind === "sink" &&
       !capability(nodeDef.delivery.idempotent, config) &&
       !capability(nodeDef.delivery.transactional, config)
     ) {
-      reasons.push(`sink ${id} (${nodeDef.type}) is neither idempotent nor transactional`);
+      lowers("sink", "is neither idempotent nor transactional");
     }
   }
   const effective: DeliveryGuarantee = reasons.length > 0 ? "at-least-once" : requested;
   return { requested, effective, reasons: requested === "exactly-once" ? reasons : [] };
+}
+
+/** A reason as one clause: "sink out (sink.collect) is neither idempotent nor transactional". */
+export function deliveryReasonText(r: DeliveryReason): string {
+  return `${r.kind} ${r.nodeId} (${r.nodeType}) ${r.why}`;
 }
 
 export function formatPlan(p: PhysicalPlan): string {
@@ -163,6 +205,6 @@ export function formatPlan(p: PhysicalPlan): string {
   lines.push(
     `delivery: ${p.delivery.effective}${p.delivery.requested !== p.delivery.effective ? ` (requested ${p.delivery.requested})` : ""}`,
   );
-  for (const r of p.delivery.reasons) lines.push(`  because ${r}`);
+  for (const r of p.delivery.reasons) lines.push(`  because ${deliveryReasonText(r)}`);
   return lines.join("\n");
 }

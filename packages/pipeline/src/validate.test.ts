@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { PipelineDefinitionInput } from "./definition";
-import { formatPlan, plan } from "./plan";
+import { deliveryReasonText, formatPlan, plan } from "./plan";
 import { testCatalog } from "./test-catalog";
 import { validate } from "./validate";
 
@@ -217,7 +217,9 @@ describe("plan", () => {
     const r = validate(def, testCatalog);
     const p = plan(r.definition!, testCatalog, r.configs);
     expect(p.delivery.effective).toBe("at-least-once");
-    expect(p.delivery.reasons).toEqual(["sink out (sink.collect) is neither idempotent nor transactional"]);
+    expect(p.delivery.reasons.map(deliveryReasonText)).toEqual([
+      "sink out (sink.collect) is neither idempotent nor transactional",
+    ]);
     expect(formatPlan(p)).toContain("delivery: at-least-once (requested exactly-once)");
   });
 });

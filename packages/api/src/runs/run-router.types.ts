@@ -1,19 +1,29 @@
-import { NodeCounters, RunSnapshot } from "@sluice/pipeline/control/protocol";
+import { NodeCounters } from "@sluice/pipeline/control/protocol";
+import { RUN_STATUSES, toDbStatus } from "@sluice/pipeline/control/run-status";
 import { z } from "zod";
+import { DraftVersion } from "../pipelines/draft-version.types";
 import { VersionNumber } from "../pipelines/version-number";
 
 export const RunId = z.string().min(1).max(64);
 
 export const ParameterValues = z.record(z.string().max(64), z.union([z.string().max(10_000), z.number(), z.boolean()]));
 
-export const StartRunInput = z.strictObject({
-  pipelineId: z.string().min(1).max(64),
-  /** Version to run; the latest when absent. */
-  version: VersionNumber.optional(),
-  parameters: ParameterValues.default({}),
-});
+export const StartRunInput = z
+  .strictObject({
+    pipelineId: z.string().min(1).max(64),
+    /** Version to run; the latest when absent. */
+    version: VersionNumber.optional(),
+    parameters: ParameterValues.default({}),
+    /** The editor's unsaved draft: saved as a new version and run, only if it could start (else nothing is saved). */
+    draft: DraftVersion.optional(),
+  })
+  .refine((input) => input.version === undefined || input.draft === undefined, {
+    message: "give either a version to run or a draft to save and run, not both",
+    path: ["draft"],
+  });
 
-export const RunStatusEnum = z.enum(["QUEUED", "RUNNING", "PAUSED", "STOPPING", "COMPLETED", "STOPPED", "FAILED"]);
+/** A run status as the database spells it (see run-status.ts). */
+export const RunStatusEnum = z.enum(RUN_STATUSES.map(toDbStatus));
 
 export const RunView = z.object({
   id: z.string(),
@@ -38,8 +48,6 @@ export const ListRunsInput = z
   })
   .default({ limit: 50 });
 
-export const LiveRunOutput = RunSnapshot;
-
 export const TailInput = z.strictObject({
   runId: RunId,
   nodeId: z.string().min(1).max(64),
@@ -52,12 +60,16 @@ export const RestartRunInput = z.strictObject({
   reset: z.boolean().default(false),
 });
 
+const DeadLetterId = z.string().regex(/^\d+\.\d+\.\d+-\d+$/, "a dead letter id as listed, e.g. 0.2.1700000000000-0");
+
 export const DeadLettersInput = z.strictObject({
   runId: RunId,
   limit: z.number().int().min(1).max(1000).default(100),
+  /** The `next` of the page before: the id of its last letter. The newest letters when absent. */
+  after: DeadLetterId.optional(),
 });
 
-export const DeadLetterView = z.object({
+const DeadLetterView = z.object({
   id: z.string(),
   stage: z.number(),
   partition: z.number(),
@@ -68,11 +80,15 @@ export const DeadLetterView = z.object({
   at: z.number(),
 });
 
+/** One page of a run's dead letters, newest first, and how many the run holds in all. */
+export const DeadLetterPageView = z.object({
+  total: z.number(),
+  letters: z.array(DeadLetterView),
+  next: z.string().nullable(),
+});
+
 export const ReplayInput = z.strictObject({
   runId: RunId,
   /** Dead letter ids as listed; all of the run's dead letters when absent. */
-  ids: z
-    .array(z.string().regex(/^\d+\.\d+\.\d+-\d+$/, "a dead letter id as listed, e.g. 0.2.1700000000000-0"))
-    .max(10_000)
-    .optional(),
+  ids: z.array(DeadLetterId).max(10_000).optional(),
 });

@@ -7,7 +7,7 @@ import { TRPCError } from "@trpc/server";
 import type { z } from "zod";
 import type { Actor } from "../pipelines/pipeline-service";
 import type { ParameterValues } from "../runs/run-router.types";
-import { resolveParameters } from "../runs/run-service";
+import { resolveParameters } from "../runs/start-check";
 import { fieldError } from "./field-error";
 import { type FireDeps, fireSchedule } from "./schedule-fire";
 import { type MirrorDeps, mirrorSchedule } from "./schedule-mirror";
