@@ -1,6 +1,6 @@
 import { emptyDefinition } from "@sluice/pipeline/definition";
+import { type ApiHarness, createApiHarness, rejects } from "@sluice/test-kit/api-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiHarness, createApiHarness, rejects } from "../../test/api-harness";
 import { copyName } from "./pipeline-service";
 
 // The pipelines page's procedures beyond create/get/save: version history, rename and duplicate.
@@ -101,6 +101,24 @@ describe("pipelines.duplicate", () => {
     const original = await api.pipelines.get({ id });
     expect(original.latestVersion).toBe(2);
     expect(original.version.definition.metadata.name).toBe("clicks");
+  });
+
+  it("saves the editor's draft as a copy, each copy under a name of its own, leaving the original as saved", async () => {
+    const { api } = await h.caller((await h.signUp("Draftcopier")).cookie);
+    const { id } = await api.pipelines.create({ name: "Orders" });
+    const draft = withSource("orders", 7);
+
+    const first = await api.pipelines.duplicate({ id, definition: draft });
+    const second = await api.pipelines.duplicate({ id, definition: draft });
+    expect([first.name, second.name]).toEqual(["Orders (copy)", "Orders (copy 2)"]);
+    expect(first.id).not.toBe(second.id);
+    for (const made of [first, second]) {
+      const copy = await api.pipelines.get({ id: made.id });
+      expect(copy.name).toBe(made.name);
+      expect(copy.version.definition.spec.nodes).toEqual(draft.spec.nodes);
+      expect(copy.version.message).toBe('Saved as a copy of "Orders" (edited from v1)');
+    }
+    expect((await api.pipelines.get({ id })).version.definition.spec.nodes).toEqual([]);
   });
 
   it("takes a given name, and refuses it when taken", async () => {

@@ -1,11 +1,11 @@
 import { PipelineDefinition } from "@sluice/pipeline/definition";
 import { z } from "zod";
 import { RunStatusEnum } from "../runs/run-router.types";
-import { MAX_VERSION } from "./version-number";
+import { DraftVersion } from "./draft-version.types";
 
 export const PipelineId = z.string().min(1).max(64);
 
-export const PipelineName = z.string().trim().min(1, "give the pipeline a name").max(100);
+const PipelineName = z.string().trim().min(1, "give the pipeline a name").max(100);
 
 export const ListPipelinesInput = z
   .strictObject({
@@ -21,17 +21,7 @@ export const CreatePipelineInput = z.strictObject({
   definition: PipelineDefinition.optional(),
 });
 
-export const SaveVersionInput = z.strictObject({
-  id: PipelineId,
-  /** The version the edit started from; the save is refused if someone saved a newer one meanwhile. */
-  baseVersion: z
-    .number()
-    .int()
-    .min(0)
-    .max(MAX_VERSION - 1, `a version number is at most ${MAX_VERSION}`),
-  definition: PipelineDefinition,
-  message: z.string().trim().max(500).default(""),
-});
+export const SaveVersionInput = DraftVersion.extend({ id: PipelineId });
 
 export const ListVersionsInput = z.strictObject({
   id: PipelineId,
@@ -48,6 +38,8 @@ export const DuplicatePipelineInput = z.strictObject({
   id: PipelineId,
   /** The copy's name; "<name> (copy)" (then "(copy 2)", …) when absent. */
   name: PipelineName.optional(),
+  /** What the copy holds: the editor's draft ("Save as copy"); the latest saved version when absent. */
+  definition: PipelineDefinition.optional(),
 });
 
 /** A version without its definition: what a history list shows. */
@@ -61,7 +53,7 @@ export const PipelineVersionSummary = z.object({
 });
 export type PipelineVersionSummary = z.infer<typeof PipelineVersionSummary>;
 
-export const RunSummary = z.object({
+const RunSummary = z.object({
   id: z.string(),
   status: RunStatusEnum,
   createdAt: z.date(),
@@ -77,7 +69,7 @@ export const PipelineListItem = z.object({
   lastRun: RunSummary.nullable(),
 });
 
-export const PipelineVersionView = z.object({
+const PipelineVersionView = z.object({
   id: z.string(),
   number: z.number(),
   message: z.string(),

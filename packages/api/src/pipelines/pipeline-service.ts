@@ -1,5 +1,6 @@
 import type { Db } from "@sluice/db/client";
 import type { Prisma } from "@sluice/db/generated/prisma/client";
+import { ACTIVE_DB_STATUSES } from "@sluice/pipeline/control/run-status";
 import { emptyDefinition, type PipelineDefinition } from "@sluice/pipeline/definition";
 import { TRPCError } from "@trpc/server";
 import type { z } from "zod";
@@ -17,8 +18,6 @@ import type {
 } from "./pipeline-router.types";
 
 // Pipelines and their immutable versions, always scoped to one workspace.
-
-export const ACTIVE_RUN_STATUSES = ["QUEUED", "RUNNING", "PAUSED", "STOPPING"] as const;
 
 export interface Actor {
   workspaceId: string;
@@ -212,7 +211,7 @@ export async function getPipeline(
     where: { id, workspaceId },
     include: {
       runs: {
-        where: { status: { in: [...ACTIVE_RUN_STATUSES] } },
+        where: { status: { in: [...ACTIVE_DB_STATUSES] } },
         orderBy: { createdAt: "desc" },
         take: 1,
         select: { id: true, status: true, createdAt: true },
@@ -287,7 +286,7 @@ export async function saveVersion(
 export async function deletePipeline(db: Db, workspaceId: string, id: string): Promise<void> {
   const pipeline = await db.pipeline.findFirst({ where: { id, workspaceId }, select: { id: true } });
   if (!pipeline) throw notFound();
-  const active = await db.run.count({ where: { pipelineId: id, status: { in: [...ACTIVE_RUN_STATUSES] } } });
+  const active = await db.run.count({ where: { pipelineId: id, status: { in: [...ACTIVE_DB_STATUSES] } } });
   if (active > 0)
     throw new TRPCError({ code: "PRECONDITION_FAILED", message: "stop the pipeline's running run first" });
   await db.pipeline.delete({ where: { id } });
@@ -350,8 +349,8 @@ export function copyName(name: string, attempt: number): string {
 }
 
 /**
- * A new pipeline whose version 1 is the latest version of another, renamed in its metadata. Without a name given,
- * the first free "<name> (copy …)" is taken.
+ * A new pipeline whose version 1 is the latest version of another (or the draft given with it), renamed in its
+ * metadata. Without a name given, the first free "<name> (copy …)" is taken: the one place copies are named.
  */
 export async function duplicatePipeline(
   db: Db,
@@ -359,14 +358,16 @@ export async function duplicatePipeline(
   input: z.output<typeof DuplicatePipelineInput>,
 ): Promise<{ id: string; name: string }> {
   const source = await getPipeline(db, actor.workspaceId, input.id);
+  if (input.definition) checkDefinitionLimits(input.definition);
+  const base = input.definition ?? source.version.definition;
+  const message = input.definition
+    ? `Saved as a copy of "${source.name}" (edited from v${source.version.number})`
+    : `Duplicated from "${source.name}" v${source.version.number}`;
   const names = input.name
     ? [input.name]
     : Array.from({ length: MAX_COPY_ATTEMPTS }, (_, i) => copyName(source.name, i + 1));
   for (const name of names) {
-    const definition: PipelineDefinition = {
-      ...source.version.definition,
-      metadata: { ...source.version.definition.metadata, name: metadataName(name) },
-    };
+    const definition: PipelineDefinition = { ...base, metadata: { ...base.metadata, name: metadataName(name) } };
     try {
       const id = await db.$transaction(async (tx) => {
         const pipeline = await tx.pipeline.create({
@@ -383,7 +384,7 @@ export async function duplicatePipeline(
             pipelineId: pipeline.id,
             number: 1,
             definition: definition as unknown as Prisma.InputJsonValue,
-            message: `Duplicated from "${source.name}" v${source.version.number}`,
+            message,
             authorId: actor.userId,
           },
         });
