@@ -1,14 +1,16 @@
 "use client";
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useId, useMemo, useState } from "react";
+import { type FormEvent, useId, useMemo, useRef, useState } from "react";
 import type {
   ConnectionTestResult as ConnectionTestView,
   ConnectionTypeItem as ConnectionTypeView,
   ConnectionItem as ConnectionView,
 } from "@/components/api-types";
-import { type FormValues, initialValues, SchemaForm, schemaFields, schemaFormConfig } from "@/components/schema-form";
 import { TextField } from "@/components/text-field";
+import { unfinishedInput } from "@/forms/draft-input";
+import type { JsonSchema } from "@/forms/schema";
+import { type FormIssue, SchemaForm } from "@/forms/schema-form";
 import { errorMessage, sentence } from "@/lib/errors";
 import { useTRPC } from "@/trpc/react";
 
@@ -41,21 +43,24 @@ export function TestOutcome({ result }: { result: TestResult }) {
 
 interface ServerErrors {
   name?: string;
-  fields: Record<string, string>;
+  fields: FormIssue[];
   form: string | null;
 }
 
-/** The server's field paths: `name`, `config.host`, `config.port`, … */
+const NO_ERRORS: ServerErrors = { fields: [], form: null };
+
+/** The server's field paths: `name`, `config.host`, `config.servers.0`, … */
 function serverErrors(error: unknown): ServerErrors {
-  const result: ServerErrors = { fields: {}, form: null };
-  if (!error) return result;
+  if (!error) return NO_ERRORS;
+  const result: ServerErrors = { fields: [], form: null };
   const fields = (error as { data?: { fields?: { path: string; message: string }[] | null } }).data?.fields;
   const rest: string[] = [];
   if (fields && fields.length > 0) {
     for (const f of fields) {
-      const [head, name] = f.path.split(".");
+      const [head, ...inConfig] = f.path.split(".");
+      const path = inConfig.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
       if (head === "name") result.name ??= sentence(f.message);
-      else if (head === "config" && name) result.fields[name] ??= sentence(f.message);
+      else if (head === "config" && path.length > 0) result.fields.push({ path, message: sentence(f.message) });
       else rest.push(f.path ? `${f.path}: ${f.message}` : f.message);
     }
   } else {
@@ -66,6 +71,14 @@ function serverErrors(error: unknown): ServerErrors {
   }
   result.form = rest.length > 0 ? sentence(rest.join("; ")) : null;
   return result;
+}
+
+const EMPTY_SCHEMA: JsonSchema = { type: "object", properties: {} };
+const NO_SECRETS: Record<string, boolean> = {};
+
+/** A stored config as the form starts from it: secrets are write-only, so none is ever put back in an input. */
+function withoutSecrets(secretFields: readonly string[], config: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(config).filter(([k]) => !secretFields.includes(k)));
 }
 
 export function ConnectionForm({
@@ -83,33 +96,35 @@ export function ConnectionForm({
   const typeId = useId();
   const [type, setType] = useState(connection?.type ?? types[0]?.type ?? "");
   const typeView = types.find((t) => t.type === type);
-  const fields = useMemo(() => (typeView ? schemaFields(typeView.configSchema) : []), [typeView]);
+  const schema = typeView?.configSchema ?? EMPTY_SCHEMA;
   const [name, setName] = useState(connection?.name ?? "");
-  const [values, setValues] = useState<FormValues>(() => initialValues(fields, connection?.config ?? {}));
-  const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
+  const [config, setConfig] = useState(() => withoutSecrets(typeView?.secretFields ?? [], connection?.config ?? {}));
   const [tested, setTested] = useState<TestResult | null>(null);
+  const formRef = useRef<HTMLFormElement>(null);
 
   const invalidate = () => queryClient.invalidateQueries(trpc.connections.list.queryFilter());
   const create = useMutation(trpc.connections.create.mutationOptions({ onSuccess: invalidate }));
   const update = useMutation(trpc.connections.update.mutationOptions({ onSuccess: invalidate }));
   const test = useMutation(trpc.connections.test.mutationOptions());
   const saving = create.isPending || update.isPending;
-  const server = serverErrors(create.error ?? update.error ?? (tested ? null : test.error));
-  const errors = { ...server.fields, ...localErrors };
+  const failure = create.error ?? update.error ?? (tested ? null : test.error);
+  const server = useMemo(() => serverErrors(failure), [failure]);
 
   const chooseType = (next: string) => {
     setType(next);
-    const view = types.find((t) => t.type === next);
-    setValues(initialValues(view ? schemaFields(view.configSchema) : [], {}));
-    setLocalErrors({});
+    setConfig({});
     setTested(null);
     create.reset();
   };
 
+  /** The config to send; null (and the input focused) while a field's text is not a value yet. */
   const built = () => {
-    const result = schemaFormConfig(fields, values);
-    setLocalErrors(result.errors);
-    return Object.keys(result.errors).length === 0 ? result.config : null;
+    const unfinished = unfinishedInput(formRef.current);
+    if (unfinished) {
+      unfinished.focus();
+      return null;
+    }
+    return config;
   };
 
   const runTest = async () => {
@@ -149,7 +164,7 @@ export function ConnectionForm({
   };
 
   return (
-    <form onSubmit={(e) => void submit(e)} className="dialog-form connection-form" noValidate>
+    <form ref={formRef} onSubmit={(e) => void submit(e)} className="dialog-form connection-form" noValidate>
       {server.form ? (
         <p className="form-error" role="alert">
           {server.form}
@@ -186,13 +201,18 @@ export function ConnectionForm({
         autoFocus
       />
       <SchemaForm
-        fields={fields}
-        values={values}
-        secrets={connection?.secrets ?? {}}
-        errors={errors}
+        key={type}
+        schema={schema}
+        value={config}
+        issues={server.fields}
+        storedSecrets={connection?.secrets ?? NO_SECRETS}
+        emptyText="This type has no settings."
         onChange={(field, value) => {
-          setValues((v) => ({ ...v, [field]: value }));
-          setLocalErrors(({ [field]: _, ...rest }) => rest);
+          setConfig(({ [field]: _, ...rest }) => (value === undefined ? rest : { ...rest, [field]: value }));
+          setTested(null);
+        }}
+        onReplace={(next) => {
+          setConfig(next);
           setTested(null);
         }}
       />

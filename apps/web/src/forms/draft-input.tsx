@@ -70,6 +70,8 @@ export function DraftInput(props: DraftInputProps) {
     value: draft,
     placeholder,
     "aria-invalid": invalid || error !== null ? true : undefined,
+    // Marks text that is not a value yet, so a form can refuse to submit over it (see `unfinishedInput`).
+    "data-unfinished": error !== null ? true : undefined,
     "aria-describedby": [error ? errorId : null, describedBy].filter(Boolean).join(" ") || undefined,
     spellCheck: false,
   };
@@ -93,4 +95,9 @@ export function DraftInput(props: DraftInputProps) {
       ) : null}
     </>
   );
+}
+
+/** The first input inside `root` whose text does not parse yet (its last good value is what the form holds). */
+export function unfinishedInput(root: HTMLElement | null): HTMLElement | null {
+  return root?.querySelector<HTMLElement>("[data-unfinished]") ?? null;
 }

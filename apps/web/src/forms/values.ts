@@ -1,19 +1,13 @@
-import {
-  type ConfigPathPart,
-  type Control,
-  type FieldSpec,
-  initialValue,
-  memberOf,
-  type UnionMember,
-} from "./config-schema";
+import { type ConfigPathPart, type Control, type FieldSpec, initialValue, memberOf, type UnionMember } from "./schema";
 
-// Pure value logic behind the nested config controls (config-fields.tsx): element ids and issue keys from config
+// Pure value logic behind the nested config controls (controls/): element ids and issue keys from config
 // paths, whether a value has the shape a control can show, and what survives when the user switches a union
 // member or a one-key option.
 
 export type ConfigPath = readonly ConfigPathPart[];
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** A path as one readable token without whitespace (`fields[2].expr`), for element ids and issue lookup. */
 export function pathKey(path: ConfigPath): string {
@@ -99,7 +93,7 @@ function leafAccepts(control: Control, value: unknown): boolean {
   }
 }
 
-const isLeaf = (control: Control) => !isContainer(control) && control.kind !== "json";
+export const isLeaf = (control: Control) => !isContainer(control) && control.kind !== "json";
 const blank = (v: unknown) => v === undefined || v === "" || (Array.isArray(v) && v.length === 0);
 
 /**
@@ -107,7 +101,7 @@ const blank = (v: unknown) => v === undefined || v === "" || (Array.isArray(v) &
  * a scalar moves into a matching field of an object (`"country"` → `{ name: "", expr: "country" }`), an object
  * gives up its matching field to a scalar, a scalar becomes a one-item list and back.
  */
-export function carryOver(value: unknown, from: Control | undefined, to: Control): unknown {
+function carryOver(value: unknown, from: Control | undefined, to: Control): unknown {
   if (blank(value)) return initialValue(to);
   if (fits(to, value, true) && (isLeaf(to) || from === undefined || from.kind === to.kind)) return value;
   switch (to.kind) {
@@ -243,3 +237,7 @@ export function parseJsonText(text: string, required: boolean, wantObject = fals
     return { ok: false, error: `Not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
   }
 }
+
+/** A leaf value as the text of its input. */
+export const formatText = (v: unknown) =>
+  v === undefined || v === null ? "" : typeof v === "string" ? v : JSON.stringify(v);

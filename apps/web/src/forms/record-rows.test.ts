@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { commitRows, type RecordRow, rowProblems, rowsFromRecord } from "./config-record";
+import { commitRows, type RecordRow, rowProblems, rowsFromRecord } from "./record-rows";
 
 function counter() {
   let n = 0;

@@ -3,23 +3,21 @@ import { configJsonSchema } from "@sluice/pipeline/config-schema";
 import { createElement, type ReactNode } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
-import { type ConfigScope, ConfigScopeContext, FieldRow } from "./config-fields";
-import { configForm } from "./config-schema";
-import { fits, pathKey } from "./config-values";
+import { GroupBody } from "./controls/group-body";
+import { FieldRow } from "./field-row";
+import { configForm } from "./schema";
+import { type FormScope, FormScopeContext } from "./scope";
+import { fits, pathKey } from "./values";
 
 // Every built-in node type's documented examples, shown by the generated form: each field's value fits its
 // structured controls (no field falls back to JSON), and the rows render with an id per nested path.
 
-const scope = (issues: Record<string, string[]> = {}): ConfigScope => ({
+const scope = (issues: Record<string, string[]> = {}): FormScope => ({
   idFor: (path) => `cfg-${pathKey(path)}`,
   issuesAt: (path) => issues[pathKey(path)] ?? [],
-  renderScalar: ({ id, spec, describedBy, invalid }): ReactNode =>
-    createElement("input", {
-      id,
-      "data-kind": spec.control.kind,
-      "aria-describedby": describedBy,
-      "aria-invalid": invalid || undefined,
-    }),
+  renderGroup: (props): ReactNode => createElement(GroupBody, props),
+  host: {},
+  storedSecrets: {},
 });
 
 function render(type: string, config: Record<string, unknown>, issues?: Record<string, string[]>): string {
@@ -29,7 +27,7 @@ function render(type: string, config: Record<string, unknown>, issues?: Record<s
   const rows = form.fields.map((f) =>
     createElement(FieldRow, { key: f.name, spec: f, path: [f.name], value: config[f.name], onChange: () => {} }),
   );
-  return renderToStaticMarkup(createElement(ConfigScopeContext.Provider, { value: scope(issues) }, rows));
+  return renderToStaticMarkup(createElement(FormScopeContext.Provider, { value: scope(issues) }, rows));
 }
 
 describe("built-in node types' examples in the structured form", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type Control, configForm, type FieldSpec } from "./config-schema";
-import { fits, itemNoun, itemSummary, moveItem, pathKey, switchMember, switchOneKey } from "./config-values";
+import { type Control, configForm, type FieldSpec } from "./schema";
+import { fits, itemNoun, itemSummary, moveItem, pathKey, switchMember, switchOneKey } from "./values";
 
 const expr = { type: "string", widget: "expression" };
 const schema = {

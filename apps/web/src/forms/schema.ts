@@ -1,8 +1,9 @@
-// Turns a config's JSON Schema (a node type's, through `configJsonSchema`, or a connection type's from the API)
-// into a tree of form controls, so every node and connection type gets its form from its one declaration. UI
-// hints (label, help, widget, advanced, placeholder, examples, secret, connectionType, discover) ride along from `.meta()`.
-// Nested objects, unions (with a kind selector), lists of objects and maps get their own controls; anything the
-// form cannot break down gets a JSON editor, so every field stays editable.
+// Turns a config's JSON Schema (a node type's, through `configJsonSchema`, the pipeline's settings, or a connection
+// type's from the API) into a tree of form controls, drawn by schema-form.tsx, so every node and connection type
+// gets its form from its one declaration. UI hints (label, help, widget, advanced, placeholder, examples, secret,
+// connectionType, discover) ride along from `.meta()`. Nested objects, unions (with a kind selector), lists of
+// objects and maps get their own controls; anything the form cannot break down gets a JSON editor, so every field
+// stays editable.
 
 export type JsonSchema = Record<string, unknown>;
 export type Scalar = string | number | boolean;
