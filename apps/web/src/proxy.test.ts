@@ -27,6 +27,13 @@ describe("security headers of pages", () => {
     expect(first.headers.get("strict-transport-security")).toBeNull(); // SLUICE_COOKIE_SECURE is not set here
   });
 
+  it("hands the page's own path and query on to the layouts, whatever the client sent", () => {
+    const forged = new NextRequest("http://sluice.test/runs?limit=5&_rsc=abc", {
+      headers: { "x-sluice-path": "//evil.example" },
+    });
+    expect(proxy(forged).headers.get("x-middleware-request-x-sluice-path")).toBe("/runs?limit=5");
+  });
+
   it("allows eval only in development, and asks for HTTPS only when cookies are Secure", () => {
     expect(pageCsp("n", { dev: true, secure: false })).toContain("'unsafe-eval'");
     expect(pageCsp("n", { dev: false, secure: true })).toContain("upgrade-insecure-requests");

@@ -1,5 +1,6 @@
 import { type NextRequest, NextResponse } from "next/server";
 import { webEnv } from "./server/env";
+import { REQUEST_PATH_HEADER } from "./server/request-path";
 import { HSTS, newNonce, pageCsp } from "./server/security-headers";
 
 // Pages get a Content-Security-Policy with a nonce of their own: Next reads the policy from the request, puts the
@@ -11,6 +12,10 @@ export function proxy(request: NextRequest): NextResponse {
   const policy = pageCsp(newNonce(), { dev: env.dev, secure: env.secureCookies });
   const requestHeaders = new Headers(request.headers);
   requestHeaders.set("content-security-policy", policy);
+  // Layouts cannot see the URL: the page asked for goes along, so a sign-in can come back to it (never the client's).
+  const asked = request.nextUrl.clone();
+  asked.searchParams.delete("_rsc"); // a client-side navigation's cache key, not part of the page's address
+  requestHeaders.set(REQUEST_PATH_HEADER, `${asked.pathname}${asked.search}`);
   const response = NextResponse.next({ request: { headers: requestHeaders } });
   response.headers.set("content-security-policy", policy);
   if (env.secureCookies) response.headers.set("strict-transport-security", HSTS);

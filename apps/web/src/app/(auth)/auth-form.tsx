@@ -10,14 +10,26 @@ import { useTRPC } from "@/trpc/react";
 
 type Mode = "signin" | "signup";
 
+/** The other form, keeping where to go afterwards. */
+function withNext(page: string, next: string): string {
+  return next === "/pipelines" ? page : `${page}?next=${encodeURIComponent(next)}`;
+}
+
 const FIELDS = ["email", "name", "password"] as const;
 
-export function AuthForm({ mode }: { mode: Mode }) {
+export function AuthForm({
+  mode,
+  next,
+}: {
+  mode: Mode;
+  /** Where to go once signed in: a path of this site, already checked by safeReturnPath. */
+  next: string;
+}) {
   const trpc = useTRPC();
   const router = useRouter();
   const [values, setValues] = useState({ email: "", name: "", password: "" });
   const onSuccess = () => {
-    router.replace("/pipelines");
+    router.replace(next);
     router.refresh();
   };
   const signIn = useMutation(trpc.auth.signIn.mutationOptions({ onSuccess }));
@@ -95,11 +107,11 @@ export function AuthForm({ mode }: { mode: Mode }) {
       <p className="auth-switch">
         {mode === "signin" ? (
           <>
-            New to Sluice? <Link href="/signup">Create an account</Link>
+            New to Sluice? <Link href={withNext("/signup", next)}>Create an account</Link>
           </>
         ) : (
           <>
-            Already have an account? <Link href="/signin">Sign in</Link>
+            Already have an account? <Link href={withNext("/signin", next)}>Sign in</Link>
           </>
         )}
       </p>

@@ -1,5 +1,6 @@
 "use client";
 
+import { fromDbStatus, isActive } from "@sluice/pipeline/control/run-status";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
@@ -7,7 +8,7 @@ import { type FormEvent, useEffect, useId, useState } from "react";
 import { Dialog } from "@/components/dialog";
 import { downloadText, fileSlug } from "@/components/download";
 import { PipelineImportDialog } from "@/components/pipeline-import-dialog";
-import { isActiveRunStatus, RunStatusBadge } from "@/components/run-status-badge";
+import { RunStatusBadge } from "@/components/run-status-badge";
 import { TextField } from "@/components/text-field";
 import { errorMessage, formErrors } from "@/lib/errors";
 import { formatAbsolute, formatRelative } from "@/lib/format";
@@ -42,7 +43,7 @@ export function PipelineList() {
       placeholderData: keepPreviousData,
       // While a listed pipeline's last run is under way, its status here follows it.
       refetchInterval: (q) =>
-        q.state.data?.some((p) => p.lastRun && isActiveRunStatus(p.lastRun.status)) ? 3000 : false,
+        q.state.data?.some((p) => p.lastRun && isActive(fromDbStatus(p.lastRun.status))) ? 3000 : false,
     }),
   );
   const [creating, setCreating] = useState(false);

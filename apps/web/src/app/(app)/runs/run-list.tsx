@@ -1,11 +1,12 @@
 "use client";
 
+import { fromDbStatus, isActive } from "@sluice/pipeline/control/run-status";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { isActiveRunStatus, RunStatusBadge } from "@/components/run-status-badge";
+import { RunStatusBadge } from "@/components/run-status-badge";
 import { errorMessage } from "@/lib/errors";
 import { formatAbsolute, formatRelative } from "@/lib/format";
-import { formatDuration, toMs } from "@/panels/run-format";
+import { formatDuration, toMs } from "@/runs/run-format";
 import { useTRPC } from "@/trpc/react";
 
 /** Every run in the workspace, newest first. */
@@ -14,7 +15,7 @@ export function RunList() {
   const runs = useQuery(
     trpc.runs.list.queryOptions(
       { limit: 100 },
-      { refetchInterval: (q) => (q.state.data?.some((r) => isActiveRunStatus(r.status)) ? 3000 : false) },
+      { refetchInterval: (q) => (q.state.data?.some((r) => isActive(fromDbStatus(r.status))) ? 3000 : false) },
     ),
   );
   return (

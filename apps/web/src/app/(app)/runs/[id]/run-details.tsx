@@ -1,17 +1,19 @@
 "use client";
 
-import type { RunStatus } from "@sluice/pipeline/control/protocol";
+import { fromDbStatus, isTerminal, type RunStatus } from "@sluice/pipeline/control/run-status";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useState } from "react";
+import { useDeliveryPlan } from "@/components/delivery-fact";
 import { RunStatusBadge } from "@/components/run-status-badge";
 import { errorCode, errorMessage } from "@/lib/errors";
-import { formatAbsolute } from "@/lib/format";
-import { DeadLetters } from "@/panels/dead-letters";
-import { lowerStatus, RunControls } from "@/panels/run-controls";
-import { CounterTable, RunFacts, RunProgress, RunRetries } from "@/panels/run-facts";
-import { isFinished, toMs } from "@/panels/run-format";
-import { useNow, useRunSnapshot } from "@/panels/run-panel";
+import { formatAbsolute, formatIso } from "@/lib/format";
+import { DeadLetters } from "@/runs/dead-letters";
+import { pipelineOrder } from "@/runs/node-order";
+import { RunControls } from "@/runs/run-controls";
+import { CounterTable, RunFacts, RunProgress, RunRetries } from "@/runs/run-facts";
+import { toMs } from "@/runs/run-format";
+import { useNow, useRunSnapshot } from "@/runs/use-run-snapshot";
 import { useTRPC } from "@/trpc/react";
 
 // One run: status and controls, live or final counters per node, its error and timing, and its dead letters.
@@ -22,9 +24,9 @@ export function RunDetails({ runId }: { runId: string }) {
   const run = useQuery(trpc.runs.get.queryOptions({ runId }));
   // What a control answered, shown until the stored run or the live stream catches up.
   const [answered, setAnswered] = useState<RunStatus | null>(null);
-  const stored = run.data ? lowerStatus(run.data.status) : null;
+  const stored = run.data ? fromDbStatus(run.data.status) : null;
   const status = answered ?? stored;
-  const following = status !== null && !isFinished(status);
+  const following = status !== null && !isTerminal(status);
   const snapshot = useRunSnapshot(runId, following);
   const live = snapshot?.status ?? null;
   const shown = live && following ? live : status;
@@ -35,6 +37,8 @@ export function RunDetails({ runId }: { runId: string }) {
       { enabled: run.isSuccess, staleTime: Number.POSITIVE_INFINITY },
     ),
   );
+  // The delivery the run's version gets and which nodes lower it, from the same plan function the editor uses.
+  const deliveryPlan = useDeliveryPlan(version.data?.version.definition);
 
   // The stream reports a new status (ended, paused): the stored run has changed too.
   useEffect(() => {
@@ -70,7 +74,8 @@ export function RunDetails({ runId }: { runId: string }) {
 
   const r = run.data;
   const counters = (following && snapshot ? snapshot.nodes : r.counters) ?? {};
-  const order = version.data?.version.definition.spec.nodes.map((n) => n.id);
+  const spec = version.data?.version.definition.spec;
+  const order = spec ? pipelineOrder(spec) : undefined;
   const error = (following ? snapshot?.error : null) ?? r.error;
 
   return (
@@ -86,7 +91,8 @@ export function RunDetails({ runId }: { runId: string }) {
             Run of {r.pipelineName} <span className="run-id">{r.id.slice(-8)}</span>
           </h1>
           <p className="page-subtitle">
-            Version {r.version} · started by {r.startedBy} · created {formatAbsolute(r.createdAt)}
+            Version {r.version} · started by {r.startedBy} · created{" "}
+            <time title={formatIso(r.createdAt)}>{formatAbsolute(r.createdAt)}</time>
           </p>
         </div>
         <span className="run-page-status" data-testid="run-status">
@@ -124,6 +130,7 @@ export function RunDetails({ runId }: { runId: string }) {
         <RunFacts
           snapshot={snapshot}
           delivery={r.delivery}
+          plan={deliveryPlan}
           now={now}
           timing={{
             createdAt: toMs(r.createdAt),
@@ -134,11 +141,19 @@ export function RunDetails({ runId }: { runId: string }) {
         <dl className="run-facts run-times">
           <div>
             <dt>Started</dt>
-            <dd>{r.startedAt ? formatAbsolute(r.startedAt) : "—"}</dd>
+            <dd>{r.startedAt ? <time title={formatIso(r.startedAt)}>{formatAbsolute(r.startedAt)}</time> : "—"}</dd>
           </div>
           <div>
             <dt>Finished</dt>
-            <dd>{r.finishedAt ? formatAbsolute(r.finishedAt) : following ? "still running" : "—"}</dd>
+            <dd>
+              {r.finishedAt ? (
+                <time title={formatIso(r.finishedAt)}>{formatAbsolute(r.finishedAt)}</time>
+              ) : following ? (
+                "still running"
+              ) : (
+                "—"
+              )}
+            </dd>
           </div>
         </dl>
         <CounterTable counters={counters} order={order} caption="Records per node" />

@@ -1,23 +1,31 @@
 "use client";
 
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { Dialog } from "@/components/dialog";
 import { errorMessage } from "@/lib/errors";
 import { formatAbsolute, formatRelative } from "@/lib/format";
 import { useTRPC } from "@/trpc/react";
+import { formatCount } from "./run-format";
 
 // A run's dead letters — records an operator could not process, with the node, the error and the time — and
 // replaying some or all of them: they go back to where they failed and are processed again while the run runs.
 
-const LIMIT = 500;
+const PAGE = 100;
 
 export function DeadLetters({ runId, active }: { runId: string; active: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const baseId = useId();
+  // The cursors of the pages before this one, newest first: Older pushes the page's `next`, Newer pops it. The
+  // range shown counts from the newest letter when the first page was read; letters arriving since sit before it.
+  const [cursors, setCursors] = useState<readonly string[]>([]);
+  const after = cursors[cursors.length - 1];
   const letters = useQuery(
-    trpc.runs.deadLetters.queryOptions({ runId, limit: LIMIT }, { refetchInterval: active ? 3000 : false }),
+    trpc.runs.deadLetters.queryOptions(
+      { runId, limit: PAGE, ...(after ? { after } : {}) },
+      { refetchInterval: active ? 3000 : false, placeholderData: keepPreviousData },
+    ),
   );
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [confirmAll, setConfirmAll] = useState(false);
@@ -27,8 +35,9 @@ export function DeadLetters({ runId, active }: { runId: string; active: boolean 
       onSuccess: ({ replayed, runActive }) => {
         setSelected(new Set());
         setConfirmAll(false);
+        setCursors([]);
         setOutcome(
-          `${replayed} dead letter${replayed === 1 ? "" : "s"} sent back for processing. ${
+          `${formatCount(replayed)} dead letter${replayed === 1 ? "" : "s"} sent back for processing. ${
             runActive
               ? "The run processes them now; any that fail again come back here."
               : "The run is not running: they are processed when it is restarted."
@@ -39,14 +48,17 @@ export function DeadLetters({ runId, active }: { runId: string; active: boolean 
     }),
   );
 
-  const rows = letters.data ?? [];
+  const rows = letters.data?.letters ?? [];
+  const total = letters.data?.total ?? 0;
+  const first = cursors.length * PAGE;
+  const next = letters.data?.next ?? null;
   const allSelected = rows.length > 0 && rows.every((r) => selected.has(r.id));
   const toggle = (id: string) =>
     setSelected((s) => {
-      const next = new Set(s);
-      if (next.has(id)) next.delete(id);
-      else next.add(id);
-      return next;
+      const chosen = new Set(s);
+      if (chosen.has(id)) chosen.delete(id);
+      else chosen.add(id);
+      return chosen;
     });
 
   return (
@@ -55,7 +67,7 @@ export function DeadLetters({ runId, active }: { runId: string; active: boolean 
         <h2 id={`${baseId}-title`} className="card-title">
           Dead letters{" "}
           <span className="count-pill count-neutral" data-testid="dead-letter-count">
-            {letters.isSuccess ? (rows.length >= LIMIT ? `${LIMIT}+` : rows.length) : "…"}
+            {letters.isSuccess ? formatCount(total) : "…"}
           </span>
         </h2>
         <div className="card-actions">
@@ -70,7 +82,7 @@ export function DeadLetters({ runId, active }: { runId: string; active: boolean 
           <button
             type="button"
             className="button button-small"
-            disabled={rows.length === 0 || replay.isPending}
+            disabled={total === 0 || replay.isPending}
             onClick={() => setConfirmAll(true)}
           >
             Replay all
@@ -78,8 +90,7 @@ export function DeadLetters({ runId, active }: { runId: string; active: boolean 
         </div>
       </div>
       <p className="card-hint">
-        Records an operator could not process. Fix the cause (a config, a down server), then replay them.
-        {rows.length >= LIMIT ? ` The newest ${LIMIT} are listed; Replay all sends back every one of them.` : ""}
+        Records an operator could not process, newest first. Fix the cause (a config, a down server), then replay them.
       </p>
       <div role="status" aria-live="polite">
         {outcome ? <p className="outcome">{outcome}</p> : null}
@@ -107,9 +118,18 @@ export function DeadLetters({ runId, active }: { runId: string; active: boolean 
                   <input
                     type="checkbox"
                     className="checkbox"
-                    aria-label="Select all dead letters"
+                    aria-label="Select the dead letters on this page"
                     checked={allSelected}
-                    onChange={() => setSelected(allSelected ? new Set() : new Set(rows.map((r) => r.id)))}
+                    onChange={() =>
+                      setSelected((s) => {
+                        const chosen = new Set(s);
+                        for (const r of rows) {
+                          if (allSelected) chosen.delete(r.id);
+                          else chosen.add(r.id);
+                        }
+                        return chosen;
+                      })
+                    }
                   />
                 </th>
                 <th scope="col">Node</th>
@@ -125,7 +145,7 @@ export function DeadLetters({ runId, active }: { runId: string; active: boolean 
                     <input
                       type="checkbox"
                       className="checkbox"
-                      aria-label={`Select dead letter ${i + 1} from ${r.nodeId}`}
+                      aria-label={`Select dead letter ${first + i + 1} from ${r.nodeId}`}
                       checked={selected.has(r.id)}
                       onChange={() => toggle(r.id)}
                     />
@@ -145,14 +165,39 @@ export function DeadLetters({ runId, active }: { runId: string; active: boolean 
               ))}
             </tbody>
           </table>
-          {rows.length === LIMIT ? <p className="muted">Showing the first {LIMIT}.</p> : null}
+          <div className="pager">
+            <p className="muted" data-testid="dead-letter-range">
+              {formatCount(total)} dead letter{total === 1 ? "" : "s"}
+              {total > rows.length ? ` · showing ${formatCount(first + 1)}–${formatCount(first + rows.length)}` : ""}
+            </p>
+            {cursors.length > 0 || next ? (
+              <div className="pager-buttons">
+                <button
+                  type="button"
+                  className="button button-small"
+                  disabled={cursors.length === 0 || letters.isFetching}
+                  onClick={() => setCursors((c) => c.slice(0, -1))}
+                >
+                  Newer
+                </button>
+                <button
+                  type="button"
+                  className="button button-small"
+                  disabled={!next || letters.isFetching}
+                  onClick={() => next && setCursors((c) => [...c, next])}
+                >
+                  Older
+                </button>
+              </div>
+            ) : null}
+          </div>
         </div>
       )}
       <Dialog
         open={confirmAll}
         onClose={() => setConfirmAll(false)}
-        title={`Replay all ${rows.length} dead letters?`}
-        description="Every dead letter of this run goes back to the node where it failed, to be processed again."
+        title={`Replay all ${formatCount(total)} dead letter${total === 1 ? "" : "s"}?`}
+        description="Every dead letter of this run, on every page, goes back to the node where it failed, to be processed again."
         dismissible={!replay.isPending}
       >
         <div className="dialog-actions">

@@ -14,20 +14,14 @@ export function formatDuration(ms: number): string {
   return `${h} h ${String(m % 60).padStart(2, "0")} min`;
 }
 
-/** An epoch-ms instant as "2024-05-01 12:00:03.250" (UTC), the way event times are written. */
-export function formatInstant(ms: number): string {
-  const d = new Date(ms);
-  return Number.isNaN(d.getTime()) ? String(ms) : `${d.toISOString().replace("T", " ").replace("Z", "")} UTC`;
-}
-
 const integer = new Intl.NumberFormat("en-US");
 export function formatCount(n: number): string {
   return integer.format(n);
 }
 
-export function toMs(value: Date | string | number | null | undefined): number | null {
+export function toMs(value: Date | number | null | undefined): number | null {
   if (value === null || value === undefined) return null;
-  const ms = value instanceof Date ? value.getTime() : typeof value === "number" ? value : Date.parse(value);
+  const ms = value instanceof Date ? value.getTime() : value;
   return Number.isNaN(ms) ? null : ms;
 }
 
@@ -39,10 +33,4 @@ export function formatRetry(retry: RetryView, now: number): string {
   const wait = retry.nextAt - now;
   const next = wait > 500 ? `next in ${formatDuration(Math.ceil(wait / 1000) * 1000)}` : "next now";
   return `retrying: ${retry.error} (attempt ${formatCount(retry.attempt)}, ${next})`;
-}
-
-/** As the protocol's isTerminal (which would pull zod into the editor's first-load bundle). */
-export function isFinished(status: string): boolean {
-  const s = status.toLowerCase();
-  return s === "completed" || s === "stopped" || s === "failed";
 }

@@ -1,5 +1,8 @@
 import type { NodeCounters, RunSnapshot } from "@sluice/pipeline/control/protocol";
-import { formatCount, formatDuration, formatInstant, formatRetry } from "./run-format";
+import type { DeliveryPlan } from "@sluice/pipeline/plan";
+import { DeliveryFact } from "@/components/delivery-fact";
+import { formatAbsolute, formatIso } from "@/lib/format";
+import { formatCount, formatDuration, formatRetry } from "./run-format";
 
 // What a run shows about itself: progress of bounded sources, the watermark, the delivery guarantee it really has,
 // its tasks and timing; and per-node counters.
@@ -60,27 +63,40 @@ export interface RunTiming {
 export function RunFacts({
   snapshot,
   delivery,
+  plan,
   timing,
   now,
 }: {
   snapshot: RunSnapshot | null;
   delivery: string | null;
+  /** The plan of the run's version: with it the fact also says which nodes lower the guarantee. */
+  plan?: DeliveryPlan | null;
   timing: RunTiming;
   now: number;
 }) {
   const started = timing.startedAt;
   const ran = started !== null ? (timing.finishedAt ?? now) - started : null;
+  const effective = snapshot?.delivery ?? delivery;
   return (
     <dl className="run-facts">
       <div>
         <dt>Delivery</dt>
-        <dd data-testid="run-delivery">{snapshot?.delivery ?? delivery ?? "—"}</dd>
+        <dd data-testid="run-delivery">
+          {/* The engine's own word wins; the plan adds its reasons when it agrees (parameter values can differ). */}
+          {plan && (effective === null || effective === plan.effective) ? (
+            <DeliveryFact plan={plan} />
+          ) : (
+            (effective ?? "—")
+          )}
+        </dd>
       </div>
       <div>
         <dt>Watermark</dt>
         <dd data-testid="run-watermark">
           {snapshot?.watermark !== null && snapshot?.watermark !== undefined ? (
-            <span title={`${snapshot.watermark} (epoch ms)`}>{formatInstant(snapshot.watermark)}</span>
+            <time dateTime={formatIso(snapshot.watermark)} title={formatIso(snapshot.watermark)}>
+              {formatAbsolute(snapshot.watermark)}
+            </time>
           ) : (
             "—"
           )}
@@ -102,17 +118,19 @@ export function RunFacts({
   );
 }
 
+const NOTHING_COUNTED: NodeCounters = { in: 0, out: 0, errors: 0 };
+
 export function CounterTable({
   counters,
   order,
   caption,
 }: {
   counters: Record<string, NodeCounters>;
-  /** Node ids in the order to show them (the pipeline's); others follow. */
+  /** Every node of the run in pipeline order (see pipelineOrder), each shown even with nothing counted; others follow. */
   order?: readonly string[];
   caption: string;
 }) {
-  const ids = [...new Set([...(order ?? []), ...Object.keys(counters)])].filter((id) => counters[id] !== undefined);
+  const ids = [...new Set([...(order ?? []), ...Object.keys(counters).sort()])];
   if (ids.length === 0) return <p className="muted">No records have been counted yet.</p>;
   return (
     <table className="counter-table">
@@ -127,7 +145,7 @@ export function CounterTable({
       </thead>
       <tbody>
         {ids.map((id) => {
-          const c = counters[id]!;
+          const c = counters[id] ?? NOTHING_COUNTED;
           return (
             <tr key={id} data-testid={`counters-${id}`}>
               <th scope="row" className="mono">

@@ -1,19 +1,14 @@
 "use client";
 
-import type { RunStatus } from "@sluice/pipeline/control/protocol";
+import { allows, parseRunStatus, type RunStatus } from "@sluice/pipeline/control/run-status";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Dialog } from "@/components/dialog";
 import { errorMessage } from "@/lib/errors";
 import { useTRPC } from "@/trpc/react";
-import { isFinished } from "./run-format";
 
 // Pause, resume, stop and restart one run: the buttons the run's status allows, each saying what it does. Used by
 // the editor's run panel and the run page; the caller learns the status each action leads to.
-
-export function lowerStatus(status: string): RunStatus {
-  return status.toLowerCase() as RunStatus;
-}
 
 export function RunControls({
   runId,
@@ -31,7 +26,8 @@ export function RunControls({
   const [confirmReset, setConfirmReset] = useState(false);
   const done = (next: { status: string }) => {
     setError(null);
-    onStatus(lowerStatus(next.status));
+    const status = parseRunStatus(next.status);
+    if (status) onStatus(status);
     void queryClient.invalidateQueries(trpc.runs.get.queryFilter({ runId }));
     void queryClient.invalidateQueries(trpc.runs.list.queryFilter());
     void queryClient.invalidateQueries(trpc.pipelines.list.queryFilter());
@@ -42,19 +38,18 @@ export function RunControls({
   const stop = useMutation(trpc.runs.stop.mutationOptions({ onSuccess: done, onError: fail("stop") }));
   const restart = useMutation(trpc.runs.restart.mutationOptions({ onSuccess: done, onError: fail("restart") }));
   const busy = pause.isPending || resume.isPending || stop.isPending || restart.isPending;
-  const terminal = isFinished(status);
 
   return (
     <div className="run-controls">
       <fieldset className="run-buttons">
         <legend className="visually-hidden">Run controls</legend>
-        {status === "running" ? (
+        {allows(status, "pause") ? (
           <button type="button" className="button button-small" disabled={busy} onClick={() => pause.mutate({ runId })}>
             <span className="pause-bars" aria-hidden="true" />
             {pause.isPending ? "Pausing…" : "Pause"}
           </button>
         ) : null}
-        {status === "paused" ? (
+        {allows(status, "resume") ? (
           <button
             type="button"
             className="button button-small button-primary"
@@ -65,11 +60,11 @@ export function RunControls({
             {resume.isPending ? "Resuming…" : "Resume"}
           </button>
         ) : null}
-        {!terminal ? (
+        {allows(status, "stop") || status === "stopping" ? (
           <button
             type="button"
             className="button button-small button-danger"
-            disabled={busy || status === "stopping"}
+            disabled={busy || !allows(status, "stop")}
             onClick={() => stop.mutate({ runId })}
             title="Drain what is in flight, commit, and stop"
           >
@@ -77,7 +72,7 @@ export function RunControls({
             {status === "stopping" ? "Stopping…" : "Stop run"}
           </button>
         ) : null}
-        {terminal ? (
+        {allows(status, "restart") ? (
           <>
             <button
               type="button"

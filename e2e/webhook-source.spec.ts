@@ -1,0 +1,79 @@
+import { expect, test } from "@playwright/test";
+import { importPipeline } from "./run-support";
+import { signUp } from "./support";
+
+// A Webhook source used from the browser alone: its ingest URL is shown where the node is edited, a token is
+// created there (shown once), and a request to that URL with it delivers records the running run counts.
+
+const WEBHOOK = `apiVersion: sluice/v1
+kind: Pipeline
+metadata:
+  name: orders-webhook
+spec:
+  settings:
+    delivery: at-least-once
+  nodes:
+    - id: orders
+      type: source.webhook
+      config: {}
+      ui: { x: 0, y: 0 }
+    - id: out
+      type: sink.console
+      config: {}
+      ui: { x: 400, y: 0 }
+  edges:
+    - { from: orders, to: out }
+`;
+
+test("a Webhook source's URL and token are shown, and a request to them delivers records", async ({ page }) => {
+  test.setTimeout(120_000);
+  await signUp(page, "Walt Webhook");
+  const editor = await importPipeline(page, `Orders webhook ${Date.now()}`, WEBHOOK);
+  const pipelineId = new URL(editor).pathname.split("/").pop();
+
+  await page.getByTestId("node-orders").click();
+  const inspector = page.getByRole("complementary", { name: "Inspector" });
+  const url = inspector.getByTestId("ingest-url");
+  await expect(url).toHaveText(`${new URL(editor).origin}/api/ingest/${pipelineId}`);
+  await expect(inspector.getByTestId("ingest-token-state")).toContainText("No token yet");
+
+  await inspector.getByRole("button", { name: "Create token" }).click();
+  const token = (await inspector.getByTestId("ingest-token").textContent()) ?? "";
+  expect(token).toMatch(/^sluice_ing_/);
+  await expect(inspector.getByTestId("ingest-token-state")).toContainText("A token is set, created");
+  await inspector.getByText("Send records with curl").click();
+  await expect(inspector.getByTestId("ingest-curl")).toContainText(`Authorization: Bearer ${token}`);
+  await expect(inspector.getByTestId("ingest-curl")).toContainText(`/api/ingest/${pipelineId}`);
+
+  await page.getByRole("button", { name: "Start" }).click();
+  await expect(page.getByTestId("run-status")).toHaveText("running", { timeout: 30_000 });
+
+  const ingestUrl = (await url.textContent()) ?? "";
+  const refused = await page.request.post(ingestUrl, {
+    headers: { authorization: "Bearer sluice_ing_wrong", "content-type": "application/x-ndjson" },
+    data: '{"order_id":0}\n',
+  });
+  expect(refused.status()).toBe(401);
+  const sent = await page.request.post(ingestUrl, {
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/x-ndjson" },
+    data: '{"order_id":1,"amount":9.5}\n{"order_id":2,"amount":12}\n',
+  });
+  expect(sent.status()).toBe(202);
+  await expect(page.getByTestId("count-out-in")).toHaveText("2", { timeout: 30_000 });
+
+  // Revoked, the token no longer works.
+  await page.getByTestId("node-orders").click();
+  await inspector.getByRole("button", { name: "Revoke…" }).click();
+  await page
+    .getByRole("alertdialog", { name: "Revoke the ingest token?" })
+    .getByRole("button", { name: "Revoke" })
+    .click();
+  await expect(inspector.getByTestId("ingest-token-state")).toContainText("No token yet");
+  const late = await page.request.post(ingestUrl, {
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/x-ndjson" },
+    data: '{"order_id":3}\n',
+  });
+  expect(late.status()).toBe(401);
+  await page.getByRole("button", { name: "Stop" }).click();
+  await expect(page.getByTestId("run-status")).toHaveText("stopped", { timeout: 30_000 });
+});
