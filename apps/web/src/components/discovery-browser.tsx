@@ -15,7 +15,7 @@ export type Discovery = RouterOutputs["connections"]["discover"];
 export type DiscoveryObject = Discovery["objects"][number];
 
 /** Sample records shown (and read) per object. */
-export const SAMPLE_SIZE = 10;
+const SAMPLE_SIZE = 10;
 
 export interface BrowsedConnection {
   id: string;

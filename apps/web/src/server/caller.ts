@@ -6,7 +6,7 @@ import { cache } from "react";
 import { getDeps } from "./deps";
 
 /** A tRPC caller acting as the current visitor; memoised per request. */
-export const serverCaller = cache(async () => {
+const serverCaller = cache(async () => {
   const incoming = await headers();
   const req = new Request("http://sluice.internal/", { headers: new Headers(incoming) });
   return createCaller(await createRequestContext(getDeps(), req, new Headers()));

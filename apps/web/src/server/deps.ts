@@ -3,6 +3,7 @@
 import type { ApiDeps } from "@sluice/api/context";
 import { RateLimits } from "@sluice/api/limits/rate-limits";
 import { createDb } from "@sluice/db/client";
+import { createLogger } from "@sluice/log/logger";
 import { catalog } from "@sluice/nodes/catalog";
 import { connectionRuntimes } from "@sluice/nodes/connection-runtimes";
 import { connectionCatalog } from "@sluice/nodes/connections";
@@ -40,19 +41,20 @@ function connect(url: string, cluster: boolean): Redis {
 
 function build(): ApiDeps {
   const env = webEnv();
+  const log = createLogger({ ...env.log, name: "web" });
   if (!env.secretKey) {
-    console.error(
-      "sluice web: SLUICE_SECRET_KEY is not set: connections with secrets cannot be stored, and pipelines that use connections cannot run",
+    log.warn(
+      "SLUICE_SECRET_KEY is not set: connections with secrets cannot be stored, and pipelines that use connections cannot run",
     );
   }
   const keys = createKeys(env.redisPrefix);
   const redis = connect(env.redisUrl, env.redisCluster);
   // ioredis reconnects on its own; without a listener an outage would crash the process with "Unhandled error event".
-  redis.on("error", (err) => console.error(`sluice web: redis: ${err.message}`));
+  redis.on("error", (err) => log.error("redis connection failed; retrying", { error: err.message }));
   const controlQueue = new Queue(QUEUE_CONTROL, { connection: redis, prefix: keys.bullPrefix });
-  controlQueue.on("error", (err) => console.error(`sluice web: control queue: ${err.message}`));
+  controlQueue.on("error", (err) => log.error("control queue failed", { error: err.message }));
   const previewQueue = new Queue(QUEUE_PREVIEW, { connection: redis, prefix: keys.bullPrefix });
-  previewQueue.on("error", (err) => console.error(`sluice web: preview queue: ${err.message}`));
+  previewQueue.on("error", (err) => log.error("preview queue failed", { error: err.message }));
   return {
     db: createDb(env.databaseUrl),
     redis,
@@ -73,6 +75,8 @@ function build(): ApiDeps {
     limits: { maxBodyBytes: env.ingestMaxBody, maxBacklog: env.ingestMaxBacklog },
     rateLimits: new RateLimits(redis, keys.prefix, env.rateLimits),
     trustedProxies: env.trustedProxies,
+    runRetentionMs: env.runRetentionMs,
+    logger: log,
   };
 }
 

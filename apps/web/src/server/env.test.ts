@@ -79,3 +79,17 @@ describe("web environment: SLUICE_CONNECTIONS_ALLOW", () => {
     );
   });
 });
+
+describe("web environment: SLUICE_RUN_RETENTION", () => {
+  it("keeps a finished run's state 7 days unless told otherwise, and reads durations", () => {
+    expect(readWebEnv({}).runRetentionMs).toBe(7 * 86_400_000);
+    expect(readWebEnv({ SLUICE_RUN_RETENTION: "12h" }).runRetentionMs).toBe(12 * 3_600_000);
+  });
+
+  it("names the variable and the expected form when the value is not a duration", () => {
+    expect(() => readWebEnv({ SLUICE_RUN_RETENTION: "forever" })).toThrow(
+      /SLUICE_RUN_RETENTION: "forever" is not a duration from 1s to 3650d; write e\.g\. 7d or 12h/,
+    );
+    expect(() => readWebEnv({ SLUICE_RUN_RETENTION: "10ms" })).toThrow(/SLUICE_RUN_RETENTION/);
+  });
+});

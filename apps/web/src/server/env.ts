@@ -4,7 +4,9 @@ import {
   type RateLimitRule,
   type RateLimitSettings,
 } from "@sluice/api/limits/rate-limit-rule";
+import { type LogSettings, LogSettingsError, readLogSettings } from "@sluice/log/logger";
 import { DestinationPolicyError, parseAllowList } from "@sluice/nodes/destination-policy";
+import { RunRetentionSetting } from "@sluice/pipeline/control/run-state";
 import { parseSecretKey, SecretKeyError } from "@sluice/pipeline/control/secret-box";
 import { z } from "zod";
 
@@ -76,6 +78,7 @@ const EnvSchema = z.object({
     .min(1, "at least 1 record")
     .max(1_000_000_000, "at most 1000000000 records")
     .default(1_000_000),
+  SLUICE_RUN_RETENTION: RunRetentionSetting,
 });
 
 export interface WebEnv {
@@ -100,10 +103,14 @@ export interface WebEnv {
   apiMaxBody: number;
   /** Sign-in, sign-up and ingest rate limits (SLUICE_RATE_*). */
   rateLimits: RateLimitSettings;
+  /** How long a finished run's Redis state is kept (SLUICE_RUN_RETENTION), in ms; the workers need the same. */
+  runRetentionMs: number;
   /** Reverse proxies in front that append to X-Forwarded-For; decides which entry is the client's address. */
   trustedProxies: number;
   /** `next dev`: the pages' CSP allows eval, which React needs there. */
   dev: boolean;
+  /** SLUICE_LOG_LEVEL and SLUICE_LOG_FORMAT. */
+  log: LogSettings;
 }
 
 export class EnvError extends Error {
@@ -118,6 +125,15 @@ function connectionsAllow(text: string | undefined): string | undefined {
     throw new EnvError(`invalid environment for the Sluice web app: ${err.message}`);
   }
   return text;
+}
+
+function logSettings(source: Record<string, string | undefined>): LogSettings {
+  try {
+    return readLogSettings(source);
+  } catch (err) {
+    if (!(err instanceof LogSettingsError)) throw err;
+    throw new EnvError(`invalid environment for the Sluice web app: ${err.message}`);
+  }
 }
 
 function secretKey(text: string | undefined): Uint8Array | undefined {
@@ -164,7 +180,9 @@ export function readWebEnv(source: Record<string, string | undefined> = process.
       ingestPerToken: e.SLUICE_RATE_INGEST,
     }),
     trustedProxies: e.SLUICE_TRUSTED_PROXIES,
+    runRetentionMs: e.SLUICE_RUN_RETENTION,
     dev: e.NODE_ENV === "development",
+    log: logSettings(source),
   };
 }
 

@@ -8,12 +8,13 @@ type Flag = { [STARTED]?: () => Promise<void> };
 export function startReconciler(): void {
   const flag = globalThis as Flag;
   if (flag[STARTED]) return;
-  const { db, redis, keys } = getDeps();
+  const { db, redis, keys, logger, runRetentionMs } = getDeps();
   const stop = startRunReconciler({
     db,
     redis,
     keys,
-    log: (message, fields) => console.error(`sluice web: ${message}`, fields ?? ""),
+    ...(runRetentionMs ? { retentionMs: runRetentionMs } : {}),
+    log: (message, fields) => logger?.warn(message, fields),
   });
   // No signal handlers of our own: Next owns shutdown, and every reconciler write is conditional and idempotent,
   // so being cut off mid-tick loses nothing.

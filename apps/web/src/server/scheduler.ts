@@ -20,7 +20,7 @@ export function startScheduler(): void {
     secretKey: deps.secretKey,
     destinations: deps.destinations,
     scheduleQueue: scheduleQueueFor(deps),
-    log: (message, fields) => console.error(`sluice web: ${message}`, fields ?? ""),
+    log: (message, fields) => deps.logger?.warn(message, fields),
   });
   // As with the reconciler, Next owns shutdown: a fire cut off mid-way has either claimed its slot (and is lost, never
   // doubled) or not (and BullMQ hands it to another process once its lock expires).

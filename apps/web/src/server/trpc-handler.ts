@@ -4,6 +4,7 @@ import { appRouter } from "@sluice/api/root";
 import { BodyTooLargeError, readBodyLimited } from "@sluice/nodes/connectors/http/limited-body";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
+import superjson from "superjson";
 import { MAX_BATCH_CALLS } from "../trpc/limits";
 import { withApiHeaders } from "./security-headers";
 
@@ -16,11 +17,16 @@ export interface TrpcHandlerOptions {
   maxBodyBytes: number;
 }
 
-/** A tRPC-shaped error answer (the client reads `error.message`), for refusals made before tRPC runs. */
+/**
+ * A tRPC-shaped error answer, encoded by superjson as tRPC's own are (the client reads `error.message`), for refusals
+ * made before tRPC runs.
+ */
 function refusal(status: 400 | 413, message: string): Response {
   const code = status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST";
   return Response.json(
-    { error: { message, code: TRPC_ERROR_CODES_BY_KEY[code], data: { code, httpStatus: status } } },
+    {
+      error: superjson.serialize({ message, code: TRPC_ERROR_CODES_BY_KEY[code], data: { code, httpStatus: status } }),
+    },
     { status, headers: { "cache-control": "no-store" } },
   );
 }

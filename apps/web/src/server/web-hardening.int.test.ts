@@ -2,8 +2,9 @@ import { randomBytes } from "node:crypto";
 import type { ApiDeps } from "@sluice/api/context";
 import { RateLimits } from "@sluice/api/limits/rate-limits";
 import { installIngestToken, newIngestToken } from "@sluice/nodes/connectors/http/ingest-endpoint";
+import { type ApiHarness, createApiHarness } from "@sluice/test-kit/api-harness";
+import superjson, { type SuperJSONResult } from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiHarness, createApiHarness } from "../../../../packages/api/test/api-harness";
 import { MAX_BATCH_CALLS } from "../trpc/limits";
 import { createHealthHandler, createIngestHandler } from "./api-routes";
 import { createTrpcHandler } from "./trpc-handler";
@@ -53,9 +54,25 @@ interface TrpcAnswer {
   error?: { message: string; data: { code: string; httpStatus: number } };
 }
 
+/** A call's answer as it crossed the wire, encoded by superjson like everything the tRPC endpoint sends. */
+interface WireAnswer {
+  result?: { data: SuperJSONResult };
+  error?: SuperJSONResult;
+}
+
+/** Reads an answer (or a batch of them) as the browser's client does. */
+async function decoded<T extends TrpcAnswer | TrpcAnswer[]>(response: Response): Promise<T> {
+  const decode = (a: WireAnswer): TrpcAnswer => ({
+    ...(a.result ? { result: { data: superjson.deserialize(a.result.data) } } : {}),
+    ...(a.error ? { error: superjson.deserialize<NonNullable<TrpcAnswer["error"]>>(a.error) } : {}),
+  });
+  const body = (await response.json()) as WireAnswer | WireAnswer[];
+  return (Array.isArray(body) ? body.map(decode) : decode(body)) as T;
+}
+
 /** One HTTP request carrying `inputs.length` calls of `path` as a tRPC batch, from `address`. */
 function batch(path: string, inputs: unknown[], address: string): Request {
-  const body = Object.fromEntries(inputs.map((input, i) => [String(i), input]));
+  const body = Object.fromEntries(inputs.map((input, i) => [String(i), superjson.serialize(input)]));
   return new Request(`http://sluice.test/api/trpc/${inputs.map(() => path).join(",")}?batch=1`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-forwarded-for": address },
@@ -90,7 +107,7 @@ describe("sign-in rate limits inside tRPC batches", () => {
         answers.push({
           status: response.status,
           retryAfter: response.headers.get("retry-after"),
-          calls: (await response.json()) as TrpcAnswer[],
+          calls: await decoded<TrpcAnswer[]>(response),
         });
       }
       return answers;
@@ -144,13 +161,13 @@ describe("sign-in rate limits inside tRPC batches", () => {
       password: "wrong guess",
     }));
     const response = await tight(batch("auth.signIn", inputs, address));
-    const codes = ((await response.json()) as TrpcAnswer[]).map((c) => c.error?.data.code);
+    const codes = (await decoded<TrpcAnswer[]>(response)).map((c) => c.error?.data.code);
     expect(codes.filter((c) => c === "UNAUTHORIZED")).toHaveLength(4);
     expect(codes.filter((c) => c === "TOO_MANY_REQUESTS")).toHaveLength(6);
     expect(response.headers.get("retry-after")).toMatch(/^\d+$/);
     const again = await tight(batch("auth.signIn", [{ email: "someone-else@example.com", password: "x" }], address));
     expect(again.status).toBe(429);
-    expect(((await again.json()) as TrpcAnswer[])[0]?.error?.message).toMatch(
+    expect((await decoded<TrpcAnswer[]>(again))[0]?.error?.message).toMatch(
       /^too many sign-in attempts from your address: at most 4 in 10 minutes; try again in /,
     );
   });
@@ -162,11 +179,11 @@ describe("sign-in rate limits inside tRPC batches", () => {
       name: "Many",
       password: "x".repeat(5_000), // invalid: refused by its schema, costs nothing, counts nothing
     }));
-    const invalid = (await (await tight(batch("auth.signUp", inputs, address))).json()) as TrpcAnswer[];
+    const invalid = await decoded<TrpcAnswer[]>(await tight(batch("auth.signUp", inputs, address)));
     expect(invalid.every((c) => c.error?.data.code === "BAD_REQUEST")).toBe(true);
     const valid = inputs.map((input) => ({ ...input, password: "a fine long password" }));
     const answer = await tight(batch("auth.signUp", valid, address));
-    const codes = ((await answer.json()) as TrpcAnswer[]).map((c) => c.error?.data.code ?? "OK");
+    const codes = (await decoded<TrpcAnswer[]>(answer)).map((c) => c.error?.data.code ?? "OK");
     expect(codes.filter((c) => c === "OK")).toHaveLength(3);
     expect(codes.filter((c) => c === "TOO_MANY_REQUESTS")).toHaveLength(2);
     expect(answer.headers.get("retry-after")).toMatch(/^\d+$/);
@@ -179,7 +196,7 @@ describe("batch and body limits on the tRPC endpoint", () => {
     const inputs = Array.from({ length: 150 }, () => ({ email: "someone@example.com", password: "a guess" }));
     const response = await trpc(batch("auth.signIn", inputs, "203.0.113.150"));
     expect(response.status).toBe(400);
-    const body = (await response.json()) as TrpcAnswer;
+    const body = await decoded<TrpcAnswer>(response);
     expect(body.error?.message).toBe(`a request may carry at most ${MAX_BATCH_CALLS} calls; this one carries 150`);
     expectSecurityHeaders(response);
     // Encoded commas are counted as well.
@@ -210,7 +227,7 @@ describe("batch and body limits on the tRPC endpoint", () => {
       } as RequestInit),
     );
     expect(response.status).toBe(413);
-    const answer = (await response.json()) as TrpcAnswer;
+    const answer = await decoded<TrpcAnswer>(response);
     expect(answer.error?.message).toMatch(/^the request body is larger than 2097152 bytes \(SLUICE_API_MAX_BODY\)/);
     expect(pulled).toBeLessThan(MAX_BODY + 4 * chunk.byteLength); // stopped reading once over the limit
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -230,7 +247,7 @@ describe("batch and body limits on the tRPC endpoint", () => {
   it("still serves ordinary calls, with the security headers", async () => {
     const response = await trpc(new Request("http://sluice.test/api/trpc/auth.me"));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ result: { data: null } });
+    expect(await decoded<TrpcAnswer>(response)).toEqual({ result: { data: null } });
     expectSecurityHeaders(response);
     expect(response.headers.get("content-security-policy")).toMatch(/^default-src 'none'/);
   });

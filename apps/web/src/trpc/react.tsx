@@ -5,12 +5,13 @@ import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-qu
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { type ReactNode, useState } from "react";
+import superjson from "superjson";
 import { errorCode } from "@/lib/errors";
 import { MAX_BATCH_CALLS } from "./limits";
 
-// No transformer: responses are plain JSON, so Dates from the API arrive as ISO strings (see lib/format.ts).
-
-export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
+const trpcContext = createTRPCContext<AppRouter>();
+const { TRPCProvider } = trpcContext;
+export const { useTRPC, useTRPCClient } = trpcContext;
 
 function makeQueryClient(): QueryClient {
   return new QueryClient({
@@ -55,9 +56,10 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
       links: [
         splitLink({
           condition: (op) => op.type === "subscription",
-          true: httpSubscriptionLink({ url }),
+          // superjson on both sides, as the server's initTRPC: Dates arrive as Dates.
+          true: httpSubscriptionLink({ url, transformer: superjson }),
           // The server refuses bigger batches; the link splits at the same size.
-          false: httpBatchLink({ url, maxItems: MAX_BATCH_CALLS }),
+          false: httpBatchLink({ url, maxItems: MAX_BATCH_CALLS, transformer: superjson }),
         }),
       ],
     }),
