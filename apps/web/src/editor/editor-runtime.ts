@@ -1,11 +1,18 @@
 import { catalog } from "@sluice/nodes/catalog";
 import { configJsonSchema } from "@sluice/pipeline/config-schema";
-import { DEFAULT_IN_PORT, DEFAULT_OUT_PORT, NODE_ID_RE, PipelineDefinition } from "@sluice/pipeline/definition";
+import {
+  DEFAULT_IN_PORT,
+  DEFAULT_OUT_PORT,
+  NODE_ID_RE,
+  PipelineDefinition,
+  PipelineSettings,
+} from "@sluice/pipeline/definition";
 import { FUNCTIONS } from "@sluice/pipeline/expr/compile";
 import { buildGraph, topologicalOrder } from "@sluice/pipeline/graph";
+import { planDelivery } from "@sluice/pipeline/plan";
 import { createValidator } from "@sluice/pipeline/validate";
-import { IN_PORT, OUT_PORT } from "./flow-model";
 import type { EditorRuntime } from "./runtime-types";
+import { IN_PORT, OUT_PORT } from "./store/flow-model";
 
 // Everything of the editor that needs zod, the node catalog or the validator. Loaded with import() (see
 // use-editor-runtime.ts) in parallel with the pipeline's data: the catalog grows with every connector, and keeping
@@ -27,4 +34,6 @@ export const runtime: EditorRuntime = {
     const parsed = PipelineDefinition.safeParse(value);
     return parsed.success ? parsed.data : null;
   },
+  planDelivery,
+  settingsSchema: configJsonSchema({ config: PipelineSettings }),
 };

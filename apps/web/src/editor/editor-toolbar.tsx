@@ -1,6 +1,6 @@
 "use client";
 
-import type { RunStatus } from "@sluice/pipeline/control/protocol";
+import { allowedActions, parseRunStatus, type RunAction } from "@sluice/pipeline/control/run-status";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
@@ -8,16 +8,24 @@ import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
 import { Dialog } from "@/components/dialog";
 import { errorCode, errorMessage } from "@/lib/errors";
 import { useTRPC } from "@/trpc/react";
-import { useEditor, useEditorStore } from "./editor-context";
-import { isActive, isDirty } from "./editor-store";
-import { VersionsDialog } from "./versions-dialog";
+import { PipelineSettingsDialog } from "./dock/pipeline-settings";
+import { StartProblemsDialog, type StartRefusal } from "./dock/start-problems";
+import { VersionsDialog } from "./dock/versions-dialog";
+import { useEditor, useEditorStore, useRun, useRunStore } from "./editor-context";
+import { isDirty } from "./store/editor-store";
+import { isActive } from "./store/run-store";
 
 const DEFAULT_MESSAGE = "Saved from the editor";
+const START_MESSAGE = "Saved to start a run";
 
-/** Save, start and stop, with the errors and the save conflict they can end in. */
+/** No run yet: the one thing to do is start one. */
+const FIRST_RUN_ACTIONS: readonly RunAction[] = ["start"];
+
+/** Save, start, pause, resume and stop, with the errors and the save conflict they can end in. */
 function useEditorCommands() {
   const trpc = useTRPC();
   const store = useEditorStore();
+  const runStore = useRunStore();
   const queryClient = useQueryClient();
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
@@ -25,7 +33,10 @@ function useEditorCommands() {
   const saveMutation = useMutation(trpc.pipelines.saveVersion.mutationOptions());
   const startMutation = useMutation(trpc.runs.start.mutationOptions());
   const stopMutation = useMutation(trpc.runs.stop.mutationOptions());
-  const createMutation = useMutation(trpc.pipelines.create.mutationOptions());
+  const pauseMutation = useMutation(trpc.runs.pause.mutationOptions());
+  const resumeMutation = useMutation(trpc.runs.resume.mutationOptions());
+  const [refusal, setRefusal] = useState<StartRefusal | null>(null);
+  const duplicateMutation = useMutation(trpc.pipelines.duplicate.mutationOptions());
 
   const save = useCallback(
     async (message = DEFAULT_MESSAGE): Promise<boolean> => {
@@ -51,33 +62,56 @@ function useEditorCommands() {
     [store, saveMutation, queryClient, trpc],
   );
 
+  // A draft with errors is not started and not saved: the dialog lists what to fix. A draft the browser finds fine
+  // goes to the server with the start, which checks it again and saves it only if it can start.
   const start = useCallback(async () => {
     setError(null);
-    if (isDirty(store.getState()) && !(await save())) return;
+    const errors = store
+      .getState()
+      .validateNow()
+      .issues.filter((i) => i.severity === "error");
+    if (errors.length > 0) {
+      setRefusal({ issues: errors, message: null });
+      return;
+    }
+    const state = store.getState();
+    const atEdits = state.edits;
+    const draft = isDirty(state)
+      ? { baseVersion: state.baseVersion, definition: state.definition(), message: START_MESSAGE }
+      : undefined;
     try {
-      const { id } = await startMutation.mutateAsync({ pipelineId: store.getState().pipelineId });
-      store.getState().setRun({ id, status: "queued", counters: {}, error: null });
+      const { id, version } = await startMutation.mutateAsync({ pipelineId: state.pipelineId, draft });
+      if (draft) store.getState().markSaved(version, atEdits);
+      runStore.getState().setRun({ id, status: "queued", counters: {}, error: null });
       void queryClient.invalidateQueries(trpc.pipelines.list.queryFilter());
     } catch (err) {
-      setError(`Could not start: ${errorMessage(err)}`);
+      const code = errorCode(err);
+      if (code === "BAD_REQUEST") setRefusal({ issues: [], message: errorMessage(err) });
+      else if (code === "CONFLICT" && draft && !/already running/i.test(errorMessage(err)))
+        setConflict(errorMessage(err));
+      else setError(`Could not start: ${errorMessage(err)}`);
     }
-  }, [store, save, startMutation, queryClient, trpc]);
+  }, [store, runStore, startMutation, queryClient, trpc]);
 
-  const stop = useCallback(async () => {
-    const run = store.getState().run;
-    if (!run) return;
-    setError(null);
-    try {
-      const { status } = await stopMutation.mutateAsync({ runId: run.id });
-      const current = store.getState().run;
-      // The live stream reports the final status; until then show what the server answered.
-      if (current?.id === run.id && isActive(current)) {
-        store.getState().setRun({ ...current, status: status.toLowerCase() as RunStatus });
+  /** Pause, resume or stop the current run; until the live stream catches up, show what the server answered. */
+  const control = useCallback(
+    async (action: "pause" | "resume" | "stop") => {
+      const run = runStore.getState().run;
+      if (!run) return;
+      setError(null);
+      const mutation = { pause: pauseMutation, resume: resumeMutation, stop: stopMutation }[action];
+      try {
+        const { status } = await mutation.mutateAsync({ runId: run.id });
+        const current = runStore.getState().run;
+        const answered = parseRunStatus(status);
+        if (answered && current?.id === run.id && isActive(current))
+          runStore.getState().setRun({ ...current, status: answered });
+      } catch (err) {
+        setError(`Could not ${action} the run: ${errorMessage(err)}`);
       }
-    } catch (err) {
-      setError(`Could not stop: ${errorMessage(err)}`);
-    }
-  }, [store, stopMutation]);
+    },
+    [runStore, pauseMutation, resumeMutation, stopMutation],
+  );
 
   const reload = useCallback(async () => {
     const fresh = await queryClient.fetchQuery(
@@ -87,30 +121,27 @@ function useEditorCommands() {
     setConflict(null);
   }, [queryClient, store, trpc]);
 
+  // The server names the copy ("<name> (copy)", "(copy 2)", …); the copy opens under the name it was given.
   const saveAsCopy = useCallback(async () => {
     const state = store.getState();
-    for (let attempt = 1; attempt <= 20; attempt++) {
-      const name = `${state.name} (copy${attempt === 1 ? "" : ` ${attempt}`})`.slice(0, 100);
-      try {
-        const { id } = await createMutation.mutateAsync({ name, definition: state.definition() });
-        store.getState().markSaved(state.baseVersion, store.getState().edits); // the draft is safe in the copy
-        setConflict(null);
-        void queryClient.invalidateQueries(trpc.pipelines.list.queryFilter());
-        router.push(`/pipelines/${id}`);
-        return;
-      } catch (err) {
-        if (errorCode(err) === "CONFLICT" && errorMessage(err).toLowerCase().includes("already exists")) continue;
-        setConflict(null);
-        setError(`Could not save a copy: ${errorMessage(err)}`);
-        return;
-      }
+    try {
+      const { id } = await duplicateMutation.mutateAsync({ id: state.pipelineId, definition: state.definition() });
+      store.getState().markSaved(state.baseVersion, store.getState().edits); // the draft is safe in the copy
+      setConflict(null);
+      void queryClient.invalidateQueries(trpc.pipelines.list.queryFilter());
+      router.push(`/pipelines/${id}`);
+    } catch (err) {
+      setConflict(null);
+      setError(`Could not save a copy: ${errorMessage(err)}`);
     }
-  }, [store, createMutation, queryClient, router, trpc]);
+  }, [store, duplicateMutation, queryClient, router, trpc]);
 
   return {
     save,
     start,
-    stop,
+    control,
+    refusal,
+    closeRefusal: () => setRefusal(null),
     reload,
     saveAsCopy,
     error,
@@ -119,8 +150,8 @@ function useEditorCommands() {
     closeConflict: () => setConflict(null),
     saving: saveMutation.isPending,
     starting: startMutation.isPending,
-    stopping: stopMutation.isPending,
-    copying: createMutation.isPending,
+    controlling: stopMutation.isPending || pauseMutation.isPending || resumeMutation.isPending,
+    copying: duplicateMutation.isPending,
   };
 }
 
@@ -134,12 +165,13 @@ export function EditorToolbar({
   const name = useEditor((s) => s.name);
   const version = useEditor((s) => s.baseVersion);
   const dirty = useEditor(isDirty);
-  const runStatus = useEditor((s) => s.run?.status ?? null);
-  const runError = useEditor((s) => s.run?.error ?? null);
-  const active = useEditor((s) => isActive(s.run));
+  const runStatus = useRun((s) => s.run?.status ?? null);
+  const runError = useRun((s) => s.run?.error ?? null);
+  const actions = useRun((s) => (s.run ? allowedActions(s.run.status) : FIRST_RUN_ACTIONS));
   const commands = useEditorCommands();
   const [askMessage, setAskMessage] = useState(false);
   const [versionsOpen, setVersionsOpen] = useState(false);
+  const [settingsOpen, setSettingsOpen] = useState(false);
   const { save } = commands;
   const store = useEditorStore();
 
@@ -195,6 +227,9 @@ export function EditorToolbar({
           >
             Preview
           </button>
+          <button type="button" className="button" onClick={() => setSettingsOpen(true)}>
+            Settings
+          </button>
           <button type="button" className="button" onClick={() => setVersionsOpen(true)}>
             Versions
           </button>
@@ -213,17 +248,39 @@ export function EditorToolbar({
               <span aria-hidden="true">✎</span>
             </button>
           </div>
-          {active ? (
+          {actions.includes("pause") ? (
+            <button
+              type="button"
+              className="button"
+              onClick={() => void commands.control("pause")}
+              disabled={commands.controlling}
+            >
+              Pause
+            </button>
+          ) : null}
+          {actions.includes("resume") ? (
+            <button
+              type="button"
+              className="button"
+              onClick={() => void commands.control("resume")}
+              disabled={commands.controlling}
+            >
+              <span className="play-triangle" aria-hidden="true" />
+              Resume
+            </button>
+          ) : null}
+          {actions.includes("stop") || runStatus === "stopping" ? (
             <button
               type="button"
               className="button button-danger"
-              onClick={() => void commands.stop()}
-              disabled={commands.stopping || runStatus === "stopping"}
+              onClick={() => void commands.control("stop")}
+              disabled={commands.controlling || runStatus === "stopping"}
             >
               <span className="stop-square" aria-hidden="true" />
               {runStatus === "stopping" ? "Stopping…" : "Stop"}
             </button>
-          ) : (
+          ) : null}
+          {actions.includes("start") ? (
             <button
               type="button"
               className="button button-primary"
@@ -233,7 +290,7 @@ export function EditorToolbar({
               <span className="play-triangle" aria-hidden="true" />
               {commands.starting ? "Starting…" : "Start"}
             </button>
-          )}
+          ) : null}
         </div>
       </div>
       {commands.error ? (
@@ -249,6 +306,8 @@ export function EditorToolbar({
         </div>
       ) : null}
       <VersionsDialog open={versionsOpen} onClose={() => setVersionsOpen(false)} />
+      <PipelineSettingsDialog open={settingsOpen} onClose={() => setSettingsOpen(false)} />
+      <StartProblemsDialog refusal={commands.refusal} onClose={commands.closeRefusal} />
       <SaveMessageDialog open={askMessage} onClose={() => setAskMessage(false)} onSave={commands.save} />
       <Dialog
         open={commands.conflict !== null}

@@ -1,27 +1,27 @@
 "use client";
 
-import type { RunStatus } from "@sluice/pipeline/control/protocol";
+import { type DbRunStatus, fromDbStatus } from "@sluice/pipeline/control/run-status";
 import { skipToken, useQuery } from "@tanstack/react-query";
 import { ReactFlowProvider } from "@xyflow/react";
 import Link from "next/link";
 import { type ReactNode, useEffect, useState } from "react";
 import { errorCode, errorMessage } from "@/lib/errors";
 import { useTRPC } from "@/trpc/react";
-import { Canvas } from "./canvas";
+import { Canvas } from "./canvas/canvas";
+import { Palette } from "./canvas/palette";
+import { type DraftOffer, LocalDraftNotice, openLocalDraft } from "./dock/local-draft-notice";
+import { PreviewPanel } from "./dock/preview-panel";
+import { ProblemsPanel } from "./dock/problems-panel";
 import { EditorProvider } from "./editor-context";
-import { createEditorStore, type EditorStore, type LoadedPipeline } from "./editor-store";
 import { EditorToolbar } from "./editor-toolbar";
-import { Inspector } from "./inspector";
-import { draftKey } from "./local-draft";
-import { type DraftOffer, LocalDraftNotice, openLocalDraft } from "./local-draft-notice";
-import { Palette } from "./palette";
-import { PreviewPanel } from "./preview-panel";
-import { ProblemsPanel } from "./problems-panel";
-import { RunLive } from "./run-live";
+import { Inspector } from "./inspector/inspector";
 import type { EditorRuntime } from "./runtime-types";
+import { createEditorStore, type EditorStore, type LoadedPipeline } from "./store/editor-store";
+import { draftKey } from "./store/local-draft";
+import { RunLive } from "./store/run-live";
+import { createRunStore } from "./store/run-store";
+import { useEditorRuntime } from "./use-editor-runtime";
 import { useUnsavedGuard } from "./use-unsaved-guard";
-
-const lower = (status: string) => status.toLowerCase() as RunStatus;
 
 /** The editor of a pipeline, for the signed-in user `userId` (whose unsaved drafts it keeps apart from others'). */
 export function PipelineEditor({ pipelineId, userId }: { pipelineId: string; userId: string }) {
@@ -32,11 +32,7 @@ export function PipelineEditor({ pipelineId, userId }: { pipelineId: string; use
   );
   // The node catalog, validator and expression functions: a chunk of their own, fetched alongside the pipeline, so
   // the route's first-load bundle stays the same size however many node types there are.
-  const runtime = useQuery({
-    queryKey: ["editor-runtime"],
-    queryFn: async (): Promise<EditorRuntime> => (await import("./editor-runtime")).runtime,
-    staleTime: Number.POSITIVE_INFINITY,
-  });
+  const runtime = useEditorRuntime();
   if (runtime.isError) {
     return (
       <main className="page">
@@ -89,7 +85,7 @@ function LoadedEditor({
   userId: string;
   runtime: EditorRuntime;
   pipeline: LoadedPipeline;
-  activeRun: { id: string; status: string } | null;
+  activeRun: { id: string; status: DbRunStatus } | null;
 }) {
   const trpc = useTRPC();
   const storageKey = draftKey(userId, pipeline.id);
@@ -97,9 +93,13 @@ function LoadedEditor({
   // never flashes up first.
   const [[store, draftOffer]] = useState((): [EditorStore, DraftOffer | null] => {
     const s = createEditorStore(runtime, pipeline);
-    if (activeRun)
-      s.getState().setRun({ id: activeRun.id, status: lower(activeRun.status), counters: {}, error: null });
     return [s, openLocalDraft(s, pipeline, storageKey, runtime.parseDefinition)];
+  });
+  const [runStore] = useState(() => {
+    const r = createRunStore();
+    if (activeRun)
+      r.getState().setRun({ id: activeRun.id, status: fromDbStatus(activeRun.status), counters: {}, error: null });
+    return r;
   });
   // No active run: show the final counts of the most recent one.
   const lastRun = useQuery(
@@ -110,9 +110,11 @@ function LoadedEditor({
   );
   useEffect(() => {
     const run = lastRun.data?.[0];
-    if (!run || store.getState().run !== null) return;
-    store.getState().setRun({ id: run.id, status: lower(run.status), counters: run.counters ?? {}, error: run.error });
-  }, [lastRun.data, store]);
+    if (!run || runStore.getState().run !== null) return;
+    runStore
+      .getState()
+      .setRun({ id: run.id, status: fromDbStatus(run.status), counters: run.counters ?? {}, error: run.error });
+  }, [lastRun.data, runStore]);
 
   // The workspace's connections, so connection fields offer them and names are checked as the user types.
   const connections = useQuery(trpc.connections.list.queryOptions(undefined, { staleTime: 30_000 }));
@@ -122,7 +124,7 @@ function LoadedEditor({
   }, [connections.data, store]);
 
   return (
-    <EditorProvider store={store} runtime={runtime}>
+    <EditorProvider store={store} runStore={runStore} runtime={runtime}>
       <ReactFlowProvider>
         <EditorLayout
           banner={<LocalDraftNotice storageKey={storageKey} saved={pipeline} initialOffer={draftOffer} />}

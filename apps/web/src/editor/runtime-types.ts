@@ -3,6 +3,7 @@ import type { PipelineDefinition } from "@sluice/pipeline/definition";
 import type { FunctionInfo } from "@sluice/pipeline/expr/compile";
 import type { buildGraph, topologicalOrder } from "@sluice/pipeline/graph";
 import type { AnyNodeDefinition, NodeCatalog } from "@sluice/pipeline/node-definition";
+import type { planDelivery } from "@sluice/pipeline/plan";
 import type { createValidator } from "@sluice/pipeline/validate";
 
 /**
@@ -21,4 +22,8 @@ export interface EditorRuntime {
   topologicalOrder: typeof topologicalOrder;
   /** The value as a pipeline definition (checked against the file format), or null when it is not one. */
   parseDefinition: (value: unknown) => PipelineDefinition | null;
+  /** The delivery guarantee the plan gives a definition, and the nodes that lower it (as `sluice explain` says). */
+  planDelivery: typeof planDelivery;
+  /** The JSON Schema of `spec.settings`, for the settings form. */
+  settingsSchema: JsonSchema;
 }

@@ -1,6 +1,6 @@
 // The editor's keyboard shortcuts: one list for the handlers' documentation and the help overlay.
 
-export const IS_MAC = typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.platform);
+const IS_MAC = typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.platform);
 export const MOD = IS_MAC ? "⌘" : "Ctrl";
 
 export interface ShortcutGroup {

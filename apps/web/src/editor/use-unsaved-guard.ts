@@ -2,7 +2,7 @@
 
 import { useEffect } from "react";
 import { useEditorStore } from "./editor-context";
-import { isDirty } from "./editor-store";
+import { isDirty } from "./store/editor-store";
 
 const QUESTION = "This pipeline has unsaved changes. Leave without saving?";
 

@@ -1,0 +1,58 @@
+"use client";
+
+import type { PipelineDefinition } from "@sluice/pipeline/definition";
+import type { DeliveryPlan } from "@sluice/pipeline/plan";
+import { useMemo } from "react";
+import { useEditorRuntime } from "../editor/use-editor-runtime";
+
+// The delivery guarantee a pipeline really gets, as its plan says (`sluice explain` prints the same): the effective
+// guarantee, the requested one when it is stronger, and each node that lowers it and why. The editor shows it for
+// the draft, the run page for the run's version.
+
+const CONSEQUENCE: Record<DeliveryPlan["reasons"][number]["kind"], string> = {
+  source: "after a failure it reads some records again",
+  sink: "a batch retried after a failure can write its records twice",
+};
+
+export function DeliveryFact({
+  plan,
+  onSelectNode,
+}: {
+  plan: DeliveryPlan;
+  /** Makes each node name a button that selects the node (in the editor). */
+  onSelectNode?: (nodeId: string) => void;
+}) {
+  const lowered = plan.effective !== plan.requested;
+  return (
+    <div className="delivery-fact" data-testid="delivery-fact">
+      <span data-testid="delivery-effective">{plan.effective}</span>
+      {lowered ? <span className="muted"> (requested {plan.requested})</span> : null}
+      {plan.reasons.length > 0 ? (
+        <ul className="delivery-reasons" aria-label="Why delivery is lowered">
+          {plan.reasons.map((r) => (
+            <li key={`${r.kind}-${r.nodeId}`} data-testid={`delivery-reason-${r.nodeId}`}>
+              {onSelectNode ? (
+                <button type="button" className="link-button mono" onClick={() => onSelectNode(r.nodeId)}>
+                  {r.nodeId}
+                </button>
+              ) : (
+                <span className="mono">{r.nodeId}</span>
+              )}{" "}
+              <span className="muted">({r.nodeType})</span> {r.why}: {CONSEQUENCE[r.kind]}.
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+/** The delivery plan of a saved definition (a run's version), or null while it loads or if it does not validate. */
+export function useDeliveryPlan(definition: PipelineDefinition | undefined): DeliveryPlan | null {
+  const rt = useEditorRuntime().data;
+  return useMemo(() => {
+    if (!rt || !definition) return null;
+    const checked = rt.createValidator(rt.catalog, 100)(definition);
+    return checked.definition ? rt.planDelivery(checked.definition, rt.catalog, checked.configs) : null;
+  }, [rt, definition]);
+}

@@ -1,0 +1,194 @@
+"use client";
+
+import type { PipelineParameter, PipelineSettings } from "@sluice/pipeline/definition";
+import { useId, useMemo, useState } from "react";
+import { Dialog } from "@/components/dialog";
+import { DraftSchemaForm } from "../config-form";
+import { useEditor, useEditorStore, useRuntime } from "../editor-context";
+import { issueText } from "../issue-text";
+import { ScheduleList } from "./schedule-list";
+
+// The pipeline's own settings, its parameters and its schedules, reached from the toolbar. Settings and parameters
+// are part of the draft (undoable, saved with the next version); schedules are server objects that act at once.
+
+const SETTINGS_ROOT = ["spec", "settings"] as const;
+
+export function PipelineSettingsDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
+  return (
+    <Dialog open={open} onClose={onClose} title="Pipeline settings" size="wide">
+      <div className="pipeline-settings">
+        <SettingsSection />
+        <ParametersSection />
+        <ScheduleList />
+        <div className="dialog-actions">
+          <button type="button" className="button button-primary" onClick={onClose}>
+            Done
+          </button>
+        </div>
+      </div>
+    </Dialog>
+  );
+}
+
+function SettingsSection() {
+  const runtime = useRuntime();
+  const store = useEditorStore();
+  const settings = useEditor((s) => s.frame.spec.settings);
+  const owner = useMemo(() => ({ nodeId: null, path: SETTINGS_ROOT }), []);
+  const onChange = (key: string, value: unknown) => {
+    const next: Record<string, unknown> = { ...store.getState().frame.spec.settings };
+    if (value === undefined) delete next[key];
+    else next[key] = value;
+    store.getState().setSettings(next as PipelineSettings, key);
+  };
+  return (
+    <section className="settings-section" aria-labelledby="pipeline-settings-title">
+      <h3 id="pipeline-settings-title" className="section-title">
+        Settings
+      </h3>
+      <p className="muted">Part of the draft: saved with the next version, and Undo takes a change back.</p>
+      <DraftSchemaForm
+        schema={runtime.settingsSchema}
+        owner={owner}
+        config={settings}
+        onChange={onChange}
+        onReplace={(next) => store.getState().setSettings(next as PipelineSettings)}
+      />
+    </section>
+  );
+}
+
+type ParameterType = PipelineParameter["type"];
+const PARAMETER_TYPES: readonly ParameterType[] = ["string", "number", "boolean"];
+
+/** The default as the type asks for it; a number field's text that is no number stays text, so validation names it. */
+function typedDefault(type: ParameterType, text: string): PipelineParameter["default"] {
+  if (text === "") return undefined;
+  if (type === "number" && text.trim() !== "" && Number.isFinite(Number(text))) return Number(text);
+  if (type === "boolean" && (text === "true" || text === "false")) return text === "true";
+  return text;
+}
+
+function ParametersSection() {
+  const store = useEditorStore();
+  const parameters = useEditor((s) => s.frame.spec.parameters);
+  const issues = useEditor((s) => s.validation.issues);
+  const headingId = useId();
+  const [texts, setTexts] = useState<Record<number, string>>({});
+
+  const problemsOf = (index: number) =>
+    issues
+      .filter(
+        (i) => i.nodeId === undefined && i.path?.[0] === "spec" && i.path[1] === "parameters" && i.path[2] === index,
+      )
+      .map(issueText);
+  const update = (index: number, patch: Partial<PipelineParameter>, field: string) => {
+    const next = parameters.map((p, i) => {
+      if (i !== index) return p;
+      const merged: Record<string, unknown> = { ...p, ...patch };
+      for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
+      return merged as PipelineParameter;
+    });
+    store.getState().setParameters(next, `${index}.${field}`);
+  };
+  const add = () => {
+    const taken = new Set(parameters.map((p) => p.name));
+    let n = parameters.length + 1;
+    while (taken.has(`param${n}`)) n++;
+    store.getState().setParameters([...parameters, { name: `param${n}`, type: "string" }]);
+  };
+  const remove = (index: number) => {
+    setTexts({});
+    store.getState().setParameters(parameters.filter((_, i) => i !== index));
+  };
+
+  return (
+    <section className="settings-section" aria-labelledby={headingId}>
+      <h3 id={headingId} className="section-title">
+        Parameters
+      </h3>
+      <p className="muted">
+        Write <code>{"{{name}}"}</code> in a node's field to use a parameter; a run takes its default unless the start
+        or the schedule gives another value. Part of the draft, like the settings.
+      </p>
+      {parameters.length === 0 ? <p className="muted">No parameters yet.</p> : null}
+      <ul className="parameter-list">
+        {parameters.map((p, index) => {
+          const problems = problemsOf(index);
+          const defaultText = texts[index] ?? (p.default === undefined ? "" : String(p.default));
+          const key = `parameter-${index}`;
+          return (
+            <li key={key} className="parameter-row" data-testid={key}>
+              <label className="parameter-field">
+                <span className="field-label">Name</span>
+                <input
+                  className="input mono"
+                  value={p.name}
+                  autoComplete="off"
+                  spellCheck={false}
+                  aria-invalid={problems.length > 0 || undefined}
+                  onChange={(e) => update(index, { name: e.target.value }, "name")}
+                />
+              </label>
+              <label className="parameter-field">
+                <span className="field-label">Type</span>
+                <select
+                  className="input"
+                  value={p.type}
+                  onChange={(e) => {
+                    const type = e.target.value as ParameterType;
+                    update(index, { type, default: typedDefault(type, defaultText) }, "type");
+                  }}
+                >
+                  {PARAMETER_TYPES.map((t) => (
+                    <option key={t} value={t}>
+                      {t}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <label className="parameter-field">
+                <span className="field-label">Default</span>
+                <input
+                  className="input"
+                  value={defaultText}
+                  autoComplete="off"
+                  placeholder={p.type === "boolean" ? "true or false" : "none"}
+                  onChange={(e) => {
+                    setTexts((t) => ({ ...t, [index]: e.target.value }));
+                    update(index, { default: typedDefault(p.type, e.target.value) }, "default");
+                  }}
+                />
+              </label>
+              <label className="parameter-field parameter-description">
+                <span className="field-label">Description</span>
+                <input
+                  className="input"
+                  value={p.description ?? ""}
+                  autoComplete="off"
+                  onChange={(e) => update(index, { description: e.target.value || undefined }, "description")}
+                />
+              </label>
+              <button
+                type="button"
+                className="button button-small"
+                onClick={() => remove(index)}
+                aria-label={`Remove parameter ${p.name}`}
+              >
+                Remove
+              </button>
+              {problems.map((m) => (
+                <p key={m} className="field-error parameter-problem">
+                  {m}
+                </p>
+              ))}
+            </li>
+          );
+        })}
+      </ul>
+      <button type="button" className="button" onClick={add}>
+        Add parameter
+      </button>
+    </section>
+  );
+}

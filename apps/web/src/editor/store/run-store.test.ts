@@ -1,0 +1,84 @@
+import type { RunSnapshot } from "@sluice/pipeline/control/protocol";
+import { emptyDefinition } from "@sluice/pipeline/definition";
+import { describe, expect, it } from "vitest";
+import { runtime } from "../editor-runtime";
+import { createEditorStore, isDirty } from "./editor-store";
+import { createRunStore, isActive } from "./run-store";
+
+function definition() {
+  const def = emptyDefinition("live");
+  def.spec.nodes.push(
+    { id: "gen", type: "source.generator", config: { rate: 10 }, ui: { x: 0, y: 0 } },
+    { id: "out", type: "sink.console", config: {}, ui: { x: 300, y: 0 } },
+  );
+  def.spec.edges.push({ from: "gen", to: "out" });
+  return def;
+}
+
+function snapshot(runId: string, inGen: number, status: RunSnapshot["status"] = "running"): RunSnapshot {
+  return {
+    runId,
+    status,
+    error: null,
+    delivery: null,
+    tasks: { total: 2, done: 0 },
+    nodes: { gen: { in: 0, out: inGen, errors: 0 }, out: { in: inGen, out: 0, errors: 0 } },
+    progress: null,
+    watermark: null,
+    retrying: [],
+    startedAt: 1,
+    finishedAt: null,
+    at: 2,
+  };
+}
+
+describe("the run store", () => {
+  it("takes live updates without touching the document's undo history or dirty flag", () => {
+    const editor = createEditorStore(runtime, {
+      id: "p1",
+      name: "live",
+      version: { number: 1, definition: definition() },
+    });
+    const runs = createRunStore();
+    editor.getState().setConfigValue("gen", "rate", 20);
+    const before = editor.getState();
+    expect(before.canUndo).toBe(true);
+    expect(isDirty(before)).toBe(true);
+
+    runs.getState().setRun({ id: "r1", status: "queued", counters: {}, error: null });
+    runs.getState().applySnapshot(snapshot("r1", 5));
+    runs.getState().applySnapshot(snapshot("r1", 9));
+
+    const after = editor.getState();
+    expect(after).toBe(before); // not one field of the document's state changed
+    expect(runs.getState().run?.counters.out).toEqual({ in: 9, out: 0, errors: 0 });
+    expect(isActive(runs.getState().run)).toBe(true);
+
+    // Undo takes back the config edit, and the run's figures stay as they are.
+    editor.getState().undo();
+    expect(editor.getState().canUndo).toBe(false);
+    expect(isDirty(editor.getState())).toBe(false);
+    expect(runs.getState().run?.counters.gen?.out).toBe(9);
+  });
+
+  it("ignores a snapshot of another run", () => {
+    const runs = createRunStore();
+    runs.getState().setRun({ id: "r1", status: "running", counters: {}, error: null });
+    runs.getState().applySnapshot(snapshot("r0", 5, "stopped"));
+    expect(runs.getState().run).toEqual({ id: "r1", status: "running", counters: {}, error: null });
+  });
+
+  it("keeps a renamed node's counters under its new id through later snapshots, and under the old for an undo", () => {
+    const runs = createRunStore();
+    runs.getState().setRun({ id: "r1", status: "running", counters: {}, error: null });
+    runs.getState().renameNode("out", "console");
+    runs.getState().renameNode("console", "sink");
+    runs.getState().applySnapshot(snapshot("r1", 4));
+    const counters = runs.getState().run?.counters;
+    expect(counters?.sink).toEqual({ in: 4, out: 0, errors: 0 });
+    expect(counters?.out).toEqual({ in: 4, out: 0, errors: 0 });
+    // A new run starts from the draft's ids.
+    runs.getState().setRun({ id: "r2", status: "queued", counters: {}, error: null });
+    expect(runs.getState().renamed).toEqual({});
+  });
+});
