@@ -13,13 +13,13 @@
 import { createServer } from "node:net";
 import { gzipSync } from "node:zlib";
 import { chromium, type Page } from "@playwright/test";
-import { startE2EStack, stopE2EStack } from "../scripts/lib/e2e-stack";
+import { startE2EStack, stopE2EStack } from "@sluice/scripts/lib/e2e-stack";
 
 const json = process.argv.includes("--json");
 const GROUPS = 100; // 10 nodes and 12 edges each
 const ADDS = 5; // of each kind: the figure is their median
 const EDGES = 5; // edges drawn with the mouse
-/** The zoom below which the canvas draws nodes as cards (FAR_ZOOM in apps/web/src/editor/canvas.tsx). */
+/** The zoom below which the canvas draws nodes as cards (FAR_ZOOM in apps/web/src/editor/canvas/canvas.tsx). */
 const FAR_ZOOM = 0.4;
 /** The nodes of each group, in the order the definition lists them. */
 const NODE_ORDER = ["gen_a", "gen_b", "union", "f1", "m1", "f2", "m2", "f3", "out_a", "out_b"];
@@ -240,11 +240,12 @@ async function main() {
       const res = await fetch("/api/trpc/pipelines.create", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ name: "Bench editor", definition }),
+        // superjson's wire form, as the app's own client sends it (the definition holds no Dates or other types).
+        body: JSON.stringify({ json: { name: "Bench editor", definition } }),
       });
-      return (await res.json()) as { result?: { data?: { id: string } }; error?: unknown };
+      return (await res.json()) as { result?: { data?: { json?: { id: string } } }; error?: unknown };
     }, definition);
-    const id = created.result?.data?.id;
+    const id = created.result?.data?.json?.id;
     if (!id) throw new Error(`could not create the pipeline: ${JSON.stringify(created.error)}`);
     const path = `/pipelines/${id}`;
 
