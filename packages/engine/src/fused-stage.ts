@@ -45,6 +45,15 @@ export interface StageSink {
   buffer: DataRecord[];
 }
 
+/** What one batch did in a stage: committed with the batch. */
+export interface StageReport {
+  /** Counter increments by counter field (`n:<node>:in`), only the non-zero ones. */
+  increments: Record<string, number>;
+  deadLetters: DeadLetter[];
+  /** Something happened that must be committed even if no input was read (timers fired, records refused). */
+  active: boolean;
+}
+
 type Deliver = (record: DataRecord, port: string) => void;
 
 /** Where records on an edge that leaves the stage go: the shuffle writer of that edge. */
@@ -351,21 +360,22 @@ export class FusedStage {
     return this.deadLetters;
   }
 
-  counterIncrements(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [id, c] of this.counters) {
-      if (c.in) out[counterField(id, "in")] = c.in;
-      if (c.out) out[counterField(id, "out")] = c.out;
-      if (c.err) out[counterField(id, "err")] = c.err;
-    }
-    return out;
+  /** The sinks holding records to write in this batch, in stage order. */
+  pendingWrites(): StageSink[] {
+    return this.sinks.filter((s) => s.buffer.length > 0);
   }
 
-  /** Anything recorded in this batch that must be committed, even if no input was read (e.g. timers fired). */
-  get hasOutput(): boolean {
-    if (this.deadLetters.length > 0) return true;
-    for (const c of this.counters.values()) if (c.in || c.out || c.err) return true;
-    return false;
+  /** What this batch did in the stage so far, for its commit: counter increments and dead letters. */
+  report(): StageReport {
+    const increments: Record<string, number> = {};
+    let counted = false;
+    for (const [id, c] of this.counters) {
+      if (c.in) increments[counterField(id, "in")] = c.in;
+      if (c.out) increments[counterField(id, "out")] = c.out;
+      if (c.err) increments[counterField(id, "err")] = c.err;
+      if (c.in || c.out || c.err) counted = true;
+    }
+    return { increments, deadLetters: this.deadLetters, active: counted || this.deadLetters.length > 0 };
   }
 
   /** Closes every source and sink once; later calls wait for that same close. */

@@ -1,0 +1,173 @@
+import type { RejectedRecord, SourceBatch, SourceReader } from "@sluice/nodes/runtime-contract";
+import type { DataRecord } from "@sluice/pipeline/record-schema";
+import type { BatchBudget } from "./batch-budget";
+import type { EngineLogger } from "./engine-logger";
+import type { FusedStage } from "./fused-stage";
+import { sleep } from "./sleep";
+import { type InputBatch, type InputRead, MAX_IDLE_SLEEP_MS, type TaskInput } from "./task-input";
+
+// The input of a stage that starts at its sources: each batch reads a share of the batch from every source that
+// has not ended, after the offset committed last, and pushes it into the fused chain. The offsets (and progress)
+// each read reached are committed with the batch; the sources hear of it after the commit.
+
+export const OFFSET_PREFIX = "o:";
+const PROGRESS_PREFIX = "p:";
+
+/** A source's event-time position: the highest event time it read, and when it last gave a record. */
+interface SourceClock {
+  maxEventTime: number;
+  lastRecordAt: number;
+}
+
+interface SourceInputOptions {
+  stage: FusedStage;
+  budget: BatchBudget;
+  batchSize: number;
+  /** Event time lags the highest seen by this much (settings.maxOutOfOrder), in ms. */
+  maxOutOfOrder: number;
+  /** A source that gave nothing for this long no longer holds the watermark back (settings.idleTimeout). */
+  idleTimeout: number | undefined;
+  log: EngineLogger;
+  taskId: string;
+}
+
+export class SourceInput implements TaskInput {
+  private readonly clocks = new Map<string, SourceClock>();
+
+  constructor(private readonly o: SourceInputOptions) {
+    for (const s of o.stage.sources) {
+      this.clocks.set(s.nodeId, { maxEventTime: Number.NEGATIVE_INFINITY, lastRecordAt: Date.now() });
+    }
+  }
+
+  async read({ set, now, bound, shutdown }: InputBatch): Promise<InputRead> {
+    const { stage, budget } = this.o;
+    const counts: Record<string, number> = {};
+    let records = 0;
+    let idleMs = MAX_IDLE_SLEEP_MS;
+    const active = stage.sources.filter((s) => !s.ended);
+    const share = Math.max(1, Math.floor(this.o.batchSize / Math.max(1, active.length)));
+    for (const source of active) {
+      const want = bound
+        ? (bound.sources[source.nodeId] ?? 0)
+        : budget.recordsFor(source.nodeId, share, active.length, source.reader.recordBytes);
+      if (want === 0) continue;
+      const batch = bound
+        ? await readExactly(source.reader, want, shutdown, this.o.log, this.o.taskId)
+        : await source.reader.read(want, shutdown);
+      counts[source.nodeId] = batch.records.length + (batch.rejected?.length ?? 0);
+      const n = batch.records.length;
+      budget.observe(source.nodeId, batch.records);
+      if (n > 0) {
+        const clock = this.clocks.get(source.nodeId)!;
+        clock.lastRecordAt = now;
+        const field = source.eventTimeField;
+        if (field !== undefined) {
+          for (let i = 0; i < n; i++) {
+            const t = batch.records[i]![field];
+            if (typeof t === "number" && t > clock.maxEventTime) clock.maxEventTime = t;
+          }
+        }
+        stage.push(source.nodeId, batch.records, batch.ports);
+      }
+      const rejected = batch.rejected?.length ?? 0;
+      if (rejected > 0) stage.rejectFromSource(source.nodeId, batch.rejected!);
+      records += n;
+      if (batch.idleMs !== undefined) idleMs = Math.min(idleMs, batch.idleMs);
+      if (batch.end) source.ended = true;
+      if (n > 0 || rejected > 0 || batch.end) {
+        source.offset = batch.offset;
+        set[`${OFFSET_PREFIX}${source.nodeId}`] = JSON.stringify(batch.offset);
+        if (batch.progress) set[`${PROGRESS_PREFIX}${source.nodeId}`] = JSON.stringify(batch.progress);
+      }
+    }
+    return {
+      records,
+      ended: stage.sources.every((s) => s.ended),
+      idleMs,
+      extent: { sources: counts, upstreams: {} },
+    };
+  }
+
+  drained(): boolean {
+    return true;
+  }
+
+  watermark(now: number, held: number): { value: number; idle: boolean } {
+    const { stage, idleTimeout, maxOutOfOrder } = this.o;
+    let min = Number.POSITIVE_INFINITY;
+    let active = 0;
+    for (const s of stage.sources) {
+      if (s.ended) continue;
+      const clock = this.clocks.get(s.nodeId)!;
+      if (idleTimeout !== undefined && now - clock.lastRecordAt > idleTimeout) continue;
+      active++;
+      // Without an event-time field the source's time is the time its records arrive.
+      const wm = s.eventTimeField === undefined ? now - maxOutOfOrder : clock.maxEventTime - maxOutOfOrder;
+      if (wm < min) min = wm;
+    }
+    if (active === 0 && stage.sources.some((s) => !s.ended)) return { value: held, idle: true };
+    return { value: min, idle: false };
+  }
+
+  async committed(): Promise<void> {
+    for (const source of this.o.stage.sources) {
+      if (source.reader.committed && source.offset !== null) await source.reader.committed(source.offset);
+    }
+  }
+
+  quietWait(idleMs: number, pollMs: number): number {
+    return Math.min(Math.max(idleMs, 1), pollMs);
+  }
+
+  busy(): void {}
+}
+
+/**
+ * Reads `count` records (and rejects) from a source, as the batch being replayed read them: in several reads if the
+ * source hands them over in smaller pieces. Gives up waiting after 30 s (a source that cannot give the same input
+ * again, e.g. a broker that has not yet redelivered) and goes on with what it has.
+ */
+async function readExactly(
+  reader: SourceReader,
+  count: number,
+  shutdown: AbortSignal,
+  log: EngineLogger,
+  task: string,
+): Promise<SourceBatch> {
+  const records: DataRecord[] = [];
+  const ports: string[] = [];
+  const rejected: RejectedRecord[] = [];
+  let anyPorts = false;
+  let last: SourceBatch | undefined;
+  const deadline = Date.now() + 30_000;
+  while (records.length + rejected.length < count) {
+    const batch = await reader.read(count - records.length - rejected.length, shutdown);
+    if (batch.ports) anyPorts = true;
+    for (let i = 0; i < batch.records.length; i++) {
+      records.push(batch.records[i]!);
+      ports.push(batch.ports?.[i] ?? "out");
+    }
+    if (batch.rejected) rejected.push(...batch.rejected);
+    last = batch;
+    if (batch.end || shutdown.aborted) break;
+    if (records.length + rejected.length >= count) break;
+    if (Date.now() > deadline) {
+      log.warn("the source did not give the replayed batch's input again in 30 s; going on with what it gave", {
+        task,
+        want: count,
+        got: records.length + rejected.length,
+      });
+      break;
+    }
+    await sleep(Math.max(1, Math.min(batch.idleMs ?? 5, 100)), shutdown);
+  }
+  return {
+    records,
+    offset: last!.offset,
+    end: last!.end,
+    ...(anyPorts ? { ports } : {}),
+    ...(rejected.length > 0 ? { rejected } : {}),
+    ...(last!.progress ? { progress: last!.progress } : {}),
+  };
+}
