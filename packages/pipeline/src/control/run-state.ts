@@ -185,10 +185,14 @@ redis.call('DEL', KEYS[2])
 return gen
 `;
 
-/** Starts the meta's retention (PX ARGV[1]) only if the run has ended: a restart may have requeued it meanwhile. */
+/**
+ * Starts the meta's retention (PX ARGV[1]) only if the run has ended — a restart may have requeued it meanwhile — and
+ * only once: a second caller (the reconciler after the worker) extends the other keys but not the meta, so the meta
+ * still goes first even if the second caller's list of keys is shorter.
+ */
 const EXPIRE_META_LUA = `${TERMINAL_LUA}
 if not terminal(redis.call('HGET', KEYS[1], 'status')) then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return 1
 `;
 
