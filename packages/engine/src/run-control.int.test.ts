@@ -4,7 +4,8 @@ import { generatorRuntime } from "@sluice/nodes/sources/generator.run";
 import { filterDef } from "@sluice/nodes/transforms/filter.def";
 import { filterRuntime } from "@sluice/nodes/transforms/filter.run";
 import { createKeys } from "@sluice/pipeline/control/keys";
-import { pauseRun, resumeRun, stopRun } from "@sluice/pipeline/control/run-state";
+import type { RunStartJob } from "@sluice/pipeline/control/protocol";
+import { nextGeneration, pauseRun, requeueRun, resumeRun, stopRun } from "@sluice/pipeline/control/run-state";
 import { createCatalog } from "@sluice/pipeline/node-definition";
 import { FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
 import {
@@ -95,7 +96,10 @@ describe("run control", () => {
     await pauseRun(harness.redis, harness.keys, "parked");
     await new Promise((r) => setTimeout(r, 700));
     const held = (await harness.snapshot("parked"))?.nodes.gen?.out;
-    expect(await stopRun(harness.redis, harness.keys, "parked", 60_000)).toBe("stopping");
+    expect(await stopRun(harness.redis, harness.keys, "parked", 60_000)).toEqual({
+      status: "stopping",
+      stoppedNow: false,
+    });
     const stopped = await harness.waitForStatus("parked", "stopped", 15_000);
     // Nothing was read after the pause, and everything read reached the end of the pipeline.
     expect(stopped.nodes.gen?.out).toBe(held);
@@ -128,6 +132,49 @@ describe("run control", () => {
       ),
     );
     expect(offsets.reduce((a, o) => a + Number(o), 0)).toBe(second.nodes.gen?.out);
+  });
+
+  it("leaves a restart alone that was stopped while it waited for a worker: the run stays stopped", async () => {
+    harness = new FleetHarness();
+    await harness.startRun("waited", pipeline({ count: 500, rate: 0, seed: 2 }, counter));
+    await harness.startInProcess("w1", catalog, runtimes);
+    await harness.waitForStatus("waited", "completed");
+    expect(await requeueRun(harness.redis, harness.keys, "waited", {})).toBe("requeued");
+    // Nothing drains a queued run: the stop ends it at once, and starts its retention.
+    expect(await stopRun(harness.redis, harness.keys, "waited", 60_000)).toEqual({
+      status: "stopped",
+      stoppedNow: true,
+    });
+    expect(await harness.redis.pttl(harness.keys.runMeta("waited"))).toBeGreaterThan(0);
+    const job = await harness.control.add("restart", { v: 1, action: "restart", runId: "waited", reset: false });
+    await waitFor(async () => (await job.isCompleted()) || undefined, 15_000);
+    expect(await harness.redis.hmget(harness.keys.runMeta("waited"), "status", "gen")).toEqual(["stopped", "1"]);
+    // Nor does a restart already past that check begin a generation of it.
+    expect(await nextGeneration(harness.redis, harness.keys, "waited", false)).toBe(0);
+    expect(await harness.redis.hget(harness.keys.runMeta("waited"), "status")).toBe("stopped");
+  });
+
+  it("starts a run over that was stopped before any worker planned it", async () => {
+    harness = new FleetHarness();
+    expect(await stopRun(harness.redis, harness.keys, "unplanned", 60_000)).toEqual({
+      status: "stopped",
+      stoppedNow: true,
+    });
+    expect(await requeueRun(harness.redis, harness.keys, "unplanned", {})).toBe("never-started");
+    const def = pipeline({ count: 500, rate: 0, seed: 3 }, counter);
+    const job: RunStartJob = {
+      v: 1,
+      action: "start",
+      runId: "unplanned",
+      definition: def,
+      parameters: {},
+      generation: 2,
+    };
+    await harness.control.add("start", job, { jobId: "start-unplanned-g2" });
+    await harness.startInProcess("w1", catalog, runtimes);
+    const done = await harness.waitForStatus("unplanned", "completed");
+    expect(done.nodes.count?.in).toBe(500);
+    expect(await harness.redis.hget(harness.keys.runMeta("unplanned"), "gen")).toBe("2");
   });
 
   it("resets a finished run to start over, with the same result and not twice the counts", async () => {

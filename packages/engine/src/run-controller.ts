@@ -54,7 +54,8 @@ export class RunController {
     const { redis, keys, catalog } = this.deps;
     const metaKey = keys.runMeta(job.runId);
     const existing = parseRunMeta(await redis.hgetall(metaKey));
-    // Stopped before any worker got to it, or already over: nothing to start.
+    // Stopped before any worker got to it, or already over: nothing to start. (A restart of a run that was stopped
+    // before it was planned leaves its meta queued without stages: planned here, and initRun replaces it.)
     if (existing && isTerminal(existing.status)) return;
     let stages = existing?.stages ?? [];
     if (stages.length === 0) {
@@ -117,13 +118,16 @@ export class RunController {
       );
       return;
     }
-    if (meta.status === "running" || meta.status === "paused" || meta.status === "stopping") return; // already going
+    // Only a restart the API queued: going already (another worker took it), or stopped while it waited.
+    if (meta.status !== "queued") return;
     // Out of retention before anything else: the API did so too, this covers a restart queued some other way.
     await persistRun(redis, keys, job.runId);
     if (job.reset) await this.deleteTaskState(job.runId, meta.stages, JSON.parse(raw.plan ?? "{}") as PlanShape);
     else await this.forgetTroubles(job.runId, meta.stages);
     const generation = await nextGeneration(redis, keys, job.runId, job.reset);
-    await this.enqueueTasks(job.runId, meta.stages, generation);
+    // Stopped meanwhile: it stays stopped, and the retention the persist above took away is given back.
+    if (generation === 0) await expireRun(redis, keys, job.runId, this.retentionMs);
+    else await this.enqueueTasks(job.runId, meta.stages, generation);
   }
 
   /**

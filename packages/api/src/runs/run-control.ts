@@ -1,7 +1,14 @@
 import type { Db } from "@sluice/db/client";
 import type { Keys } from "@sluice/pipeline/control/keys";
 import { parseRunMeta, type RunRestartJob, type RunStartJob, runTaskRefs } from "@sluice/pipeline/control/protocol";
-import { pauseRun as pauseInRedis, requeueRun, resumeRun as resumeInRedis } from "@sluice/pipeline/control/run-state";
+import { parseDeadLetterId } from "@sluice/pipeline/control/run-reader";
+import {
+  DEFAULT_RUN_RETENTION_MS,
+  pauseRun as pauseInRedis,
+  requeueRun,
+  resumeRun as resumeInRedis,
+  unqueueRun,
+} from "@sluice/pipeline/control/run-state";
 import {
   ACTIVE_DB_STATUSES,
   allows,
@@ -28,6 +35,7 @@ export interface RunControlDeps extends RunConnectionDeps {
   keys: Keys;
   controlQueue: Queue;
   catalog: StartRunDeps["catalog"];
+  runRetentionMs?: number;
 }
 
 async function ownRun(db: Db, workspaceId: string, runId: string) {
@@ -83,7 +91,8 @@ const CONTROL_JOB = {
 /**
  * Continues an ended run from its last commit, or with `reset` from scratch. Its Redis state is kept for the
  * retention after it ended (SLUICE_RUN_RETENTION); once that has passed only a restart from scratch is possible,
- * and it starts the run's version again under the same run id.
+ * and it starts the run's version again under the same run id — as any restart does of a run stopped before a
+ * worker planned it. A restart that cannot be queued leaves the run as it was.
  */
 export async function restartRun(
   deps: RunControlDeps,
@@ -108,21 +117,37 @@ export async function restartRun(
   // Queued until a worker takes the restart: the reconciler must not read the old final status meanwhile. The
   // workspace too: a run started before runs carried it gets its workspace's files folder, not the whole one.
   const found = await requeueRun(deps.redis, deps.keys, runId, { workspaceId });
-  if (found === "expired") {
-    if (!reset) {
-      throw new TRPCError({
-        code: "PRECONDITION_FAILED",
-        message: `Run ${runId}'s state has expired (it is kept for SLUICE_RUN_RETENTION after a run ends), so it cannot continue from its last commit; restart it from scratch (reset) instead.`,
-      });
-    }
-    const job = await startJobAgain(deps, workspaceId, run, generation);
-    await deps.controlQueue.add("start", job, { jobId: `start-${runId}-g${generation}`, ...CONTROL_JOB });
-  } else if (found !== "requeued") {
+  if (found === "expired" && !reset) {
+    throw new TRPCError({
+      code: "PRECONDITION_FAILED",
+      message: `Run ${runId}'s state has expired (it is kept for SLUICE_RUN_RETENTION after a run ends), so it cannot continue from its last commit; restart it from scratch (reset) instead.`,
+    });
+  }
+  if (found !== "expired" && found !== "never-started" && found !== "requeued") {
     // Postgres said it had ended; Redis knows better (the reconciler catches up within a second).
     throw new TRPCError({ code: "CONFLICT", message: `Run ${runId} cannot be restarted: ${isNow(runId, found)}.` });
-  } else {
-    const job: RunRestartJob = { v: 1, action: "restart", runId, reset };
-    await deps.controlQueue.add("restart", job, { jobId: `restart-${runId}-${run.restarts + 1}`, ...CONTROL_JOB });
+  }
+  try {
+    if (found === "requeued") {
+      const job: RunRestartJob = { v: 1, action: "restart", runId, reset };
+      await deps.controlQueue.add("restart", job, { jobId: `restart-${runId}-${run.restarts + 1}`, ...CONTROL_JOB });
+    } else {
+      // Nothing to continue from (its state expired, or no worker ever planned it): its version starts again.
+      const job = await startJobAgain(deps, workspaceId, run, generation);
+      await deps.controlQueue.add("start", job, { jobId: `start-${runId}-g${generation}`, ...CONTROL_JOB });
+    }
+  } catch (err) {
+    // Not queued after all: Redis must not keep a queued run no job will ever take (it could never be stopped).
+    if (found !== "expired") {
+      await unqueueRun(
+        deps.redis,
+        deps.keys,
+        runId,
+        fromDbStatus(run.status),
+        deps.runRetentionMs ?? DEFAULT_RUN_RETENTION_MS,
+      );
+    }
+    throw err;
   }
   await deps.db.run.update({
     where: { id: runId },
@@ -184,9 +209,10 @@ export async function replayDeadLetters(
   if (!meta) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "this run's state has expired" });
   const byTask = new Map<string, string[]>();
   for (const id of ids ?? []) {
-    const [stage, partition, streamId] = id.split(".") as [string, string, string];
-    const key = `${stage}.${partition}`;
-    byTask.set(key, [...(byTask.get(key) ?? []), streamId]);
+    const ref = parseDeadLetterId(id);
+    if (!ref) continue; // the input schema let only listed ids through
+    const key = `${ref.stage}.${ref.partition}`;
+    byTask.set(key, [...(byTask.get(key) ?? []), ref.streamId]);
   }
   let replayed = 0;
   for (const t of runTaskRefs(runId, meta.stages)) {

@@ -1,4 +1,5 @@
 import { NodeCounters } from "@sluice/pipeline/control/protocol";
+import { parseDeadLetterId } from "@sluice/pipeline/control/run-reader";
 import { RUN_STATUSES, toDbStatus } from "@sluice/pipeline/control/run-status";
 import { z } from "zod";
 import { DraftVersion } from "../pipelines/draft-version.types";
@@ -60,7 +61,10 @@ export const RestartRunInput = z.strictObject({
   reset: z.boolean().default(false),
 });
 
-const DeadLetterId = z.string().regex(/^\d+\.\d+\.\d+-\d+$/, "a dead letter id as listed, e.g. 0.2.1700000000000-0");
+const DeadLetterId = z
+  .string()
+  .max(64)
+  .refine((id) => parseDeadLetterId(id) !== undefined, "a dead letter id as listed, e.g. 0.2.1700000000000-0");
 
 export const DeadLettersInput = z.strictObject({
   runId: RunId,

@@ -34,8 +34,9 @@ describe("runs", () => {
     const { api, id } = await pipelineWith(slice("statsu = 200"));
     const err = await rejects(api.runs.start({ pipelineId: id }));
     expect(err.code).toBe("BAD_REQUEST");
-    expect(err.message).toContain("node keep");
-    expect(err.message).toContain('did you mean "status"');
+    expect(err.message).toBe(
+      'Version 1 has 1 problem to fix before it can start. Node keep: Unknown field "statsu" (line 1, column 1). Did you mean “status”?',
+    );
     expect(await h.db.run.count({ where: { pipelineId: id } })).toBe(0);
   });
 
@@ -230,6 +231,9 @@ describe("run control through the API", () => {
     expect(await api.runs.replayDeadLetters({ runId })).toEqual({ replayed: 2, runActive: true });
     expect(await api.runs.deadLetters({ runId })).toEqual({ total: 0, letters: [], next: null });
     expect((await rejects(api.runs.replayDeadLetters({ runId, ids: ["nope"] }))).message).toContain("ids.0");
+    const long = `0.0.${"1".repeat(60)}-0`;
+    expect((await rejects(api.runs.replayDeadLetters({ runId, ids: [long] }))).message).toContain("ids.0");
+    expect((await rejects(api.runs.deadLetters({ runId, after: long }))).message).toContain("after");
   });
 
   it("replays all of a partition's many dead letters, in slices", async () => {
@@ -300,5 +304,61 @@ describe("paused runs and retention through the API", () => {
     expect(job?.data).toMatchObject({ v: 1, action: "start", runId, generation: 2, parameters: {} });
     expect(job?.data.definition.spec.nodes.map((n: { id: string }) => n.id)).toEqual(["gen", "keep", "out"]);
     expect(await h.db.run.findUniqueOrThrow({ where: { id: runId } })).toMatchObject({ status: "QUEUED", restarts: 1 });
+  });
+
+  it("stops a run queued for a restart at once, and its pipeline can start again", async () => {
+    const { api, runId, keys } = await withState("completed");
+    const { pipelineId } = await h.db.run.findUniqueOrThrow({ where: { id: runId } });
+    expect(await api.runs.restart({ runId })).toEqual({ status: "QUEUED" });
+    // No worker has taken the restart: nothing to drain, so nothing would ever end a "stopping" run.
+    expect(await api.runs.stop({ runId })).toEqual({ status: "STOPPED" });
+    expect(await h.redis.hmget(keys.runMeta(runId), "status", "desired")).toEqual(["stopped", "stopped"]);
+    expect(await h.redis.pttl(keys.runMeta(runId))).toBeGreaterThan(0);
+    const run = await h.db.run.findUniqueOrThrow({ where: { id: runId } });
+    expect(run.status).toBe("STOPPED");
+    expect(run.finishedAt).not.toBeNull();
+    expect((await api.runs.start({ pipelineId })).version).toBe(1);
+  });
+
+  it("leaves a run that has just ended to the reconciler, which records its figures", async () => {
+    const { api, runId, keys } = await withState("running");
+    await h.redis.hset(keys.taskState({ runId, stage: 0, partition: 0 }), { "n:gen:out": "7" });
+    await h.redis.hset(keys.runMeta(runId), { status: "failed", error: "the sink is gone", finishedAt: "1000" });
+    expect(await api.runs.stop({ runId })).toEqual({ status: "FAILED" });
+    expect((await h.db.run.findUniqueOrThrow({ where: { id: runId } })).status).toBe("RUNNING");
+    await reconcileRuns({ db: h.db, redis: h.redis, keys });
+    expect(await api.runs.get({ runId })).toMatchObject({
+      status: "FAILED",
+      error: "the sink is gone",
+      counters: { gen: { in: 0, out: 7, errors: 0 } },
+    });
+  });
+
+  it("starts again from its version a run that was stopped before any worker planned it", async () => {
+    const { api, id } = await pipelineWith(slice());
+    const { id: runId } = await api.runs.start({ pipelineId: id });
+    expect(await api.runs.stop({ runId })).toEqual({ status: "STOPPED" });
+    expect(await api.runs.restart({ runId })).toEqual({ status: "QUEUED" });
+    // Queued again in Redis, for the start job (which plans it) to find; a stop now would end it at once.
+    expect(await h.redis.hget(h.deps.keys.runMeta(runId), "status")).toBe("queued");
+    expect(await h.redis.pttl(h.deps.keys.runMeta(runId))).toBe(-1);
+    const job = await h.deps.controlQueue.getJob(`start-${runId}-g2`);
+    expect(job?.data).toMatchObject({ action: "start", runId, generation: 2 });
+  });
+
+  it("puts a run back as it was when its restart cannot be queued", async () => {
+    const { api, runId, keys } = await withState("completed");
+    // The version no longer starts (a connection it names is gone), so the reset's start job is never queued.
+    const version = await h.db.run.findUniqueOrThrow({ where: { id: runId }, select: { versionId: true } });
+    const def = slice();
+    def.spec.nodes.push({ id: "db", type: "sink.postgres", config: { connection: "gone", table: "t" } });
+    def.spec.edges.push({ from: "keep", to: "db" });
+    await h.db.pipelineVersion.update({ where: { id: version.versionId }, data: { definition: def as object } });
+    await h.redis.hdel(keys.runMeta(runId), "stages");
+    const err = await rejects(api.runs.restart({ runId, reset: true }));
+    expect(err.code).toBe("BAD_REQUEST");
+    expect(await h.redis.hget(keys.runMeta(runId), "status")).toBe("completed");
+    expect(await h.redis.pttl(keys.runMeta(runId))).toBeGreaterThan(0);
+    expect((await h.db.run.findUniqueOrThrow({ where: { id: runId } })).status).toBe("COMPLETED");
   });
 });

@@ -3,12 +3,12 @@ import { parseDuration } from "../duration";
 import type { Keys, TaskRef } from "./keys";
 import type { DesiredState } from "./protocol";
 import { runTaskRefs, type StageShape } from "./protocol";
-import { parseRunStatus, type RunStatus } from "./run-status";
+import { parseRunStatus, type RunStatus, TERMINAL_STATUSES } from "./run-status";
 
 // A run's state in Redis as the API and the engine both change it: the status transitions of the run's meta hash
 // (each one Lua script, so a transition is atomic against the others), the list of every key a run owns, and their
-// retention once the run has ended. The hot path (a batch commit, see the engine's task-commit) stays the engine's;
-// it reads the meta's field names from here.
+// retention once the run has ended. The hot path (a batch commit, see the engine's task-commit) stays the engine's:
+// it writes a task partition's own state, never the run's meta.
 
 /** Fields of the run's meta hash (`keys.runMeta`) the transitions read and write. */
 const RunField = {
@@ -99,7 +99,7 @@ export async function readDesired(
   return desired === "paused" ? "paused" : "running";
 }
 
-const TERMINAL_LUA = "local function terminal(s) return s == 'completed' or s == 'stopped' or s == 'failed' end\n";
+const TERMINAL_LUA = `local function terminal(s) return ${TERMINAL_STATUSES.map((t) => `s == '${t}'`).join(" or ")} end\n`;
 
 /** Moves the run from ARGV[1] to ARGV[2] (desired ARGV[3]) if it is in ARGV[1]; returns { moved, status now }. */
 const TRANSITION_LUA = `
@@ -112,19 +112,19 @@ return { 0, status or '' }
 `;
 
 /**
- * Asks the run to drain and stop (a running or paused run; a paused run's tasks wake for it). A run no worker has
- * started has no tasks to drain: it is stopped at once, and its meta kept for the retention (PX ARGV[2]).
+ * Asks the run to drain and stop (a running or paused run; a paused run's tasks wake for it). A run with no tasks to
+ * drain — no worker has started it, or it is queued for a restart no worker has taken yet — is stopped at once.
+ * Returns { status now, 1 when this call ended the run }.
  */
 const STOP_LUA = `${TERMINAL_LUA}
 local status = redis.call('HGET', KEYS[1], 'status')
-if terminal(status) then return status end
-if not status then
+if terminal(status) then return { status, 0 } end
+if not status or status == 'queued' then
   redis.call('HSET', KEYS[1], 'status', 'stopped', 'desired', 'stopped', 'finishedAt', ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 'stopped'
+  return { 'stopped', 1 }
 end
 redis.call('HSET', KEYS[1], 'desired', 'stopped', 'status', 'stopping')
-return 'stopping'
+return { 'stopping', 0 }
 `;
 
 /** Records a finished task partition (KEYS[2] is the set of them); the last one ends the run. */
@@ -148,8 +148,13 @@ redis.call('HSET', KEYS[1], 'status', 'failed', 'desired', 'stopped', 'error', A
 return 'failed'
 `;
 
-/** Writes the run's meta unless it exists; returns the stored stages either way. */
+/**
+ * Writes the run's meta unless it exists — or is only the placeholder a restart of a never-started run queued (status
+ * queued, no stages), which it replaces; returns the stored stages either way. A run stopped meanwhile stays stopped.
+ */
 const INIT_RUN_LUA = `
+local placeholder = redis.call('HGET', KEYS[1], 'status') == 'queued' and not redis.call('HGET', KEYS[1], 'stages')
+if placeholder then redis.call('DEL', KEYS[1]) end
 if redis.call('EXISTS', KEYS[1]) == 0 then
   for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 end
@@ -157,25 +162,36 @@ return redis.call('HGET', KEYS[1], 'stages') or '[]'
 `;
 
 /**
- * Queues an ended run for a restart: only if its meta (with its stages) is still there, and in the same step takes
- * the meta out of its retention, so the expiry cannot remove it between the check and the restart. Returns the
- * status it found ('' when the state has expired).
+ * Queues an ended run for a restart, and in the same step takes the meta out of its retention, so the expiry cannot
+ * remove it between the check and the restart. Returns the status it found; '' when the state has expired,
+ * 'never-started' for a run stopped before any worker planned it (no stages: a new start job must plan it).
  */
 const REQUEUE_LUA = `${TERMINAL_LUA}
 local status = redis.call('HGET', KEYS[1], 'status')
-if not status or not redis.call('HGET', KEYS[1], 'stages') then return '' end
+if not status then return '' end
 if not terminal(status) then return status end
+local result = 'requeued'
+if not redis.call('HGET', KEYS[1], 'stages') then result = 'never-started' end
 redis.call('PERSIST', KEYS[1])
 redis.call('HSET', KEYS[1], 'status', 'queued', 'desired', 'running')
 for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-return 'requeued'
+return result
+`;
+
+/** A restart that could not be queued after all: the run is back in the status it ended in (ARGV[1]). */
+const UNQUEUE_LUA = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'desired', 'stopped')
+return 1
 `;
 
 /**
- * A restarted run's next generation begins (KEYS[2] is the set of finished tasks, under the same hash tag): it runs
- * again, without its last end's time and error. Runs recorded before generations existed were generation 1.
+ * A restarted run's next generation begins (KEYS[2] is the set of finished tasks, under the same hash tag) if it is
+ * still queued: it runs again, without its last end's time and error. Runs recorded before generations existed were
+ * generation 1.
  */
 const NEXT_GENERATION_LUA = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
 if not redis.call('HGET', KEYS[1], 'gen') then redis.call('HSET', KEYS[1], 'gen', '1') end
 local gen = redis.call('HINCRBY', KEYS[1], 'gen', 1)
 redis.call('HSET', KEYS[1], 'status', 'running', 'desired', 'running', 'startedAt', ARGV[1])
@@ -227,15 +243,26 @@ async function transition(
   return { moved: moved === 1, status: statusOf(status) };
 }
 
-/** Asks the run to stop; returns its status afterwards (`stopping`, or already final). */
+/** What a stop request did: the run's status now, and whether this request ended it (it had no tasks to drain). */
+export interface StopOutcome {
+  status: RunStatus;
+  stoppedNow: boolean;
+}
+
+/**
+ * Asks the run to stop. A run it ends at once (see STOP_LUA) has its retention started here; one that drains
+ * (`stopping`) or had ended already is left to whoever ends it.
+ */
 export async function stopRun(
   redis: RunStateClient,
   keys: Keys,
   runId: string,
   retentionMs: number,
-): Promise<RunStatus> {
-  const status = await redis.eval(STOP_LUA, 1, keys.runMeta(runId), Date.now(), retentionMs);
-  return statusOf(status) ?? "stopping";
+): Promise<StopOutcome> {
+  const [status, now] = (await redis.eval(STOP_LUA, 1, keys.runMeta(runId), Date.now())) as [string, number];
+  const outcome = { status: statusOf(status) ?? "stopping", stoppedNow: now === 1 };
+  if (outcome.stoppedNow) await expireRun(redis, keys, runId, retentionMs);
+  return outcome;
 }
 
 /** Records that a task partition has finished; returns the run's status afterwards (undefined: no run). */
@@ -271,22 +298,43 @@ export async function initRun(
 
 /**
  * Queues an ended run for a restart and takes all its keys out of retention. `expired` when its state is gone (a
- * restart from its last commit is impossible); otherwise the status it was in (`requeued` when it was queued).
+ * restart from its last commit is impossible), `never-started` when no worker planned it (its meta is kept, queued,
+ * for the start job that plans it now); otherwise the status it was in (`requeued` when it was queued).
  */
 export async function requeueRun(
   redis: RunStateClient,
   keys: Keys,
   runId: string,
   fields: Record<string, string>,
-): Promise<"requeued" | "expired" | RunStatus> {
+): Promise<"requeued" | "never-started" | "expired" | RunStatus> {
   const found = String(await redis.eval(REQUEUE_LUA, 1, keys.runMeta(runId), ...Object.entries(fields).flat()));
   if (found === "") return "expired";
+  if (found === "never-started") return found;
   if (found !== "requeued") return statusOf(found) ?? "expired";
   await persistRun(redis, keys, runId);
   return "requeued";
 }
 
-/** Begins a restarted run's next generation (with `reset`, it counts as created now); returns its number. */
+/**
+ * Undoes requeueRun when the restart could not be queued: the run is `status` (what it ended as) again, and its
+ * retention starts again. Nothing changes if something else has moved the run on meanwhile.
+ */
+export async function unqueueRun(
+  redis: RunStateClient,
+  keys: Keys,
+  runId: string,
+  status: RunStatus,
+  retentionMs: number,
+): Promise<void> {
+  if ((await redis.eval(UNQUEUE_LUA, 1, keys.runMeta(runId), status)) === 1) {
+    await expireRun(redis, keys, runId, retentionMs);
+  }
+}
+
+/**
+ * Begins a restarted run's next generation (with `reset`, it counts as created now); returns its number, or 0 when
+ * the run is no longer queued (stopped while the restart was under way: it stays stopped).
+ */
 export async function nextGeneration(
   redis: RunStateClient,
   keys: Keys,
