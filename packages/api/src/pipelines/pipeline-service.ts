@@ -252,35 +252,42 @@ export async function saveVersion(
   actor: Actor,
   input: z.output<typeof SaveVersionInput>,
 ): Promise<{ number: number }> {
+  return db.$transaction((tx) => saveVersionIn(tx, actor, input));
+}
+
+/** saveVersion inside a transaction the caller holds (save-and-start records the run in the same one). */
+export async function saveVersionIn(
+  tx: Prisma.TransactionClient,
+  actor: Actor,
+  input: z.output<typeof SaveVersionInput>,
+): Promise<{ number: number }> {
   checkDefinitionLimits(input.definition);
-  return db.$transaction(async (tx) => {
-    const claimed = await tx.pipeline.updateMany({
-      where: { id: input.id, workspaceId: actor.workspaceId, latestVersion: input.baseVersion },
-      data: { latestVersion: input.baseVersion + 1 },
-    });
-    if (claimed.count === 0) {
-      const current = await tx.pipeline.findFirst({
-        where: { id: input.id, workspaceId: actor.workspaceId },
-        select: { latestVersion: true },
-      });
-      if (!current) throw notFound();
-      throw new TRPCError({
-        code: "CONFLICT",
-        message: `version ${current.latestVersion} was saved after the version ${input.baseVersion} you edited: reload it or save yours as a copy`,
-      });
-    }
-    const number = input.baseVersion + 1;
-    await tx.pipelineVersion.create({
-      data: {
-        pipelineId: input.id,
-        number,
-        definition: input.definition as unknown as Prisma.InputJsonValue,
-        message: input.message,
-        authorId: actor.userId,
-      },
-    });
-    return { number };
+  const claimed = await tx.pipeline.updateMany({
+    where: { id: input.id, workspaceId: actor.workspaceId, latestVersion: input.baseVersion },
+    data: { latestVersion: input.baseVersion + 1 },
   });
+  if (claimed.count === 0) {
+    const current = await tx.pipeline.findFirst({
+      where: { id: input.id, workspaceId: actor.workspaceId },
+      select: { latestVersion: true },
+    });
+    if (!current) throw notFound();
+    throw new TRPCError({
+      code: "CONFLICT",
+      message: `version ${current.latestVersion} was saved after the version ${input.baseVersion} you edited: reload it or save yours as a copy`,
+    });
+  }
+  const number = input.baseVersion + 1;
+  await tx.pipelineVersion.create({
+    data: {
+      pipelineId: input.id,
+      number,
+      definition: input.definition as unknown as Prisma.InputJsonValue,
+      message: input.message,
+      authorId: actor.userId,
+    },
+  });
+  return { number };
 }
 
 export async function deletePipeline(db: Db, workspaceId: string, id: string): Promise<void> {

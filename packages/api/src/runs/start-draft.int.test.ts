@@ -1,6 +1,16 @@
+import { randomBytes } from "node:crypto";
 import { emptyDefinition, type PipelineDefinition } from "@sluice/pipeline/definition";
+import type { PipelineProblem } from "@sluice/pipeline/issues";
 import { type ApiHarness, createApiHarness, rejects } from "@sluice/test-kit/api-harness";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import superjson, { type SuperJSONResult } from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sealSecrets } from "../connections/connection-secrets";
+import { createRequestContext } from "../context";
+import { appRouter } from "../root";
+import { startRun } from "./run-service";
 
 let h: ApiHarness;
 beforeAll(async () => {
@@ -22,27 +32,57 @@ function slice(where = "status = 200"): PipelineDefinition {
 }
 
 async function pipelineWith(def: PipelineDefinition) {
-  const { cookie } = await h.signUp("Drafter");
+  const { cookie, email } = await h.signUp("Drafter");
   const { api } = await h.caller(cookie);
   const { id } = await api.pipelines.create({ name: `p-${Math.random()}`, definition: def });
-  return { api, id };
+  return { api, id, cookie, email };
+}
+
+const PROBLEM_KEYS = ["nodeId", "edgeIndex", "path", "message"];
+
+/** runs.start as the web app calls it, for what the error formatter puts on the wire. */
+async function startOverHttp(cookie: string, input: unknown) {
+  const req = new Request("http://sluice.test/api/trpc/runs.start", {
+    method: "POST",
+    headers: { cookie, "content-type": "application/json" },
+    body: JSON.stringify(superjson.serialize(input)),
+  });
+  const res = await fetchRequestHandler({
+    endpoint: "/api/trpc",
+    req,
+    router: appRouter,
+    createContext: ({ req, resHeaders }) => createRequestContext(h.deps, req, resHeaders),
+  });
+  const answer = (await res.json()) as { error: SuperJSONResult };
+  const error = superjson.deserialize<{ data: { problems: PipelineProblem[] | null } }>(answer.error);
+  return { status: res.status, data: error.data };
 }
 
 const versionCount = (pipelineId: string) => h.db.pipelineVersion.count({ where: { pipelineId } });
 
 describe("starting the editor's draft", () => {
   it("refuses a draft with errors, naming node and field, and saves no version and records no run", async () => {
-    const { api, id } = await pipelineWith(slice());
+    const { api, id, cookie } = await pipelineWith(slice());
     const broken = slice("statsu = 200");
     broken.spec.nodes.push({ id: "loose", type: "sink.console", config: {} });
     const err = await rejects(
       api.runs.start({ pipelineId: id, draft: { baseVersion: 1, definition: broken, message: "try" } }),
     );
     expect(err.code).toBe("BAD_REQUEST");
-    expect(err.message).toMatch(/^The draft has \d+ problems? to fix before it can start: /);
-    expect(err.message).toContain("node keep config.where");
-    expect(err.message).toContain("node loose");
-    expect(err.message).toContain('did you mean "status"');
+    expect(err.message).toMatch(/^The draft has \d+ problems? to fix before it can start\. /);
+    expect(err.message).toContain("Node keep: ");
+    expect(err.message).toContain("Did you mean “status”?");
+    expect(err.message).not.toContain("config.where");
+    // Over the wire, each problem with its node and field, for the Start dialog to point at.
+    const wire = await startOverHttp(cookie, { pipelineId: id, draft: { baseVersion: 1, definition: broken } });
+    expect(wire.status).toBe(400);
+    expect(wire.data.problems).toContainEqual({
+      nodeId: "keep",
+      path: ["config", "where"],
+      message: expect.stringMatching(/^Node keep: .*Did you mean “status”\?$/),
+    });
+    expect(wire.data.problems?.some((p) => p.nodeId === "loose" && p.message.includes("loose"))).toBe(true);
+    expect(wire.data.problems?.every((p) => Object.keys(p).every((k) => PROBLEM_KEYS.includes(k)))).toBe(true);
     expect(await versionCount(id)).toBe(1);
     expect((await h.db.pipeline.findUniqueOrThrow({ where: { id } })).latestVersion).toBe(1);
     expect(await h.db.run.count({ where: { pipelineId: id } })).toBe(0);
@@ -55,8 +95,66 @@ describe("starting the editor's draft", () => {
     def.spec.edges.push({ from: "keep", to: "db" });
     const err = await rejects(api.runs.start({ pipelineId: id, draft: { baseVersion: 1, definition: def } }));
     expect(err.code).toBe("BAD_REQUEST");
-    expect(err.message).toContain("node db");
+    expect(err.message).toBe(
+      'The draft has 1 problem to fix before it can start. Node db: There is no connection named "nowhere".',
+    );
     expect(await versionCount(id)).toBe(1);
+  });
+
+  it("refuses a draft whose connection's secrets cannot be opened, saving no version and recording no run", async () => {
+    const { api, id } = await pipelineWith(slice());
+    const { id: connectionId } = await api.connections.create({
+      name: "warehouse",
+      type: "postgres",
+      config: { host: "127.0.0.1", database: "x", user: "u", password: "p", sslmode: "disable" },
+    });
+    // As if SLUICE_SECRET_KEY had changed since the connection was saved.
+    await h.db.connection.update({
+      where: { id: connectionId },
+      data: { secrets: await sealSecrets(randomBytes(32), connectionId, { password: "p" }) },
+    });
+    const def = slice();
+    def.spec.nodes.push({ id: "db", type: "sink.postgres", config: { connection: "warehouse", table: "t" } });
+    def.spec.edges.push({ from: "keep", to: "db" });
+    const err = await rejects(api.runs.start({ pipelineId: id, draft: { baseVersion: 1, definition: def } }));
+    expect(err.code).toBe("BAD_REQUEST");
+    expect(err.message).toContain('cannot open the secrets of connection "warehouse"');
+    expect(await versionCount(id)).toBe(1);
+    expect((await h.db.pipeline.findUniqueOrThrow({ where: { id } })).latestVersion).toBe(1);
+    expect(await h.db.run.count({ where: { pipelineId: id } })).toBe(0);
+  });
+
+  it("takes back the draft's version when the start job cannot be queued", async () => {
+    const { api, id, email } = await pipelineWith(slice());
+    const actor = {
+      workspaceId: (await h.db.pipeline.findUniqueOrThrow({ where: { id } })).workspaceId,
+      userId: (await h.db.user.findUniqueOrThrow({ where: { email } })).id,
+    };
+    // A control queue on a Redis nobody listens at: the add fails after the version and the run were written.
+    const connection = new Redis("redis://127.0.0.1:1", {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
+    const deadQueue = new Queue("control", { connection });
+    deadQueue.on("error", () => {}); // its refused connection is this test's premise, not news
+    try {
+      const input = {
+        pipelineId: id,
+        parameters: {},
+        draft: { baseVersion: 1, definition: slice("status = 1"), message: "" },
+      };
+      const err = await rejects(startRun({ ...h.deps, controlQueue: deadQueue }, actor, input));
+      expect(err.code).toBe("SERVICE_UNAVAILABLE");
+    } finally {
+      await deadQueue.close().catch(() => {});
+      connection.disconnect();
+    }
+    expect(await versionCount(id)).toBe(1);
+    expect((await h.db.pipeline.findUniqueOrThrow({ where: { id } })).latestVersion).toBe(1);
+    expect(await h.db.run.count({ where: { pipelineId: id } })).toBe(0);
+    // Saving goes on from where it was: the next save is version 2 again.
+    expect((await api.runs.start({ pipelineId: id, draft: { baseVersion: 1, definition: slice() } })).version).toBe(2);
   });
 
   it("saves a valid draft as the next version and runs that version", async () => {
