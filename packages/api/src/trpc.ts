@@ -1,5 +1,6 @@
 import { Prisma } from "@sluice/db/generated/prisma/client";
 import { type Logger, processLogger } from "@sluice/log/logger";
+import type { PipelineProblem } from "@sluice/pipeline/issues";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson, { type SuperJSONResult } from "superjson";
 import { z } from "zod";
@@ -61,6 +62,17 @@ const wire = {
   output: superjson,
 };
 
+/**
+ * The cause of a refusal that lists a pipeline's problems one by one (node, field, sentence), so a form can point at
+ * each; the error formatter puts them in `data.problems`.
+ */
+export class ProblemList extends Error {
+  constructor(readonly problems: readonly PipelineProblem[]) {
+    super(`${problems.length} problem(s) in the pipeline`);
+    this.name = "ProblemList";
+  }
+}
+
 const t = initTRPC
   .context<RequestContext>()
   .meta<ProcedureMeta>()
@@ -73,12 +85,17 @@ const t = initTRPC
         cause instanceof z.ZodError
           ? cause.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }))
           : null;
+      // Only what a ProblemList carries, rebuilt field by field: nothing else of the cause reaches the client.
+      const problems =
+        cause instanceof ProblemList
+          ? cause.problems.map(({ nodeId, edgeIndex, path, message }) => ({ nodeId, edgeIndex, path, message }))
+          : null;
       // Failures outside a procedure (the context, the transport) reach the client through here only.
       const message =
         error.code === "INTERNAL_SERVER_ERROR" && !INTERNAL_MESSAGE.test(error.message)
           ? internalFailure(error, path, ctx?.logger ?? processLogger()).message
           : shape.message;
-      return { ...shape, message, data: { ...shape.data, fields, stack: undefined } };
+      return { ...shape, message, data: { ...shape.data, fields, problems, stack: undefined } };
     },
   });
 

@@ -139,6 +139,6 @@ describe("pipeline settings messages", () => {
 
   it("names the pipeline for a problem with the whole file", () => {
     const issues = validate({ apiVersion: "sluice/v1", kind: "Pipeline", spec: { nodes: [] } }, catalog).issues;
-    expect(issues.map((i) => i.message)).toEqual(["Metadata: required."]);
+    expect(issues.map((i) => i.message)).toEqual(["The pipeline's details: required."]);
   });
 });

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { configJsonSchema } from "./config-schema";
-import { humanize, issueSentences, parseOptions } from "./issue-sentences";
+import { humanize, parseOptions, zodIssueSentences } from "./issue-sentences";
+import { issueSentence, problemSentence } from "./issues";
+import { createCatalog } from "./node-definition";
+import { validate } from "./validate";
 
 // A schema written as a node author would, with labels on some fields and none on others.
 const declared = {
@@ -24,7 +27,7 @@ const declared = {
 function sentences(config: unknown): string[] {
   const r = declared.config.safeParse(config, parseOptions);
   if (r.success) return [];
-  return issueSentences(r.error.issues, configJsonSchema(declared), config, "Test node").map((i) => i.message);
+  return zodIssueSentences(r.error.issues, configJsonSchema(declared), config, "Test node").map((i) => i.message);
 }
 
 const valid = { table: "t", routes: [{ name: "r", where: "x" }], set: { a: "1" }, kind: { type: "a" } };
@@ -75,14 +78,36 @@ describe("issue sentences", () => {
     expect(r.success).toBe(false);
     if (r.success) return;
     expect(r.error.issues).toHaveLength(2);
-    expect(issueSentences(r.error.issues, configJsonSchema(twice), { name: "" }, "N").map((i) => i.message)).toEqual([
-      "Name: required.",
-    ]);
+    expect(zodIssueSentences(r.error.issues, configJsonSchema(twice), { name: "" }, "N").map((i) => i.message)).toEqual(
+      ["Name: required."],
+    );
   });
 
   it("makes names readable", () => {
     expect(humanize("routingKey")).toBe("Routing key");
     expect(humanize("apiVersion")).toBe("API version");
     expect(humanize("out_of_orderness")).toBe("Out of orderness");
+  });
+});
+
+describe("sentences about the pipeline file itself", () => {
+  const sentencesOf = (input: unknown) => validate(input, createCatalog([])).issues.map(issueSentence);
+
+  it("names its top-level parts as a person knows them, not by their keys", () => {
+    expect(sentencesOf({ apiVersion: "sluice/v1", kind: "Pipeline", metadata: { name: "x" } })).toEqual([
+      "The pipeline's nodes and edges: required.",
+    ]);
+    expect(sentencesOf({ kind: "Pipeline", spec: { nodes: [], edges: [] } })).toEqual([
+      "The pipeline's format version (apiVersion): required.",
+      "The pipeline's details: required.",
+    ]);
+  });
+
+  it("leads with the node a problem is in unless the sentence names it already", () => {
+    const issue = { severity: "error" as const, code: "x", message: "condition: unknown field", nodeId: "keep" };
+    expect(problemSentence(issue)).toBe("Node keep: Condition: unknown field.");
+    expect(problemSentence({ ...issue, message: 'node "keep" is connected to itself' })).toBe(
+      'Node "keep" is connected to itself.',
+    );
   });
 });

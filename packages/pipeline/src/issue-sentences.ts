@@ -3,14 +3,27 @@ import type { JsonSchema } from "./config-schema";
 
 // Turns a zod issue into a sentence about the user's pipeline that names the field by the label its form shows.
 // Messages a declaration wrote itself are kept (after the label); zod's own wording never reaches a user: a parse
-// with `parseOptions` marks every message zod would have made up, and `issueSentence` writes its own instead.
+// with `parseOptions` marks every message zod would have made up, and `zodIssueSentences` writes its own instead.
+// (A validation issue's own sentence, with its place in an expression, is issues.ts's `issueSentence`.)
 
 const ZOD_DEFAULT = "\u0000zod-default";
 
-/** Pass to safeParse: the messages zod would invent are marked, so `issueSentence` can tell them from authored ones. */
+/** Pass to safeParse: the messages zod would invent are marked, so `zodIssueSentences` can tell them from authored ones. */
 export const parseOptions = { error: () => ZOD_DEFAULT } as const;
 
 export type IssuePath = (string | number)[];
+
+/**
+ * What sentences about the pipeline file's own parts call them: its top-level fields are no form's fields, so
+ * "Spec: required." would name nothing a person has seen.
+ */
+export const DEFINITION_SUBJECTS = {
+  pipeline: "The pipeline",
+  apiVersion: "The pipeline's format version (apiVersion)",
+  kind: "The pipeline's kind",
+  metadata: "The pipeline's details",
+  spec: "The pipeline's nodes and edges",
+} as const;
 
 export interface IssueSentence {
   path: IssuePath;
@@ -79,7 +92,12 @@ function child(schema: JsonSchema, key: string | number, root: JsonSchema): Json
 }
 
 /** Where a path points, as the form names it: "Routes › item 2 › Condition". Empty path: the subject itself. */
-export function fieldLabel(path: readonly (PropertyKey | number)[], root: JsonSchema, subject: string): string {
+export function fieldLabel(
+  path: readonly (PropertyKey | number)[],
+  root: JsonSchema,
+  subject: string,
+  topLabels: Readonly<Record<string, string>> = {},
+): string {
   const parts: string[] = [];
   let schema: JsonSchema | undefined = root;
   let inMap = false;
@@ -88,6 +106,7 @@ export function fieldLabel(path: readonly (PropertyKey | number)[], root: JsonSc
     const next: JsonSchema | undefined = schema ? child(schema, k, root) : undefined;
     const named = schema && isObject(resolve(schema, root).properties?.[k as string]);
     if (typeof k === "number") parts.push(`item ${k + 1}`);
+    else if (parts.length === 0 && Object.hasOwn(topLabels, k)) parts.push(topLabels[k]!);
     else if (named || !inMap) parts.push(labelOf(next, humanize(k)));
     else parts.push(`“${k}”`);
     inMap = next !== undefined && isObject(next.additionalProperties) && !isObject(next.properties);
@@ -197,14 +216,15 @@ function whatIsWrong(issue: z.core.$ZodIssue, value: unknown): string {
 /**
  * Each issue as a sentence naming its field: "Key: required.", "Routes › item 1 › Condition: write a condition.".
  * `value` is what was parsed (to tell a missing field from a wrong one); `subject` names the whole (the node type's
- * title) for issues about it rather than one field. Only the first issue of each field is kept: a field that is
- * missing is not also "too short".
+ * title) for issues about it rather than one field, `topLabels` what to call top-level fields a form does not show.
+ * Only the first issue of each field is kept: a field that is missing is not also "too short".
  */
-export function issueSentences(
+export function zodIssueSentences(
   issues: readonly z.core.$ZodIssue[],
   root: JsonSchema,
   value: unknown,
   subject: string,
+  topLabels: Readonly<Record<string, string>> = {},
 ): IssueSentence[] {
   const seen = new Set<string>();
   const out: IssueSentence[] = [];
@@ -214,7 +234,7 @@ export function issueSentences(
     if (seen.has(key)) continue;
     seen.add(key);
     const text = issue.message === ZOD_DEFAULT ? whatIsWrong(issue, valueAt(value, issue.path)) : issue.message;
-    out.push({ path, message: sentence(fieldLabel(issue.path, root, subject), text) });
+    out.push({ path, message: sentence(fieldLabel(issue.path, root, subject, topLabels), text) });
   }
   return out;
 }

@@ -39,6 +39,33 @@ export function issueSentence(issue: ValidationIssue): string {
   return `${message}${at}.${hint}`.replace(/([.!?])\.(\s|$)/, "$1$2");
 }
 
+/** A problem as a person reads it, with where it is for a form to point at (see `problemOf`). */
+export interface PipelineProblem {
+  nodeId?: string;
+  edgeIndex?: number;
+  /** Inside the node (its config) when nodeId is set, else inside the definition; empty for the whole. */
+  path: (string | number)[];
+  message: string;
+}
+
+/** The issue's sentence, led by the node it is in when the sentence does not already name that node. */
+export function problemSentence(issue: ValidationIssue): string {
+  const text = issueSentence(issue);
+  const id = issue.nodeId;
+  if (id === undefined || [`(${id})`, `"${id}"`, `“${id}”`].some((named) => text.includes(named))) return text;
+  return `Node ${id}: ${text}`;
+}
+
+export function problemOf(issue: ValidationIssue): PipelineProblem {
+  return {
+    ...(issue.nodeId !== undefined ? { nodeId: issue.nodeId } : {}),
+    ...(issue.edgeIndex !== undefined ? { edgeIndex: issue.edgeIndex } : {}),
+    path: issue.path ?? [],
+    message: problemSentence(issue),
+  };
+}
+
+/** One line for logs and terminals: where (node, edge, path, line:column), then the message as validation wrote it. */
 export function formatIssue(issue: ValidationIssue): string {
   const where = [
     issue.nodeId !== undefined ? `node ${issue.nodeId}` : undefined,

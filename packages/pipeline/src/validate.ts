@@ -11,7 +11,7 @@ import {
 import { upgradeDefinition } from "./definition-upgrades";
 import { EXPR_LIMITS, withFoldAllowance } from "./expr/limits";
 import { buildGraph, findCycle, reachable, topologicalOrder } from "./graph";
-import { type IssueSentence, issueSentences, parseOptions } from "./issue-sentences";
+import { DEFINITION_SUBJECTS, type IssueSentence, parseOptions, zodIssueSentences } from "./issue-sentences";
 import type { ValidationIssue } from "./issues";
 import { type AnyNodeDefinition, type InferResult, type NodeCatalog, portsOf } from "./node-definition";
 import { bindParameters, type ParameterValue, parameterRefs } from "./parameters";
@@ -44,12 +44,12 @@ function structureIssues(error: z.ZodError, input: unknown): ValidationIssue[] {
   const outside = error.issues.filter((i) => i.path[0] !== "spec");
   const specInput = (input as { spec?: unknown } | null)?.spec;
   return [
-    ...issueSentences(outside, root, input, "The pipeline"),
-    ...issueSentences(
+    ...zodIssueSentences(outside, root, input, DEFINITION_SUBJECTS.pipeline, DEFINITION_SUBJECTS),
+    ...zodIssueSentences(
       inSpec.map((i) => ({ ...i, path: i.path.slice(1) })),
       { ...spec, $defs: root.$defs },
       specInput,
-      "Spec",
+      DEFINITION_SUBJECTS.spec,
     ).map((i) => ({ ...i, path: ["spec", ...i.path] })),
   ].map((i) => attribute({ severity: "error", code: "schema", message: i.message, path: i.path }, input));
 }
@@ -124,7 +124,7 @@ export function createValidator(catalog: NodeCatalog, cacheSize = 20_000): Valid
         const r = def.config.safeParse(config, parseOptions);
         hit = r.success
           ? { ok: true, data: r.data }
-          : { ok: false, issues: issueSentences(r.error.issues, configJsonSchema(def), config, def.title) };
+          : { ok: false, issues: zodIssueSentences(r.error.issues, configJsonSchema(def), config, def.title) };
         configs.set(key, hit);
       }
       return { key, parsed: hit };

@@ -7,6 +7,7 @@ import {
   WORKER_TTL_MS,
 } from "@sluice/pipeline/control/protocol";
 import type { PipelineDefinition } from "@sluice/pipeline/definition";
+import { problemSentence } from "@sluice/pipeline/issues";
 import type { ParameterValue } from "@sluice/pipeline/parameters";
 import { validate } from "@sluice/pipeline/validate";
 import { TRPCError } from "@trpc/server";
@@ -48,7 +49,7 @@ export async function previewDraft(deps: ApiDeps, workspaceId: string, input: Pr
     // Answered here: no worker is needed to say the draft is not ready.
     return {
       nodes: {},
-      problems: errors.slice(0, 20).map((i) => `${i.nodeId ? `${i.nodeId}: ` : ""}${i.message}`),
+      problems: errors.slice(0, 20).map(problemSentence),
       truncated: false,
       elapsedMs: 0,
     };

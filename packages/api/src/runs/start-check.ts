@@ -1,7 +1,7 @@
 import type { Db } from "@sluice/db/client";
 import { connectionsContext, type RunStartJob } from "@sluice/pipeline/control/protocol";
 import type { PipelineDefinition } from "@sluice/pipeline/definition";
-import { formatIssue, type ValidationIssue } from "@sluice/pipeline/issues";
+import { problemOf, type ValidationIssue } from "@sluice/pipeline/issues";
 import type { NodeCatalog } from "@sluice/pipeline/node-definition";
 import { ParameterError, type ParameterValue, resolveParameterValues } from "@sluice/pipeline/parameters";
 import { validate } from "@sluice/pipeline/validate";
@@ -14,6 +14,7 @@ import {
   sealConnections,
   workspaceConnectionTypes,
 } from "../connections/run-connections";
+import { ProblemList } from "../trpc";
 
 // Whether a definition can start: the one check a run's start and the editor's "save and start" share, so neither
 // records a run of, nor saves for a start, a definition with errors.
@@ -31,15 +32,26 @@ export function resolveParameters(
   }
 }
 
-/** BAD_REQUEST listing the errors among `issues` (at most three, then how many more), naming `what` has them. */
+/** Problems a refusal lists for a form to point at; a definition with more is fixed a page at a time. */
+const LISTED_PROBLEMS = 50;
+
+/**
+ * BAD_REQUEST naming `what` has errors among `issues`: the first three as sentences in the message (then how many
+ * more), and each of them, with its node and field, in the error's data (see ProblemList).
+ */
 function refuseErrors(issues: readonly ValidationIssue[], what: string): void {
   const errors = issues.filter((i) => i.severity === "error");
   if (errors.length === 0) return;
-  const shown = errors.slice(0, 3).map(formatIssue).join("; ");
-  const more = errors.length > 3 ? `; and ${errors.length - 3} more` : "";
+  const problems = errors.slice(0, LISTED_PROBLEMS).map(problemOf);
+  const shown = problems
+    .slice(0, 3)
+    .map((p) => p.message)
+    .join(" ");
+  const more = errors.length > 3 ? ` And ${errors.length - 3} more.` : "";
   throw new TRPCError({
     code: "BAD_REQUEST",
-    message: `${what} has ${errors.length} problem${errors.length === 1 ? "" : "s"} to fix before it can start: ${shown}${more}`,
+    message: `${what} has ${errors.length} problem${errors.length === 1 ? "" : "s"} to fix before it can start. ${shown}${more}`,
+    cause: new ProblemList(problems),
   });
 }
 
