@@ -100,14 +100,20 @@ export async function pingRedis(url: string, timeoutMs = 3000, options: RedisCon
         retryStrategy: () => null,
         connectTimeout: timeoutMs,
       });
-  probe.on("error", () => {});
+  // The connection's own error says why (ECONNREFUSED, WRONGPASS, …); the rejected call only that it closed.
+  let why: unknown;
+  probe.on("error", (err) => {
+    why ??= err;
+  });
   try {
     await probe.connect();
     await probe.ping();
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const cause = why ?? err;
+    const reason = cause instanceof Error ? cause.message : String(cause);
     throw new RedisUrlError(
       `cannot reach Redis at ${u.hostname}:${u.port || 6379} (${reason}); start it or set REDIS_URL`,
+      { cause },
     );
   } finally {
     probe.disconnect();

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { FleetWorker } from "@sluice/engine/fleet-worker";
-import { connectRedis } from "@sluice/engine/redis-connection";
+import { checkRedisUrl, connectRedis, RedisUrlError } from "@sluice/engine/redis-connection";
 import { createLogger, type LogSettings, LogSettingsError, readLogSettings } from "@sluice/log/logger";
 import { catalog as buildCatalog } from "@sluice/nodes/catalog";
 import { connectionCatalog } from "@sluice/nodes/connections";
@@ -22,6 +22,7 @@ import {
   type RunStartJob,
 } from "@sluice/pipeline/control/protocol";
 import { readRunSnapshot } from "@sluice/pipeline/control/run-reader";
+import { DEFAULT_RUN_RETENTION_MS, stopRun } from "@sluice/pipeline/control/run-state";
 import { isTerminal } from "@sluice/pipeline/control/run-status";
 import { parseSecretKey, SecretKeyError, sealJson } from "@sluice/pipeline/control/secret-box";
 import { hasErrors } from "@sluice/pipeline/issues";
@@ -36,7 +37,7 @@ import { validate } from "@sluice/pipeline/validate";
 import { Queue } from "bullmq";
 import { readConnectionsFile } from "../connections-file";
 import { EXIT, type Output, readPipelineFile } from "../io";
-import { redisWaitNotice, waitForRedis } from "../redis-wait";
+import { RedisRefusedError, redisAddress, redisWaitNotice, waitForRedis } from "../redis-wait";
 import { formatIssueLine } from "./validate";
 
 // `sluice run`: a pipeline without the web app, like `flink run` or `benthos -c`. Validates the file, starts N
@@ -224,6 +225,13 @@ export async function runCommand(
     }
     secretKey = key.key;
   }
+  try {
+    checkRedisUrl(options.redisUrl);
+  } catch (err) {
+    if (!(err instanceof RedisUrlError)) throw err;
+    io.err(`sluice run: ${err.message}`);
+    return EXIT.unreadable;
+  }
   // Where connections may go, as on a deployment's workers: SLUICE_CONNECTIONS_ALLOW opens loopback and the like
   // (local servers); the Redis this run runs on, and DATABASE_URL's database when set, are never destinations.
   let destinations: DestinationPolicy;
@@ -260,13 +268,17 @@ export async function runCommand(
   };
   signals.on("SIGINT", onWaitSignal);
   signals.on("SIGTERM", onWaitSignal);
-  const reached = await waitForRedis(options.redisUrl, {
-    cluster,
-    notice: redisAway,
-    stopped: () => interruptedWaiting,
-  });
-  signals.off("SIGINT", onWaitSignal);
-  signals.off("SIGTERM", onWaitSignal);
+  let reached: boolean;
+  try {
+    reached = await waitForRedis(options.redisUrl, { cluster, notice: redisAway, stopped: () => interruptedWaiting });
+  } catch (err) {
+    if (!(err instanceof RedisRefusedError)) throw err;
+    io.err(`sluice run: ${err.message}`);
+    return EXIT.unreadable;
+  } finally {
+    signals.off("SIGINT", onWaitSignal);
+    signals.off("SIGTERM", onWaitSignal);
+  }
   if (!reached) return EXIT_INTERRUPTED;
 
   const definition = checked.definition!;
@@ -329,7 +341,7 @@ export async function runCommand(
     interrupts++;
     if (interrupts === 1) {
       io.err("\nstopping the run (drain and commit); Ctrl-C again to leave at once");
-      void redis.hset(keys.runMeta(runId), { desired: "stopped", status: "stopping" });
+      void stopRun(redis, keys, runId, DEFAULT_RUN_RETENTION_MS).catch(redisAway);
     } else {
       process.exit(EXIT_INTERRUPTED);
     }
@@ -350,7 +362,9 @@ export async function runCommand(
     };
     await control.add("start", job, { jobId: `start-${runId}` });
     if (!options.json)
-      io.err(`run ${runId}: ${options.workers} worker${options.workers === 1 ? "" : "s"} on ${options.redisUrl}`);
+      io.err(
+        `run ${runId}: ${options.workers} worker${options.workers === 1 ? "" : "s"} on Redis at ${redisAddress(options.redisUrl)}`,
+      );
     let last: RunSnapshot | undefined;
     let lastPrinted = 0;
     for (;;) {
