@@ -1,5 +1,6 @@
 import { authRouter } from "./auth/auth-router";
 import { connectionRouter } from "./connections/connection-router";
+import { fleetRouter } from "./fleet/fleet-router";
 import { ingestRouter } from "./ingest/ingest-router";
 import { pipelineRouter } from "./pipelines/pipeline-router";
 import { runRouter } from "./runs/run-router";
@@ -9,6 +10,7 @@ import { createCallerFactory, createTRPCRouter } from "./trpc";
 export const appRouter = createTRPCRouter({
   auth: authRouter,
   connections: connectionRouter,
+  fleet: fleetRouter,
   ingest: ingestRouter,
   pipelines: pipelineRouter,
   runs: runRouter,

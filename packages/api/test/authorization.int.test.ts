@@ -79,6 +79,10 @@ describe("declared rules", () => {
     expect(rule("connections.discover")).toBe("editor");
     expect(rule("pipelines.preview")).toBe("editor");
   });
+
+  it("lets any member see the fleet: it is the installation's shared infrastructure", () => {
+    expect(procedures.find((p) => p.path === "fleet.list")?.access).toBe("viewer");
+  });
 });
 
 describe("the matrix", () => {

@@ -178,6 +178,7 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
     "connections.test": () => ({ id: connectionId }),
     "connections.types": () => undefined,
     "connections.update": () => ({ id: connectionId, config: { host: "db.internal", user: "sluice" } }),
+    "fleet.list": () => undefined,
     "ingest.revokeToken": () => ({ pipelineId }),
     "ingest.rotateToken": () => ({ pipelineId }),
     "ingest.status": () => ({ pipelineId }),

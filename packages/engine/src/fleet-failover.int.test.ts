@@ -50,7 +50,7 @@ describe("fleet failover", () => {
     harness = new FleetHarness();
     const held = async (id: string): Promise<number> => {
       const raw = await harness.redis.get(harness.keys.worker(id));
-      return raw ? (JSON.parse(raw) as { tasks: string[] }).tasks.length : 0;
+      return raw ? (JSON.parse(raw) as { partitions: unknown[] }).partitions.length : 0;
     };
     const logs =
       (...ws: WorkerProcess[]) =>

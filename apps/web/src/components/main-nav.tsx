@@ -7,6 +7,7 @@ const LINKS = [
   { href: "/pipelines", label: "Pipelines" },
   { href: "/runs", label: "Runs" },
   { href: "/connections", label: "Connections" },
+  { href: "/fleet", label: "Fleet" },
 ] as const;
 
 /** The header's sections; the one the page belongs to is marked as current. */

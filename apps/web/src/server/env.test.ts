@@ -93,3 +93,17 @@ describe("web environment: SLUICE_RUN_RETENTION", () => {
     expect(() => readWebEnv({ SLUICE_RUN_RETENTION: "10ms" })).toThrow(/SLUICE_RUN_RETENTION/);
   });
 });
+
+describe("web environment: SLUICE_METRICS_TOKEN", () => {
+  it("leaves the metrics endpoint off when unset, and takes a long enough token", () => {
+    expect(readWebEnv({}).metricsToken).toBeUndefined();
+    const token = "m".repeat(40);
+    expect(readWebEnv({ SLUICE_METRICS_TOKEN: token }).metricsToken).toBe(token);
+  });
+
+  it("refuses a short token without repeating it", () => {
+    const attempt = () => readWebEnv({ SLUICE_METRICS_TOKEN: "hunter2-short" });
+    expect(attempt).toThrow(/SLUICE_METRICS_TOKEN: at least 32 characters without spaces/);
+    expect(attempt).not.toThrow(/hunter2/);
+  });
+});

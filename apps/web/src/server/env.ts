@@ -79,6 +79,10 @@ const EnvSchema = z.object({
     .max(1_000_000_000, "at most 1000000000 records")
     .default(1_000_000),
   SLUICE_RUN_RETENTION: RunRetentionSetting,
+  SLUICE_METRICS_TOKEN: z
+    .string()
+    .regex(/^\S{32,512}$/, "at least 32 characters without spaces (e.g. openssl rand -hex 32)")
+    .optional(),
 });
 
 export interface WebEnv {
@@ -111,6 +115,8 @@ export interface WebEnv {
   dev: boolean;
   /** SLUICE_LOG_LEVEL and SLUICE_LOG_FORMAT. */
   log: LogSettings;
+  /** The bearer token GET /api/metrics asks for (SLUICE_METRICS_TOKEN); unset, the endpoint is off. */
+  metricsToken: string | undefined;
 }
 
 export class EnvError extends Error {
@@ -183,6 +189,7 @@ export function readWebEnv(source: Record<string, string | undefined> = process.
     runRetentionMs: e.SLUICE_RUN_RETENTION,
     dev: e.NODE_ENV === "development",
     log: logSettings(source),
+    metricsToken: e.SLUICE_METRICS_TOKEN,
   };
 }
 

@@ -10,11 +10,14 @@ type RouteAccess =
   | Extract<Access, "public">
   /** The pipeline's ingest token (`Authorization: Bearer …`), checked by the endpoint; no session involved. */
   | "ingestToken"
+  /** SLUICE_METRICS_TOKEN (`Authorization: Bearer …`), checked by the endpoint; unset, the route answers 404. */
+  | "metricsToken"
   /** The tRPC endpoint: each procedure carries its own rule (`meta.access`, set by the ladder in trpc.ts). */
   | "perProcedure";
 
 export const ROUTE_ACCESS = {
   "api/health": "public",
   "api/ingest/[pipeline]": "ingestToken",
+  "api/metrics": "metricsToken",
   "api/trpc/[trpc]": "perProcedure",
 } as const satisfies Record<string, RouteAccess>;

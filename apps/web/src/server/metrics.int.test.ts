@@ -1,0 +1,178 @@
+import type { ApiDeps } from "@sluice/api/context";
+import { MAX_SCRAPED_RUNS } from "@sluice/api/fleet/fleet-metrics";
+import { reconcileRuns } from "@sluice/api/runs/run-reconciler";
+import { catalog } from "@sluice/nodes/catalog";
+import { runtimes } from "@sluice/nodes/runtimes";
+import { readRunSnapshot } from "@sluice/pipeline/control/run-reader";
+import { emptyDefinition } from "@sluice/pipeline/definition";
+import { type ApiHarness, createApiHarness } from "@sluice/test-kit/api-harness";
+import { FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
+import parsePrometheusTextFormat, { type ParsedFamily } from "parse-prometheus-text-format";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMetricsHandler } from "./metrics-handler";
+
+// GET /api/metrics served by the handler the route binds, against a real worker, Postgres and Redis: the answer is
+// valid Prometheus text (read back with a parser of the format), its figures are the ones fleet.list and the run's
+// snapshot give, and it opens only for the token.
+
+const TOKEN = "metrics-test-token-0123456789abcdef";
+
+let fleet: FleetHarness;
+let h: ApiHarness;
+
+beforeAll(async () => {
+  fleet = new FleetHarness();
+  h = await createApiHarness("metrics", { prefix: fleet.prefix, secretKey: fleet.secretKey });
+});
+afterAll(async () => {
+  await fleet?.close();
+  await h?.close();
+});
+
+function scrapeRequest(authorization?: string): Request {
+  return new Request("http://sluice.test/api/metrics", {
+    headers: authorization ? { authorization } : {},
+  });
+}
+
+/** A fresh handler (its registry reads anew, nothing reused from an earlier scrape) and its parsed answer. */
+async function scrape(): Promise<{ families: Map<string, ParsedFamily>; text: string }> {
+  const deps: ApiDeps = { ...h.deps };
+  const response = await createMetricsHandler(
+    () => deps,
+    () => TOKEN,
+  )(scrapeRequest(`Bearer ${TOKEN}`));
+  expect(response.status).toBe(200);
+  expect(response.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+  const text = await response.text();
+  return { families: new Map(parsePrometheusTextFormat(text).map((f) => [f.name, f])), text };
+}
+
+/** The value of the sample of `name` whose labels include `labels`; undefined when there is none. */
+function sample(families: Map<string, ParsedFamily>, name: string, labels: Record<string, string> = {}) {
+  const found = families.get(name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
+  return found?.value === undefined ? undefined : Number(found.value);
+}
+
+function endless() {
+  const def = emptyDefinition("metrics-endless");
+  def.spec.settings.parallelism = 2;
+  def.spec.nodes.push(
+    { id: "gen", type: "source.generator", config: { rate: 50 } },
+    { id: "out", type: "sink.console", config: {} },
+  );
+  def.spec.edges.push({ from: "gen", to: "out" });
+  return def;
+}
+
+describe("GET /api/metrics", () => {
+  it("is off without SLUICE_METRICS_TOKEN, saying how to turn it on", async () => {
+    const response = await createMetricsHandler(
+      () => h.deps,
+      () => undefined,
+    )(scrapeRequest(`Bearer ${TOKEN}`));
+    expect(response.status).toBe(404);
+    expect(await response.text()).toMatch(/^The metrics endpoint is off: set SLUICE_METRICS_TOKEN/);
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  it("answers 401 without the token or with another one", async () => {
+    const handle = createMetricsHandler(
+      () => h.deps,
+      () => TOKEN,
+    );
+    for (const authorization of [undefined, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${TOKEN}`]) {
+      const response = await handle(scrapeRequest(authorization));
+      expect(response.status, String(authorization)).toBe(401);
+      expect(response.headers.get("www-authenticate")).toBe('Bearer realm="sluice-metrics"');
+      const body = await response.text();
+      expect(body).toMatch(/needs the token set in SLUICE_METRICS_TOKEN/);
+      expect(body).not.toContain(TOKEN.slice(0, 12));
+    }
+  });
+
+  it("gives the fleet's and a live run's figures, the same as fleet.list and the run's snapshot", async () => {
+    const { cookie } = await h.signUp("Scraper");
+    const { api } = await h.caller(cookie);
+    const worker = await fleet.startInProcess("metrics-w1", catalog, runtimes);
+    const { id: pipelineId } = await api.pipelines.create({ name: "Metrics endless", definition: endless() });
+    const { id: runId } = await api.runs.start({ pipelineId });
+    await waitFor(
+      async () => ((await readRunSnapshot(h.redis, h.deps.keys, runId))?.nodes.out?.in ?? 0) > 0,
+      30_000,
+      () => "waiting for records to reach the sink",
+    );
+    // Paused, its counters hold still, so the snapshot and the scrape can be compared exactly.
+    await api.runs.pause({ runId });
+    await fleet.waitForStatus(runId, "paused");
+    await reconcileRuns({ db: h.db, redis: h.redis, keys: h.deps.keys });
+    expect((await api.runs.get({ runId })).status).toBe("PAUSED");
+
+    // Read fleet.list and the snapshot, scrape, read both again: when nothing moved in between (no heartbeat, no
+    // batch still committing as the pause takes hold), the figures must match exactly.
+    const { view, snapshot, families, text } = await waitFor(
+      async () => {
+        const before = await api.fleet.list();
+        const snapshotBefore = await readRunSnapshot(h.redis, h.deps.keys, runId);
+        const scraped = await scrape();
+        const snapshotAfter = await readRunSnapshot(h.redis, h.deps.keys, runId);
+        const after = await api.fleet.list();
+        const still =
+          before.workers[0]?.seenAt === after.workers[0]?.seenAt &&
+          JSON.stringify(snapshotBefore?.nodes) === JSON.stringify(snapshotAfter?.nodes);
+        return still && before.workers[0]?.alive ? { view: before, snapshot: snapshotBefore, ...scraped } : undefined;
+      },
+      15_000,
+      () => "waiting for a scrape between two heartbeats",
+    );
+    const listed = view.workers[0] as NonNullable<(typeof view.workers)[number]>;
+    const at = { worker: "metrics-w1", host: listed.host ?? "" };
+    expect(sample(families, "sluice_workers", { state: "alive" })).toBe(1);
+    expect(sample(families, "sluice_workers", { state: "dead" })).toBe(0);
+    expect(sample(families, "sluice_worker_cpu_cores", at)).toBe(listed.cpuCores);
+    expect(sample(families, "sluice_worker_memory_bytes", { ...at, kind: "rss" })).toBe(listed.rssBytes);
+    expect(sample(families, "sluice_worker_memory_bytes", { ...at, kind: "heap_used" })).toBe(listed.heapUsedBytes);
+    // A paused run's partitions wait in the queue: whatever the worker holds, both say the same.
+    expect(sample(families, "sluice_worker_partitions", at)).toBe(listed.partitions.length);
+    for (const q of view.queues) {
+      for (const state of ["waiting", "active", "delayed", "failed"] as const) {
+        expect(sample(families, "sluice_queue_jobs", { queue: q.queue, state }), `${q.queue} ${state}`).toBe(q[state]);
+      }
+    }
+    expect(families.get("sluice_queue_jobs")?.type).toBe("GAUGE");
+
+    expect(snapshot?.status).toBe("paused");
+    const records = families.get("sluice_node_records_total");
+    expect(records?.type).toBe("COUNTER");
+    for (const [node, counters] of Object.entries(snapshot?.nodes ?? {})) {
+      const labels = { pipeline: pipelineId, run: runId, node };
+      expect(sample(families, "sluice_node_records_total", { ...labels, direction: "in" })).toBe(counters.in);
+      expect(sample(families, "sluice_node_records_total", { ...labels, direction: "out" })).toBe(counters.out);
+      expect(sample(families, "sluice_node_records_total", { ...labels, direction: "error" })).toBe(counters.errors);
+    }
+    expect(
+      sample(families, "sluice_node_records_total", { run: runId, node: "gen", direction: "out" }),
+    ).toBeGreaterThan(0);
+    expect(snapshot?.watermark).toBeGreaterThan(0);
+    expect(sample(families, "sluice_run_watermark_seconds", { run: runId })).toBe((snapshot?.watermark ?? 0) / 1000);
+
+    const byStatus = await h.db.run.groupBy({ by: ["status"], _count: { _all: true } });
+    for (const status of ["queued", "running", "paused", "stopping", "completed", "stopped", "failed"]) {
+      const expected = byStatus.find((g) => g.status.toLowerCase() === status)?._count._all ?? 0;
+      expect(sample(families, "sluice_runs", { status }), status).toBe(expected);
+    }
+    expect(sample(families, "sluice_runs", { status: "paused" })).toBe(1);
+    expect(sample(families, "sluice_metrics_runs_skipped")).toBe(0);
+    expect(families.get("sluice_metrics_runs_skipped")?.help).toContain(String(MAX_SCRAPED_RUNS));
+    // Nothing secret rides along: the key that seals the run's connections appears nowhere.
+    expect(text).not.toContain(Buffer.from(fleet.secretKey).toString("hex"));
+
+    // Once the worker stops, it counts as dead and its process figures are gone.
+    await api.runs.stop({ runId });
+    await worker.close();
+    const { families: after } = await scrape();
+    expect(sample(after, "sluice_workers", { state: "alive" })).toBe(0);
+    expect(sample(after, "sluice_workers", { state: "dead" })).toBe(1);
+    expect(sample(after, "sluice_worker_cpu_cores", at)).toBeUndefined();
+  });
+});
