@@ -132,14 +132,29 @@ test("signing in from the runs page comes back to it, and the 404 page keeps the
   await expect(page).toHaveURL(/\/runs$/);
   await expect(page.getByRole("heading", { name: "Runs", exact: true })).toBeVisible();
 
-  // Somewhere else is not followed: the sign-in page goes home instead.
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await expect(page).toHaveURL(/\/signin$/);
-  await page.goto("/signin?next=//evil.example/x");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/127\.0\.0\.1:\d+\/pipelines$/);
+  // Somewhere else is not followed, however it is spelled (dot segments vanish when a path is parsed, which would
+  // leave "//evil.example"): signed in already, the sign-in page sends the user home at once...
+  const elsewhere = [
+    "//evil.example/x",
+    "/.//evil.example/x",
+    "/..//evil.example",
+    "/%2e%2e//evil.example",
+    "/./\\evil.example",
+  ];
+  for (const next of elsewhere) {
+    await page.goto(`/signin?next=${encodeURIComponent(next)}`);
+    await expect(page, next).toHaveURL(/127\.0\.0\.1:\d+\/pipelines$/);
+  }
+  // ...and signed out, signing in there goes home too (two spellings: sign-ins per address are rate-limited).
+  for (const next of ["/.//evil.example/x", "/%2e%2e//evil.example"]) {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/signin$/);
+    await page.goto(`/signin?next=${encodeURIComponent(next)}`);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page, next).toHaveURL(/127\.0\.0\.1:\d+\/pipelines$/);
+  }
 
   // Signed out, the 404 page still offers a way in.
   await page.getByRole("button", { name: "Sign out" }).click();

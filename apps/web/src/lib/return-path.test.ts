@@ -20,6 +20,12 @@ describe("the return path after sign-in", () => {
       null,
       undefined,
       "/signin?next=/runs",
+      // Dot segments are removed when the path is parsed, which would leave "//evil.example".
+      "/.//evil.example/x",
+      "/..//evil.example",
+      "/%2e%2e//evil.example",
+      "/./\\evil.example",
+      "/a/..//evil.example",
     ]) {
       expect(safeReturnPath(next), String(next)).toBe("/pipelines");
     }

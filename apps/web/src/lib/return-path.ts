@@ -1,5 +1,7 @@
 // Where to go after signing in: the page that sent the user to sign in, carried as `?next=`. Only a path on this
 // site is followed — anything that could leave it ("//evil.example", "https://…", "/\\evil.example") goes home.
+// The check is made on the parsed path too: parsing removes dot segments, so "/.//evil.example" becomes
+// "//evil.example", which a browser would read as another host.
 
 const HOME = "/pipelines";
 const BASE = "http://sluice.invalid";
@@ -16,6 +18,7 @@ export function safeReturnPath(next: string | null | undefined): string {
     return HOME;
   }
   if (url.origin !== BASE) return HOME;
+  if (url.pathname.startsWith("//") || url.pathname.includes("\\")) return HOME;
   // Signing in again after signing in leads nowhere useful.
   if (url.pathname === "/signin" || url.pathname === "/signup") return HOME;
   return `${url.pathname}${url.search}${url.hash}`;

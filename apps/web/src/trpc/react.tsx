@@ -7,7 +7,8 @@ import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { type ReactNode, useState } from "react";
 import superjson from "superjson";
 import { errorCode } from "@/lib/errors";
-import { MAX_BATCH_CALLS } from "./limits";
+import { signInPath } from "@/lib/return-path";
+import { MAX_BATCH_CALLS } from "@/trpc/limits";
 
 const trpcContext = createTRPCContext<AppRouter>();
 const { TRPCProvider } = trpcContext;
@@ -15,10 +16,12 @@ export const { useTRPC, useTRPCClient } = trpcContext;
 
 function makeQueryClient(): QueryClient {
   return new QueryClient({
-    // A session that ended (signed out elsewhere, expired) sends the visitor to the sign-in page.
+    // A session that ended (signed out elsewhere, expired) sends the visitor to the sign-in page, which brings them
+    // back to the page they were on.
     queryCache: new QueryCache({
       onError: (error) => {
-        if (typeof window !== "undefined" && errorCode(error) === "UNAUTHORIZED") window.location.assign("/signin");
+        if (typeof window === "undefined" || errorCode(error) !== "UNAUTHORIZED") return;
+        window.location.assign(signInPath(`${window.location.pathname}${window.location.search}`));
       },
     }),
     defaultOptions: {
