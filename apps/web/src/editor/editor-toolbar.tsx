@@ -1,19 +1,21 @@
 "use client";
 
-import { allowedActions, parseRunStatus, type RunAction } from "@sluice/pipeline/control/run-status";
+import { allowedActions, type RunAction } from "@sluice/pipeline/control/run-status";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
 import { Dialog } from "@/components/dialog";
+import { PipelineSettingsDialog } from "@/editor/dock/pipeline-settings";
+import { StartProblemsDialog } from "@/editor/dock/start-problems";
+import { browserProblems, type StartRefusal, serverProblems } from "@/editor/dock/start-refusal";
+import { VersionsDialog } from "@/editor/dock/versions-dialog";
+import { useEditor, useEditorStore, useRun, useRunStore } from "@/editor/editor-context";
+import { isDirty } from "@/editor/store/editor-store";
+import { isActive } from "@/editor/store/run-store";
 import { errorCode, errorMessage } from "@/lib/errors";
+import { useRunCommands } from "@/runs/use-run-commands";
 import { useTRPC } from "@/trpc/react";
-import { PipelineSettingsDialog } from "./dock/pipeline-settings";
-import { StartProblemsDialog, type StartRefusal } from "./dock/start-problems";
-import { VersionsDialog } from "./dock/versions-dialog";
-import { useEditor, useEditorStore, useRun, useRunStore } from "./editor-context";
-import { isDirty } from "./store/editor-store";
-import { isActive } from "./store/run-store";
 
 const DEFAULT_MESSAGE = "Saved from the editor";
 const START_MESSAGE = "Saved to start a run";
@@ -32,9 +34,12 @@ function useEditorCommands() {
   const [conflict, setConflict] = useState<string | null>(null);
   const saveMutation = useMutation(trpc.pipelines.saveVersion.mutationOptions());
   const startMutation = useMutation(trpc.runs.start.mutationOptions());
-  const stopMutation = useMutation(trpc.runs.stop.mutationOptions());
-  const pauseMutation = useMutation(trpc.runs.pause.mutationOptions());
-  const resumeMutation = useMutation(trpc.runs.resume.mutationOptions());
+  const runId = useRun((s) => s.run?.id ?? null);
+  // Until the live stream catches up, show the status the server answered — if that run is still the one shown.
+  const runCommands = useRunCommands(runId, (answered, id) => {
+    const current = runStore.getState().run;
+    if (current?.id === id && isActive(current)) runStore.getState().setRun({ ...current, status: answered });
+  });
   const [refusal, setRefusal] = useState<StartRefusal | null>(null);
   const duplicateMutation = useMutation(trpc.pipelines.duplicate.mutationOptions());
 
@@ -62,8 +67,27 @@ function useEditorCommands() {
     [store, saveMutation, queryClient, trpc],
   );
 
+  /**
+   * The version a refused start saved anyway, if one appeared on top of `baseVersion` (the server should save none;
+   * the dialog must not say "Nothing was saved" unless that is so). Null when none, or when it cannot be told.
+   */
+  const versionSavedSince = useCallback(
+    async (pipelineId: string, baseVersion: number): Promise<number | null> => {
+      try {
+        const fresh = await queryClient.fetchQuery(
+          trpc.pipelines.get.queryOptions({ id: pipelineId }, { staleTime: 0 }),
+        );
+        return fresh.latestVersion > baseVersion ? fresh.latestVersion : null;
+      } catch {
+        return null;
+      }
+    },
+    [queryClient, trpc],
+  );
+
   // A draft with errors is not started and not saved: the dialog lists what to fix. A draft the browser finds fine
-  // goes to the server with the start, which checks it again and saves it only if it can start.
+  // goes to the server with the start, which checks it again and saves it only if it can start. A clean draft
+  // starts the version on screen, not whatever was saved last.
   const start = useCallback(async () => {
     setError(null);
     const errors = store
@@ -71,7 +95,7 @@ function useEditorCommands() {
       .validateNow()
       .issues.filter((i) => i.severity === "error");
     if (errors.length > 0) {
-      setRefusal({ issues: errors, message: null });
+      setRefusal({ problems: browserProblems(errors), message: null, savedVersion: null });
       return;
     }
     const state = store.getState();
@@ -80,38 +104,25 @@ function useEditorCommands() {
       ? { baseVersion: state.baseVersion, definition: state.definition(), message: START_MESSAGE }
       : undefined;
     try {
-      const { id, version } = await startMutation.mutateAsync({ pipelineId: state.pipelineId, draft });
+      const { id, version } = await startMutation.mutateAsync(
+        draft ? { pipelineId: state.pipelineId, draft } : { pipelineId: state.pipelineId, version: state.baseVersion },
+      );
       if (draft) store.getState().markSaved(version, atEdits);
       runStore.getState().setRun({ id, status: "queued", counters: {}, error: null });
       void queryClient.invalidateQueries(trpc.pipelines.list.queryFilter());
     } catch (err) {
       const code = errorCode(err);
-      if (code === "BAD_REQUEST") setRefusal({ issues: [], message: errorMessage(err) });
+      if (code === "BAD_REQUEST")
+        setRefusal({
+          problems: serverProblems(err),
+          message: errorMessage(err),
+          savedVersion: draft ? await versionSavedSince(state.pipelineId, state.baseVersion) : null,
+        });
       else if (code === "CONFLICT" && draft && !/already running/i.test(errorMessage(err)))
         setConflict(errorMessage(err));
       else setError(`Could not start: ${errorMessage(err)}`);
     }
-  }, [store, runStore, startMutation, queryClient, trpc]);
-
-  /** Pause, resume or stop the current run; until the live stream catches up, show what the server answered. */
-  const control = useCallback(
-    async (action: "pause" | "resume" | "stop") => {
-      const run = runStore.getState().run;
-      if (!run) return;
-      setError(null);
-      const mutation = { pause: pauseMutation, resume: resumeMutation, stop: stopMutation }[action];
-      try {
-        const { status } = await mutation.mutateAsync({ runId: run.id });
-        const current = runStore.getState().run;
-        const answered = parseRunStatus(status);
-        if (answered && current?.id === run.id && isActive(current))
-          runStore.getState().setRun({ ...current, status: answered });
-      } catch (err) {
-        setError(`Could not ${action} the run: ${errorMessage(err)}`);
-      }
-    },
-    [runStore, pauseMutation, resumeMutation, stopMutation],
-  );
+  }, [store, runStore, startMutation, queryClient, trpc, versionSavedSince]);
 
   const reload = useCallback(async () => {
     const fresh = await queryClient.fetchQuery(
@@ -139,18 +150,21 @@ function useEditorCommands() {
   return {
     save,
     start,
-    control,
+    control: runCommands.send,
     refusal,
     closeRefusal: () => setRefusal(null),
     reload,
     saveAsCopy,
-    error,
-    clearError: () => setError(null),
+    error: error ?? runCommands.error,
+    clearError: () => {
+      setError(null);
+      runCommands.clearError();
+    },
     conflict,
     closeConflict: () => setConflict(null),
     saving: saveMutation.isPending,
     starting: startMutation.isPending,
-    controlling: stopMutation.isPending || pauseMutation.isPending || resumeMutation.isPending,
+    controlling: runCommands.busy,
     copying: duplicateMutation.isPending,
   };
 }
@@ -172,19 +186,20 @@ export function EditorToolbar({
   const [askMessage, setAskMessage] = useState(false);
   const [versionsOpen, setVersionsOpen] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
-  const { save } = commands;
+  const { save, starting } = commands;
   const store = useEditorStore();
 
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
       if ((event.metaKey || event.ctrlKey) && event.key.toLowerCase() === "s") {
         event.preventDefault();
-        if (isDirty(store.getState())) void save();
+        // While a save-and-start is in flight its draft is being saved: a second save would conflict with it.
+        if (isDirty(store.getState()) && !starting) void save();
       }
     };
     window.addEventListener("keydown", onKeyDown);
     return () => window.removeEventListener("keydown", onKeyDown);
-  }, [save, store]);
+  }, [save, store, starting]);
 
   return (
     <>
@@ -234,14 +249,19 @@ export function EditorToolbar({
             Versions
           </button>
           <div className="button-group">
-            <button type="button" className="button" onClick={() => void save()} disabled={commands.saving || !dirty}>
+            <button
+              type="button"
+              className="button"
+              onClick={() => void save()}
+              disabled={commands.saving || commands.starting || !dirty}
+            >
               {commands.saving ? "Saving…" : "Save"}
             </button>
             <button
               type="button"
               className="button button-icon-only"
               onClick={() => setAskMessage(true)}
-              disabled={commands.saving || !dirty}
+              disabled={commands.saving || commands.starting || !dirty}
               aria-label="Save with a message"
               title="Save with a message"
             >

@@ -1,12 +1,12 @@
 "use client";
 
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useId, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import { Dialog } from "@/components/dialog";
 import { errorMessage } from "@/lib/errors";
 import { formatAbsolute, formatRelative } from "@/lib/format";
+import { formatCount } from "@/runs/run-format";
 import { useTRPC } from "@/trpc/react";
-import { formatCount } from "./run-format";
 
 // A run's dead letters — records an operator could not process, with the node, the error and the time — and
 // replaying some or all of them: they go back to where they failed and are processed again while the run runs.
@@ -50,6 +50,12 @@ export function DeadLetters({ runId, active }: { runId: string; active: boolean 
 
   const rows = letters.data?.letters ?? [];
   const total = letters.data?.total ?? 0;
+  // A later page can come back empty (its letters were replayed meanwhile, perhaps in another tab): with no rows it
+  // would have no pager to leave it by, so go back to the first page.
+  const emptyLaterPage = cursors.length > 0 && letters.isSuccess && !letters.isPlaceholderData && rows.length === 0;
+  useEffect(() => {
+    if (emptyLaterPage) setCursors([]);
+  }, [emptyLaterPage]);
   const first = cursors.length * PAGE;
   const next = letters.data?.next ?? null;
   const allSelected = rows.length > 0 && rows.every((r) => selected.has(r.id));
@@ -106,8 +112,10 @@ export function DeadLetters({ runId, active }: { runId: string; active: boolean 
         <p className="form-error" role="alert">
           {errorMessage(letters.error)}
         </p>
-      ) : rows.length === 0 ? (
+      ) : total === 0 ? (
         <p className="muted">No dead letters: every record was processed.</p>
+      ) : rows.length === 0 ? (
+        <p className="muted">Loading the newest dead letters…</p>
       ) : (
         <div className="table-scroll">
           <table className="table dead-letter-table">

@@ -1,14 +1,13 @@
 "use client";
 
-import { allows, parseRunStatus, type RunStatus } from "@sluice/pipeline/control/run-status";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { allows, type RunStatus } from "@sluice/pipeline/control/run-status";
 import { useState } from "react";
 import { Dialog } from "@/components/dialog";
-import { errorMessage } from "@/lib/errors";
-import { useTRPC } from "@/trpc/react";
+import { useRunCommands } from "@/runs/use-run-commands";
 
-// Pause, resume, stop and restart one run: the buttons the run's status allows, each saying what it does. Used by
-// the editor's run panel and the run page; the caller learns the status each action leads to.
+// Pause, resume, stop and restart one run on the run page: the buttons the run's status allows, each saying what it
+// does. The editor's toolbar sends the same commands through useRunCommands; the caller learns the status each
+// action leads to.
 
 export function RunControls({
   runId,
@@ -20,33 +19,24 @@ export function RunControls({
   /** The status the server answered with, to show until the live stream reports the next one. */
   onStatus: (status: RunStatus) => void;
 }) {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const [error, setError] = useState<string | null>(null);
+  const commands = useRunCommands(runId, onStatus);
   const [confirmReset, setConfirmReset] = useState(false);
-  const done = (next: { status: string }) => {
-    setError(null);
-    const status = parseRunStatus(next.status);
-    if (status) onStatus(status);
-    void queryClient.invalidateQueries(trpc.runs.get.queryFilter({ runId }));
-    void queryClient.invalidateQueries(trpc.runs.list.queryFilter());
-    void queryClient.invalidateQueries(trpc.pipelines.list.queryFilter());
-  };
-  const fail = (what: string) => (err: unknown) => setError(`Could not ${what}: ${errorMessage(err)}`);
-  const pause = useMutation(trpc.runs.pause.mutationOptions({ onSuccess: done, onError: fail("pause") }));
-  const resume = useMutation(trpc.runs.resume.mutationOptions({ onSuccess: done, onError: fail("resume") }));
-  const stop = useMutation(trpc.runs.stop.mutationOptions({ onSuccess: done, onError: fail("stop") }));
-  const restart = useMutation(trpc.runs.restart.mutationOptions({ onSuccess: done, onError: fail("restart") }));
-  const busy = pause.isPending || resume.isPending || stop.isPending || restart.isPending;
+  const { busy, pending, error } = commands;
+  const restarting = pending === "restart";
 
   return (
     <div className="run-controls">
       <fieldset className="run-buttons">
         <legend className="visually-hidden">Run controls</legend>
         {allows(status, "pause") ? (
-          <button type="button" className="button button-small" disabled={busy} onClick={() => pause.mutate({ runId })}>
+          <button
+            type="button"
+            className="button button-small"
+            disabled={busy}
+            onClick={() => void commands.send("pause")}
+          >
             <span className="pause-bars" aria-hidden="true" />
-            {pause.isPending ? "Pausing…" : "Pause"}
+            {pending === "pause" ? "Pausing…" : "Pause"}
           </button>
         ) : null}
         {allows(status, "resume") ? (
@@ -54,10 +44,10 @@ export function RunControls({
             type="button"
             className="button button-small button-primary"
             disabled={busy}
-            onClick={() => resume.mutate({ runId })}
+            onClick={() => void commands.send("resume")}
           >
             <span className="play-triangle" aria-hidden="true" />
-            {resume.isPending ? "Resuming…" : "Resume"}
+            {pending === "resume" ? "Resuming…" : "Resume"}
           </button>
         ) : null}
         {allows(status, "stop") || status === "stopping" ? (
@@ -65,7 +55,7 @@ export function RunControls({
             type="button"
             className="button button-small button-danger"
             disabled={busy || !allows(status, "stop")}
-            onClick={() => stop.mutate({ runId })}
+            onClick={() => void commands.send("stop")}
             title="Drain what is in flight, commit, and stop"
           >
             <span className="stop-square" aria-hidden="true" />
@@ -78,10 +68,10 @@ export function RunControls({
               type="button"
               className="button button-small"
               disabled={busy}
-              onClick={() => restart.mutate({ runId, reset: false })}
+              onClick={() => void commands.send("restart", { reset: false })}
               title="Run again from the last commit: state, offsets and output so far are kept"
             >
-              {restart.isPending && !confirmReset ? "Restarting…" : "Restart (continue)"}
+              {restarting && !confirmReset ? "Restarting…" : "Restart (continue)"}
             </button>
             <button
               type="button"
@@ -104,7 +94,7 @@ export function RunControls({
         onClose={() => setConfirmReset(false)}
         title="Restart from scratch?"
         role="alertdialog"
-        dismissible={!restart.isPending}
+        dismissible={!restarting}
         description={
           <p>
             The run’s state and source offsets are deleted and it reads its sources from the beginning again. Records
@@ -113,16 +103,16 @@ export function RunControls({
         }
       >
         <div className="dialog-actions">
-          <button type="button" className="button" onClick={() => setConfirmReset(false)} disabled={restart.isPending}>
+          <button type="button" className="button" onClick={() => setConfirmReset(false)} disabled={restarting}>
             Cancel
           </button>
           <button
             type="button"
             className="button button-danger"
-            disabled={restart.isPending}
-            onClick={() => restart.mutate({ runId, reset: true }, { onSettled: () => setConfirmReset(false) })}
+            disabled={restarting}
+            onClick={() => void commands.send("restart", { reset: true }).finally(() => setConfirmReset(false))}
           >
-            {restart.isPending ? "Restarting…" : "Restart from scratch"}
+            {restarting ? "Restarting…" : "Restart from scratch"}
           </button>
         </div>
       </Dialog>

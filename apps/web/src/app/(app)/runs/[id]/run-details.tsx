@@ -4,7 +4,6 @@ import { fromDbStatus, isTerminal, type RunStatus } from "@sluice/pipeline/contr
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useState } from "react";
-import { useDeliveryPlan } from "@/components/delivery-fact";
 import { RunStatusBadge } from "@/components/run-status-badge";
 import { errorCode, errorMessage } from "@/lib/errors";
 import { formatAbsolute, formatIso } from "@/lib/format";
@@ -13,6 +12,7 @@ import { pipelineOrder } from "@/runs/node-order";
 import { RunControls } from "@/runs/run-controls";
 import { CounterTable, RunFacts, RunProgress, RunRetries } from "@/runs/run-facts";
 import { toMs } from "@/runs/run-format";
+import { useDeliveryPlan } from "@/runs/use-delivery-plan";
 import { useNow, useRunSnapshot } from "@/runs/use-run-snapshot";
 import { useTRPC } from "@/trpc/react";
 
@@ -100,16 +100,7 @@ export function RunDetails({ runId }: { runId: string }) {
         </span>
       </div>
 
-      {shown ? (
-        <RunControls
-          runId={r.id}
-          status={shown}
-          onStatus={(s) => {
-            setAnswered(s);
-            void queryClient.invalidateQueries(trpc.runs.get.queryFilter({ runId }));
-          }}
-        />
-      ) : null}
+      {shown ? <RunControls runId={r.id} status={shown} onStatus={setAnswered} /> : null}
 
       {error ? (
         <div className="run-error-box" role="alert">
