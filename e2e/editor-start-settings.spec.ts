@@ -1,9 +1,9 @@
 import { expect, type Page, test } from "@playwright/test";
-import { connect, createPipeline, dropNode, signUp } from "./support";
+import { connect, createPipeline, dropNode, setFilterCondition, signUp } from "./support";
 
 // The editor's pipeline-level controls, tried as a new user would: Start on a draft with errors explains what to
 // fix and saves nothing; the delivery the plan really gives, and the node that lowers it; settings, a parameter
-// and a schedule edited in the UI taking effect; a paused run resumed and stopped from the editor; a dropped node
+// and a schedule edited in the UI taking effect (one that fires every minute starts a run); a paused run resumed and stopped from the editor; a dropped node
 // landing under the pointer; readable node text at 1280×720.
 
 /** A tRPC query through the app's own endpoint (superjson on the wire), with the signed-in user's cookie. */
@@ -32,12 +32,6 @@ async function buildSlice(page: Page, options: { connectSink: boolean }) {
     await connect(page, "filter1", "console1");
     await expect(page.locator(".react-flow__edge")).toHaveCount(2);
   }
-}
-
-async function setCondition(page: Page, where: string) {
-  await page.getByTestId("node-filter1").click();
-  await page.getByRole("complementary", { name: "Inspector" }).getByLabel("Keep records where").fill(where);
-  await expect(page.getByTestId("node-filter1")).toContainText(where);
 }
 
 test("Start on a draft with errors says what to fix, shows the node, and saves nothing", async ({ page }) => {
@@ -72,7 +66,7 @@ test("Start on a draft with errors says what to fix, shows the node, and saves n
   await expect(page.getByText("Not run yet")).toBeVisible();
 
   // Fixed, Start saves the draft as version 2 and runs it.
-  await setCondition(page, "status = 200");
+  await setFilterCondition(page, "status = 200");
   await connect(page, "filter1", "console1");
   await expect(page.getByRole("region", { name: "Problems", exact: true })).toContainText("No problems");
   await page.getByRole("button", { name: "Start" }).click();
@@ -87,7 +81,7 @@ test("Start on a draft with errors says what to fix, shows the node, and saves n
 test("settings, a parameter and a schedule made in the editor take effect; delivery names the sink that lowers it", async ({
   page,
 }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(300_000);
   await signUp(page, "Petra Params", "e2e-settings");
   await createPipeline(page, "Configured in the UI");
   await buildSlice(page, { connectSink: true });
@@ -140,7 +134,7 @@ test("settings, a parameter and a schedule made in the editor take effect; deliv
   await expect(page.getByTestId("dirty")).toBeVisible();
 
   // The parameter in the filter's condition; the run keeps only records with its value.
-  await setCondition(page, "status = {{code}}");
+  await setFilterCondition(page, "status = {{code}}");
   await expect(page.getByRole("region", { name: "Problems", exact: true })).toContainText("No problems");
   await page.getByRole("button", { name: "Start" }).click();
   await expect(page.getByTestId("run-status")).toHaveText("running", { timeout: 30_000 });
@@ -171,6 +165,39 @@ test("settings, a parameter and a schedule made in the editor take effect; deliv
   await expect(runDelivery.getByTestId("delivery-reason-console1")).toBeVisible();
   await page.getByRole("button", { name: "Stop run" }).click();
   await expect(page.getByTestId("run-status")).toContainText(/stopped/i, { timeout: 30_000 });
+
+  // A schedule that fires every minute, with a parameter value of its own, made in the UI: a run it started appears
+  // within a minute and a bit.
+  await page.goto(`/pipelines/${pipelineId}`);
+  await page.getByRole("button", { name: "Settings", exact: true }).click();
+  const settings = page.getByRole("dialog", { name: "Pipeline settings" });
+  await settings.getByLabel("Cron pattern").fill("* * * * *");
+  await settings.getByLabel("Time zone").fill("UTC");
+  await settings.getByLabel("Value of code", { exact: true }).fill("200");
+  await settings.getByRole("button", { name: "Add schedule" }).click();
+  await expect(settings.getByTestId("schedule-parameters")).toHaveText(/code = 200/);
+  type Fired = { pattern: string; parameters: unknown; lastOutcome: string | null; lastRunId: string | null };
+  const everyMinute = async () =>
+    (await query<Fired[]>(page, "schedules.list", { pipelineId })).find((f) => f.pattern === "* * * * *");
+  await expect
+    .poll(async () => (await everyMinute())?.lastOutcome ?? "not fired yet", { timeout: 75_000, intervals: [2_000] })
+    .toBe("STARTED");
+  const fired = await everyMinute();
+  expect(fired?.parameters).toEqual({ code: 200 });
+  const runs = await query<{ id: string }[]>(page, "runs.list", { pipelineId });
+  expect(runs.map((r) => r.id)).toContain(fired?.lastRunId);
+
+  // Deleting asks first; then the schedule is gone and its run is stopped.
+  await settings.getByRole("button", { name: "Delete schedule * * * * *", exact: true }).click();
+  await page
+    .getByRole("alertdialog", { name: /^Delete the schedule/ })
+    .getByRole("button", { name: "Delete schedule", exact: true })
+    .click();
+  await expect(settings.getByTestId("schedule-parameters")).toHaveCount(0);
+  expect(await everyMinute()).toBeUndefined();
+  await page.goto(`/runs/${fired?.lastRunId}`);
+  await page.getByRole("button", { name: "Stop run" }).click();
+  await expect(page.getByTestId("run-status")).toContainText(/stopped/i, { timeout: 30_000 });
 });
 
 test("a paused run can be resumed and stopped from the editor", async ({ page }) => {
@@ -178,7 +205,7 @@ test("a paused run can be resumed and stopped from the editor", async ({ page })
   await signUp(page, "Paula Pause", "e2e-pause");
   await createPipeline(page, "Pause me");
   await buildSlice(page, { connectSink: true });
-  await setCondition(page, "status = 200");
+  await setFilterCondition(page, "status = 200");
   await page.getByRole("button", { name: "Start" }).click();
   const status = page.getByTestId("run-status");
   await expect(status).toHaveText("running", { timeout: 30_000 });

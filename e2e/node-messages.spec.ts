@@ -16,6 +16,7 @@ test("every node type, as dropped from the palette, is described in sentences", 
   const items = palette(page).locator("[data-node-type]");
   const types = await items.evaluateAll((buttons) => buttons.map((b) => b.getAttribute("data-node-type") ?? ""));
   expect(types.length).toBeGreaterThanOrEqual(34);
+  expect(types).toContain("source.postgres");
 
   const announced = palette(page).getByRole("status");
   const inspector = page.getByRole("complementary", { name: "Inspector" });
@@ -44,6 +45,11 @@ test("every node type, as dropped from the palette, is described in sentences", 
     for (const text of shown) {
       expect(text, `${type}: ${text}`).not.toMatch(RAW_SCHEMA);
       expect(text, `${type}: ${text}`).toMatch(/^[A-Z“"].*[.?]$/s);
+    }
+    if (type === "source.postgres") {
+      // Neither a table nor a query given: the sentence says to give one, not that both were given.
+      expect(shown.some((text) => /name the table to read, or write a query under Advanced/i.test(text))).toBe(true);
+      expect(shown.filter((text) => /not both/i.test(text))).toEqual([]);
     }
 
     await page.getByRole("toolbar", { name: "Canvas" }).getByRole("button", { name: "Delete selection" }).click();

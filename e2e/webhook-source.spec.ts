@@ -1,9 +1,11 @@
+import { execFileSync } from "node:child_process";
 import { expect, test } from "@playwright/test";
 import { importPipeline } from "./run-support";
 import { signUp } from "./support";
 
 // A Webhook source used from the browser alone: its ingest URL is shown where the node is edited, a token is
-// created there (shown once), and a request to that URL with it delivers records the running run counts.
+// created there (shown once, until dismissed, never after a reload), and the curl command the page offers to copy,
+// run as it is, delivers records the running run counts.
 
 const WEBHOOK = `apiVersion: sluice/v1
 kind: Pipeline
@@ -27,6 +29,7 @@ spec:
 
 test("a Webhook source's URL and token are shown, and a request to them delivers records", async ({ page }) => {
   test.setTimeout(120_000);
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
   await signUp(page, "Walt Webhook");
   const editor = await importPipeline(page, `Orders webhook ${Date.now()}`, WEBHOOK);
   const pipelineId = new URL(editor).pathname.split("/").pop();
@@ -40,7 +43,12 @@ test("a Webhook source's URL and token are shown, and a request to them delivers
   await inspector.getByRole("button", { name: "Create token" }).click();
   const token = (await inspector.getByTestId("ingest-token").textContent()) ?? "";
   expect(token).toMatch(/^sluice_ing_/);
+  await expect(inspector.getByText("Copy it now: it is shown once.")).toBeVisible();
   await expect(inspector.getByTestId("ingest-token-state")).toContainText("A token is set, created");
+  // Selecting another node and coming back does not lose it: it stays until dismissed.
+  await page.getByTestId("node-out").click();
+  await page.getByTestId("node-orders").click();
+  await expect(inspector.getByTestId("ingest-token")).toHaveText(token);
   await inspector.getByText("Send records with curl").click();
   await expect(inspector.getByTestId("ingest-curl")).toContainText(`Authorization: Bearer ${token}`);
   await expect(inspector.getByTestId("ingest-curl")).toContainText(`/api/ingest/${pipelineId}`);
@@ -54,12 +62,23 @@ test("a Webhook source's URL and token are shown, and a request to them delivers
     data: '{"order_id":0}\n',
   });
   expect(refused.status()).toBe(401);
-  const sent = await page.request.post(ingestUrl, {
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/x-ndjson" },
-    data: '{"order_id":1,"amount":9.5}\n{"order_id":2,"amount":12}\n',
-  });
-  expect(sent.status()).toBe(202);
+  // The command as copied, run by a shell: it must work as shown (curl prints the status it got last).
+  await page.getByTestId("node-orders").click();
+  await inspector.getByRole("button", { name: "Copy the curl command" }).click();
+  type Clipboard = { navigator: { clipboard: { readText(): Promise<string> } } };
+  const copied = await page.evaluate(() => (globalThis as unknown as Clipboard).navigator.clipboard.readText());
+  expect(copied).toBe(await inspector.getByTestId("ingest-curl").textContent());
+  const status = execFileSync("bash", ["-c", `${copied} -sS -o /dev/null -w '%{http_code}'`], { encoding: "utf8" });
+  expect(status).toBe("202");
   await expect(page.getByTestId("count-out-in")).toHaveText("2", { timeout: 30_000 });
+
+  // A reload forgets the token: it was shown once.
+  await page.reload();
+  await page.getByTestId("node-orders").click();
+  await expect(inspector.getByTestId("ingest-token-state")).toContainText("A token is set, created");
+  await expect(inspector.getByTestId("ingest-token")).toHaveCount(0);
+  await inspector.getByText("Send records with curl").click();
+  await expect(inspector.getByTestId("ingest-curl")).not.toContainText(token);
 
   // Revoked, the token no longer works.
   await page.getByTestId("node-orders").click();

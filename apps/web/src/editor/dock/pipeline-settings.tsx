@@ -3,10 +3,11 @@
 import type { PipelineParameter, PipelineSettings } from "@sluice/pipeline/definition";
 import { useId, useMemo, useState } from "react";
 import { Dialog } from "@/components/dialog";
-import { DraftSchemaForm } from "../config-form";
-import { useEditor, useEditorStore, useRuntime } from "../editor-context";
-import { issueText } from "../issue-text";
-import { ScheduleList } from "./schedule-list";
+import { DraftSchemaForm } from "@/editor/config-form";
+import { typedParameterValue } from "@/editor/dock/parameter-value";
+import { ScheduleList } from "@/editor/dock/schedule-list";
+import { useEditor, useEditorStore, useRuntime } from "@/editor/editor-context";
+import { issueText } from "@/editor/issue-text";
 
 // The pipeline's own settings, its parameters and its schedules, reached from the toolbar. Settings and parameters
 // are part of the draft (undoable, saved with the next version); schedules are server objects that act at once.
@@ -60,14 +61,6 @@ function SettingsSection() {
 
 type ParameterType = PipelineParameter["type"];
 const PARAMETER_TYPES: readonly ParameterType[] = ["string", "number", "boolean"];
-
-/** The default as the type asks for it; a number field's text that is no number stays text, so validation names it. */
-function typedDefault(type: ParameterType, text: string): PipelineParameter["default"] {
-  if (text === "") return undefined;
-  if (type === "number" && text.trim() !== "" && Number.isFinite(Number(text))) return Number(text);
-  if (type === "boolean" && (text === "true" || text === "false")) return text === "true";
-  return text;
-}
 
 function ParametersSection() {
   const store = useEditorStore();
@@ -137,7 +130,7 @@ function ParametersSection() {
                   value={p.type}
                   onChange={(e) => {
                     const type = e.target.value as ParameterType;
-                    update(index, { type, default: typedDefault(type, defaultText) }, "type");
+                    update(index, { type, default: typedParameterValue(type, defaultText) }, "type");
                   }}
                 >
                   {PARAMETER_TYPES.map((t) => (
@@ -156,7 +149,7 @@ function ParametersSection() {
                   placeholder={p.type === "boolean" ? "true or false" : "none"}
                   onChange={(e) => {
                     setTexts((t) => ({ ...t, [index]: e.target.value }));
-                    update(index, { default: typedDefault(p.type, e.target.value) }, "default");
+                    update(index, { default: typedParameterValue(p.type, e.target.value) }, "default");
                   }}
                 />
               </label>

@@ -1,16 +1,21 @@
 "use client";
 
+import type { PipelineParameter } from "@sluice/pipeline/definition";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useId, useState } from "react";
+import { Dialog } from "@/components/dialog";
+import { typedParameterValue } from "@/editor/dock/parameter-value";
+import { useEditor } from "@/editor/editor-context";
 import { errorMessage, formErrors } from "@/lib/errors";
-import { formatAbsolute, formatRelative } from "@/lib/format";
+import { formatAbsolute, formatIso, formatRelative } from "@/lib/format";
+import { useWorkspaceRole } from "@/lib/use-workspace-role";
 import { useTRPC } from "@/trpc/react";
-import { useEditor } from "../editor-context";
 
 // The pipeline's schedules. Unlike settings they are not part of the draft: each change is made on the server at
-// once, and a fire runs the pipeline's latest saved version.
+// once, and a fire runs the pipeline's latest saved version. Viewers see them; editors change them.
 
-const SCHEDULE_FIELDS = ["pattern", "timeZone"] as const;
+const SCHEDULE_FIELDS = ["pattern", "timeZone", "parameters"] as const;
+const VIEWER_TITLE = "Viewers cannot change schedules; editors of this workspace can.";
 
 function browserTimeZone(): string {
   try {
@@ -28,7 +33,9 @@ export function ScheduleList() {
   const schedules = useQuery(trpc.schedules.list.queryOptions({ pipelineId }));
   const update = useMutation(trpc.schedules.update.mutationOptions());
   const remove = useMutation(trpc.schedules.delete.mutationOptions());
+  const { canEdit } = useWorkspaceRole();
   const [rowError, setRowError] = useState<{ id: string; text: string } | null>(null);
+  const [deleting, setDeleting] = useState<{ id: string; pattern: string } | null>(null);
   const refresh = () => queryClient.invalidateQueries(trpc.schedules.list.queryFilter());
 
   const act = async (id: string, run: () => Promise<unknown>) => {
@@ -48,7 +55,7 @@ export function ScheduleList() {
       </h3>
       <p className="muted">
         Schedules are not part of the draft: adding, pausing or deleting one takes effect at once, without saving. Each
-        fire starts the latest saved version.
+        fire starts the latest saved version, with the parameter values the schedule gives.
       </p>
       {schedules.isError ? (
         <p className="form-error" role="alert">
@@ -72,11 +79,22 @@ export function ScheduleList() {
           <tbody>
             {schedules.data.map((s) => (
               <tr key={s.id} data-testid={`schedule-${s.id}`}>
-                <td className="mono">{s.pattern}</td>
+                <td>
+                  <span className="mono">{s.pattern}</span>
+                  {Object.keys(s.parameters).length > 0 ? (
+                    <span className="muted" data-testid="schedule-parameters">
+                      {" "}
+                      with{" "}
+                      {Object.entries(s.parameters)
+                        .map(([name, value]) => `${name} = ${String(value)}`)
+                        .join(", ")}
+                    </span>
+                  ) : null}
+                </td>
                 <td>{s.timeZone}</td>
                 <td data-testid="schedule-next">
                   {s.enabled && s.nextFireAt ? (
-                    <span title={formatAbsolute(s.nextFireAt)}>{formatAbsolute(s.nextFireAt)}</span>
+                    <time title={formatIso(s.nextFireAt)}>{formatAbsolute(s.nextFireAt)}</time>
                   ) : (
                     <span className="muted">paused</span>
                   )}
@@ -99,7 +117,8 @@ export function ScheduleList() {
                   <button
                     type="button"
                     className="button button-small"
-                    disabled={update.isPending}
+                    disabled={!canEdit || update.isPending}
+                    title={canEdit ? undefined : VIEWER_TITLE}
                     onClick={() => void act(s.id, () => update.mutateAsync({ id: s.id, enabled: !s.enabled }))}
                   >
                     {s.enabled ? "Pause" : "Resume"}
@@ -107,11 +126,12 @@ export function ScheduleList() {
                   <button
                     type="button"
                     className="button button-small button-danger"
-                    disabled={remove.isPending}
+                    disabled={!canEdit || remove.isPending}
+                    title={canEdit ? undefined : VIEWER_TITLE}
                     aria-label={`Delete schedule ${s.pattern}`}
-                    onClick={() => void act(s.id, () => remove.mutateAsync({ id: s.id }))}
+                    onClick={() => setDeleting({ id: s.id, pattern: s.pattern })}
                   >
-                    Delete
+                    Delete…
                   </button>
                 </td>
               </tr>
@@ -119,13 +139,63 @@ export function ScheduleList() {
           </tbody>
         </table>
       ) : null}
-      <NewScheduleForm pipelineId={pipelineId} onCreated={refresh} />
+      <NewScheduleForm pipelineId={pipelineId} onCreated={refresh} canEdit={canEdit} />
+      <Dialog
+        open={deleting !== null}
+        onClose={() => setDeleting(null)}
+        title={`Delete the schedule ${deleting?.pattern ?? ""}?`}
+        role="alertdialog"
+        dismissible={!remove.isPending}
+        description="It no longer starts this pipeline. Runs it started already are kept."
+      >
+        <div className="dialog-actions">
+          <button type="button" className="button" onClick={() => setDeleting(null)} disabled={remove.isPending}>
+            Cancel
+          </button>
+          <button
+            type="button"
+            className="button button-danger"
+            disabled={remove.isPending}
+            onClick={() => {
+              const target = deleting;
+              setDeleting(null);
+              if (target) void act(target.id, () => remove.mutateAsync({ id: target.id }));
+            }}
+          >
+            Delete schedule
+          </button>
+        </div>
+      </Dialog>
     </section>
   );
 }
 
-function NewScheduleForm({ pipelineId, onCreated }: { pipelineId: string; onCreated: () => Promise<void> }) {
+/** The values typed for the pipeline's parameters, typed as each declares; blank ones are left to the default. */
+function parameterValues(
+  parameters: readonly PipelineParameter[],
+  texts: Readonly<Record<string, string>>,
+): Record<string, string | number | boolean> {
+  const values: Record<string, string | number | boolean> = {};
+  for (const p of parameters) {
+    const value = typedParameterValue(p.type, texts[p.name] ?? "");
+    if (value !== undefined) values[p.name] = value;
+  }
+  return values;
+}
+
+function NewScheduleForm({
+  pipelineId,
+  onCreated,
+  canEdit,
+}: {
+  pipelineId: string;
+  onCreated: () => Promise<void>;
+  canEdit: boolean;
+}) {
   const trpc = useTRPC();
+  // The draft's parameters: a fire runs the latest saved version, which the warnings check the values against.
+  const parameters = useEditor((s) => s.frame.spec.parameters);
+  const [parameterTexts, setParameterTexts] = useState<Record<string, string>>({});
   const create = useMutation(trpc.schedules.create.mutationOptions());
   const id = useId();
   const [pattern, setPattern] = useState("0 3 * * *");
@@ -137,7 +207,12 @@ function NewScheduleForm({ pipelineId, onCreated }: { pipelineId: string; onCrea
     event.preventDefault();
     setWarnings([]);
     try {
-      const result = await create.mutateAsync({ pipelineId, pattern, timeZone });
+      const result = await create.mutateAsync({
+        pipelineId,
+        pattern,
+        timeZone,
+        parameters: parameterValues(parameters, parameterTexts),
+      });
       setWarnings(result.warnings);
       await onCreated();
     } catch {
@@ -181,6 +256,23 @@ function NewScheduleForm({ pipelineId, onCreated }: { pipelineId: string; onCrea
         />
         {errors.fields.timeZone ? <p className="field-error">{errors.fields.timeZone}</p> : null}
       </div>
+      {parameters.map((p) => (
+        <div className="field" key={p.name}>
+          <label htmlFor={`${id}-param-${p.name}`} className="field-label">
+            Value of {p.name}
+          </label>
+          <input
+            id={`${id}-param-${p.name}`}
+            className="input"
+            value={parameterTexts[p.name] ?? ""}
+            onChange={(e) => setParameterTexts((t) => ({ ...t, [p.name]: e.target.value }))}
+            placeholder={p.default === undefined ? `a ${p.type}` : `default: ${String(p.default)}`}
+            autoComplete="off"
+            spellCheck={false}
+          />
+        </div>
+      ))}
+      {errors.fields.parameters ? <p className="field-error">{errors.fields.parameters}</p> : null}
       {errors.form ? (
         <p className="form-error" role="alert">
           {errors.form}
@@ -191,7 +283,12 @@ function NewScheduleForm({ pipelineId, onCreated }: { pipelineId: string; onCrea
           {w}
         </p>
       ))}
-      <button type="submit" className="button" disabled={create.isPending}>
+      <button
+        type="submit"
+        className="button"
+        disabled={!canEdit || create.isPending}
+        title={canEdit ? undefined : VIEWER_TITLE}
+      >
         {create.isPending ? "Adding…" : "Add schedule"}
       </button>
     </form>

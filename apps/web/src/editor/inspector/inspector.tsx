@@ -1,16 +1,16 @@
 "use client";
 
 import { useDeferredValue, useEffect, useMemo, useRef } from "react";
-import { DeliveryFact } from "../../components/delivery-fact";
-import { NodeIcon } from "../canvas/node-icon";
-import { ConfigForm } from "../config-form";
-import { useCatalog, useEditor, useEditorStore, useRun } from "../editor-context";
-import { issueField, issueText } from "../issue-text";
-import { selectedNodeId } from "../store/editor-store";
-import { DiscoveryAction } from "./discovery-action";
-import { NodeIdField } from "./node-id-field";
-import { RecordTail } from "./record-tail";
-import { WebhookIngest } from "./webhook-ingest";
+import { DeliveryFact } from "@/components/delivery-fact";
+import { NodeIcon } from "@/editor/canvas/node-icon";
+import { ConfigForm } from "@/editor/config-form";
+import { useCatalog, useEditor, useEditorStore, useRun } from "@/editor/editor-context";
+import { DiscoveryAction } from "@/editor/inspector/discovery-action";
+import { NodeIdField } from "@/editor/inspector/node-id-field";
+import { RecordTail } from "@/editor/inspector/record-tail";
+import { WebhookIngest } from "@/editor/inspector/webhook-ingest";
+import { issueField, issueText } from "@/editor/issue-text";
+import { selectedNodeId } from "@/editor/store/editor-store";
 
 export function Inspector() {
   // The inspector follows the selection in a background render: the canvas shows a new or newly selected node in

@@ -1,19 +1,29 @@
 "use client";
 
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type Mutation, useMutation, useMutationState, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
 import { Dialog } from "@/components/dialog";
 import { useEditor } from "@/editor/editor-context";
 import { errorMessage } from "@/lib/errors";
 import { formatAbsolute, formatIso } from "@/lib/format";
+import { useWorkspaceRole } from "@/lib/use-workspace-role";
+import { formatCount } from "@/runs/run-format";
 import { useTRPC } from "@/trpc/react";
-import { formatCount } from "../../runs/run-format";
 
 // The pipeline's webhook ingest URL where a Webhook source is edited: the URL to send records to, and its token —
 // created or replaced (shown this once, Sluice keeps only its hash), revoked. Viewers see the URL; editors manage
-// the token (the API refuses the rest to viewers anyway).
+// the token (the API refuses the rest to viewers anyway). A new token stays on screen until it is dismissed, even
+// when another node is selected meanwhile: it lives in the query client's mutation cache, which outlives this
+// section but not the page, so a reload never shows it again.
 
 const TOKEN_PLACEHOLDER = "$SLUICE_INGEST_TOKEN";
+
+/** How long the token being replaced keeps working, offered when replacing it. */
+const GRACE_CHOICES = [
+  { seconds: 0, label: "Stop it at once" },
+  { seconds: 3600, label: "Keep it working for 1 hour" },
+  { seconds: 24 * 3600, label: "Keep it working for 24 hours" },
+] as const;
 
 /** A ready-to-paste request that sends two records, as JSON Lines. */
 function curlExample(url: string, token: string): string {
@@ -57,18 +67,30 @@ export function WebhookIngest() {
   const baseId = useId();
   const pipelineId = useEditor((s) => s.pipelineId);
   const origin = useOrigin();
-  const me = useQuery(trpc.auth.me.queryOptions(undefined, { staleTime: 60_000 }));
-  // The workspace the API answers for when a request names none: the first membership.
-  const role = me.data?.workspaces[0]?.role;
-  const canManage = role !== undefined && role !== "VIEWER";
+  const { role, canEdit: canManage } = useWorkspaceRole();
   const status = useQuery(trpc.ingest.status.queryOptions({ pipelineId }, { refetchInterval: 5000 }));
-  const [token, setToken] = useState<string | null>(null);
   const [confirm, setConfirm] = useState<"replace" | "revoke" | null>(null);
+  const [graceSeconds, setGraceSeconds] = useState(0);
   const refresh = () => void queryClient.invalidateQueries(trpc.ingest.status.queryFilter({ pipelineId }));
+  const rotateKey = trpc.ingest.rotateToken.mutationKey();
+  const ofThisPipeline = (m: Mutation<unknown, Error, unknown>) =>
+    (m.state.variables as { pipelineId?: string } | undefined)?.pipelineId === pipelineId;
+  // The newest token created here, until dismissed (kept past this section's unmount: see the header).
+  const token =
+    useMutationState<string | null>({
+      filters: { mutationKey: rotateKey, status: "success", predicate: ofThisPipeline },
+      select: (m) => (m.state.data as { token?: string } | undefined)?.token ?? null,
+    }).at(-1) ?? null;
+  const dismissToken = () => {
+    const cache = queryClient.getMutationCache();
+    for (const m of cache.findAll({ mutationKey: rotateKey, status: "success", predicate: ofThisPipeline }))
+      cache.remove(m);
+  };
   const rotate = useMutation(
     trpc.ingest.rotateToken.mutationOptions({
-      onSuccess: (created) => {
-        setToken(created.token);
+      gcTime: Number.POSITIVE_INFINITY,
+      onMutate: dismissToken,
+      onSuccess: () => {
         setConfirm(null);
         refresh();
       },
@@ -77,7 +99,7 @@ export function WebhookIngest() {
   const revoke = useMutation(
     trpc.ingest.revokeToken.mutationOptions({
       onSuccess: () => {
-        setToken(null);
+        dismissToken();
         setConfirm(null);
         refresh();
       },
@@ -130,13 +152,17 @@ export function WebhookIngest() {
           {token ? (
             <div className="token-once" role="status">
               <p className="field-hint">
-                The new token, shown this once (Sluice keeps only its hash): copy it to the sender now.
+                <strong>Copy it now: it is shown once.</strong> Sluice keeps only its hash, so it cannot show this token
+                again; it stays here until you dismiss it.
               </p>
               <div className="copy-row">
                 <code className="copy-text" data-testid="ingest-token">
                   {token}
                 </code>
                 <CopyButton text={token} what="the token" />
+                <button type="button" className="button button-small" onClick={dismissToken}>
+                  I have copied it
+                </button>
               </div>
             </div>
           ) : null}
@@ -147,7 +173,7 @@ export function WebhookIngest() {
                 type="button"
                 className="button button-small button-primary"
                 disabled={busy}
-                onClick={() => (s.enabled ? setConfirm("replace") : rotate.mutate({ pipelineId }))}
+                onClick={() => (s.enabled ? setConfirm("replace") : rotate.mutate({ pipelineId, graceSeconds: 0 }))}
               >
                 {rotate.isPending ? "Creating…" : s.enabled ? "Replace token…" : "Create token"}
               </button>
@@ -163,7 +189,9 @@ export function WebhookIngest() {
               ) : null}
             </div>
           ) : role ? (
-            <p className="field-hint">Editors of this workspace create and revoke the URL's token.</p>
+            <p className="field-hint">
+              Viewers cannot create or revoke the URL's token; editors of this workspace can.
+            </p>
           ) : null}
           {failure ? (
             <p className="form-error" role="alert">
@@ -194,9 +222,28 @@ export function WebhookIngest() {
         description={
           confirm === "revoke"
             ? "Every request with it is refused from now on; records already accepted stay for the pipeline to read."
-            : "A new token is created and shown once; the current one stops working at once."
+            : "A new token is created and shown once. Senders still using the current token are refused once it stops working: give them time to switch over."
         }
       >
+        {confirm === "replace" ? (
+          <div className="field">
+            <label htmlFor={`${baseId}-grace`} className="field-label">
+              The current token
+            </label>
+            <select
+              id={`${baseId}-grace`}
+              className="input"
+              value={graceSeconds}
+              onChange={(e) => setGraceSeconds(Number(e.target.value))}
+            >
+              {GRACE_CHOICES.map((choice) => (
+                <option key={choice.seconds} value={choice.seconds}>
+                  {choice.label}
+                </option>
+              ))}
+            </select>
+          </div>
+        ) : null}
         <div className="dialog-actions">
           <button type="button" className="button" onClick={() => setConfirm(null)} disabled={busy}>
             Cancel
@@ -205,7 +252,9 @@ export function WebhookIngest() {
             type="button"
             className="button button-danger"
             disabled={busy}
-            onClick={() => (confirm === "revoke" ? revoke.mutate({ pipelineId }) : rotate.mutate({ pipelineId }))}
+            onClick={() =>
+              confirm === "revoke" ? revoke.mutate({ pipelineId }) : rotate.mutate({ pipelineId, graceSeconds })
+            }
           >
             {confirm === "revoke" ? "Revoke" : "Replace"}
           </button>
