@@ -1,6 +1,6 @@
 import { type NextRequest, NextResponse } from "next/server";
 import { webEnv } from "./server/env";
-import { REQUEST_PATH_HEADER } from "./server/request-path";
+import { REQUEST_PATH_HEADER } from "./server/request-path-header";
 import { HSTS, newNonce, pageCsp } from "./server/security-headers";
 
 // Pages get a Content-Security-Policy with a nonce of their own: Next reads the policy from the request, puts the

@@ -42,11 +42,17 @@ export function buildGraph(nodes: readonly Pick<PipelineNode, "id">[], edges: re
 
 /**
  * Kahn's algorithm. Returns the nodes in an order where every edge points forward, and the nodes left over
- * because they sit on or behind a cycle.
+ * because they sit on or behind a cycle. Among nodes free to come next, the first freed comes first; with
+ * `tieBreak: "definition"` the one written first in the definition does (steadier for a person reading a list).
  */
-export function topologicalOrder(graph: Graph): { order: string[]; cyclic: string[] } {
+export function topologicalOrder(
+  graph: Graph,
+  options: { tieBreak?: "freed" | "definition" } = {},
+): { order: string[]; cyclic: string[] } {
   const indegree = new Map<string, number>();
   for (const id of graph.nodeIds) indegree.set(id, graph.incoming.get(id)?.length ?? 0);
+  const byDefinition = options.tieBreak === "definition";
+  const position = new Map(graph.nodeIds.map((id, i) => [id, i]));
   const ready = graph.nodeIds.filter((id) => indegree.get(id) === 0);
   const order: string[] = [];
   for (let i = 0; i < ready.length; i++) {
@@ -55,7 +61,15 @@ export function topologicalOrder(graph: Graph): { order: string[]; cyclic: strin
     for (const e of graph.outgoing.get(id) ?? []) {
       const d = (indegree.get(e.to) ?? 0) - 1;
       indegree.set(e.to, d);
-      if (d === 0) ready.push(e.to);
+      if (d !== 0) continue;
+      if (!byDefinition) ready.push(e.to);
+      else {
+        // The part not yet taken stays sorted by definition position: insert before the first written after it.
+        const at = position.get(e.to) ?? 0;
+        let before = i + 1;
+        while (before < ready.length && (position.get(ready[before]!) ?? 0) < at) before++;
+        ready.splice(before, 0, e.to);
+      }
     }
   }
   const placed = new Set(order);

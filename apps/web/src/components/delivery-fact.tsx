@@ -1,13 +1,10 @@
 "use client";
 
-import type { PipelineDefinition } from "@sluice/pipeline/definition";
 import type { DeliveryPlan } from "@sluice/pipeline/plan";
-import { useMemo } from "react";
-import { useEditorRuntime } from "../editor/use-editor-runtime";
 
 // The delivery guarantee a pipeline really gets, as its plan says (`sluice explain` prints the same): the effective
 // guarantee, the requested one when it is stronger, and each node that lowers it and why. The editor shows it for
-// the draft, the run page for the run's version.
+// the draft, the run page for the run's version (runs/use-delivery-plan.ts works it out there).
 
 const CONSEQUENCE: Record<DeliveryPlan["reasons"][number]["kind"], string> = {
   source: "after a failure it reads some records again",
@@ -45,14 +42,4 @@ export function DeliveryFact({
       ) : null}
     </div>
   );
-}
-
-/** The delivery plan of a saved definition (a run's version), or null while it loads or if it does not validate. */
-export function useDeliveryPlan(definition: PipelineDefinition | undefined): DeliveryPlan | null {
-  const rt = useEditorRuntime().data;
-  return useMemo(() => {
-    if (!rt || !definition) return null;
-    const checked = rt.createValidator(rt.catalog, 100)(definition);
-    return checked.definition ? rt.planDelivery(checked.definition, rt.catalog, checked.configs) : null;
-  }, [rt, definition]);
 }

@@ -115,16 +115,3 @@ describe("formatValue", () => {
     expect(formatValue("x".repeat(300), 10)).toHaveLength(10);
   });
 });
-
-describe("edgeKey", () => {
-  it("matches the definition module's", async () => {
-    const { edgeKey: original } = await import("@sluice/pipeline/definition");
-    const { edgeKey } = await import("./definition-diff");
-    for (const e of [
-      { from: "a", to: "b" },
-      { from: "a", to: "b", fromPort: "late", toPort: "left" },
-    ]) {
-      expect(edgeKey(e)).toBe(original(e));
-    }
-  });
-});

@@ -1,4 +1,5 @@
 import type { PipelineDefinition } from "@sluice/pipeline/definition";
+import { edgeKey, IN_PORT, OUT_PORT } from "../store/flow-model";
 
 // What changed between two pipeline definitions, node by node: the versions dialog lists it and draws it on a
 // read-only canvas. Pure, so it is tested on its own. Positions (`ui.x`/`ui.y`) are told apart from real changes:
@@ -43,16 +44,7 @@ export interface DefinitionDiff {
   counts: { added: number; removed: number; changed: number; moved: number; edgesAdded: number; edgesRemoved: number };
 }
 
-// The definition module's own constants pull zod in; the editor's first-load bundle must stay without it.
-const DEFAULT_OUT_PORT = "out";
-const DEFAULT_IN_PORT = "in";
-
 type DefEdge = PipelineDefinition["spec"]["edges"][number];
-
-/** As the definition module's edgeKey: `from.port->to.port`. */
-export function edgeKey(e: DefEdge): string {
-  return `${e.from}.${e.fromPort ?? DEFAULT_OUT_PORT}->${e.to}.${e.toPort ?? DEFAULT_IN_PORT}`;
-}
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -121,8 +113,8 @@ function edgeOf(e: DefEdge, kind: EdgeDiffKind): EdgeDiff {
     key: edgeKey(e),
     from: e.from,
     to: e.to,
-    fromPort: e.fromPort ?? DEFAULT_OUT_PORT,
-    toPort: e.toPort ?? DEFAULT_IN_PORT,
+    fromPort: e.fromPort ?? OUT_PORT,
+    toPort: e.toPort ?? IN_PORT,
     kind,
   };
 }

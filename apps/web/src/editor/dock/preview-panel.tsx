@@ -3,11 +3,11 @@
 import type { DataType, RecordSchema } from "@sluice/pipeline/record-schema";
 import { useEffect, useRef, useState } from "react";
 import type { PreviewAnswer, PreviewNodeAnswer } from "@/components/api-types";
+import { createLatestRequest } from "@/editor/dock/latest-request";
+import { useEditor, useEditorStore } from "@/editor/editor-context";
+import { selectedNodeId } from "@/editor/store/editor-store";
 import { errorMessage } from "@/lib/errors";
 import { useTRPCClient } from "@/trpc/react";
-import { useEditor, useEditorStore } from "../editor-context";
-import { selectedNodeId } from "../store/editor-store";
-import { createLatestRequest } from "./latest-request";
 
 // Preview mode: the draft as it is on screen runs on a sample on a worker (pipelines.preview), again as it is edited;
 // the panel shows what the selected node received and emitted, as tables with the inferred schema and each record the
@@ -182,10 +182,10 @@ export function PreviewPanel({ onClose }: { onClose: () => void }) {
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
   const [latest] = useState(() => {
-    let at = 0;
     const send = (signal: AbortSignal) => {
       const s = store.getState();
-      at = s.revision;
+      // The revision this request previews, fixed when it is sent: a later send must not relabel an earlier answer.
+      const at = s.revision;
       const input = { definition: s.definition(), parameters: {}, limit: PREVIEW_LIMIT, timeoutMs: PREVIEW_TIMEOUT_MS };
       return client.pipelines.preview.mutate(input, { signal }).then((result) => ({ result, revision: at }));
     };

@@ -3,9 +3,10 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useId, useState } from "react";
 import { Dialog } from "@/components/dialog";
+import { useCatalog, useEditor, useEditorStore } from "@/editor/editor-context";
 import { errorMessage } from "@/lib/errors";
+import { formatAbsolute, formatIso } from "@/lib/format";
 import { useTRPC } from "@/trpc/react";
-import { useCatalog, useEditor, useEditorStore } from "../editor-context";
 
 // The version history: every saved version with its message, the changes between any two (drawn on a graph and
 // listed), and restore (which puts that version's content into the draft as one undoable edit; saving it makes a new
@@ -103,7 +104,9 @@ function VersionsBody({ onClose }: { onClose: () => void }) {
               </td>
               <td>{v.message}</td>
               <td>{v.author}</td>
-              <td>{v.createdAt.toLocaleString()}</td>
+              <td>
+                <time title={formatIso(v.createdAt)}>{formatAbsolute(v.createdAt)}</time>
+              </td>
               <td>
                 <button
                   type="button"

@@ -2,6 +2,7 @@ import type { PipelineEdge, PipelineNode } from "@sluice/pipeline/definition";
 import type { XYPosition } from "@xyflow/react";
 import {
   type DefinitionFrame,
+  edgeKey,
   freeIdLike,
   isNoteId,
   NOTE_PREFIX,
@@ -147,7 +148,7 @@ export function planPaste(
     const from = ids.get(e.from);
     const to = ids.get(e.to);
     if (!from || !to) continue;
-    const key = `${from}.${e.fromPort ?? ""}->${to}.${e.toPort ?? ""}`;
+    const key = edgeKey({ ...e, from, to });
     if (edgeKeys.has(key)) continue;
     edgeKeys.add(key);
     edges.push({ ...e, from, to });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { freeSpot, NODE_HEIGHT, NODE_WIDTH, type PipelineFlowNode } from "./flow-model";
+import { edgeKey, freeSpot, NODE_HEIGHT, NODE_WIDTH, type PipelineFlowNode } from "./flow-model";
 
 const at = (id: string, x: number, y: number) => ({ id, position: { x, y } }) as PipelineFlowNode;
 
@@ -23,5 +23,19 @@ describe("freeSpot", () => {
     const spot = freeSpot({ x: 0, y: 0 }, [at("a", 0, 0)]);
     expect(spot.x).toBe(0);
     expect(spot.y).toBeGreaterThan(0);
+  });
+});
+
+describe("edgeKey", () => {
+  it("matches the definition module's, default ports filled in", async () => {
+    const { edgeKey: original } = await import("@sluice/pipeline/definition");
+    for (const e of [
+      { from: "a", to: "b" },
+      { from: "a", to: "b", fromPort: "out", toPort: "in" },
+      { from: "a", to: "b", fromPort: "late", toPort: "left" },
+    ]) {
+      expect(edgeKey(e)).toBe(original(e));
+    }
+    expect(edgeKey({ from: "a", to: "b" })).toBe(edgeKey({ from: "a", to: "b", fromPort: "out", toPort: "in" }));
   });
 });

@@ -93,16 +93,19 @@ export function makeNoteNode(note: StoredNote, selected = false): NoteFlowNode {
   };
 }
 
-/** The React Flow edge id: one edge per pair of ports. */
-function edgeIdOf(from: string, fromPort: string, to: string, toPort: string): string {
-  return `${from}.${fromPort}->${to}.${toPort}`;
+/**
+ * An edge's identity, `from.port->to.port` with the default ports filled in, as the definition module's edgeKey
+ * (which pulls zod in): the React Flow edge id (one edge per pair of ports), and what diffs and pastes compare.
+ */
+export function edgeKey(e: { from: string; to: string; fromPort?: string; toPort?: string }): string {
+  return `${e.from}.${e.fromPort ?? OUT_PORT}->${e.to}.${e.toPort ?? IN_PORT}`;
 }
 
 export function makeFlowEdge(from: string, to: string, data: PipelineEdgeData): PipelineFlowEdge {
   const sourceHandle = data.fromPort ?? OUT_PORT;
   const targetHandle = data.toPort ?? IN_PORT;
   return {
-    id: edgeIdOf(from, sourceHandle, to, targetHandle),
+    id: edgeKey({ from, to, fromPort: sourceHandle, toPort: targetHandle }),
     source: from,
     target: to,
     sourceHandle,
@@ -456,7 +459,7 @@ export function connectionProblem(
   }
   const port = toPorts.find((p) => p.name === toPort);
   if (!port) return `${toDef.title} (${to.id}) has no input “${toPort}”.`;
-  const id = edgeIdOf(c.source, fromPort, c.target, toPort);
+  const id = edgeKey({ from: c.source, to: c.target, fromPort, toPort });
   if (edges.some((e) => e.id === id)) return `${from.id} is already connected to ${to.id}.`;
   if (!port.multiple) {
     const taken = edges.find((e) => e.target === c.target && (e.targetHandle ?? IN_PORT) === toPort);
