@@ -45,6 +45,8 @@ export async function startE2EStack(port: number): Promise<string> {
     });
     // The e2e tests' servers listen on loopback, which connections reach only where allowed.
     env.SLUICE_CONNECTIONS_ALLOW ??= "127.0.0.0/8,[::1]/128";
+    // The specs' own output is what tells a failure; the app's info lines (a task leased, a run started) would bury it.
+    env.SLUICE_LOG_LEVEL ??= "warn";
     await ensureWebBuild(root, env);
     stack.children = [startWeb({ root, port, env }), startWorker({ root, env })];
     await waitUntilHealthy({ baseUrl, children: stack.children, timeoutMs: 90_000 });
