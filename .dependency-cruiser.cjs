@@ -118,10 +118,12 @@ module.exports = {
     },
     {
       name: "no-unresolvable-import",
-      comment: "Every import of ours resolves to a file (a wrong path would otherwise only show at run time).",
+      comment:
+        "Every import of ours resolves to a file (a wrong path would otherwise only show at run time). The Prisma " +
+        "client is generated (npm test's lint runs before the typecheck layer generates it), so it may be missing.",
       severity: "error",
       from: {},
-      to: { couldNotResolve: true },
+      to: { couldNotResolve: true, pathNot: "generated/prisma/" },
     },
   ],
   options: {
