@@ -24,6 +24,8 @@ export function createFleetWorker(data: WorkerThreadData): FleetWorker {
     catalog,
     runtimes,
     workerId: data.workerId,
+    // SLUICE_NODE_FIGURES=off measures the engine without its per-second node figures (docs/performance.md).
+    nodeFigures: process.env.SLUICE_NODE_FIGURES !== "off",
   });
 }
 

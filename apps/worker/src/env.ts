@@ -45,6 +45,7 @@ const EnvSchema = z.object({
     .max(16_384, "at most 16384 (MiB)")
     .default(256),
   SLUICE_RUN_RETENTION: RunRetentionSetting,
+  SLUICE_NODE_FIGURES: z.enum(["on", "off"], "on or off").default("on"),
 });
 
 export interface WorkerEnv {
@@ -74,6 +75,8 @@ export interface WorkerEnv {
   previewMemoryMb: number;
   /** How long a finished run's Redis keys are kept (SLUICE_RUN_RETENTION), in ms. */
   runRetentionMs: number;
+  /** Publish per-second node figures (SLUICE_NODE_FIGURES). */
+  nodeFigures: boolean;
 }
 
 class EnvError extends Error {
@@ -129,5 +132,6 @@ export function readWorkerEnv(source: NodeJS.ProcessEnv = process.env): WorkerEn
     previewTimeoutMs: parseDuration(e.SLUICE_PREVIEW_TIMEOUT)!,
     previewMemoryMb: e.SLUICE_PREVIEW_MEMORY_MB,
     runRetentionMs: e.SLUICE_RUN_RETENTION,
+    nodeFigures: e.SLUICE_NODE_FIGURES === "on",
   };
 }

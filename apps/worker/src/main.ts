@@ -33,6 +33,7 @@ export async function runWorker(): Promise<void> {
     crashLimit: env.crashLimit,
     filesDir: env.filesDir,
     runRetentionMs: env.runRetentionMs,
+    nodeFigures: env.nodeFigures,
     preview: { timeoutMs: env.previewTimeoutMs, memoryMb: env.previewMemoryMb },
     log,
     // The fleet's Redis is never a destination; the web app's database comes sealed with each run.

@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { silentLogger } from "@sluice/log/logger";
 import type { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import type { RuntimeRegistry } from "@sluice/nodes/runtime-contract";
 import { createKeys, type Keys } from "@sluice/pipeline/control/keys";
@@ -10,20 +11,22 @@ import {
   QUEUE_PREVIEW,
   QUEUE_TASKS,
   RunControlJob,
-  stopWanted,
   TaskJob,
   WORKER_TTL_MS,
 } from "@sluice/pipeline/control/protocol";
+import { readDesired } from "@sluice/pipeline/control/run-state";
 import type { NodeCatalog } from "@sluice/pipeline/node-definition";
 import { DelayedError, type Job, Queue, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { type EngineLogger, errorMessage, silentLogger } from "./engine-logger";
-import { runPartitionTask, type TaskEnvironment } from "./partition-task";
+import { type EngineLogger, errorMessage } from "./engine-logger";
+import { NodeFigurePublisher } from "./node-figure-publisher";
+import { runPartitionTask } from "./partition-task";
 import { PreviewSandbox, type PreviewSandboxOptions, PreviewStoppedError } from "./preview-sandbox";
 import { RunController } from "./run-controller";
 import { openSealedConnections } from "./sealed-connections";
 import { recordTaskRetry } from "./task-retry";
-import { WorkerHeartbeat } from "./worker-heartbeat";
+import type { TaskEnvironment } from "./task-setup";
+import { heldPartition, WorkerHeartbeat } from "./worker-heartbeat";
 
 /** How the fleet balances partitions between workers; tests shorten these. */
 export interface RebalanceTiming {
@@ -65,6 +68,8 @@ export interface FleetWorkerOptions {
   crashLimit?: number;
   /** The files directory file nodes work in (SLUICE_FILES_DIR); each workspace's runs get their own folder in it. */
   filesDir?: string;
+  /** How long a finished run's Redis keys are kept (SLUICE_RUN_RETENTION); 7 days by default. */
+  runRetentionMs?: number;
   rebalance?: Partial<RebalanceTiming>;
   /**
    * Where connections may go (SLUICE_CONNECTIONS_ALLOW, Sluice's own endpoints); without it, the strict default:
@@ -77,6 +82,25 @@ export interface FleetWorkerOptions {
    */
   preview?: Partial<PreviewSandboxOptions>;
   log?: EngineLogger;
+  /** Publish per-second node figures (SLUICE_NODE_FIGURES); on by default. `ttlMs`: how long each second is kept. */
+  nodeFigures?: boolean | { ttlMs: number };
+}
+
+const CONNECTION_ERROR_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+]);
+
+/** BullMQ's words for a job lock this worker no longer holds. */
+const LAPSED_LEASE = /could not renew lock|Lock mismatch|Missing lock|Missing key for job/;
+
+function isConnectionTrouble(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return (code !== undefined && CONNECTION_ERROR_CODES.has(code)) || err.message === "Connection is closed.";
 }
 
 export class FleetWorker {
@@ -85,6 +109,7 @@ export class FleetWorker {
   private readonly redis: Redis;
   private readonly connections: Redis[] = [];
   private readonly active = new Map<string, AbortController>();
+  private figures: NodeFigurePublisher | undefined;
   private readonly leasedAt = new Map<string, number>();
   private rebalanceTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -135,7 +160,13 @@ export class FleetWorker {
     const leaseMs = this.options.leaseMs ?? 10_000;
     const bull = { prefix: this.keys.bullPrefix };
     this.taskQueue = new Queue(QUEUE_TASKS, { connection: this.connection(), ...bull });
-    const controller = new RunController({ redis: this.redis, keys: this.keys, catalog, taskQueue: this.taskQueue });
+    const controller = new RunController({
+      redis: this.redis,
+      keys: this.keys,
+      catalog,
+      taskQueue: this.taskQueue,
+      ...(this.options.runRetentionMs ? { retentionMs: this.options.runRetentionMs } : {}),
+    });
     const env: TaskEnvironment = {
       redis: this.redis,
       keys: this.keys,
@@ -149,6 +180,17 @@ export class FleetWorker {
       ...(this.options.crashLimit ? { crashLimit: this.options.crashLimit } : {}),
       ...(this.options.filesDir ? { filesDir: this.options.filesDir } : {}),
     };
+    const figures = this.options.nodeFigures ?? true;
+    if (figures !== false) {
+      this.figures = new NodeFigurePublisher({
+        redis: this.redis,
+        keys: this.keys,
+        log: this.log,
+        ...(figures === true ? {} : { ttlMs: figures.ttlMs }),
+      });
+      this.figures.start();
+      env.figures = this.figures;
+    }
 
     this.taskWorker = new Worker(QUEUE_TASKS, (job, token) => this.runTask(env, job, token), {
       connection: this.connection(),
@@ -197,7 +239,7 @@ export class FleetWorker {
             destinations,
             limit: p.limit,
             timeoutMs: p.timeoutMs,
-            // The workspace comes from the job the API wrote, as a run's does (see partition-task.ts).
+            // The workspace comes from the job the API wrote, as a run's does (see task-setup.ts).
             files: { root: this.options.filesDir, workspaceId: p.workspaceId },
           });
         } catch (err) {
@@ -209,13 +251,26 @@ export class FleetWorker {
       },
       { connection: this.connection(), ...bull, name: workerId, concurrency: 2, drainDelay: 1 },
     );
-    for (const w of [this.taskWorker, this.controlWorker, this.previewWorker]) {
-      w.on("error", (err) => this.log.error("queue worker error", { error: errorMessage(err) }));
-    }
+    // Redis being away is said by the connection itself (connectRedis's onError); the queues would only repeat it.
+    // A lease that lapsed meanwhile is taken again through the queue and fenced by its epoch: nothing to act on.
+    const onQueueError = (err: Error) => {
+      if (isConnectionTrouble(err)) this.log.debug("queue lost its Redis connection", { error: errorMessage(err) });
+      else if (LAPSED_LEASE.test(err.message)) this.log.debug("a task's lease lapsed", { error: errorMessage(err) });
+      else this.log.error("queue worker error", { error: errorMessage(err) });
+    };
+    for (const w of [this.taskWorker, this.controlWorker, this.previewWorker]) w.on("error", onQueueError);
+    this.taskQueue.on("error", onQueueError);
     this.heartbeat = new WorkerHeartbeat(
       this.redis,
       this.keys,
-      () => ({ id: workerId, host: hostname(), pid: process.pid, startedAt: this.startedAt, slots, tasks: this.tasks }),
+      () => ({
+        id: workerId,
+        host: hostname(),
+        pid: process.pid,
+        startedAt: this.startedAt,
+        slots,
+        partitions: this.tasks.map(heldPartition).filter((p) => p !== undefined),
+      }),
       this.log,
     );
     await this.heartbeat.start();
@@ -244,12 +299,15 @@ export class FleetWorker {
       throw new DelayedError();
     }
     const id = job.id ?? "?";
+    // Every line of this partition's work says which run, stage and partition it is about.
+    const { runId, stage, partition } = parsed.data;
+    const log = env.log.child({ run: runId, stage, partition });
     const abort = new AbortController();
     if (this.closing) abort.abort();
     this.active.set(id, abort);
     this.leasedAt.set(id, Date.now());
     try {
-      const outcome = await runPartitionTask(env, parsed.data, abort.signal);
+      const outcome = await runPartitionTask({ ...env, log }, parsed.data, abort.signal);
       if (outcome === "released") {
         await job.moveToWait(token);
         throw new WaitingError();
@@ -260,8 +318,7 @@ export class FleetWorker {
       // Redis or a connector failed: hand the partition back and try again later, on this worker or another. The
       // attempt and the error are recorded with the partition, for the run's page.
       const retry = await recordTaskRetry(env, parsed.data, errorMessage(err));
-      this.log.error("task failed; retrying", {
-        task: id,
+      log.error("task failed; retrying", {
         attempt: retry.attempt,
         retryInMs: retry.delayMs,
         error: retry.error,
@@ -302,8 +359,7 @@ export class FleetWorker {
     // Each run's meta once, all runs at once (they live in different cluster slots, so one read each).
     await Promise.all(
       [...byRun].map(async ([runId, jobs]) => {
-        const [desired, status] = await this.redis.hmget(this.keys.runMeta(runId), "desired", "status");
-        if (!stopWanted(desired, status)) return;
+        if ((await readDesired(this.redis, this.keys, runId)) !== "stopped") return;
         // Another worker may have woken one first.
         await Promise.all(jobs.map((job) => job.promote().catch(() => {})));
       }),
@@ -346,6 +402,7 @@ export class FleetWorker {
       await this.previewSandbox?.close();
       await Promise.allSettled([this.taskWorker?.close(), this.controlWorker?.close(), this.previewWorker?.close()]);
       await this.heartbeat?.stop().catch(() => {});
+      await this.figures?.stop();
       await this.taskQueue?.close();
       await Promise.allSettled(this.connections.map((c) => c.quit()));
       this.log.info("worker stopped", { worker: this.options.workerId });

@@ -365,6 +365,11 @@ export class FusedStage {
     return this.sinks.filter((s) => s.buffer.length > 0);
   }
 
+  /** The stage's nodes. */
+  get nodeIds(): string[] {
+    return [...this.counters.keys()];
+  }
+
   /** What this batch did in the stage so far, for its commit: counter increments and dead letters. */
   report(): StageReport {
     const increments: Record<string, number> = {};

@@ -8,7 +8,8 @@ import type { TaskRef } from "@sluice/pipeline/control/keys";
 import type { DesiredState } from "@sluice/pipeline/control/protocol";
 import { readDesired, registeredStores } from "@sluice/pipeline/control/run-state";
 import { errorMessage } from "./engine-logger";
-import type { FusedStage, StageReport } from "./fused-stage";
+import { edgeId, type FusedStage, type StageReport } from "./fused-stage";
+import type { TaskFigures, TaskGauges } from "./node-figure-publisher";
 import { CRASHES_FIELD } from "./partition-crashes";
 import { type SinkWriteControl, sinksCommitted, writeSinks } from "./sink-writes";
 import { sleep } from "./sleep";
@@ -41,8 +42,9 @@ export async function runPartitionTask(
 ): Promise<TaskOutcome> {
   const rt = await setUpTask(env, task);
   if (typeof rt === "string") return rt;
+  const loop = new PartitionLoop(rt, shutdown);
   try {
-    return await new PartitionLoop(rt, shutdown).run();
+    return await loop.run();
   } catch (err) {
     if (err instanceof FencedError) {
       env.log.warn("lease lost to another worker; stopping this copy", { task: rt.id });
@@ -54,6 +56,7 @@ export async function runPartitionTask(
     }
     throw new Error(rt.scrub(errorMessage(err)));
   } finally {
+    loop.closeFigures();
     await rt.crashes.release();
     await rt.stage.close();
   }
@@ -73,6 +76,8 @@ interface Batch {
   replayed: string[];
   /** The input is idle: downstream stages do not wait for this partition's watermark. */
   idle: boolean;
+  /** When processing began (performance.now()), for the batch latency in the node figures. */
+  started: number;
 }
 
 class PartitionLoop {
@@ -93,6 +98,15 @@ class PartitionLoop {
   private bound: BatchIntent | null;
   /** The stores a new owner must load: written whenever they differ from what the task state lists. */
   private persistedStores: string;
+  /** This partition's node figures, unless the worker publishes none. */
+  private readonly figures: TaskFigures | undefined;
+  /** Outgoing shuffle edges, by writer, and the entries waiting in each at the last backlog check. */
+  private readonly edges: string[];
+  private readonly nodeIds: string[];
+  private readonly backlog = new Map<string, number>();
+  private inputLag: Record<string, number> | undefined;
+  private lagAt = 0;
+  private lagInFlight = false;
 
   constructor(
     private readonly rt: TaskRuntime,
@@ -106,6 +120,9 @@ class PartitionLoop {
     this.watermark = state.initial.wm !== undefined ? Number(state.initial.wm) : Number.NEGATIVE_INFINITY;
     this.persistedStores = JSON.stringify(registeredStores(state.initial));
     this.bound = state.pendingIntent();
+    this.edges = rt.writers.map(({ shuffle: s }) => edgeId(s.fromNode, s.fromPort, s.toNode, s.toPort));
+    this.nodeIds = rt.stage.nodeIds;
+    this.figures = env.figures?.open(task, () => this.gauges());
     if (this.bound) {
       env.log.info("replaying a written, uncommitted batch with its recorded input", {
         task: rt.id,
@@ -139,6 +156,7 @@ class PartitionLoop {
       }
       const batch = this.begin();
       const read = batch.stopNow ? NOTHING_READ : await this.read(batch);
+      batch.started = performance.now();
       await this.process(batch, read);
       const sinks = await this.writeSinks(batch, read);
       if (sinks.outcome === "released") return "released";
@@ -169,7 +187,7 @@ class PartitionLoop {
     rt.stage.begin(seq);
     for (const w of rt.writers) w.begin(seq);
     const info = { batchId: `${rt.task.runId}:${rt.task.stage}:${rt.task.partition}:${seq}`, sequence: seq };
-    return { seq, info, now: Date.now(), stopNow, set: {}, replayed: [], idle: false };
+    return { seq, info, now: Date.now(), stopNow, set: {}, replayed: [], idle: false, started: 0 };
   }
 
   /** Reads the batch's input (unless the next stage is behind) and the dead letters sent back for another try. */
@@ -299,6 +317,7 @@ class PartitionLoop {
       return "failed";
     }
     rt.crashCount = 0;
+    if (this.figures) this.countFigures(report, batch, read);
     for (const s of dirty) s.committed();
     if (set.stores !== undefined) this.persistedStores = set.stores;
     await rt.input.committed();
@@ -331,7 +350,55 @@ class PartitionLoop {
     const now = Date.now();
     if (now - this.backlogCheckedAt < 20) return;
     this.backlogCheckedAt = now;
-    const lengths = await Promise.all(writers.flatMap((w) => w.streamKeys.map((k) => env.redis.xlen(k))));
-    this.backlogged = lengths.some((n) => n > this.maxBacklog);
+    const lengths = await Promise.all(writers.map((w) => Promise.all(w.streamKeys.map((k) => env.redis.xlen(k)))));
+    this.backlogged = lengths.some((perConsumer) => perConsumer.some((n) => n > this.maxBacklog));
+    if (!this.figures) return;
+    lengths.forEach((perConsumer, i) => {
+      this.backlog.set(
+        this.edges[i]!,
+        perConsumer.reduce((a, b) => a + b, 0),
+      );
+    });
+    if (this.backlogged) {
+      this.figures.backpressured(this.edges.filter((_, i) => lengths[i]!.some((n) => n > this.maxBacklog)));
+    }
+  }
+
+  /** A committed batch's figures; the input's lag is asked for at most once a second, without waiting for it. */
+  private countFigures(report: StageReport, batch: Batch, read: InputRead): void {
+    const sent = new Map<string, number>();
+    this.rt.writers.forEach((w, i) => {
+      sent.set(this.edges[i]!, w.pending);
+    });
+    this.figures!.batch(report.increments, performance.now() - batch.started, sent);
+    if (this.lagInFlight || batch.now - this.lagAt < 1000 || read.ended) return;
+    this.lagAt = batch.now;
+    this.lagInFlight = true;
+    this.rt.input
+      .lag()
+      .then(
+        (lag) => {
+          this.inputLag = lag;
+        },
+        () => {},
+      )
+      .finally(() => {
+        this.lagInFlight = false;
+      });
+  }
+
+  private gauges(): TaskGauges {
+    return {
+      nodes: this.nodeIds,
+      watermark: this.watermark,
+      stateKeys: this.rt.stores.keysByNode(),
+      inputLag: this.inputLag,
+      backlog: this.backlog,
+    };
+  }
+
+  /** The partition is done here: its last figures go out with the publisher's next write. */
+  closeFigures(): void {
+    if (this.figures) this.figures.closed = true;
   }
 }

@@ -3,8 +3,9 @@ import { generatorDef } from "@sluice/nodes/sources/generator.def";
 import { generatorRuntime } from "@sluice/nodes/sources/generator.run";
 import { filterDef } from "@sluice/nodes/transforms/filter.def";
 import { filterRuntime } from "@sluice/nodes/transforms/filter.run";
+import { readNodeFigures } from "@sluice/pipeline/control/node-figures";
 import { createCatalog } from "@sluice/pipeline/node-definition";
-import { FleetHarness } from "@sluice/test-kit/fleet-harness";
+import { FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
 import { collectDef, collectRuntime, keyCountDef, keyCountRuntime } from "@sluice/test-kit/test-nodes";
 import type { Cluster } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
@@ -26,6 +27,7 @@ afterEach(async () => {
 describe("Redis Cluster", () => {
   it("runs a keyed multi-stage pipeline with two workers, keys spread over three masters", async () => {
     cluster = await PrivateCluster.start();
+    const fromSec = Math.floor(Date.now() / 1000);
     harness = new FleetHarness(cluster.seedUrl, { cluster: true });
     await harness.startInProcess("c1", catalog, runtimes);
     await harness.startInProcess("c2", catalog, runtimes);
@@ -48,6 +50,16 @@ describe("Redis Cluster", () => {
     });
     const done = await harness.waitForStatus("clustered", "completed", 60_000);
     expect(done.nodes.gen?.out).toBe(20_000);
+    // Node figures are published per run in the run's hash tag: both workers' add up to the totals.
+    const toSec = Math.floor(Date.now() / 1000) + 1;
+    await waitFor(
+      async () => {
+        const f = await readNodeFigures(harness!.redis, harness!.keys, "clustered", fromSec, toSec);
+        return f.nodes.gen?.out === 20_000 && f.nodes.out?.in === done.nodes.out?.in ? f : undefined;
+      },
+      5000,
+      () => "for the node figures to add up to the run's totals",
+    );
     expect(done.nodes.count?.in).toBe(20_000);
     const rows = await harness.store("clustered", 1, 4, "out", "rows");
     expect(Object.values(rows).reduce((a: number, r) => a + (r as { count: number }).count, 0)).toBe(20_000);

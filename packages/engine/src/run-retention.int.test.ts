@@ -51,6 +51,12 @@ function pipeline(generator: Record<string, unknown>) {
 }
 
 const RETENTION_MS = 1500;
+/** Node figures expire by themselves (node-figures.ts); here soon after the retention. */
+const FIGURES_TTL_MS = 2000;
+
+function isFigures(key: string): boolean {
+  return /:fig:\d+$/.test(key);
+}
 
 let harness: FleetHarness;
 let worker: FleetWorker | undefined;
@@ -70,12 +76,16 @@ async function startWorker() {
     workerId: "w1",
     leaseMs: 2000,
     runRetentionMs: RETENTION_MS,
+    nodeFigures: { ttlMs: FIGURES_TTL_MS },
   });
   await worker.start();
 }
 
-/** The keys Redis holds under the run's hash tags: run-level {run}, and each task partition's {run:stage:partition}. */
-async function keysOf(runId: string): Promise<string[]> {
+/**
+ * The keys Redis holds under the run's hash tags: run-level {run}, and each task partition's {run:stage:partition};
+ * the run's keys, or only its self-expiring node figures.
+ */
+async function keysOf(runId: string, which: "run" | "figures" = "run"): Promise<string[]> {
   const found: string[] = [];
   for (const pattern of [`${harness.prefix}:{${runId}}*`, `${harness.prefix}:{${runId}:*`]) {
     let cursor = "0";
@@ -85,7 +95,7 @@ async function keysOf(runId: string): Promise<string[]> {
       found.push(...keys);
     } while (cursor !== "0");
   }
-  return found.sort();
+  return found.filter((k) => isFigures(k) === (which === "figures")).sort();
 }
 
 describe("run retention", () => {
@@ -113,8 +123,13 @@ describe("run retention", () => {
     expect(metaTtl).toBeLessThanOrEqual(RETENTION_MS);
     for (const ttl of keyTtls) expect(ttl).toBeGreaterThanOrEqual(metaTtl!);
 
+    // The run's node figures expire on their own, never later than their time to live.
+    const figures = await keysOf("done", "figures");
+    expect(figures.length).toBeGreaterThan(0);
+    for (const k of figures) expect(await harness.redis.pttl(k)).toBeLessThanOrEqual(FIGURES_TTL_MS);
+
     await waitFor(
-      async () => (await keysOf("done")).length === 0,
+      async () => (await keysOf("done")).length === 0 && (await keysOf("done", "figures")).length === 0,
       10_000,
       () => "for the finished run's keys to go",
     );

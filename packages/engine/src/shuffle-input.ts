@@ -66,4 +66,15 @@ export class ShuffleInput implements TaskInput {
   busy(): void {
     this.idleSleep = 1;
   }
+
+  /** Entries waiting in the streams of the upstreams still open, per node they feed. */
+  async lag(): Promise<Record<string, number>> {
+    const open = this.reader.upstreams.filter((u) => !u.ended);
+    const lengths = await Promise.all(open.map((u) => this.redis.xlen(u.key)));
+    const out: Record<string, number> = {};
+    open.forEach((u, i) => {
+      out[u.shuffle.toNode] = (out[u.shuffle.toNode] ?? 0) + lengths[i]!;
+    });
+    return out;
+  }
 }

@@ -121,6 +121,11 @@ export class SourceInput implements TaskInput {
   }
 
   busy(): void {}
+
+  /** Sources cannot tell how far behind they are yet. */
+  lag(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
 }
 
 /**

@@ -99,6 +99,16 @@ export class TaskStores {
     return [...this.stores.values()].filter((s) => s.dirty);
   }
 
+  /** Entries held per operator, a gauge for the node figures. */
+  keysByNode(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [id, s] of this.stores) {
+      const node = id.slice(0, id.indexOf("\u0000"));
+      out.set(node, (out.get(node) ?? 0) + s.size);
+    }
+    return out;
+  }
+
   /** Total entries held, a gauge for the run view. */
   get size(): number {
     let n = 0;

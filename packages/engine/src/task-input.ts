@@ -48,4 +48,9 @@ export interface TaskInput {
   quietWait(idleMs: number, pollMs: number): number;
   /** A batch did something: the next quiet wait starts short again. */
   busy(): void;
+  /**
+   * How far the input is behind what there is to read, per node it feeds, in the input's own unit (shuffle
+   * entries; a source's messages or bytes); undefined when it cannot say cheaply. Asked at most once a second.
+   */
+  lag(): Promise<Record<string, number> | undefined>;
 }

@@ -26,6 +26,7 @@ import { BatchBudget } from "./batch-budget";
 import { type EngineLogger, errorMessage } from "./engine-logger";
 import { edgeId, FusedStage, type Outlet, StageBuildError } from "./fused-stage";
 import { RedisLiveTail } from "./live-tail";
+import type { NodeFigurePublisher } from "./node-figure-publisher";
 import { crashLoopMessage, DEFAULT_CRASH_LIMIT, PartitionCrashes, takeoverOf } from "./partition-crashes";
 import type { RunController } from "./run-controller";
 import { type OpenedConnections, openSealedConnections } from "./sealed-connections";
@@ -65,6 +66,8 @@ export interface TaskEnvironment {
   crashLimit?: number;
   /** The files directory file nodes work in (SLUICE_FILES_DIR); each workspace's runs get their own folder in it. */
   filesDir?: string;
+  /** Where partitions report their node figures; without it, none are published (SLUICE_NODE_FIGURES=off). */
+  figures?: NodeFigurePublisher;
 }
 
 /** Everything a running partition holds; built once per lease. */

@@ -23,6 +23,8 @@ export function createKeys(prefix: string) {
     runMeta: (runId: string) => `${run(runId)}:meta`,
     runDone: (runId: string) => `${run(runId)}:done`,
     runTail: (runId: string, nodeId: string) => `${run(runId)}:tail:${nodeId}`,
+    /** One second's node figures of a run (node-figures.ts); expires by itself, so runKeys does not list it. */
+    runFigures: (runId: string, sec: number) => `${run(runId)}:fig:${sec}`,
     taskState: (t: TaskRef) => `${task(t)}:state`,
     taskDeadLetters: (t: TaskRef) => `${task(t)}:dlq`,
     /** Dead letters sent back for another try, read by the same partition. */
