@@ -80,6 +80,12 @@ describe("declared rules", () => {
     expect(rule("pipelines.preview")).toBe("editor");
   });
 
+  it("shows a run's live figures to every member, as its live status", () => {
+    const rule = (path: string) => procedures.find((p) => p.path === path)?.access;
+    expect(rule("runs.figures")).toBe("viewer");
+    expect(rule("runs.figures")).toBe(rule("runs.live"));
+  });
+
   it("lets any member see the fleet: it is the installation's shared infrastructure", () => {
     expect(procedures.find((p) => p.path === "fleet.list")?.access).toBe("viewer");
   });

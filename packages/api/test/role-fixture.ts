@@ -196,6 +196,7 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
     }),
     "pipelines.versions": () => ({ id: pipelineId, limit: 10 }),
     "runs.deadLetters": () => ({ runId, limit: 10 }),
+    "runs.figures": () => ({ runId }),
     "runs.get": () => ({ runId }),
     "runs.list": () => ({ pipelineId, limit: 10 }),
     "runs.live": () => ({ runId }),

@@ -4,6 +4,7 @@ import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { createTRPCRouter, editorProcedure, workspaceProcedure } from "../trpc";
 import { listDeadLetterPage } from "./dead-letters";
+import { liveNodeFigures } from "./node-figures";
 import { pauseRun, replayDeadLetters, restartRun, resumeRun } from "./run-control";
 import {
   DeadLetterPageView,
@@ -81,6 +82,17 @@ export const runRouter = createTRPCRouter({
         if (isTerminal(snapshot.status)) return;
       }
       await sleep(LIVE_INTERVAL_MS, signal);
+    }
+  }),
+  /** Per-second figures per node and shuffle edge (rates, latency, lag, backlog) over SSE, ending with the run. */
+  figures: workspaceProcedure.input(z.strictObject({ runId: RunId })).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }) {
+    await getRun(ctx.db, ctx.workspaceId, input.runId); // workspace check
+    for await (const view of liveNodeFigures(ctx.redis, ctx.keys, input.runId, signal)) {
+      yield tracked(String(view.sec), view);
     }
   }),
   /** The newest records a console sink of the run kept. */

@@ -1,0 +1,49 @@
+import type { Keys } from "@sluice/pipeline/control/keys";
+import {
+  type FiguresReader,
+  figuresView,
+  type RunFiguresView,
+  readNodeFigures,
+} from "@sluice/pipeline/control/node-figures";
+import { type RunStateReader, readRunSnapshot } from "@sluice/pipeline/control/run-reader";
+import { isTerminal } from "@sluice/pipeline/control/run-status";
+
+// The live node figures of one run (runs.figures): once a second, the last complete second's figures that workers
+// published (see @sluice/pipeline/control/node-figures) with the run's committed totals, until the run ends.
+
+/** Workers publish just after a second turns; reading this long after leaves them time to land. */
+const READ_AFTER_MS = 300;
+
+function untilNextRead(signal: AbortSignal | undefined): Promise<void> {
+  const wait = 1000 - (Date.now() % 1000) + READ_AFTER_MS;
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, wait);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+export async function* liveNodeFigures(
+  redis: FiguresReader & RunStateReader,
+  keys: Keys,
+  runId: string,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<RunFiguresView> {
+  while (!signal?.aborted) {
+    const sec = Math.floor((Date.now() - READ_AFTER_MS) / 1000) - 1;
+    const [snapshot, figures] = await Promise.all([
+      readRunSnapshot(redis, keys, runId),
+      readNodeFigures(redis, keys, runId, sec, sec),
+    ]);
+    // A run whose live state is not there yet (or any more) shows nothing; its end is told by its status.
+    if (snapshot) {
+      yield figuresView(runId, figures, snapshot.nodes);
+      if (isTerminal(snapshot.status)) return;
+    }
+    await untilNextRead(signal);
+  }
+}
