@@ -7,6 +7,7 @@ import {
   PipelineDefinition,
   PipelineSettings,
 } from "@sluice/pipeline/definition";
+import { parseDuration } from "@sluice/pipeline/duration";
 import { FUNCTIONS } from "@sluice/pipeline/expr/compile";
 import { buildGraph, topologicalOrder } from "@sluice/pipeline/graph";
 import { planDelivery } from "@sluice/pipeline/plan";
@@ -36,4 +37,5 @@ export const runtime: EditorRuntime = {
   },
   planDelivery,
   settingsSchema: configJsonSchema({ config: PipelineSettings }),
+  parseDuration,
 };

@@ -1,5 +1,6 @@
 import type { JsonSchema } from "@sluice/pipeline/config-schema";
 import type { PipelineDefinition } from "@sluice/pipeline/definition";
+import type { parseDuration } from "@sluice/pipeline/duration";
 import type { FunctionInfo } from "@sluice/pipeline/expr/compile";
 import type { buildGraph, topologicalOrder } from "@sluice/pipeline/graph";
 import type { AnyNodeDefinition, NodeCatalog } from "@sluice/pipeline/node-definition";
@@ -26,4 +27,6 @@ export interface EditorRuntime {
   planDelivery: typeof planDelivery;
   /** The JSON Schema of `spec.settings`, for the settings form. */
   settingsSchema: JsonSchema;
+  /** Milliseconds of a duration setting such as `maxOutOfOrder` ("5s"), undefined when it is not one. */
+  parseDuration: typeof parseDuration;
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { formatAbsolute, formatIso, formatRelative } from "./format";
+import {
+  formatAbsolute,
+  formatCompact,
+  formatIso,
+  formatLag,
+  formatLatency,
+  formatRate,
+  formatRelative,
+} from "./format";
 
 const AT = Date.UTC(2024, 4, 1, 12, 0, 3, 250);
 
@@ -19,5 +27,35 @@ describe("time formatting", () => {
     expect(formatRelative(AT - 10_000, AT)).toBe("just now");
     expect(formatRelative(AT - 3 * 60_000, AT)).toBe("3 minutes ago");
     expect(formatRelative(AT - 30 * 86_400_000, AT)).toBe(formatAbsolute(AT - 30 * 86_400_000));
+  });
+});
+
+describe("live figure formatting", () => {
+  it("shortens counts and rates, keeping a decimal where it matters", () => {
+    expect(formatCompact(0)).toBe("0");
+    expect(formatCompact(0.5)).toBe("0.5");
+    expect(formatCompact(12)).toBe("12");
+    expect(formatCompact(999)).toBe("999");
+    expect(formatCompact(1234)).toBe("1.2k");
+    expect(formatCompact(3_400_000)).toBe("3.4M");
+    expect(formatCompact(2_000_000_000)).toBe("2B");
+    expect(formatRate(1234)).toBe("1.2k/s");
+    expect(formatRate(Number.NaN)).toBe("—/s");
+  });
+
+  it("shows a latency in the unit that reads best", () => {
+    expect(formatLatency(0.25)).toBe("0.25 ms");
+    expect(formatLatency(3.44)).toBe("3.4 ms");
+    expect(formatLatency(120.4)).toBe("120 ms");
+    expect(formatLatency(1530)).toBe("1.5 s");
+  });
+
+  it("shows a lag in seconds, minutes, hours and days", () => {
+    expect(formatLag(400)).toBe("0 s");
+    expect(formatLag(45_000)).toBe("45 s");
+    expect(formatLag(130_000)).toBe("2 m 10 s");
+    expect(formatLag((3 * 3600 + 5 * 60) * 1000)).toBe("3 h 05 m");
+    expect(formatLag(50 * 3600 * 1000)).toBe("2 d 2 h");
+    expect(formatLag(-1)).toBe("—");
   });
 });

@@ -36,3 +36,41 @@ export function formatIso(value: Date | number): string {
   const date = toDate(value);
   return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
 }
+
+// Live figures on the canvas: short enough for a node card at 1280×720; the exact value goes in a title.
+
+const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
+
+/** 0, 12, 1.2k, 3.4M: a count as a node card shows it (formatCount or toLocaleString gives the exact one). */
+export function formatCompact(n: number): string {
+  if (!Number.isFinite(n)) return "—";
+  // Below 10 a rate keeps one decimal (0.5/s is not 1/s); counts are whole anyway.
+  if (Math.abs(n) < 10) return String(Math.round(n * 10) / 10);
+  return compact.format(n).toLowerCase().replace("m", "M").replace("b", "B");
+}
+
+/** "1.2k/s": records per second. */
+export function formatRate(perSec: number): string {
+  return `${formatCompact(perSec)}/s`;
+}
+
+/** "0.25 ms", "3.4 ms", "120 ms", "1.5 s": a batch latency. */
+export function formatLatency(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "—";
+  if (ms < 1) return `${Math.round(ms * 100) / 100} ms`;
+  if (ms < 10) return `${Math.round(ms * 10) / 10} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+/** "0 s", "45 s", "2 m 10 s", "3 h 05 m": how far behind something is. */
+export function formatLag(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "—";
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} m ${s % 60} s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ${String(m % 60).padStart(2, "0")} m`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
+}

@@ -34,6 +34,7 @@ import {
 } from "../store/flow-model";
 import { isActive } from "../store/run-store";
 import { CanvasToolbar, ShortcutsDialog } from "./canvas-toolbar";
+import { edgeTypes } from "./live-edge";
 import { shapeLike } from "./node-shapes";
 import { OverviewMap } from "./overview-map";
 import { nodeTypes } from "./pipeline-node";
@@ -260,6 +261,7 @@ export function Canvas() {
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={connect}
@@ -346,9 +348,11 @@ function EdgeArrow() {
         <marker
           id={EDGE_ARROW_ID}
           viewBox="-10 -10 20 20"
-          markerWidth="16"
-          markerHeight="16"
-          markerUnits="strokeWidth"
+          // In canvas units, not stroke widths: a running edge thickens with its rate, its arrowhead stays the size a
+          // 1.6 px edge gives it.
+          markerWidth="25.6"
+          markerHeight="25.6"
+          markerUnits="userSpaceOnUse"
           orient="auto-start-reverse"
           refX="0"
           refY="0"

@@ -1,9 +1,12 @@
 "use client";
 
+import type { NodeFigureView } from "@sluice/pipeline/control/node-figures";
 import type { NodeCounters } from "@sluice/pipeline/control/protocol";
 import type { PortSpec } from "@sluice/pipeline/node-definition";
 import { type NodeProps, Position, useUpdateNodeInternals } from "@xyflow/react";
 import { memo, useEffect, useMemo, useRef } from "react";
+import { formatAbsolute, formatCompact, formatLag, formatLatency, formatRate } from "@/lib/format";
+import { formatCount } from "@/runs/run-format";
 import { useCatalog, useEditor, useRun } from "../editor-context";
 import { nodeView, type PipelineFlowNode } from "../store/flow-model";
 import { isActive } from "../store/run-store";
@@ -12,8 +15,9 @@ import { NoteNode } from "./note-node";
 import { PortHandle } from "./port-handle";
 
 // The one node component for every node type: everything it shows comes from the type's declaration, the node's
-// config, the validation result and the run snapshot. Defined at module level and memoised (React Flow re-renders
-// nodes often); each piece of store state it needs is its own narrow subscription.
+// config, the validation result, the run snapshot and the run's live figures (see live-overlay.ts). Defined at
+// module level and memoised (React Flow re-renders nodes often); each piece of store state it needs is its own
+// narrow subscription.
 
 const ZERO: NodeCounters = { in: 0, out: 0, errors: 0 };
 const NO_PORTS: readonly string[] = [];
@@ -76,16 +80,88 @@ function usePortChanges(id: string, inputs: readonly ShownPort[], outputs: reado
   }, [key, id, update]);
 }
 
-function Counter({ nodeId, which, label, value }: { nodeId: string; which: string; label: string; value: number }) {
+function Counter({
+  nodeId,
+  which,
+  label,
+  value,
+  perSec,
+}: {
+  nodeId: string;
+  which: string;
+  label: string;
+  value: number;
+  /** Records a second while a run goes; undefined to show none. */
+  perSec?: number | undefined;
+}) {
   return (
     <div className={`node-counter node-counter-${which}`}>
       <dt>{label}</dt>
       <dd data-testid={`count-${nodeId}-${which}`} title={value.toLocaleString("en-US")}>
         {value}
       </dd>
+      {perSec !== undefined ? (
+        <dd
+          className="node-rate"
+          data-testid={`rate-${nodeId}-${which}`}
+          title={`${perSec.toLocaleString("en-US", { maximumFractionDigits: 1 })} ${label} a second`}
+        >
+          {formatRate(perSec)}
+        </dd>
+      ) : null}
     </div>
   );
 }
+
+/** The live line under the counters: batch latency, watermark lag, state size; only what the node reports. */
+function LiveDetails({ nodeId, figure }: { nodeId: string; figure: NodeFigureView }) {
+  const parts: { key: string; text: string; title: string }[] = [];
+  if (figure.p50Ms !== null && figure.p99Ms !== null) {
+    parts.push({
+      key: "latency",
+      text: `p50 ${formatLatency(figure.p50Ms)} · p99 ${formatLatency(figure.p99Ms)}`,
+      title: `Batch latency: half took at most ${figure.p50Ms.toFixed(2)} ms, 99 % at most ${figure.p99Ms.toFixed(2)} ms`,
+    });
+  }
+  if (figure.watermarkLagMs !== null && figure.watermark !== null) {
+    parts.push({
+      key: "watermark",
+      text: `${formatLag(figure.watermarkLagMs)} lag`,
+      title: `Watermark ${formatAbsolute(figure.watermark)}, ${formatCount(Math.round(figure.watermarkLagMs))} ms behind now`,
+    });
+  }
+  if (figure.stateKeys !== null) {
+    parts.push({
+      key: "state",
+      text: `${formatCompact(figure.stateKeys)} keys`,
+      title: `${formatCount(figure.stateKeys)} keys in ${nodeId}'s state`,
+    });
+  }
+  if (figure.inputLag !== null && figure.inputLag > 0) {
+    parts.push({
+      key: "input",
+      text: `${formatCompact(figure.inputLag)} behind`,
+      title: `Input ${formatCount(figure.inputLag)} behind (records or the source's own unit)`,
+    });
+  }
+  if (parts.length === 0) return null;
+  return (
+    <div className="pnode-live" data-testid={`live-${nodeId}`}>
+      {parts.map((p) => (
+        <span key={p.key} title={p.title}>
+          {p.text}
+        </span>
+      ))}
+    </div>
+  );
+}
+
+const CONDITION_TITLES = {
+  stalled: "No records in or out for 10 seconds while upstream has records for it",
+  lagging:
+    "Its watermark is more than the pipeline's out-of-orderness plus 30 seconds behind now, or its input lag keeps growing",
+  failing: "Records failed here in the last few seconds: see the dead letters",
+} as const;
 
 function PipelineNodeView({ id, data, selected }: NodeProps<PipelineFlowNode>) {
   const catalog = useCatalog();
@@ -98,6 +174,8 @@ function PipelineNodeView({ id, data, selected }: NodeProps<PipelineFlowNode>) {
   const issues = useEditor((s) => s.validation.byNode[id]);
   const counters = useRun((s) => (s.run ? (s.run.counters[id] ?? ZERO) : null));
   const running = useRun((s) => isActive(s.run));
+  const figure = useRun((s) => s.figures?.nodes[id] ?? null);
+  const condition = useRun((s) => s.conditions[id] ?? null);
   const kind = def?.kind ?? "transform";
   const hasErrors = (issues?.errors ?? 0) > 0;
   const summary = view?.summary ?? "unknown node type";
@@ -105,7 +183,7 @@ function PipelineNodeView({ id, data, selected }: NodeProps<PipelineFlowNode>) {
 
   return (
     <div
-      className={`pnode kind-${kind}${selected ? " is-selected" : ""}${hasErrors ? " has-errors" : ""}${running ? " is-running" : ""}`}
+      className={`pnode kind-${kind}${selected ? " is-selected" : ""}${hasErrors ? " has-errors" : ""}${running ? " is-running" : ""}${condition ? ` is-${condition}` : ""}`}
       data-testid={`node-${id}`}
       style={{
         minHeight:
@@ -132,16 +210,28 @@ function PipelineNodeView({ id, data, selected }: NodeProps<PipelineFlowNode>) {
           </span>
         ) : null}
       </div>
+      {condition ? (
+        <span className="pnode-condition" data-testid={`condition-${id}`} title={CONDITION_TITLES[condition]}>
+          {condition}
+        </span>
+      ) : null}
       <div className={`pnode-summary${view && !view.configured ? " is-missing" : ""}`} title={summary}>
         {summary}
       </div>
       {counters ? (
         <dl className="pnode-counters" aria-label={`${id} record counts`}>
-          <Counter nodeId={id} which="in" label="in" value={counters.in} />
-          <Counter nodeId={id} which="out" label="out" value={counters.out} />
-          <Counter nodeId={id} which="errors" label="errors" value={counters.errors} />
+          <Counter nodeId={id} which="in" label="in" value={counters.in} perSec={figure?.inPerSec} />
+          <Counter nodeId={id} which="out" label="out" value={counters.out} perSec={figure?.outPerSec} />
+          <Counter
+            nodeId={id}
+            which="errors"
+            label="errors"
+            value={counters.errors}
+            perSec={figure && figure.errPerSec > 0 ? figure.errPerSec : undefined}
+          />
         </dl>
       ) : null}
+      {figure ? <LiveDetails nodeId={id} figure={figure} /> : null}
       <Ports ports={outputs} type="source" nodeId={id} />
     </div>
   );

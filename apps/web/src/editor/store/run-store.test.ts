@@ -1,6 +1,8 @@
+import type { NodeFigureView, RunFiguresView } from "@sluice/pipeline/control/node-figures";
 import type { RunSnapshot } from "@sluice/pipeline/control/protocol";
 import { emptyDefinition } from "@sluice/pipeline/definition";
 import { describe, expect, it } from "vitest";
+import { overlayGraph } from "../canvas/live-overlay";
 import { runtime } from "../editor-runtime";
 import { createEditorStore, isDirty } from "./editor-store";
 import { createRunStore, isActive } from "./run-store";
@@ -81,4 +83,59 @@ describe("the run store", () => {
     runs.getState().setRun({ id: "r2", status: "queued", counters: {}, error: null });
     expect(runs.getState().renamed).toEqual({});
   });
+
+  it("keeps the active run's figures apart from the document, and drops the rates when the run ends", () => {
+    const editor = createEditorStore(runtime, {
+      id: "p1",
+      name: "live",
+      version: { number: 1, definition: definition() },
+    });
+    const before = editor.getState();
+    const runs = createRunStore();
+    const graph = overlayGraph(editor.getState().edges, 0);
+    runs.getState().setRun({ id: "r1", status: "running", counters: {}, error: null });
+    runs.getState().renameNode("out", "sink");
+    runs.getState().applyFigures(figures("r0", 100, 7), graph); // another run's
+    expect(runs.getState().figures).toBeNull();
+
+    runs.getState().applyFigures(figures("r1", 100, 7), graph);
+    expect(runs.getState().figures?.nodes.gen?.outPerSec).toBe(7);
+    expect(runs.getState().figures?.nodes.sink?.inPerSec).toBe(7); // under the renamed id too
+    expect(runs.getState().tracks.gen?.activeSec).toBe(100);
+    expect(editor.getState()).toBe(before);
+
+    // Upstream gives out records, `out` takes none for 10 seconds: it stands out as stalled.
+    for (let sec = 101; sec <= 110; sec++) runs.getState().applyFigures(figures("r1", sec, 7, 0), graph);
+    expect(runs.getState().conditions).toEqual({ out: "stalled" });
+
+    // The run ends: its final counters stay, the rates and conditions go, and later figures are not taken.
+    runs.getState().applySnapshot(snapshot("r1", 9, "completed"));
+    expect(runs.getState().run?.counters.out?.in).toBe(9);
+    expect(runs.getState().figures).toBeNull();
+    expect(runs.getState().conditions).toEqual({});
+    runs.getState().applyFigures(figures("r1", 111, 7), graph);
+    expect(runs.getState().figures).toBeNull();
+  });
 });
+
+function rate(inPerSec: number, outPerSec: number): NodeFigureView {
+  return {
+    inPerSec,
+    outPerSec,
+    errPerSec: 0,
+    totalIn: 0,
+    totalOut: 0,
+    totalErr: 0,
+    p50Ms: 1,
+    p99Ms: 2,
+    watermark: null,
+    watermarkLagMs: null,
+    stateKeys: null,
+    inputLag: null,
+  };
+}
+
+/** One second in which `gen` gives out `perSec` records and `out` takes `outTakes` of them. */
+function figures(runId: string, sec: number, perSec: number, outTakes = perSec): RunFiguresView {
+  return { runId, sec, nodes: { gen: rate(0, perSec), out: rate(outTakes, 0) }, edges: {} };
+}

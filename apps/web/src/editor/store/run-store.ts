@@ -1,6 +1,8 @@
+import type { RunFiguresView } from "@sluice/pipeline/control/node-figures";
 import type { NodeCounters, RunSnapshot } from "@sluice/pipeline/control/protocol";
 import { isActive as isActiveStatus, type RunStatus } from "@sluice/pipeline/control/run-status";
 import { createStore, type StoreApi } from "zustand/vanilla";
+import { type NodeCondition, type NodeTrack, nextOverlay, type OverlayGraph } from "../canvas/live-overlay";
 
 // The editor's current run and its live figures, in a store of their own beside the document's (editor-store.ts):
 // a snapshot arrives every second while a run goes, and none of it is part of the draft, so undo/redo, the dirty
@@ -16,16 +18,31 @@ export interface EditorRun {
 
 export interface RunState {
   run: EditorRun | null;
+  /**
+   * The newest second of the active run's figures (runs.figures), node figures under the draft's ids; null when no
+   * run is active: an ended run shows its final counters and no rates.
+   */
+  figures: LiveFigures | null;
+  /** What the overlay remembers of each node between seconds (see live-overlay.ts). */
+  tracks: Readonly<Record<string, NodeTrack>>;
+  /** The nodes that stand out this second, by draft id. */
+  conditions: Readonly<Record<string, NodeCondition>>;
   /** Node ids renamed in the draft since the run started, new → old: their counters show under the new name. */
   renamed: Readonly<Record<string, string>>;
   setRun(run: EditorRun | null): void;
   /** Takes a live snapshot of the current run (one of another run is ignored). */
   applySnapshot(snapshot: RunSnapshot): void;
+  /** Takes a second of the current run's figures, classified against the draft's graph (another run's is ignored). */
+  applyFigures(view: RunFiguresView, graph: OverlayGraph): void;
   /** A node of the draft was renamed: keep showing the run's counters (keyed by the old id) under the new one. */
   renameNode(from: string, to: string): void;
 }
 
 export type RunStore = StoreApi<RunState>;
+
+export type LiveFigures = Omit<RunFiguresView, "runId">;
+
+const NO_FIGURES = { figures: null, tracks: {}, conditions: {} } as const;
 
 /** Whether the run is under way (paused included): its pipeline cannot start another. */
 export function isActive(run: EditorRun | null): boolean {
@@ -33,10 +50,7 @@ export function isActive(run: EditorRun | null): boolean {
 }
 
 /** The counters with each renamed node's figures also under its new id (the old id stays, for an undo). */
-function withRenames(
-  counters: Record<string, NodeCounters>,
-  renamed: Readonly<Record<string, string>>,
-): Record<string, NodeCounters> {
+function withRenames<T>(counters: Record<string, T>, renamed: Readonly<Record<string, string>>): Record<string, T> {
   let out = counters;
   for (const [to, from] of Object.entries(renamed)) {
     const figures = counters[from];
@@ -51,28 +65,46 @@ function withRenames(
 export function createRunStore(): RunStore {
   return createStore<RunState>()((set, get) => ({
     run: null,
+    ...NO_FIGURES,
     renamed: {},
     setRun(run) {
       const { renamed } = get();
       const sameRun = run !== null && run.id === get().run?.id;
       // Renames are relative to the run's pipeline version: a new run starts from the draft's ids.
       const nextRenamed = sameRun ? renamed : {};
-      set({ run: run && { ...run, counters: withRenames(run.counters, nextRenamed) }, renamed: nextRenamed });
+      set({
+        run: run && { ...run, counters: withRenames(run.counters, nextRenamed) },
+        renamed: nextRenamed,
+        ...(sameRun && isActiveStatus(run.status) ? {} : NO_FIGURES),
+      });
     },
     applySnapshot(snapshot) {
       const { run, renamed } = get();
       if (!run || run.id !== snapshot.runId) return;
       set({
         run: { ...run, status: snapshot.status, counters: withRenames(snapshot.nodes, renamed), error: snapshot.error },
+        // Rates of an ended run would be stale: its final counters stay, the rates go.
+        ...(isActiveStatus(snapshot.status) ? {} : NO_FIGURES),
       });
+    },
+    applyFigures(view, graph) {
+      const { run, renamed, tracks } = get();
+      if (!run || run.id !== view.runId || !isActiveStatus(run.status)) return;
+      const nodes = withRenames(view.nodes, renamed);
+      const figures = { sec: view.sec, nodes, edges: view.edges };
+      set({ figures, ...nextOverlay(tracks, figures, graph, run.status === "running") });
     },
     renameNode(from, to) {
       if (from === to) return;
-      const { run, renamed } = get();
+      const { run, renamed, figures } = get();
       // A node renamed twice still maps to the id the run knows it by.
       const original = renamed[from] ?? from;
       const next = { ...renamed, [to]: original };
-      set({ renamed: next, run: run && { ...run, counters: withRenames(run.counters, next) } });
+      set({
+        renamed: next,
+        run: run && { ...run, counters: withRenames(run.counters, next) },
+        figures: figures && { ...figures, nodes: withRenames(figures.nodes, next) },
+      });
     },
   }));
 }
