@@ -8,6 +8,7 @@ import type { NodeCatalog } from "@sluice/pipeline/node-definition";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { findSession, readCookie, SESSION_COOKIE, type SessionUser } from "./auth/session";
+import type { HistoryRetention } from "./history/history-retention";
 import type { IngestLimits } from "./ingest/ingest-service";
 import { clientAddress, type RateLimits } from "./limits/rate-limits";
 
@@ -46,6 +47,8 @@ export interface ApiDeps {
   rateLimits?: RateLimits;
   /** How long a finished run's Redis state is kept (SLUICE_RUN_RETENTION); 7 days where absent. */
   runRetentionMs?: number;
+  /** How long node-figure history is kept per resolution (SLUICE_HISTORY_RETENTION); the default where absent. */
+  historyRetention?: HistoryRetention;
   /** Reverse proxies in front of the web app that append to X-Forwarded-For (SLUICE_TRUSTED_PROXIES). */
   trustedProxies?: number;
   /** Where failures on our side are logged, under the ref their caller is shown; the process's logger when absent. */

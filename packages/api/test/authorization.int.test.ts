@@ -86,6 +86,12 @@ describe("declared rules", () => {
     expect(rule("runs.figures")).toBe(rule("runs.live"));
   });
 
+  it("shows a run's and a pipeline's figure history to every member, as their live figures", () => {
+    const rule = (path: string) => procedures.find((p) => p.path === path)?.access;
+    expect(rule("runs.history")).toBe("viewer");
+    expect(rule("pipelines.history")).toBe(rule("runs.figures"));
+  });
+
   it("lets any member see the fleet: it is the installation's shared infrastructure", () => {
     expect(procedures.find((p) => p.path === "fleet.list")?.access).toBe("viewer");
   });

@@ -1,5 +1,6 @@
 import { PreviewResult } from "@sluice/pipeline/control/protocol";
 import { z } from "zod";
+import { pipelineHistoryProcedure } from "../history/history-procedures";
 import { deleteIngest } from "../ingest/ingest-service";
 import { createTRPCRouter, editorProcedure, workspaceProcedure } from "../trpc";
 import {
@@ -44,6 +45,8 @@ export const pipelineRouter = createTRPCRouter({
     .output(PipelineView)
     .query(({ ctx, input }) => getPipeline(ctx.db, ctx.workspaceId, input.id, input.version)),
   /** The version history, newest first (definitions are fetched one at a time with `get`). */
+  /** Rolled-up node figures of the pipeline's runs over a time range (history/). */
+  history: pipelineHistoryProcedure,
   versions: workspaceProcedure
     .input(ListVersionsInput)
     .output(z.array(PipelineVersionSummary))

@@ -2,6 +2,7 @@ import { readRunSnapshot, readTail } from "@sluice/pipeline/control/run-reader";
 import { isTerminal } from "@sluice/pipeline/control/run-status";
 import { tracked } from "@trpc/server";
 import { z } from "zod";
+import { runHistoryProcedure } from "../history/history-procedures";
 import { createTRPCRouter, editorProcedure, workspaceProcedure } from "../trpc";
 import { listDeadLetterPage } from "./dead-letters";
 import { liveNodeFigures } from "./node-figures";
@@ -68,6 +69,8 @@ export const runRouter = createTRPCRouter({
     .input(z.strictObject({ runId: RunId }))
     .output(RunView)
     .query(({ ctx, input }) => getRun(ctx.db, ctx.workspaceId, input.runId)),
+  /** Rolled-up node figures over a time range (history/). */
+  history: runHistoryProcedure,
   /** Live status and per-node counters once a second over SSE, ending after the run does. */
   live: workspaceProcedure.input(z.strictObject({ runId: RunId })).subscription(async function* ({
     ctx,
