@@ -1,10 +1,12 @@
 // Runs once when a Next server starts. The run reconciler copies run state from Redis into Postgres; the schedule
-// runner turns cron fires into runs. They need Prisma, ioredis and BullMQ, so they are imported only in the Node.js
-// runtime (the edge bundle never sees them).
+// runner turns cron fires into runs; the history roll-up rolls node figures up from Redis into Postgres. They need
+// Prisma, ioredis and BullMQ, so they are imported only in the Node.js runtime (the edge bundle never sees them).
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   const { startReconciler } = await import("./server/reconciler");
   startReconciler();
   const { startScheduler } = await import("./server/scheduler");
   startScheduler();
+  const { startHistory } = await import("./server/history-rollup");
+  startHistory();
 }

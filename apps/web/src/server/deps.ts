@@ -76,6 +76,7 @@ function build(): ApiDeps {
     rateLimits: new RateLimits(redis, keys.prefix, env.rateLimits),
     trustedProxies: env.trustedProxies,
     runRetentionMs: env.runRetentionMs,
+    historyRetention: env.historyRetention,
     logger: log,
   };
 }

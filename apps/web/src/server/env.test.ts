@@ -94,6 +94,33 @@ describe("web environment: SLUICE_RUN_RETENTION", () => {
   });
 });
 
+describe("web environment: SLUICE_HISTORY_RETENTION", () => {
+  it("keeps 10 s buckets a day, 1 min buckets 30 days and 1 h buckets a year unless told otherwise", () => {
+    expect(readWebEnv({}).historyRetention).toEqual({ 10: 86_400_000, 60: 30 * 86_400_000, 3600: 365 * 86_400_000 });
+    expect(readWebEnv({ SLUICE_HISTORY_RETENTION: "10s:6h, 1m:7d, 1h:90d" }).historyRetention).toEqual({
+      10: 6 * 3_600_000,
+      60: 7 * 86_400_000,
+      3600: 90 * 86_400_000,
+    });
+  });
+
+  it("names the variable and what is wrong with the value", () => {
+    expect(() => readWebEnv({ SLUICE_HISTORY_RETENTION: "10s:1d,1m:30d" })).toThrow(
+      /SLUICE_HISTORY_RETENTION: the 1h resolution is missing; give all three, e\.g\. 10s:24h,1m:30d,1h:365d/,
+    );
+    expect(() => readWebEnv({ SLUICE_HISTORY_RETENTION: "5s:1d,1m:30d,1h:365d" })).toThrow(
+      /SLUICE_HISTORY_RETENTION: "5s:1d" is not <resolution>:<duration>/,
+    );
+    expect(() => readWebEnv({ SLUICE_HISTORY_RETENTION: "10s:forever,1m:30d,1h:365d" })).toThrow(
+      /SLUICE_HISTORY_RETENTION: "forever" for 10s is not a duration/,
+    );
+    // A 1 min bucket is recomputed from its 10 s buckets until it completes: they must outlive it.
+    expect(() => readWebEnv({ SLUICE_HISTORY_RETENTION: "10s:30s,1m:30d,1h:365d" })).toThrow(
+      /SLUICE_HISTORY_RETENTION: 10s history must be kept at least 1m/,
+    );
+  });
+});
+
 describe("web environment: SLUICE_METRICS_TOKEN", () => {
   it("leaves the metrics endpoint off when unset, and takes a long enough token", () => {
     expect(readWebEnv({}).metricsToken).toBeUndefined();

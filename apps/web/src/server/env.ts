@@ -1,3 +1,4 @@
+import { type HistoryRetention, HistoryRetentionSetting } from "@sluice/api/history/history-retention";
 import {
   DEFAULT_RATE_LIMITS,
   parseRateLimitRule,
@@ -79,6 +80,7 @@ const EnvSchema = z.object({
     .max(1_000_000_000, "at most 1000000000 records")
     .default(1_000_000),
   SLUICE_RUN_RETENTION: RunRetentionSetting,
+  SLUICE_HISTORY_RETENTION: HistoryRetentionSetting,
   SLUICE_METRICS_TOKEN: z
     .string()
     .regex(/^\S{32,512}$/, "at least 32 characters without spaces (e.g. openssl rand -hex 32)")
@@ -109,6 +111,8 @@ export interface WebEnv {
   rateLimits: RateLimitSettings;
   /** How long a finished run's Redis state is kept (SLUICE_RUN_RETENTION), in ms; the workers need the same. */
   runRetentionMs: number;
+  /** How long node-figure history is kept at each resolution (SLUICE_HISTORY_RETENTION), in ms. */
+  historyRetention: HistoryRetention;
   /** Reverse proxies in front that append to X-Forwarded-For; decides which entry is the client's address. */
   trustedProxies: number;
   /** `next dev`: the pages' CSP allows eval, which React needs there. */
@@ -187,6 +191,7 @@ export function readWebEnv(source: Record<string, string | undefined> = process.
     }),
     trustedProxies: e.SLUICE_TRUSTED_PROXIES,
     runRetentionMs: e.SLUICE_RUN_RETENTION,
+    historyRetention: e.SLUICE_HISTORY_RETENTION,
     dev: e.NODE_ENV === "development",
     log: logSettings(source),
     metricsToken: e.SLUICE_METRICS_TOKEN,
