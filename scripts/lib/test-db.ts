@@ -14,7 +14,11 @@ import { withDatabase } from "./urls.mjs";
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const migrationsDir = path.join(root, "prisma", "migrations");
 
-export const TEMPLATE_DATABASE = "sluice_test_template";
+/**
+ * The template's name carries its migrations' hash, so checkouts with different migrations testing against one
+ * server at the same time (a work tree and a fresh clone) each clone their own instead of rebuilding one another's.
+ */
+const TEMPLATE_PREFIX = "sluice_test_template";
 /** Held exclusively while the template is rebuilt, shared while it is cloned. */
 const TEMPLATE_LOCK = 7_357_310_001;
 /** Test databases a crashed run left behind are dropped after this long. */
@@ -71,6 +75,31 @@ function deployMigrationsTo(databaseUrl: string): Promise<string[]> {
   return deployMigrations({ databaseUrl, prismaDir: path.join(root, "prisma") });
 }
 
+/** The template database for the migrations as they are in this checkout, and the comment marking it complete. */
+async function templateOf(): Promise<{ name: string; marker: string }> {
+  const hash = await migrationsHash();
+  return { name: `${TEMPLATE_PREFIX}_${hash.slice(0, 16)}`, marker: `sluice migrations sha256:${hash}` };
+}
+
+/**
+ * Drops templates of other migrations built more than LEFTOVER_AGE_MS ago (their comment ends with the build time),
+ * and the one unhashed template of older checkouts.
+ */
+async function dropOldTemplates(client: pg.Client, current: string): Promise<void> {
+  const { rows } = await client.query<{ datname: string; comment: string | null }>(
+    "SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname LIKE $1",
+    [`${TEMPLATE_PREFIX}%`],
+  );
+  for (const { datname, comment } of rows) {
+    if (datname === current) continue;
+    const builtAt = Number(/ built:(\d+)$/.exec(comment ?? "")?.[1] ?? 0);
+    if (Date.now() - builtAt < LEFTOVER_AGE_MS) continue;
+    const db = quoteIdent(datname);
+    await client.query(`ALTER DATABASE ${db} IS_TEMPLATE false`).catch(() => {});
+    await client.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => {});
+  }
+}
+
 /** Drops test databases (sluice_t_…, sluice_e2e_…) older than LEFTOVER_AGE_MS: leftovers of killed runs. */
 async function dropLeftovers(client: pg.Client): Promise<void> {
   const { rows } = await client.query<{ datname: string }>(
@@ -86,34 +115,36 @@ async function dropLeftovers(client: pg.Client): Promise<void> {
 }
 
 /**
- * Makes sure `sluice_test_template` exists with every migration applied, rebuilding it only when the
- * migrations changed (their hash is kept as the database's comment). Serialised across parallel runs
- * with an advisory lock.
+ * Makes sure the template of this checkout's migrations exists with every migration applied, building it only when
+ * it is missing or half-built (the comment is set last). Serialised across parallel runs with an advisory lock.
  */
-export async function ensureTemplateDatabase(adminUrl = testAdminUrl()): Promise<{ rebuilt: boolean; ms: number }> {
+export async function ensureTemplateDatabase(
+  adminUrl = testAdminUrl(),
+): Promise<{ name: string; rebuilt: boolean; ms: number }> {
   const started = Date.now();
-  const marker = `sluice migrations sha256:${await migrationsHash()}`;
+  const { name, marker } = await templateOf();
   const client = await adminClient(adminUrl);
   try {
     await client.query("SELECT pg_advisory_lock($1)", [TEMPLATE_LOCK]);
     const existing = await client.query<{ comment: string | null }>(
       "SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1",
-      [TEMPLATE_DATABASE],
+      [name],
     );
     await dropLeftovers(client);
-    if (existing.rows[0]?.comment === marker) return { rebuilt: false, ms: Date.now() - started };
+    await dropOldTemplates(client, name);
+    if (existing.rows[0]?.comment?.startsWith(marker)) return { name, rebuilt: false, ms: Date.now() - started };
 
-    const template = quoteIdent(TEMPLATE_DATABASE);
+    const template = quoteIdent(name);
     if (existing.rowCount) {
       await client.query(`ALTER DATABASE ${template} IS_TEMPLATE false`);
       await client.query(`DROP DATABASE ${template} WITH (FORCE)`);
     }
     await client.query(`CREATE DATABASE ${template} TEMPLATE template0 ENCODING 'UTF8'`);
-    await deployMigrationsTo(withDatabase(adminUrl, TEMPLATE_DATABASE));
+    await deployMigrationsTo(withDatabase(adminUrl, name));
     // Set last: a template whose migrations failed half-way has no marker and is rebuilt next time.
-    await client.query(`COMMENT ON DATABASE ${template} IS '${marker}'`);
+    await client.query(`COMMENT ON DATABASE ${template} IS '${marker} built:${Date.now()}'`);
     await client.query(`ALTER DATABASE ${template} IS_TEMPLATE true`);
-    return { rebuilt: true, ms: Date.now() - started };
+    return { name, rebuilt: true, ms: Date.now() - started };
   } finally {
     await client.query("SELECT pg_advisory_unlock_all()").catch(() => {});
     await client.end().catch(() => {});
@@ -144,12 +175,13 @@ function databaseName(prefix: string, label: string): string {
 export async function createTestDatabase(label: string, options: { namePrefix?: string } = {}): Promise<TestDatabase> {
   const adminUrl = testAdminUrl();
   const name = databaseName(options.namePrefix ?? "sluice_t", label);
+  const template = (await templateOf()).name;
   const client = await adminClient(adminUrl);
   try {
     for (let attempt = 1; ; attempt++) {
       await client.query("SELECT pg_advisory_lock_shared($1)", [TEMPLATE_LOCK]);
       try {
-        await client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(TEMPLATE_DATABASE)}`);
+        await client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`);
         break;
       } catch (error) {
         const code = (error as { code?: string }).code;
