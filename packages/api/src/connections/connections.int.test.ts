@@ -298,12 +298,10 @@ describe("runs that use connections", () => {
     const typo = await api.pipelines.create({ name: "typo", definition: testDbPipeline("warehose") });
     const missing = await rejects(api.runs.start({ pipelineId: typo.id }));
     expect(missing.code).toBe("BAD_REQUEST");
-    expect(missing.message).toContain(
-      'node src config.connection: there is no connection named "warehose" (did you mean "warehouse"?)',
-    );
+    expect(missing.message).toContain('Node src: There is no connection named "warehose". Did you mean “warehouse”?');
     const wrong = await api.pipelines.create({ name: "wrong", definition: testDbPipeline("queue") });
     const mismatch = await rejects(api.runs.start({ pipelineId: wrong.id }));
-    expect(mismatch.message).toContain('node src config.connection: connection "queue" is a othermq connection');
+    expect(mismatch.message).toContain('Node src: Connection "queue" is a othermq connection');
     expect(await h.db.run.count({ where: { pipelineId: { in: [typo.id, wrong.id] } } })).toBe(0);
   });
 

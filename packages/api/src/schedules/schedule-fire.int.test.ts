@@ -250,7 +250,7 @@ describe("schedule fires", () => {
     await api.pipelines.saveVersion({ id: pipelineId, baseVersion: 1, definition: slice("statsu = 200") });
     const failed = await api.schedules.fireNow({ id: schedule.id });
     expect(failed.outcome).toBe("FAILED");
-    expect(failed.message).toContain("node keep");
+    expect(failed.message).toContain('Node keep: Unknown field "statsu"');
     expect(await api.schedules.get({ id: schedule.id })).toMatchObject({ lastOutcome: "FAILED", pendingSince: null });
     expect(await runsOf(pipelineId)).toHaveLength(0);
 
