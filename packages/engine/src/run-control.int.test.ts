@@ -63,9 +63,8 @@ afterEach(async () => {
   await harness?.close();
 });
 
-async function restart(runId: string, reset = false) {
-  await harness.redis.hset(harness.keys.runMeta(runId), { status: "queued", desired: "running" });
-  await harness.control.add("restart", { v: 1, action: "restart", runId, reset });
+function restart(runId: string, reset = false) {
+  return harness.restartRun(runId, reset);
 }
 
 describe("run control", () => {

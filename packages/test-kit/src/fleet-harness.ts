@@ -13,6 +13,7 @@ import {
   type RunStartJob,
 } from "@sluice/pipeline/control/protocol";
 import { readRunSnapshot } from "@sluice/pipeline/control/run-reader";
+import { DEFAULT_RUN_RETENTION_MS, requeueRun, stopRun } from "@sluice/pipeline/control/run-state";
 import { sealJson } from "@sluice/pipeline/control/secret-box";
 import type { NodeCatalog } from "@sluice/pipeline/node-definition";
 import { Queue } from "bullmq";
@@ -178,8 +179,16 @@ export class FleetHarness {
     return readRunSnapshot(this.redis, this.keys, runId);
   }
 
+  /** Stops the run the way the API does (run-state's stop: a run no task has started ends at once). */
   async stopRun(runId: string): Promise<void> {
-    await this.redis.hset(this.keys.runMeta(runId), "desired", "stopped", "status", "stopping");
+    await stopRun(this.redis, this.keys, runId, DEFAULT_RUN_RETENTION_MS);
+  }
+
+  /** Restarts an ended run the way the API does: queued in Redis first (a worker restarts only a queued run). */
+  async restartRun(runId: string, reset = false): Promise<void> {
+    const found = await requeueRun(this.redis, this.keys, runId, {});
+    if (found !== "requeued") throw new Error(`run ${runId} cannot be restarted: ${found}`);
+    await this.control.add("restart", { v: 1, action: "restart", runId, reset });
   }
 
   async close(): Promise<void> {

@@ -172,7 +172,7 @@ describe("source.postgres-cdc through the engine", () => {
     );
     expect(confirmed?.behind).toBe(true);
     await sql(shop, "DELETE FROM orders WHERE id BETWEEN 2000 AND 2099; UPDATE orders SET note = 'later' WHERE id = 1");
-    await harness.control.add("restart", { v: 1, action: "restart", runId: "cdc", reset: false });
+    await harness.restartRun("cdc");
     await waitFor(
       async () => (await logged("orders")).length === changes + 101,
       60_000,
