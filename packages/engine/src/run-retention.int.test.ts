@@ -125,8 +125,8 @@ describe("run retention", () => {
 
     // The run's node figures expire on their own, never later than their time to live. They are published once a
     // second, so the last second's may still be on its way.
-    let figures: string[] = [];
-    await waitFor(async () => (figures = await keysOf("done", "figures")).length > 0, 5_000);
+    await waitFor(async () => (await keysOf("done", "figures")).length > 0, 5_000);
+    const figures = await keysOf("done", "figures");
     for (const k of figures) expect(await harness.redis.pttl(k)).toBeLessThanOrEqual(FIGURES_TTL_MS);
 
     await waitFor(
