@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import path from "node:path";
 import { DEFAULT_CRASH_LIMIT } from "@sluice/engine/partition-crashes";
-import { type LogSettings, LogSettingsError, readLogSettings } from "@sluice/log/logger";
+import { LOG_LEVELS, type LogLevel, type LogSettings, LogSettingsError, readLogSettings } from "@sluice/log/logger";
 import { DestinationPolicyError, parseAllowList } from "@sluice/nodes/destination-policy";
 import { RunRetentionSetting } from "@sluice/pipeline/control/run-state";
 import { parseSecretKey } from "@sluice/pipeline/control/secret-box";
@@ -46,6 +46,7 @@ const EnvSchema = z.object({
     .default(256),
   SLUICE_RUN_RETENTION: RunRetentionSetting,
   SLUICE_NODE_FIGURES: z.enum(["on", "off"], "on or off").default("on"),
+  SLUICE_RUN_LOG_LEVEL: z.enum(LOG_LEVELS, `one of ${LOG_LEVELS.join(", ")}`).default("info"),
 });
 
 export interface WorkerEnv {
@@ -77,6 +78,8 @@ export interface WorkerEnv {
   runRetentionMs: number;
   /** Publish per-second node figures (SLUICE_NODE_FIGURES). */
   nodeFigures: boolean;
+  /** Lines about a run kept in the run's log from this level up (SLUICE_RUN_LOG_LEVEL); silent keeps none. */
+  runLogLevel: LogLevel;
 }
 
 class EnvError extends Error {
@@ -133,5 +136,6 @@ export function readWorkerEnv(source: NodeJS.ProcessEnv = process.env): WorkerEn
     previewMemoryMb: e.SLUICE_PREVIEW_MEMORY_MB,
     runRetentionMs: e.SLUICE_RUN_RETENTION,
     nodeFigures: e.SLUICE_NODE_FIGURES === "on",
+    runLogLevel: e.SLUICE_RUN_LOG_LEVEL,
   };
 }

@@ -34,6 +34,7 @@ export async function runWorker(): Promise<void> {
     filesDir: env.filesDir,
     runRetentionMs: env.runRetentionMs,
     nodeFigures: env.nodeFigures,
+    runLogLevel: env.runLogLevel,
     preview: { timeoutMs: env.previewTimeoutMs, memoryMb: env.previewMemoryMb },
     log,
     // The fleet's Redis is never a destination; the web app's database comes sealed with each run.

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { silentLogger } from "@sluice/log/logger";
+import { type LogLevel, silentLogger, teeLogger } from "@sluice/log/logger";
 import type { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import type { RuntimeRegistry } from "@sluice/nodes/runtime-contract";
 import { createKeys, type Keys } from "@sluice/pipeline/control/keys";
@@ -23,6 +23,7 @@ import { NodeFigurePublisher } from "./node-figure-publisher";
 import { runPartitionTask } from "./partition-task";
 import { PreviewSandbox, type PreviewSandboxOptions, PreviewStoppedError } from "./preview-sandbox";
 import { RunController } from "./run-controller";
+import { RunLogSink } from "./run-log-sink";
 import { openSealedConnections } from "./sealed-connections";
 import { recordTaskRetry } from "./task-retry";
 import type { TaskEnvironment } from "./task-setup";
@@ -84,6 +85,8 @@ export interface FleetWorkerOptions {
   log?: EngineLogger;
   /** Publish per-second node figures (SLUICE_NODE_FIGURES); on by default. `ttlMs`: how long each second is kept. */
   nodeFigures?: boolean | { ttlMs: number };
+  /** Lines about a run at this level and above are kept in the run's log (run-log-sink.ts); info by default. */
+  runLogLevel?: LogLevel;
 }
 
 const CONNECTION_ERROR_CODES = new Set([
@@ -110,6 +113,7 @@ export class FleetWorker {
   private readonly connections: Redis[] = [];
   private readonly active = new Map<string, AbortController>();
   private figures: NodeFigurePublisher | undefined;
+  private runLogs: RunLogSink | undefined;
   private readonly leasedAt = new Map<string, number>();
   private rebalanceTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -180,6 +184,10 @@ export class FleetWorker {
       ...(this.options.crashLimit ? { crashLimit: this.options.crashLimit } : {}),
       ...(this.options.filesDir ? { filesDir: this.options.filesDir } : {}),
     };
+    const runLogLevel = this.options.runLogLevel ?? "info";
+    if (runLogLevel !== "silent") {
+      this.runLogs = new RunLogSink({ redis: this.redis, keys: this.keys, level: runLogLevel, workerId });
+    }
     const figures = this.options.nodeFigures ?? true;
     if (figures !== false) {
       this.figures = new NodeFigurePublisher({
@@ -301,7 +309,11 @@ export class FleetWorker {
     const id = job.id ?? "?";
     // Every line of this partition's work says which run, stage and partition it is about.
     const { runId, stage, partition } = parsed.data;
-    const log = env.log.child({ run: runId, stage, partition });
+    const log = (this.runLogs ? teeLogger(env.log, this.runLogs.logger) : env.log).child({
+      run: runId,
+      stage,
+      partition,
+    });
     const abort = new AbortController();
     if (this.closing) abort.abort();
     this.active.set(id, abort);
@@ -403,6 +415,7 @@ export class FleetWorker {
       await Promise.allSettled([this.taskWorker?.close(), this.controlWorker?.close(), this.previewWorker?.close()]);
       await this.heartbeat?.stop().catch(() => {});
       await this.figures?.stop();
+      await this.runLogs?.close();
       await this.taskQueue?.close();
       await Promise.allSettled(this.connections.map((c) => c.quit()));
       this.log.info("worker stopped", { worker: this.options.workerId });

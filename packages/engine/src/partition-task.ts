@@ -313,6 +313,8 @@ class PartitionLoop {
         held: err.held,
         limit: err.limit,
       });
+      const where = { stage: rt.task.stage, partition: rt.task.partition, worker: rt.env.workerId };
+      await rt.env.controller.recordEvent(rt.task.runId, "dead-letter-limit", where);
       await rt.env.controller.fail(rt.task.runId, err.message);
       return "failed";
     }

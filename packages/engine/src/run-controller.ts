@@ -9,6 +9,7 @@ import {
   TASK_RETRY_FIELD,
   type TaskJob,
 } from "@sluice/pipeline/control/protocol";
+import { type RunEventDetail, type RunEventKind, recordRunEvent } from "@sluice/pipeline/control/run-events";
 import {
   DEFAULT_RUN_RETENTION_MS,
   expireRun,
@@ -144,7 +145,9 @@ export class RunController {
   private async deleteRunState(runId: string, plan: PhysicalPlan, nodes: readonly { id: string }[]): Promise<void> {
     const { redis, keys } = this.deps;
     await this.deleteTaskState(runId, plan.stages, plan);
-    await redis.del(keys.runDone(runId), ...nodes.map((n) => keys.runTail(runId, n.id)));
+    // The old timeline too: the reconciler copied it to PostgreSQL when the run ended, and a stream left here would
+    // carry the old retention into the new run.
+    await redis.del(keys.runDone(runId), keys.runEvents(runId), ...nodes.map((n) => keys.runTail(runId, n.id)));
   }
 
   private async deleteTaskState(runId: string, stages: readonly StageShape[], plan: PlanShape): Promise<void> {
@@ -160,6 +163,11 @@ export class RunController {
     const status = await finishRunTask(redis, keys, runId, id);
     if (status && isTerminal(status)) await expireRun(redis, keys, runId, this.retentionMs);
     return status;
+  }
+
+  /** Puts what a task saw (a takeover, the dead-letter limit) on the run's timeline, while the run is going. */
+  async recordEvent(runId: string, kind: RunEventKind, detail: RunEventDetail): Promise<void> {
+    await recordRunEvent(this.deps.redis, this.deps.keys, runId, kind, detail);
   }
 
   /** Ends the run as failed (for errors no retry can fix, such as an invalid definition). */

@@ -1,12 +1,15 @@
 import type { Keys, TaskRef } from "@sluice/pipeline/control/keys";
 import { parseTaskRetry, TASK_RETRY_FIELD, type TaskRetry } from "@sluice/pipeline/control/protocol";
+import { recordRunEvent } from "@sluice/pipeline/control/run-events";
 import { readDesired } from "@sluice/pipeline/control/run-state";
 import type { Redis } from "ioredis";
 
 // A partition that cannot go on (its source or sink unreachable, Redis hiccuping) is tried again later with a
 // growing delay. The attempt count and the last error live in the partition's task state, so the run's page shows
 // "retrying: … (attempt 7, next in 16 s)" whichever worker tried last, and the count survives a change of worker.
-// The first batch that reads again clears it.
+// The first batch that reads again clears it. The run's timeline gets the first attempt, every attempt whose error
+// differs from the one before, and then attempts 2, 4, 8, …: a partition retrying for a day at the 30 s ceiling
+// would otherwise push everything else out of the capped stream.
 
 const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 30_000;
@@ -17,6 +20,13 @@ const MAX_ERROR_CHARS = 1000;
 interface RetryDeps {
   redis: Redis;
   keys: Keys;
+  /** The worker retrying, named on the run's timeline. */
+  workerId?: string;
+}
+
+/** Whether attempt `attempt` of a retry goes on the run's timeline (see above). */
+export function retryWorthAnEvent(attempt: number, error: string, previousError: string | undefined): boolean {
+  return attempt === 1 || error !== previousError || (attempt & (attempt - 1)) === 0;
 }
 
 /** The delay before attempt `attempt + 1`, doubling from 250 ms up to 30 s. */
@@ -44,7 +54,8 @@ export async function recordTaskRetry(
       // Only the backoff looks at the run: a caller that decides the delay needs no read of its meta.
       delayMs === undefined ? readDesired(redis, keys, task.runId).then((d) => d === "stopped") : false,
     ]);
-    const attempt = (parseTaskRetry(previous)?.attempt ?? 0) + 1;
+    const last = parseTaskRetry(previous);
+    const attempt = (last?.attempt ?? 0) + 1;
     const delay = delayMs ?? (stopping ? STOPPING_DELAY_MS : retryDelay(attempt));
     const retry: TaskRetry = {
       stage: task.stage,
@@ -55,6 +66,10 @@ export async function recordTaskRetry(
       at: now,
     };
     await redis.hset(key, TASK_RETRY_FIELD, JSON.stringify(retry));
+    if (retryWorthAnEvent(attempt, error, last?.error)) {
+      const detail = { stage: task.stage, partition: task.partition, attempt, error, worker: deps.workerId };
+      await recordRunEvent(redis, keys, task.runId, "retry", detail);
+    }
     return { ...retry, delayMs: delay };
   } catch {
     // Redis itself is what failed: nothing can be recorded, wait as after a first failure.

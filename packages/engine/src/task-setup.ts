@@ -140,6 +140,11 @@ export async function setUpTask(env: TaskEnvironment, task: TaskRef): Promise<Ta
   }
   const crashes = new PartitionCrashes(redis, keys, task, state.epoch, env.workerId);
   const takeover = takeoverOf(state.initial);
+  if (takeover.crashes > 0) {
+    const from = takeover.lastWorker || undefined;
+    const where = { stage: task.stage, partition: task.partition, worker: env.workerId, previousWorker: from };
+    await env.controller.recordEvent(task.runId, "takeover", where);
+  }
   if (takeover.crashes >= (env.crashLimit ?? DEFAULT_CRASH_LIMIT)) {
     log.error("partition keeps stopping its worker; failing the run", { task: id, crashes: takeover.crashes });
     await env.controller.fail(task.runId, crashLoopMessage(task, takeover, stagePlan.nodes));

@@ -124,6 +124,28 @@ function wrap(p: PinoLogger): Logger {
   };
 }
 
+/**
+ * A logger that writes every line to both: the process's own and a second one with its own level and destination
+ * (the worker's copy of a run's lines into Redis). Each keeps its bindings, redaction and level.
+ */
+export function teeLogger(first: Logger, second: Logger): Logger {
+  const at =
+    (level: Exclude<LogLevel, "silent">): LogMethod =>
+    (message, fields) => {
+      first[level](message, fields);
+      second[level](message, fields);
+    };
+  return {
+    trace: at("trace"),
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    fatal: at("fatal"),
+    child: (bindings) => teeLogger(first.child(bindings), second.child(bindings)),
+  };
+}
+
 export interface LogEntry {
   level: Exclude<LogLevel, "silent">;
   message: string;

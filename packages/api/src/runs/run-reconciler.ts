@@ -1,17 +1,20 @@
 import type { Db } from "@sluice/db/client";
 import type { Prisma } from "@sluice/db/generated/prisma/client";
 import type { Keys } from "@sluice/pipeline/control/keys";
+import type { RunEventsClient } from "@sluice/pipeline/control/run-events";
 import { type RunStateReader, readRunSnapshot } from "@sluice/pipeline/control/run-reader";
 import { DEFAULT_RUN_RETENTION_MS, expireRun, type RunStateClient } from "@sluice/pipeline/control/run-state";
 import { type DbRunStatus, isTerminal, TERMINAL_DB_STATUSES, toDbStatus } from "@sluice/pipeline/control/run-status";
+import { copyRunEvents } from "./run-timeline";
 
 // Keeps Postgres' run history in step with the fleet: the workers only know Redis, so this loop copies each
 // active run's status, times, error and counters into its Run row, and the final figures once it ends. Safe to
-// run in several web processes at once: every write is conditional on the row not being final yet.
+// run in several web processes at once: every write is conditional on the row not being final yet. An ended run's
+// timeline is copied before its row turns final, so a failed copy is tried again on the next pass.
 
 export interface ReconcilerDeps {
   db: Db;
-  redis: RunStateReader & RunStateClient;
+  redis: RunStateReader & RunStateClient & RunEventsClient;
   keys: Keys;
   /** SLUICE_RUN_RETENTION; 7 days where absent. */
   retentionMs?: number;
@@ -51,6 +54,7 @@ export async function reconcileRuns(deps: ReconcilerDeps, lastFlush: Map<string,
     const terminal = isTerminal(snapshot.status);
     const due = terminal || status !== run.status || now - (lastFlush.get(run.id) ?? 0) >= COUNTER_FLUSH_MS;
     if (!due) continue;
+    if (terminal) await copyRunEvents(db, redis, keys, run.id);
     const r = await db.run.updateMany({
       where: { id: run.id, status: { notIn: [...TERMINAL_DB_STATUSES] } },
       data: {

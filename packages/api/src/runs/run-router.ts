@@ -7,18 +7,24 @@ import { createTRPCRouter, editorProcedure, workspaceProcedure } from "../trpc";
 import { listDeadLetterPage } from "./dead-letters";
 import { liveNodeFigures } from "./node-figures";
 import { pauseRun, replayDeadLetters, restartRun, resumeRun } from "./run-control";
+import { checkRun, listRunLogs, tailStep } from "./run-logs";
 import {
   DeadLetterPageView,
   DeadLettersInput,
   ListRunsInput,
   ReplayInput,
   RestartRunInput,
+  RunEventView,
   RunId,
+  RunLogPageView,
+  RunLogsInput,
+  RunLogTailInput,
   RunView,
   StartRunInput,
   TailInput,
 } from "./run-router.types";
 import { getRun, listRuns, startRun, stopRun } from "./run-service";
+import { readRunTimeline } from "./run-timeline";
 
 const LIVE_INTERVAL_MS = 1000;
 
@@ -69,6 +75,29 @@ export const runRouter = createTRPCRouter({
     .input(z.strictObject({ runId: RunId }))
     .output(RunView)
     .query(({ ctx, input }) => getRun(ctx.db, ctx.workspaceId, input.runId)),
+  /** What happened to the run, oldest first: transitions, restarts, takeovers, retries (run-timeline.ts). */
+  timeline: workspaceProcedure
+    .input(z.strictObject({ runId: RunId }))
+    .output(z.array(RunEventView))
+    .query(({ ctx, input }) => readRunTimeline(ctx, ctx.workspaceId, input.runId)),
+  /** A page of the workers' log lines about the run, newest first, by level and node (run-logs.ts). */
+  logs: workspaceProcedure
+    .input(RunLogsInput)
+    .output(RunLogPageView)
+    .query(({ ctx, input }) => listRunLogs(ctx, ctx.workspaceId, input.runId, input)),
+  /** The run's log lines as they arrive over SSE: the newest first, then each second's, ending after the run does. */
+  logTail: workspaceProcedure.input(RunLogTailInput).subscription(async function* ({ ctx, input, signal }) {
+    await checkRun(ctx.db, ctx.workspaceId, input.runId);
+    let since: string | undefined;
+    while (!signal?.aborted) {
+      const step = await tailStep(ctx, input.runId, since, input);
+      since = step.since;
+      if (step.lines.length > 0) yield step.lines;
+      if (step.more) continue;
+      if (step.ended) return;
+      await sleep(LIVE_INTERVAL_MS, signal);
+    }
+  }),
   /** Rolled-up node figures over a time range (history/). */
   history: runHistoryProcedure,
   /** Live status and per-node counters once a second over SSE, ending after the run does. */

@@ -1,4 +1,6 @@
 import { NodeCounters } from "@sluice/pipeline/control/protocol";
+import { RUN_EVENT_KINDS } from "@sluice/pipeline/control/run-events";
+import { RUN_LOG_LEVELS } from "@sluice/pipeline/control/run-logs";
 import { parseDeadLetterId } from "@sluice/pipeline/control/run-reader";
 import { RUN_STATUSES, toDbStatus } from "@sluice/pipeline/control/run-status";
 import { z } from "zod";
@@ -96,3 +98,49 @@ export const ReplayInput = z.strictObject({
   /** Dead letter ids as listed; all of the run's dead letters when absent. */
   ids: z.array(DeadLetterId).max(10_000).optional(),
 });
+
+/** One event of a run's timeline (pipeline/src/control/run-events.ts). */
+export const RunEventView = z.object({
+  id: z.string(),
+  at: z.number(),
+  kind: z.enum(RUN_EVENT_KINDS),
+  error: z.string().optional(),
+  stage: z.number().optional(),
+  partition: z.number().optional(),
+  worker: z.string().optional(),
+  previousWorker: z.string().optional(),
+  attempt: z.number().optional(),
+  generation: z.number().optional(),
+  reset: z.boolean().optional(),
+});
+
+const RunLogFilter = {
+  runId: RunId,
+  /** Lines at this level and above. */
+  level: z.enum(RUN_LOG_LEVELS).optional(),
+  /** Lines about this node only. */
+  node: z.string().min(1).max(200).optional(),
+};
+
+export const RunLogsInput = z.strictObject({
+  ...RunLogFilter,
+  /** The `next` of the page before. */
+  after: z.string().max(64).optional(),
+  limit: z.number().int().min(1).max(500).default(100),
+});
+
+export const RunLogTailInput = z.strictObject(RunLogFilter);
+
+const RunLogLineView = z.object({
+  id: z.string(),
+  at: z.number(),
+  level: z.enum(RUN_LOG_LEVELS),
+  message: z.string(),
+  worker: z.string().optional(),
+  stage: z.number().optional(),
+  partition: z.number().optional(),
+  node: z.string().optional(),
+  fields: z.record(z.string(), z.unknown()),
+});
+
+export const RunLogPageView = z.object({ lines: z.array(RunLogLineView), next: z.string().nullable() });

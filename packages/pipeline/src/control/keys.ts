@@ -23,6 +23,10 @@ export function createKeys(prefix: string) {
     runMeta: (runId: string) => `${run(runId)}:meta`,
     runDone: (runId: string) => `${run(runId)}:done`,
     runTail: (runId: string, nodeId: string) => `${run(runId)}:tail:${nodeId}`,
+    /** The run's timeline (run-events.ts): a capped stream written by the transitions and the engine. */
+    runEvents: (runId: string) => `${run(runId)}:events`,
+    /** The workers' log lines about the run (the engine's run-log-sink.ts): a capped stream. */
+    runLogs: (runId: string) => `${run(runId)}:logs`,
     /** One second's node figures of a run (node-figures.ts); expires by itself, so runKeys does not list it. */
     runFigures: (runId: string, sec: number) => `${run(runId)}:fig:${sec}`,
     taskState: (t: TaskRef) => `${task(t)}:state`,

@@ -3,11 +3,13 @@ import { parseDuration } from "../duration";
 import type { Keys, TaskRef } from "./keys";
 import type { DesiredState } from "./protocol";
 import { runTaskRefs, type StageShape } from "./protocol";
+import { EVENT_LUA } from "./run-events";
 import { parseRunStatus, type RunStatus, TERMINAL_STATUSES } from "./run-status";
 
 // A run's state in Redis as the API and the engine both change it: the status transitions of the run's meta hash
 // (each one Lua script, so a transition is atomic against the others), the list of every key a run owns, and their
-// retention once the run has ended. The hot path (a batch commit, see the engine's task-commit) stays the engine's:
+// retention once the run has ended. Each transition appends its event to the run's timeline (run-events.ts) in the
+// same script, so the timeline and the status never disagree. The hot path (a batch commit, see the engine's task-commit) stays the engine's:
 // it writes a task partition's own state, never the run's meta.
 
 /** Fields of the run's meta hash (`keys.runMeta`) the transitions read and write. */
@@ -101,11 +103,15 @@ export async function readDesired(
 
 const TERMINAL_LUA = `local function terminal(s) return ${TERMINAL_STATUSES.map((t) => `s == '${t}'`).join(" or ")} end\n`;
 
-/** Moves the run from ARGV[1] to ARGV[2] (desired ARGV[3]) if it is in ARGV[1]; returns { moved, status now }. */
-const TRANSITION_LUA = `
+/**
+ * Moves the run from ARGV[1] to ARGV[2] (desired ARGV[3]) if it is in ARGV[1], recording event ARGV[4]; returns
+ * { moved, status now }.
+ */
+const TRANSITION_LUA = `${EVENT_LUA}
 local status = redis.call('HGET', KEYS[1], 'status')
 if status == ARGV[1] then
   redis.call('HSET', KEYS[1], 'status', ARGV[2], 'desired', ARGV[3])
+  event(KEYS[2], 'kind', ARGV[4])
   return { 1, ARGV[2] }
 end
 return { 0, status or '' }
@@ -116,19 +122,21 @@ return { 0, status or '' }
  * drain — no worker has started it, or it is queued for a restart no worker has taken yet — is stopped at once.
  * Returns { status now, 1 when this call ended the run }.
  */
-const STOP_LUA = `${TERMINAL_LUA}
+const STOP_LUA = `${TERMINAL_LUA}${EVENT_LUA}
 local status = redis.call('HGET', KEYS[1], 'status')
 if terminal(status) then return { status, 0 } end
 if not status or status == 'queued' then
   redis.call('HSET', KEYS[1], 'status', 'stopped', 'desired', 'stopped', 'finishedAt', ARGV[1])
+  event(KEYS[2], 'kind', 'stopped')
   return { 'stopped', 1 }
 end
+if status ~= 'stopping' then event(KEYS[2], 'kind', 'stop-requested') end
 redis.call('HSET', KEYS[1], 'desired', 'stopped', 'status', 'stopping')
 return { 'stopping', 0 }
 `;
 
 /** Records a finished task partition (KEYS[2] is the set of them); the last one ends the run. */
-const FINISH_TASK_LUA = `${TERMINAL_LUA}
+const FINISH_TASK_LUA = `${TERMINAL_LUA}${EVENT_LUA}
 redis.call('SADD', KEYS[2], ARGV[1])
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return false end
@@ -138,13 +146,15 @@ if redis.call('SCARD', KEYS[2]) < total then return status end
 local final = 'completed'
 if redis.call('HGET', KEYS[1], 'desired') == 'stopped' then final = 'stopped' end
 redis.call('HSET', KEYS[1], 'status', final, 'finishedAt', ARGV[2])
+event(KEYS[3], 'kind', final)
 return final
 `;
 
-const FAIL_RUN_LUA = `${TERMINAL_LUA}
+const FAIL_RUN_LUA = `${TERMINAL_LUA}${EVENT_LUA}
 local status = redis.call('HGET', KEYS[1], 'status')
 if terminal(status) then return status end
 redis.call('HSET', KEYS[1], 'status', 'failed', 'desired', 'stopped', 'error', ARGV[1], 'finishedAt', ARGV[2])
+event(KEYS[2], 'kind', 'failed', 'error', ARGV[1])
 return 'failed'
 `;
 
@@ -152,11 +162,12 @@ return 'failed'
  * Writes the run's meta unless it exists — or is only the placeholder a restart of a never-started run queued (status
  * queued, no stages), which it replaces; returns the stored stages either way. A run stopped meanwhile stays stopped.
  */
-const INIT_RUN_LUA = `
+const INIT_RUN_LUA = `${EVENT_LUA}
 local placeholder = redis.call('HGET', KEYS[1], 'status') == 'queued' and not redis.call('HGET', KEYS[1], 'stages')
 if placeholder then redis.call('DEL', KEYS[1]) end
 if redis.call('EXISTS', KEYS[1]) == 0 then
   for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+  event(KEYS[2], 'kind', 'started')
 end
 return redis.call('HGET', KEYS[1], 'stages') or '[]'
 `;
@@ -190,7 +201,7 @@ return 1
  * still queued: it runs again, without its last end's time and error. Runs recorded before generations existed were
  * generation 1.
  */
-const NEXT_GENERATION_LUA = `
+const NEXT_GENERATION_LUA = `${EVENT_LUA}
 if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
 if not redis.call('HGET', KEYS[1], 'gen') then redis.call('HSET', KEYS[1], 'gen', '1') end
 local gen = redis.call('HINCRBY', KEYS[1], 'gen', 1)
@@ -198,6 +209,7 @@ redis.call('HSET', KEYS[1], 'status', 'running', 'desired', 'running', 'startedA
 if ARGV[2] == '1' then redis.call('HSET', KEYS[1], 'createdAt', ARGV[1]) end
 redis.call('HDEL', KEYS[1], 'finishedAt', 'error')
 redis.call('DEL', KEYS[2])
+event(KEYS[3], 'kind', 'restarted', 'generation', gen, 'reset', ARGV[2])
 return gen
 `;
 
@@ -221,7 +233,7 @@ export async function pauseRun(
   keys: Keys,
   runId: string,
 ): Promise<{ moved: boolean; status: RunStatus | undefined }> {
-  return transition(redis, keys.runMeta(runId), "running", "paused", "paused");
+  return transition(redis, keys, runId, "running", "paused", "paused");
 }
 
 export async function resumeRun(
@@ -229,17 +241,20 @@ export async function resumeRun(
   keys: Keys,
   runId: string,
 ): Promise<{ moved: boolean; status: RunStatus | undefined }> {
-  return transition(redis, keys.runMeta(runId), "paused", "running", "running");
+  return transition(redis, keys, runId, "paused", "running", "resumed");
 }
 
+/** Moves the run `from` → `to`; `event` names the timeline's entry for it (the desired state is `to`'s). */
 async function transition(
   redis: RunStateClient,
-  metaKey: string,
+  keys: Keys,
+  runId: string,
   from: RunStatus,
-  to: RunStatus,
-  desired: string,
+  to: "paused" | "running",
+  event: "paused" | "resumed",
 ): Promise<{ moved: boolean; status: RunStatus | undefined }> {
-  const [moved, status] = (await redis.eval(TRANSITION_LUA, 1, metaKey, from, to, desired)) as [number, string];
+  const args = [keys.runMeta(runId), keys.runEvents(runId), from, to, to, event];
+  const [moved, status] = (await redis.eval(TRANSITION_LUA, 2, ...args)) as [number, string];
   return { moved: moved === 1, status: statusOf(status) };
 }
 
@@ -259,7 +274,10 @@ export async function stopRun(
   runId: string,
   retentionMs: number,
 ): Promise<StopOutcome> {
-  const [status, now] = (await redis.eval(STOP_LUA, 1, keys.runMeta(runId), Date.now())) as [string, number];
+  const [status, now] = (await redis.eval(STOP_LUA, 2, keys.runMeta(runId), keys.runEvents(runId), Date.now())) as [
+    string,
+    number,
+  ];
   const outcome = { status: statusOf(status) ?? "stopping", stoppedNow: now === 1 };
   if (outcome.stoppedNow) await expireRun(redis, keys, runId, retentionMs);
   return outcome;
@@ -272,7 +290,8 @@ export async function finishRunTask(
   runId: string,
   taskId: string,
 ): Promise<RunStatus | undefined> {
-  return statusOf(await redis.eval(FINISH_TASK_LUA, 2, keys.runMeta(runId), keys.runDone(runId), taskId, Date.now()));
+  const runKeysOf = [keys.runMeta(runId), keys.runDone(runId), keys.runEvents(runId)];
+  return statusOf(await redis.eval(FINISH_TASK_LUA, 3, ...runKeysOf, taskId, Date.now()));
 }
 
 /** Ends the run as failed, unless it has already ended; returns its final status. */
@@ -282,7 +301,8 @@ export async function failRun(
   runId: string,
   error: string,
 ): Promise<RunStatus | undefined> {
-  return statusOf(await redis.eval(FAIL_RUN_LUA, 1, keys.runMeta(runId), error.slice(0, 4000), Date.now()));
+  const args = [keys.runMeta(runId), keys.runEvents(runId), error.slice(0, 4000), Date.now()];
+  return statusOf(await redis.eval(FAIL_RUN_LUA, 2, ...args));
 }
 
 /** Writes a new run's meta unless a worker already did; returns the stored stages either way. */
@@ -292,7 +312,8 @@ export async function initRun(
   runId: string,
   fields: Record<string, string>,
 ): Promise<StageShape[]> {
-  const stages = await redis.eval(INIT_RUN_LUA, 1, keys.runMeta(runId), ...Object.entries(fields).flat());
+  const runKeysOf = [keys.runMeta(runId), keys.runEvents(runId)];
+  const stages = await redis.eval(INIT_RUN_LUA, 2, ...runKeysOf, ...Object.entries(fields).flat());
   return JSON.parse(String(stages)) as StageShape[];
 }
 
@@ -342,7 +363,8 @@ export async function nextGeneration(
   reset: boolean,
 ): Promise<number> {
   const args = [Date.now(), reset ? "1" : "0"];
-  return Number(await redis.eval(NEXT_GENERATION_LUA, 2, keys.runMeta(runId), keys.runDone(runId), ...args));
+  const runKeysOf = [keys.runMeta(runId), keys.runDone(runId), keys.runEvents(runId)];
+  return Number(await redis.eval(NEXT_GENERATION_LUA, 3, ...runKeysOf, ...args));
 }
 
 /** Every key of one task partition (those that do not exist cost nothing to name). */
@@ -393,6 +415,8 @@ export async function runKeys(redis: RunStateClient, keys: Keys, runId: string):
   return [
     ...tasks.flatMap((t, i) => taskKeys(keys, t, states[i]!, plan)),
     ...nodes.map((n) => keys.runTail(runId, n.id)),
+    keys.runEvents(runId),
+    keys.runLogs(runId),
     keys.runDone(runId),
     keys.runMeta(runId),
   ];
