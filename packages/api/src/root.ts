@@ -1,3 +1,4 @@
+import { alertRouter } from "./alerts/alert-router";
 import { authRouter } from "./auth/auth-router";
 import { connectionRouter } from "./connections/connection-router";
 import { fleetRouter } from "./fleet/fleet-router";
@@ -8,6 +9,7 @@ import { scheduleRouter } from "./schedules/schedule-router";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
+  alerts: alertRouter,
   auth: authRouter,
   connections: connectionRouter,
   fleet: fleetRouter,

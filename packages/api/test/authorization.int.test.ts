@@ -92,6 +92,23 @@ describe("declared rules", () => {
     expect(rule("pipelines.history")).toBe(rule("runs.figures"));
   });
 
+  it("shows a run's timeline and log to every member, as its live status", () => {
+    const rule = (path: string) => procedures.find((p) => p.path === path)?.access;
+    expect(rule("runs.timeline")).toBe("viewer");
+    expect(rule("runs.timeline")).toBe(rule("runs.live"));
+    expect(rule("runs.logs")).toBe("viewer");
+    expect(rule("runs.logTail")).toBe(rule("runs.logs"));
+  });
+
+  it("shows alerts and the inbox to every member; silencing takes the editor role, as editing the rules does", () => {
+    const rule = (path: string) => procedures.find((p) => p.path === path)?.access;
+    expect(rule("alerts.list")).toBe("viewer");
+    expect(rule("alerts.inbox")).toBe("viewer");
+    expect(rule("alerts.markRead")).toBe("viewer");
+    expect(rule("alerts.silence")).toBe("editor");
+    expect(rule("alerts.unsilence")).toBe(rule("pipelines.saveVersion"));
+  });
+
   it("lets any member see the fleet: it is the installation's shared infrastructure", () => {
     expect(procedures.find((p) => p.path === "fleet.list")?.access).toBe("viewer");
   });
@@ -127,7 +144,7 @@ describe("the matrix", () => {
 /** What workspace A holds, to compare before and after a call from outside it. */
 async function snapshotOfA(): Promise<string> {
   const where = { workspaceId: fx.workspaceId };
-  const [pipelines, connections, schedules, runs, versions, members] = await Promise.all([
+  const [pipelines, connections, schedules, runs, versions, members, silences] = await Promise.all([
     h.db.pipeline.findMany({
       where,
       orderBy: { id: "asc" },
@@ -138,8 +155,9 @@ async function snapshotOfA(): Promise<string> {
     h.db.run.findMany({ where, orderBy: { id: "asc" }, select: { id: true, status: true } }),
     h.db.pipelineVersion.count({ where: { pipeline: where } }),
     h.db.membership.findMany({ where, orderBy: { userId: "asc" }, select: { userId: true, role: true } }),
+    h.db.alertSilence.findMany({ where, orderBy: { id: "asc" }, select: { id: true, until: true } }),
   ]);
-  return JSON.stringify({ pipelines, connections, schedules, runs, versions, members });
+  return JSON.stringify({ pipelines, connections, schedules, runs, versions, members, silences });
 }
 
 describe("a user of another workspace, in their own, with this workspace's ids", () => {

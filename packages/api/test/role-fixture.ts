@@ -161,7 +161,19 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
     (await h.db.pipeline.findUniqueOrThrow({ where: { id: pipelineId }, select: { latestVersion: true } }))
       .latestVersion;
 
+  const freshSilence = async () =>
+    (
+      await h.db.alertSilence.create({
+        data: { workspaceId, pipelineId, until: new Date(Date.now() + 3_600_000), createdById: owner.userId },
+      })
+    ).id;
+
   const samples: Record<string, () => unknown> = {
+    "alerts.inbox": () => ({ unreadOnly: true, limit: 10 }),
+    "alerts.list": () => ({ state: "firing", pipelineId }),
+    "alerts.markRead": () => ({ all: true }),
+    "alerts.silence": () => ({ pipelineId, forMs: 3_600_000 }),
+    "alerts.unsilence": async () => ({ id: await freshSilence() }),
     "auth.me": () => undefined,
     "auth.signIn": () => ({ email: owner.email, password: PASSWORD }),
     "auth.signOut": () => undefined,
@@ -202,7 +214,10 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
     "runs.history": () => ({ runId, from: Date.now() - 3_600_000, to: Date.now() }),
     "runs.list": () => ({ pipelineId, limit: 10 }),
     "runs.live": () => ({ runId }),
+    "runs.logs": () => ({ runId, level: "info", limit: 10 }),
+    "runs.logTail": () => ({ runId }),
     "runs.pause": () => ({ runId }),
+    "runs.timeline": () => ({ runId }),
     "runs.replayDeadLetters": () => ({ runId }),
     "runs.restart": () => ({ runId }),
     "runs.resume": () => ({ runId }),

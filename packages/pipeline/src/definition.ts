@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AlertRules } from "./alert-rules";
 import { parseDuration } from "./duration";
 
 // The pipeline file format (apiVersion sluice/v1). This is the stored definition, the export/import format
@@ -137,12 +138,27 @@ export const PipelineMetadata = z.strictObject({
   labels: z.record(z.string(), z.string()).optional(),
 });
 
-export const PipelineSpec = z.strictObject({
-  settings: PipelineSettings.default({ parallelism: 4, delivery: "exactly-once", batchSize: 1000 }),
-  parameters: z.array(PipelineParameter).default([]),
-  nodes: z.array(PipelineNode).max(10_000, "a pipeline has at most 10,000 nodes"),
-  edges: z.array(PipelineEdge).max(20_000, "a pipeline has at most 20,000 edges").default([]),
-});
+export const PipelineSpec = z
+  .strictObject({
+    settings: PipelineSettings.default({ parallelism: 4, delivery: "exactly-once", batchSize: 1000 }),
+    parameters: z.array(PipelineParameter).default([]),
+    nodes: z.array(PipelineNode).max(10_000, "a pipeline has at most 10,000 nodes"),
+    edges: z.array(PipelineEdge).max(20_000, "a pipeline has at most 20,000 edges").default([]),
+    /** Alert rules (alert-rules.ts); absent rather than empty in a file that has none, so files round-trip. */
+    alerts: AlertRules.optional(),
+  })
+  .superRefine((spec, ctx) => {
+    const nodes = new Set(spec.nodes.map((n) => n.id));
+    spec.alerts?.forEach((rule, i) => {
+      if (rule.node !== undefined && !nodes.has(rule.node)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["alerts", i, "node"],
+          message: `alert rule "${rule.id}" watches node "${rule.node}", which is not in the pipeline`,
+        });
+      }
+    });
+  });
 
 export const PipelineDefinition = z.strictObject({
   apiVersion: z.literal(API_VERSION),

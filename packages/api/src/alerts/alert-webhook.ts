@@ -1,0 +1,68 @@
+import { httpTarget, send } from "@sluice/nodes/connectors/http/http-client";
+import type { DestinationPolicy } from "@sluice/nodes/destination-policy";
+
+// Delivers one alert transition to a rule's webhook: a Slack-compatible JSON body ({ text } plus structured fields),
+// through the destination policy (the HTTP sink's client resolves and checks the host first), with a timeout and a
+// few attempts. It never throws: the caller records the failure on the alert. The URL is not logged or stored in
+// the failure, since webhook URLs (Slack's among them) carry their token in the path.
+
+export interface AlertNotice {
+  text: string;
+  state: "firing" | "recovered";
+  severity: string;
+  pipeline: string;
+  pipelineId: string;
+  runId: string;
+  rule: string;
+  node: string | null;
+  value: number | null;
+  at: string;
+}
+
+export interface WebhookOptions {
+  destinations: DestinationPolicy;
+  timeoutMs?: number;
+  attempts?: number;
+  /** Wait before attempt n (1-based, from the second), ms. */
+  backoffMs?: (attempt: number) => number;
+}
+
+/** Posts `notice`; undefined when delivered, else why the last attempt failed. */
+export async function postAlertWebhook(
+  url: string,
+  notice: AlertNotice,
+  o: WebhookOptions,
+): Promise<string | undefined> {
+  const target = httpTarget(
+    { baseUrl: url, authHeader: "Authorization", headers: {}, tlsVerify: true },
+    o.destinations.for(`alert webhook of rule "${notice.rule}"`),
+  );
+  const body = Buffer.from(JSON.stringify(notice));
+  const attempts = o.attempts ?? 3;
+  let failure = "";
+  let made = 0;
+  try {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      made = attempt;
+      if (attempt > 1) await new Promise((r) => setTimeout(r, o.backoffMs?.(attempt) ?? 500 * 2 ** (attempt - 2)));
+      try {
+        const answer = await send(target, new URL(url), {
+          method: "POST",
+          headers: { "content-type": "application/json", "user-agent": "sluice-alerts" },
+          body,
+          timeoutMs: o.timeoutMs ?? 5000,
+        });
+        if (answer.status >= 200 && answer.status < 300) return undefined;
+        failure = `the webhook answered ${answer.status} ${answer.statusText}`.trim();
+        // A client error other than throttling will not change on a retry.
+        if (answer.status >= 400 && answer.status < 500 && answer.status !== 429) break;
+      } catch (err) {
+        failure = `the webhook could not be reached: ${err instanceof Error ? err.message : String(err)}`;
+        if (err instanceof Error && err.name === "DestinationRefusedError") break;
+      }
+    }
+  } finally {
+    target.agent.destroy();
+  }
+  return `${failure} (${made === 1 ? "1 attempt" : `${made} attempts`}).`;
+}
