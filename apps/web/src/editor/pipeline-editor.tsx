@@ -12,7 +12,8 @@ import { Palette } from "./canvas/palette";
 import { type DraftOffer, LocalDraftNotice, openLocalDraft } from "./dock/local-draft-notice";
 import { PreviewPanel } from "./dock/preview-panel";
 import { ProblemsPanel } from "./dock/problems-panel";
-import { EditorProvider } from "./editor-context";
+import { TimeScrubber } from "./dock/time-scrubber";
+import { EditorProvider, useEditor } from "./editor-context";
 import { EditorToolbar } from "./editor-toolbar";
 import { Inspector } from "./inspector/inspector";
 import type { EditorRuntime } from "./runtime-types";
@@ -137,6 +138,7 @@ function LoadedEditor({
 
 function EditorLayout({ banner }: { banner: ReactNode }) {
   useUnsavedGuard();
+  const pipelineId = useEditor((s) => s.pipelineId);
   const [previewOpen, setPreviewOpen] = useState(false);
   return (
     <div className="editor">
@@ -146,6 +148,7 @@ function EditorLayout({ banner }: { banner: ReactNode }) {
         <Palette />
         <main className="editor-center" aria-label="Pipeline graph">
           <Canvas />
+          <TimeScrubber pipelineId={pipelineId} />
           {previewOpen ? <PreviewPanel onClose={() => setPreviewOpen(false)} /> : null}
           <ProblemsPanel />
         </main>

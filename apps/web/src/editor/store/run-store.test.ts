@@ -116,6 +116,45 @@ describe("the run store", () => {
     runs.getState().applyFigures(figures("r1", 111, 7), graph);
     expect(runs.getState().figures).toBeNull();
   });
+
+  it("shows a scrubbed moment in place of live figures, keeps taking live seconds, and returns to them", () => {
+    const runs = createRunStore();
+    const graph = overlayGraph([], 0);
+    runs.getState().setRun({ id: "r1", status: "running", counters: {}, error: null });
+    runs.getState().renameNode("out", "sink");
+    runs.getState().applyFigures(figures("r1", 100, 7), graph);
+
+    const { runId: _, ...past } = figures("r1", 50, 3);
+    runs.getState().showMoment({ runId: "r1", at: 50_000 }, past);
+    expect(runs.getState().scrubbed).toEqual({ runId: "r1", at: 50_000 });
+    expect(runs.getState().figures?.nodes.gen?.outPerSec).toBe(3);
+    expect(runs.getState().figures?.nodes.sink?.inPerSec).toBe(3); // renames apply to the current run's moments
+    expect(runs.getState().conditions).toEqual({});
+
+    // Live seconds keep coming while scrubbed, beside the shown moment.
+    runs.getState().applyFigures(figures("r1", 101, 9), graph);
+    expect(runs.getState().figures?.sec).toBe(50);
+    expect(runs.getState().liveFigures?.nodes.gen?.outPerSec).toBe(9);
+
+    // The run ends: the moment stays on show; "Live" then shows no rates.
+    runs.getState().applySnapshot(snapshot("r1", 9, "completed"));
+    expect(runs.getState().figures?.sec).toBe(50);
+    runs.getState().showLive();
+    expect(runs.getState().scrubbed).toBeNull();
+    expect(runs.getState().figures).toBeNull();
+  });
+
+  it("returns from a moment to the newest live second", () => {
+    const runs = createRunStore();
+    const graph = overlayGraph([], 0);
+    runs.getState().setRun({ id: "r1", status: "running", counters: {}, error: null });
+    const { runId: _, ...past } = figures("r0", 50, 3);
+    runs.getState().showMoment({ runId: "r0", at: 50_000 }, past);
+    runs.getState().applyFigures(figures("r1", 102, 4), graph);
+    runs.getState().showLive();
+    expect(runs.getState().figures?.sec).toBe(102);
+    expect(runs.getState().figures?.nodes.gen?.outPerSec).toBe(4);
+  });
 });
 
 function rate(inPerSec: number, outPerSec: number): NodeFigureView {

@@ -29,6 +29,13 @@ export interface RunState {
   conditions: Readonly<Record<string, NodeCondition>>;
   /** Node ids renamed in the draft since the run started, new → old: their counters show under the new name. */
   renamed: Readonly<Record<string, string>>;
+  /**
+   * The past moment the overlay shows (the time scrubber, dock/time-scrubber.tsx), null when it shows live figures.
+   * While set, `figures` holds that moment's and live seconds go to `liveFigures`, so "Live" returns at once.
+   */
+  scrubbed: { runId: string; at: number } | null;
+  liveFigures: LiveFigures | null;
+  liveConditions: Readonly<Record<string, NodeCondition>>;
   setRun(run: EditorRun | null): void;
   /** Takes a live snapshot of the current run (one of another run is ignored). */
   applySnapshot(snapshot: RunSnapshot): void;
@@ -36,13 +43,22 @@ export interface RunState {
   applyFigures(view: RunFiguresView, graph: OverlayGraph): void;
   /** A node of the draft was renamed: keep showing the run's counters (keyed by the old id) under the new one. */
   renameNode(from: string, to: string): void;
+  /** Shows a past moment's figures of a run (from its history) in place of live ones. */
+  showMoment(moment: { runId: string; at: number }, figures: LiveFigures): void;
+  /** Back to live figures. */
+  showLive(): void;
 }
 
 export type RunStore = StoreApi<RunState>;
 
 export type LiveFigures = Omit<RunFiguresView, "runId">;
 
-const NO_FIGURES = { figures: null, tracks: {}, conditions: {} } as const;
+const NO_FIGURES = { figures: null, tracks: {}, conditions: {}, liveFigures: null, liveConditions: {} } as const;
+
+/** What the end of live figures clears; a scrubbed moment's figures stay on show. */
+function noLiveFigures(scrubbed: RunState["scrubbed"]): Partial<RunState> {
+  return scrubbed ? { tracks: {}, liveFigures: null, liveConditions: {} } : NO_FIGURES;
+}
 
 /** Whether the run is under way (paused included): its pipeline cannot start another. */
 export function isActive(run: EditorRun | null): boolean {
@@ -67,6 +83,7 @@ export function createRunStore(): RunStore {
     run: null,
     ...NO_FIGURES,
     renamed: {},
+    scrubbed: null,
     setRun(run) {
       const { renamed } = get();
       const sameRun = run !== null && run.id === get().run?.id;
@@ -75,7 +92,7 @@ export function createRunStore(): RunStore {
       set({
         run: run && { ...run, counters: withRenames(run.counters, nextRenamed) },
         renamed: nextRenamed,
-        ...(sameRun && isActiveStatus(run.status) ? {} : NO_FIGURES),
+        ...(sameRun && isActiveStatus(run.status) ? {} : noLiveFigures(get().scrubbed)),
       });
     },
     applySnapshot(snapshot) {
@@ -84,7 +101,7 @@ export function createRunStore(): RunStore {
       set({
         run: { ...run, status: snapshot.status, counters: withRenames(snapshot.nodes, renamed), error: snapshot.error },
         // Rates of an ended run would be stale: its final counters stay, the rates go.
-        ...(isActiveStatus(snapshot.status) ? {} : NO_FIGURES),
+        ...(isActiveStatus(snapshot.status) ? {} : noLiveFigures(get().scrubbed)),
       });
     },
     applyFigures(view, graph) {
@@ -92,7 +109,9 @@ export function createRunStore(): RunStore {
       if (!run || run.id !== view.runId || !isActiveStatus(run.status)) return;
       const nodes = withRenames(view.nodes, renamed);
       const figures = { sec: view.sec, nodes, edges: view.edges };
-      set({ figures, ...nextOverlay(tracks, figures, graph, run.status === "running") });
+      const overlay = nextOverlay(tracks, figures, graph, run.status === "running");
+      if (get().scrubbed) set({ liveFigures: figures, liveConditions: overlay.conditions, tracks: overlay.tracks });
+      else set({ figures, ...overlay });
     },
     renameNode(from, to) {
       if (from === to) return;
@@ -105,6 +124,23 @@ export function createRunStore(): RunStore {
         run: run && { ...run, counters: withRenames(run.counters, next) },
         figures: figures && { ...figures, nodes: withRenames(figures.nodes, next) },
       });
+    },
+    showMoment(moment, figures) {
+      const { run, scrubbed, figures: shown, conditions, renamed } = get();
+      // Renames are relative to the current run; another run's figures show under the ids it had.
+      const nodes = run?.id === moment.runId ? withRenames(figures.nodes, renamed) : figures.nodes;
+      set({
+        scrubbed: moment,
+        figures: { ...figures, nodes },
+        // A past moment is not classified: stalled or lagging is about now.
+        conditions: {},
+        ...(scrubbed ? {} : { liveFigures: shown, liveConditions: conditions }),
+      });
+    },
+    showLive() {
+      const { scrubbed, liveFigures, liveConditions } = get();
+      if (!scrubbed) return;
+      set({ scrubbed: null, figures: liveFigures, conditions: liveConditions, liveFigures: null, liveConditions: {} });
     },
   }));
 }
