@@ -9,9 +9,12 @@ import { errorCode, errorMessage } from "@/lib/errors";
 import { formatAbsolute, formatIso } from "@/lib/format";
 import { DeadLetters } from "@/runs/dead-letters";
 import { pipelineOrder } from "@/runs/node-order";
+import { RunCharts } from "@/runs/run-charts";
 import { RunControls } from "@/runs/run-controls";
 import { CounterTable, RunFacts, RunProgress, RunRetries } from "@/runs/run-facts";
 import { toMs } from "@/runs/run-format";
+import { RunLogs } from "@/runs/run-logs";
+import { RunTimeline } from "@/runs/run-timeline";
 import { useDeliveryPlan } from "@/runs/use-delivery-plan";
 import { useNow, useRunSnapshot } from "@/runs/use-run-snapshot";
 import { useTRPC } from "@/trpc/react";
@@ -150,7 +153,20 @@ export function RunDetails({ runId }: { runId: string }) {
         <CounterTable counters={counters} order={order} caption="Records per node" />
       </section>
 
+      <RunCharts
+        run={{
+          id: r.id,
+          pipelineId: r.pipelineId,
+          startedAt: snapshot?.startedAt ?? toMs(r.startedAt),
+          finishedAt: following ? null : (toMs(r.finishedAt) ?? snapshot?.finishedAt ?? null),
+        }}
+        following={following}
+        order={order}
+      />
+
       <DeadLetters runId={r.id} active={following} />
+      <RunTimeline runId={r.id} active={following} />
+      <RunLogs runId={r.id} active={following} nodes={order ?? []} />
     </main>
   );
 }
