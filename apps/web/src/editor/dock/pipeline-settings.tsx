@@ -1,7 +1,11 @@
 "use client";
 
+import { type AlertRule, AlertRules } from "@sluice/pipeline/alert-rules";
+import { configJsonSchema } from "@sluice/pipeline/config-schema";
 import type { PipelineParameter, PipelineSettings } from "@sluice/pipeline/definition";
+import Link from "next/link";
 import { useId, useMemo, useState } from "react";
+import { z } from "zod";
 import { Dialog } from "@/components/dialog";
 import { DraftSchemaForm } from "@/editor/config-form";
 import { typedParameterValue } from "@/editor/dock/parameter-value";
@@ -9,8 +13,9 @@ import { ScheduleList } from "@/editor/dock/schedule-list";
 import { useEditor, useEditorStore, useRuntime } from "@/editor/editor-context";
 import { issueText } from "@/editor/issue-text";
 
-// The pipeline's own settings, its parameters and its schedules, reached from the toolbar. Settings and parameters
-// are part of the draft (undoable, saved with the next version); schedules are server objects that act at once.
+// The pipeline's own settings, its parameters, its alert rules and its schedules, reached from the toolbar.
+// Settings, parameters and alert rules are part of the draft (undoable, saved with the next version); schedules are
+// server objects that act at once.
 
 const SETTINGS_ROOT = ["spec", "settings"] as const;
 
@@ -20,6 +25,7 @@ export function PipelineSettingsDialog({ open, onClose }: { open: boolean; onClo
       <div className="pipeline-settings">
         <SettingsSection />
         <ParametersSection />
+        <AlertsSection />
         <ScheduleList />
         <div className="dialog-actions">
           <button type="button" className="button button-primary" onClick={onClose}>
@@ -54,6 +60,41 @@ function SettingsSection() {
         config={settings}
         onChange={onChange}
         onReplace={(next) => store.getState().setSettings(next as PipelineSettings)}
+      />
+    </section>
+  );
+}
+
+// The alert rules' form is generated from their schema, as the settings' is; its issues sit under spec.alerts.
+const ALERTS_ROOT = ["spec"] as const;
+const ALERTS_SCHEMA = configJsonSchema({
+  config: z.strictObject({ alerts: AlertRules.optional().meta({ label: "Alert rules" }) }),
+});
+
+function AlertsSection() {
+  const store = useEditorStore();
+  const alerts = useEditor((s) => s.frame.spec.alerts);
+  const owner = useMemo(() => ({ nodeId: null, path: ALERTS_ROOT }), []);
+  const headingId = useId();
+  const set = (value: unknown) => store.getState().setAlerts(value as AlertRule[] | undefined);
+  return (
+    <section className="settings-section" aria-labelledby={headingId}>
+      <h3 id={headingId} className="section-title">
+        Alerts
+      </h3>
+      <p className="muted">
+        Rules checked every 10 seconds against this pipeline's running jobs; firings and recoveries arrive in the{" "}
+        <Link href="/alerts">Alerts</Link> inbox and, where a rule names one, at its webhook. Part of the draft, like
+        the settings.
+      </p>
+      <DraftSchemaForm
+        schema={ALERTS_SCHEMA}
+        owner={owner}
+        config={alerts ? { alerts } : {}}
+        onChange={(key, value) => {
+          if (key === "alerts") set(value);
+        }}
+        onReplace={(next) => set(next.alerts)}
       />
     </section>
   );

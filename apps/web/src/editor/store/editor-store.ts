@@ -1,3 +1,4 @@
+import type { AlertRule } from "@sluice/pipeline/alert-rules";
 import type { PipelineDefinition, PipelineParameter, PipelineSettings } from "@sluice/pipeline/definition";
 import type { ValidationIssue } from "@sluice/pipeline/issues";
 import type { DeliveryPlan } from "@sluice/pipeline/plan";
@@ -153,6 +154,8 @@ export interface EditorState {
   setSettings(settings: PipelineSettings, field?: string): void;
   /** Replaces the pipeline's declared parameters. */
   setParameters(parameters: PipelineParameter[], coalesce?: string): void;
+  /** spec.alerts; undefined (or none) leaves the key out, so a pipeline without rules saves as it was. */
+  setAlerts(alerts: AlertRule[] | undefined): void;
 }
 
 export type EditorStore = StoreApi<EditorState>;
@@ -787,6 +790,15 @@ export function createEditorStore(runtime: EditorRuntime, initial: LoadedPipelin
         change(
           { frame: { ...frame, spec: { ...frame.spec, parameters } } },
           coalesce ? { coalesce: `parameters:${coalesce}` } : {},
+        );
+      },
+
+      setAlerts(alerts) {
+        const { frame } = get();
+        const { alerts: _, ...spec } = frame.spec;
+        change(
+          { frame: { ...frame, spec: alerts && alerts.length > 0 ? { ...spec, alerts } : spec } },
+          { coalesce: "alerts" },
         );
       },
     };
