@@ -104,7 +104,7 @@ describe("declared rules", () => {
     const rule = (path: string) => procedures.find((p) => p.path === path)?.access;
     expect(rule("alerts.list")).toBe("viewer");
     expect(rule("alerts.inbox")).toBe("viewer");
-    expect(rule("alerts.markRead")).toBe("viewer");
+    expect(rule("alerts.markRead")).toBe("editor");
     expect(rule("alerts.silence")).toBe("editor");
     expect(rule("alerts.unsilence")).toBe(rule("pipelines.saveVersion"));
   });

@@ -1,5 +1,6 @@
 import { createConnectionRuntimeRegistry } from "./connection-runtime";
 import { httpConnectionRuntime } from "./connectors/http/http-connection.run";
+import { webhookConnectionRuntime } from "./connectors/http/webhook-connection.run";
 import { mariadbConnectionRuntime } from "./connectors/mariadb/mariadb-connection.run";
 import { mqttConnectionRuntime } from "./connectors/mqtt/mqtt-connection.run";
 import { natsConnectionRuntime } from "./connectors/nats/nats-connection.run";
@@ -16,4 +17,5 @@ export const connectionRuntimes = createConnectionRuntimeRegistry([
   mqttConnectionRuntime,
   rabbitmqConnectionRuntime,
   httpConnectionRuntime,
+  webhookConnectionRuntime,
 ]);

@@ -1,5 +1,6 @@
 import { createConnectionCatalog } from "@sluice/pipeline/connection-definition";
 import { httpConnection } from "./connectors/http/http-connection.def";
+import { webhookConnection } from "./connectors/http/webhook-connection.def";
 import { mariadbConnection } from "./connectors/mariadb/mariadb-connection.def";
 import { mqttConnectionDef } from "./connectors/mqtt/mqtt-connection.def";
 import { natsConnectionDef } from "./connectors/nats/nats-connection.def";
@@ -16,4 +17,5 @@ export const connectionCatalog = createConnectionCatalog([
   mqttConnectionDef,
   rabbitmqConnectionDef,
   httpConnection,
+  webhookConnection,
 ]);

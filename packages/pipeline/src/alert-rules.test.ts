@@ -29,7 +29,7 @@ describe("spec.alerts", () => {
   it("accepts every kind of rule with what it needs, and defaults the severity", () => {
     const r = validate(
       pipeline([
-        { id: "quiet", when: "noData", duration: "1m", webhook: "https://hooks.example.com/T1/B2" },
+        { id: "quiet", when: "noData", duration: "1m", connection: "slack" },
         { id: "errors", when: "errorRate", node: "src", threshold: 5, window: "30s", severity: "critical" },
         { id: "lag", when: "lagAbove", node: "out", duration: "10m" },
         { id: "backlog", when: "backlogAbove", threshold: 10_000 },
@@ -52,7 +52,7 @@ describe("spec.alerts", () => {
     ]);
   });
 
-  it("refuses a node that is not in the pipeline, a duplicate id, a long window and a non-HTTP webhook", () => {
+  it("refuses a node that is not in the pipeline, a duplicate id, a long window and a webhook URL", () => {
     expect(messages([{ id: "q", when: "noData", node: "nope", duration: "1m" }])).toEqual([
       expect.stringContaining('alert rule "q" watches node "nope", which is not in the pipeline'),
     ]);
@@ -65,8 +65,31 @@ describe("spec.alerts", () => {
     expect(messages([{ id: "e", when: "errorRate", threshold: 1, window: "10m" }])).toEqual([
       expect.stringContaining("a window is at most 5 minutes"),
     ]);
-    expect(messages([{ id: "w", when: "runFailed", webhook: "ftp://example.com/x" }])).toEqual([
-      expect.stringContaining("write an http:// or https:// address"),
+    // URLs carry tokens, so they live in a webhook connection and never in the definition.
+    expect(messages([{ id: "w", when: "runFailed", webhook: "https://hooks.example.com/T1/B2" }])).toEqual([
+      "Alerts › item 1: “webhook” is not a known setting; remove it.",
+    ]);
+  });
+
+  it("checks a rule's webhook connection against the workspace's connections, naming the rule", () => {
+    const connections = { slack: "webhook", warehouse: "postgres" };
+    const issuesOf = (connection: string) =>
+      validate(pipeline([{ id: "failed", when: "runFailed", connection }]), testCatalog, { connections }).issues;
+    expect(issuesOf("slack")).toEqual([]);
+    expect(issuesOf("slak")).toEqual([
+      expect.objectContaining({
+        code: "unknown-connection",
+        path: ["spec", "alerts", 0, "connection"],
+        message: 'alert rule "failed": there is no connection named "slak"',
+        suggestion: "slack",
+      }),
+    ]);
+    expect(issuesOf("warehouse")).toEqual([
+      expect.objectContaining({
+        code: "connection-type",
+        message:
+          'alert rule "failed": connection "warehouse" is a postgres connection; a rule needs a webhook connection',
+      }),
     ]);
   });
 

@@ -56,15 +56,13 @@ export const AlertRule = z
       advanced: true,
     }),
     severity: z.enum(ALERT_SEVERITIES).default("warning").meta({ label: "Severity" }),
-    webhook: z
-      .url({ protocol: /^https?$/, error: "write an http:// or https:// address" })
-      .max(2000)
-      .optional()
-      .meta({
-        label: "Webhook",
-        help: "Also POST each firing and recovery here as Slack-compatible JSON; every alert reaches the in-app inbox.",
-        placeholder: "https://hooks.slack.com/services/…",
-      }),
+    // A connection, not a URL: webhook URLs carry their token, and the definition is versioned, shown and exported.
+    connection: z.string().min(1).max(200).optional().meta({
+      label: "Webhook connection",
+      help: "Also POST each firing and recovery through this webhook connection as Slack-compatible JSON; every alert reaches the in-app inbox.",
+      widget: "connection",
+      connectionType: "webhook",
+    }),
   })
   .superRefine((rule, ctx) => {
     const need = (field: "threshold" | "duration", why: string) => {

@@ -231,6 +231,34 @@ function checkConnections(
   }
 }
 
+/** Each alert rule's webhook connection exists and is a webhook connection. */
+function checkAlertConnections(
+  rules: readonly { id: string; connection?: string | undefined }[],
+  connections: Readonly<Record<string, string>>,
+  issues: ValidationIssue[],
+): void {
+  rules.forEach((rule, index) => {
+    if (rule.connection === undefined) return;
+    const path: Path = ["spec", "alerts", index, "connection"];
+    const type = Object.hasOwn(connections, rule.connection) ? connections[rule.connection] : undefined;
+    if (type === "webhook") return;
+    const suggestion = closestName(
+      rule.connection,
+      Object.keys(connections).filter((name) => connections[name] === "webhook"),
+    );
+    issues.push({
+      severity: "error",
+      code: type === undefined ? "unknown-connection" : "connection-type",
+      message:
+        type === undefined
+          ? `alert rule "${rule.id}": there is no connection named "${rule.connection}"`
+          : `alert rule "${rule.id}": connection "${rule.connection}" is a ${type} connection; a rule needs a webhook connection`,
+      path,
+      ...(suggestion ? { suggestion } : {}),
+    });
+  });
+}
+
 function check(
   raw: unknown,
   catalog: NodeCatalog,
@@ -348,6 +376,8 @@ function check(
       });
     }
   });
+
+  if (options.connections) checkAlertConnections(def.spec.alerts ?? [], options.connections, issues);
 
   const edgeKeys = new Set<string>();
   edges.forEach((e, index) => {

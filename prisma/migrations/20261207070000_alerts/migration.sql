@@ -13,6 +13,7 @@ CREATE TABLE "Alert" (
     "lastActiveAt" TIMESTAMP(3),
     "transitions" JSONB NOT NULL DEFAULT '[]',
     "webhookError" TEXT,
+    "webhookPending" JSONB,
     "evaluatedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "Alert_pkey" PRIMARY KEY ("id")

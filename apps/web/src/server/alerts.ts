@@ -9,13 +9,14 @@ type Flag = { [STARTED]?: () => Promise<void> };
 export function startAlerts(): void {
   const flag = globalThis as Flag;
   if (flag[STARTED]) return;
-  const { db, redis, keys, destinations, logger } = getDeps();
+  const { db, redis, keys, destinations, secretKey, logger } = getDeps();
   // Alert state lives in PostgreSQL and a pass runs under an advisory lock, so any number of web processes may run it.
   flag[STARTED] = startAlertLoop({
     db,
     redis,
     keys,
     destinations,
+    secretKey,
     log: (message, fields) => logger?.warn(message, fields),
   });
 }

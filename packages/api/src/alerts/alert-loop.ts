@@ -1,5 +1,5 @@
 import type { Db } from "@sluice/db/client";
-import type { Prisma } from "@sluice/db/generated/prisma/client";
+import { Prisma } from "@sluice/db/generated/prisma/client";
 import type { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import { type AlertRule, AlertRules } from "@sluice/pipeline/alert-rules";
 import type { Keys } from "@sluice/pipeline/control/keys";
@@ -8,22 +8,29 @@ import { type DbRunStatus, fromDbStatus, TERMINAL_DB_STATUSES } from "@sluice/pi
 import { edgeKey, type PipelineEdge } from "@sluice/pipeline/definition";
 import { withAdvisoryLock } from "../schedules/advisory-lock";
 import { evaluateRule, lastActiveMs, ruleWindowMs } from "./alert-evaluation";
-import { type AlertNotice, postAlertWebhook } from "./alert-webhook";
+import { type AlertNotice, postAlertWebhook, webhookConnectionUrl } from "./alert-webhook";
 
 // Every pass (10 s, under an advisory lock so several web processes do it once): for each run going, or ended
 // within ENDED_WITHIN_MS, the rules of its version (spec.alerts) are evaluated against its last seconds of figures
 // and its status; the verdict is kept on the run's Alert row. A change between firing and not firing is a
 // transition: it is appended to the row's history and, unless a silence covers the rule, becomes an inbox entry
-// and a webhook POST. Webhooks go out after the lock is released, and their failures land on the alert.
+// and a webhook POST. The POST is owed on the alert row (webhookPending, written with the transition) and goes out
+// after the lock is released, even when the pass failed, so a transition is never recorded without its webhook.
+// A pass stops after PASS_BUDGET_MS, well inside the lock's hold limit; the runs it did not reach come next pass.
 
 export interface AlertLoopDeps {
   db: Db;
   redis: FiguresReader;
   keys: Keys;
   destinations: DestinationPolicy;
+  /** Opens the webhook connections' sealed URLs. */
+  secretKey: Uint8Array | undefined;
   now?: () => number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
   webhookTimeoutMs?: number;
+  /** Tests: a shorter pass budget, or a lock that expires sooner (see withAdvisoryLock). */
+  passBudgetMs?: number;
+  lockHoldMs?: number;
 }
 
 const LOCK_KEY = "sluice:alerts";
@@ -34,36 +41,70 @@ const RECENT_SECONDS = 12;
 const SETTLE_SECONDS = 1;
 /** The transitions kept on an alert. */
 const MAX_TRANSITIONS = 50;
+/** How long a pass may evaluate runs; the advisory lock's hold limit is 60 s. */
+const PASS_BUDGET_MS = 20_000;
+/** An owed webhook notice whose delivery keeps failing is given up this long after its transition. */
+const PENDING_GIVE_UP_MS = 10 * 60_000;
 
 type Transition = { state: "firing" | "recovered"; at: number; value: number | null; summary: string };
 
-interface Delivery {
-  alertId: string;
-  url: string;
-  notice: AlertNotice;
+/** One evaluation pass, then the webhooks owed (this pass's and any a failed pass left); returns how many
+ * transitions it recorded. */
+export async function evaluateAlerts(deps: AlertLoopDeps): Promise<number> {
+  try {
+    return await withAdvisoryLock(deps.db, LOCK_KEY, () => evaluateUnlocked(deps), deps.lockHoldMs);
+  } finally {
+    await deliverOwed(deps);
+  }
 }
 
-/** One evaluation pass; returns how many transitions it recorded. */
-export async function evaluateAlerts(deps: AlertLoopDeps): Promise<number> {
-  const deliveries: Delivery[] = [];
-  const transitions = await withAdvisoryLock(deps.db, LOCK_KEY, () => evaluateUnlocked(deps, deliveries));
+/** Sends every owed notice. A row's notices are claimed (cleared) before sending, so processes delivering at once
+ * send each one once; the ones that fail are put back for the next pass until PENDING_GIVE_UP_MS. */
+async function deliverOwed(deps: AlertLoopDeps): Promise<void> {
+  const { db } = deps;
+  const owed = await db.alert.findMany({
+    where: { webhookPending: { not: Prisma.AnyNull } },
+    select: { id: true, workspaceId: true, rule: true, webhookPending: true },
+  });
   await Promise.all(
-    deliveries.map(async (d) => {
-      const failure = await postAlertWebhook(d.url, d.notice, {
-        destinations: deps.destinations,
-        ...(deps.webhookTimeoutMs !== undefined ? { timeoutMs: deps.webhookTimeoutMs } : {}),
+    owed.map(async (alert) => {
+      const claimed = await db.alert.updateMany({
+        where: { id: alert.id, webhookPending: { equals: alert.webhookPending as Prisma.InputJsonValue } },
+        data: { webhookPending: Prisma.DbNull },
       });
-      if (failure !== undefined)
-        deps.log?.("alert webhook failed", { alertId: d.alertId, rule: d.notice.rule, failure });
-      await deps.db.alert.update({ where: { id: d.alertId }, data: { webhookError: failure ?? null } });
+      if (claimed.count === 0) return;
+      const connection = (alert.rule as { connection?: unknown }).connection;
+      if (typeof connection !== "string") return;
+      const to = await webhookConnectionUrl(db, deps.secretKey, alert.workspaceId, connection);
+      const unsent: AlertNotice[] = [];
+      let failure: string | undefined;
+      // In order, so a receiver hears of a firing before its recovery.
+      for (const notice of alert.webhookPending as unknown as AlertNotice[]) {
+        const failed =
+          "failure" in to
+            ? to.failure
+            : await postAlertWebhook(to.url, notice, {
+                destinations: deps.destinations,
+                ...(deps.webhookTimeoutMs !== undefined ? { timeoutMs: deps.webhookTimeoutMs } : {}),
+              });
+        if (failed === undefined) continue;
+        failure = failed;
+        deps.log?.("alert webhook failed", { alertId: alert.id, rule: notice.rule, failure: failed });
+        if ((deps.now ?? Date.now)() - Date.parse(notice.at) < PENDING_GIVE_UP_MS) unsent.push(notice);
+      }
+      await db.alert.update({ where: { id: alert.id }, data: { webhookError: failure ?? null } });
+      // Ahead of any a newer pass owed meanwhile.
+      if (unsent.length > 0)
+        await db.$executeRaw`UPDATE "Alert" SET "webhookPending" = ${JSON.stringify(unsent)}::jsonb || COALESCE("webhookPending", '[]'::jsonb) WHERE "id" = ${alert.id}`;
     }),
   );
-  return transitions;
 }
 
-async function evaluateUnlocked(deps: AlertLoopDeps, deliveries: Delivery[]): Promise<number> {
+async function evaluateUnlocked(deps: AlertLoopDeps): Promise<number> {
   const { db } = deps;
   const nowMs = (deps.now ?? Date.now)();
+  const startedMs = Date.now();
+  const budgetMs = deps.passBudgetMs ?? PASS_BUDGET_MS;
   const runs = await db.run.findMany({
     where: {
       startedAt: { not: null },
@@ -83,11 +124,15 @@ async function evaluateUnlocked(deps: AlertLoopDeps, deliveries: Delivery[]): Pr
       version: { select: { definition: true } },
       alerts: true,
     },
-    orderBy: { createdAt: "asc" },
+    orderBy: { createdAt: "desc" },
     take: 1000,
   });
   let count = 0;
-  for (const run of runs) {
+  for (const [i, run] of runs.entries()) {
+    if (Date.now() - startedMs > budgetMs) {
+      deps.log?.("alert pass ran out of time; the runs left are evaluated next pass", { left: runs.length - i });
+      break;
+    }
     const spec = (run.version.definition as { spec?: { alerts?: unknown; edges?: PipelineEdge[] } } | null)?.spec;
     const parsed = AlertRules.safeParse(spec?.alerts ?? []);
     // A stored version was valid when saved; one that no longer parses has no rules the evaluator can trust.
@@ -120,7 +165,8 @@ async function evaluateUnlocked(deps: AlertLoopDeps, deliveries: Delivery[]): Pr
       const row = run.alerts.find((a) => a.ruleId === rule.id);
       const seen = lastActiveMs(rule, seconds, sinks);
       const before = row?.lastActiveAt?.getTime() ?? null;
-      const lastActive = seen === null ? before : Math.max(seen, before ?? 0);
+      // A run that is not running (paused) is not quiet: its quiet time starts again when it resumes.
+      const lastActive = status !== "running" ? nowMs : seen === null ? before : Math.max(seen, before ?? 0);
       const windowed = windows.get(Math.max(1, Math.round(ruleWindowMs(rule) / 1000))) ?? recent;
       const verdict = evaluateRule(rule, {
         status,
@@ -155,44 +201,42 @@ async function evaluateUnlocked(deps: AlertLoopDeps, deliveries: Delivery[]): Pr
         evaluatedAt: new Date(nowMs),
         ...(changed ? { summary: verdict.summary } : {}),
       };
-      const saved = await db.alert.upsert({
-        where: { runId_ruleId: { runId: run.id, ruleId: rule.id } },
-        create: { workspaceId: run.workspaceId, pipelineId: run.pipelineId, runId: run.id, ruleId: rule.id, ...data },
-        update: data,
-        select: { id: true },
-      });
-      if (!changed) continue;
-      count++;
       const silenced = silences.some((s) => s.ruleId === null || s.ruleId === rule.id);
-      if (silenced) continue;
       const text = noticeText(run.pipeline.name, rule, state as Transition["state"], verdict.summary);
-      await db.alertInboxEntry.create({
-        data: {
-          workspaceId: run.workspaceId,
-          alertId: saved.id,
-          state,
-          severity: rule.severity,
-          text,
-        },
-      });
-      if (rule.webhook !== undefined) {
-        deliveries.push({
-          alertId: saved.id,
-          url: rule.webhook,
-          notice: {
-            text,
-            state: state as Transition["state"],
-            severity: rule.severity,
-            pipeline: run.pipeline.name,
-            pipelineId: run.pipelineId,
-            runId: run.id,
-            rule: rule.id,
-            node: rule.node ?? null,
-            value: verdict.value,
-            at: new Date(nowMs).toISOString(),
-          },
+      const save = (client: Prisma.TransactionClient) =>
+        client.alert.upsert({
+          where: { runId_ruleId: { runId: run.id, ruleId: rule.id } },
+          create: { workspaceId: run.workspaceId, pipelineId: run.pipelineId, runId: run.id, ruleId: rule.id, ...data },
+          update: data,
+          select: { id: true },
         });
+      if (changed) count++;
+      if (!changed || silenced) {
+        await save(db);
+        continue;
       }
+      // The transition, its inbox entry and the webhook it owes land together or not at all.
+      await db.$transaction(async (tx) => {
+        const saved = await save(tx);
+        await tx.alertInboxEntry.create({
+          data: { workspaceId: run.workspaceId, alertId: saved.id, state, severity: rule.severity, text },
+        });
+        if (rule.connection === undefined) return;
+        const notice: AlertNotice = {
+          text,
+          state: state as Transition["state"],
+          severity: rule.severity,
+          pipeline: run.pipeline.name,
+          pipelineId: run.pipelineId,
+          runId: run.id,
+          rule: rule.id,
+          node: rule.node ?? null,
+          value: verdict.value,
+          at: new Date(nowMs).toISOString(),
+        };
+        // Appended in SQL, so a delivery claiming the row's notices at the same moment loses none.
+        await tx.$executeRaw`UPDATE "Alert" SET "webhookPending" = COALESCE("webhookPending", '[]'::jsonb) || ${JSON.stringify([notice])}::jsonb WHERE "id" = ${saved.id}`;
+      });
     }
   }
   return count;

@@ -12,8 +12,9 @@ import {
 } from "./alert-router.types";
 import { listAlerts, listInbox, markRead, silence, unsilence } from "./alert-service";
 
-// Any member sees the workspace's alerts and its inbox, and marks entries read (the inbox is the workspace's, as
-// its alerts are); silencing changes what the workspace is told, so it takes the editor role, like editing rules.
+// Any member sees the workspace's alerts and its inbox. The inbox's read state is the workspace's (not yet per
+// user), so marking entries read changes what every member sees: it takes the editor role, like silencing, which
+// changes what the workspace is told.
 export const alertRouter = createTRPCRouter({
   list: workspaceProcedure
     .input(ListAlertsInput)
@@ -23,7 +24,7 @@ export const alertRouter = createTRPCRouter({
     .input(InboxInput)
     .output(Inbox)
     .query(({ ctx, input }) => listInbox(ctx.db, ctx.workspaceId, input)),
-  markRead: workspaceProcedure
+  markRead: editorProcedure
     .input(MarkReadInput)
     .output(z.object({ marked: z.number() }))
     .mutation(({ ctx, input }) => markRead(ctx.db, ctx.workspaceId, input)),

@@ -1,10 +1,13 @@
+import type { Db } from "@sluice/db/client";
 import { httpTarget, send } from "@sluice/nodes/connectors/http/http-client";
 import type { DestinationPolicy } from "@sluice/nodes/destination-policy";
+import { openSecrets } from "../connections/connection-secrets";
 
 // Delivers one alert transition to a rule's webhook: a Slack-compatible JSON body ({ text } plus structured fields),
 // through the destination policy (the HTTP sink's client resolves and checks the host first), with a timeout and a
 // few attempts. It never throws: the caller records the failure on the alert. The URL is not logged or stored in
-// the failure, since webhook URLs (Slack's among them) carry their token in the path.
+// the failure, since webhook URLs (Slack's among them) carry their token in the path; for the same reason a rule
+// names a webhook connection, whose sealed URL is opened here, server-side, just before sending.
 
 export interface AlertNotice {
   text: string;
@@ -17,6 +20,27 @@ export interface AlertNotice {
   node: string | null;
   value: number | null;
   at: string;
+}
+
+/** The URL of the workspace's webhook connection `name`, or a sentence saying why there is none to send to. */
+export async function webhookConnectionUrl(
+  db: Db,
+  secretKey: Uint8Array | undefined,
+  workspaceId: string,
+  name: string,
+): Promise<{ url: string } | { failure: string }> {
+  const row = await db.connection.findUnique({ where: { workspaceId_name: { workspaceId, name } } });
+  if (!row) return { failure: `The webhook connection “${name}” does not exist any more.` };
+  if (row.type !== "webhook") {
+    return { failure: `The connection “${name}” is a ${row.type} connection, not a webhook connection.` };
+  }
+  try {
+    const url = (await openSecrets(secretKey, row)).url;
+    if (typeof url !== "string") return { failure: `The webhook connection “${name}” has no URL: set it again.` };
+    return { url };
+  } catch (err) {
+    return { failure: `The webhook connection “${name}” cannot be opened: ${(err as Error).message}.` };
+  }
 }
 
 export interface WebhookOptions {

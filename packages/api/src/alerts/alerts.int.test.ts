@@ -2,6 +2,7 @@ import { catalog } from "@sluice/nodes/catalog";
 import { TestReceiver } from "@sluice/nodes/connectors/http/test-receiver";
 import { runtimes } from "@sluice/nodes/runtimes";
 import { emptyDefinition } from "@sluice/pipeline/definition";
+import { writePipelineText } from "@sluice/pipeline/file-format";
 import { type ApiHarness, createApiHarness } from "@sluice/test-kit/api-harness";
 import { FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
 import { Redis } from "ioredis";
@@ -11,7 +12,8 @@ import { type AlertLoopDeps, evaluateAlerts } from "./alert-loop";
 
 // Alerts of a real run: a Redis Streams source the test feeds by hand, so its data can stop and flow again. Its
 // "no data for 3 s" rule fires (state, inbox entry, webhook POST to a local receiver) and recovers; a silence keeps
-// the next firing out of the inbox and off the webhook while the alert's own state still changes.
+// the next firing out of the inbox and off the webhook while the alert's own state still changes. Rules name a
+// webhook connection, whose URL (it carries a token) no definition, export or response holds.
 
 const REDIS_BASE = process.env.SLUICE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 /** Not Sluice's own database number: the destination policy refuses that one to connections. */
@@ -49,10 +51,21 @@ describe("a noData alert on a real run", () => {
       { id: "out", type: "sink.console", config: {} },
     );
     def.spec.edges.push({ from: "events", to: "out" });
-    def.spec.alerts = [
-      { id: "quiet", when: "noData", duration: "3s", severity: "critical", webhook: `${receiver.url}/hook/T0K3N` },
-    ];
+    const { id: hookId } = await api.connections.create({
+      name: "hook",
+      type: "webhook",
+      config: { url: `${receiver.url}/hook/T0K3N` },
+    });
+    // Its Test resolves and checks the host, and posts nothing to the channel.
+    const tested = await api.connections.test({ id: hookId });
+    expect(tested).toMatchObject({ ok: true, problem: null });
+    expect(tested.message).toMatch(
+      /^127\.0\.0\.1:\d+ resolves to 127\.0\.0\.1 and may be sent to \(nothing was posted\)$/,
+    );
+    expect(receiver.accepted).toHaveLength(0);
+    def.spec.alerts = [{ id: "quiet", when: "noData", duration: "3s", severity: "critical", connection: "hook" }];
     const { id: pipelineId } = await api.pipelines.create({ name: "Alerts real", definition: def });
+
     const { id: runId } = await api.runs.start({ pipelineId });
 
     const deps: AlertLoopDeps = {
@@ -60,6 +73,7 @@ describe("a noData alert on a real run", () => {
       redis: h.redis,
       keys: h.deps.keys,
       destinations: h.deps.destinations,
+      secretKey: fleet.secretKey,
       webhookTimeoutMs: 2000,
     };
     const alert = () => h.db.alert.findUnique({ where: { runId_ruleId: { runId, ruleId: "quiet" } } });
@@ -166,9 +180,22 @@ describe("a noData alert on a real run", () => {
 
     await api.alerts.unsilence({ id: silence.id });
     await api.runs.stop({ runId });
+
+    // Neither a viewer's view of the pipeline, its export, nor the connection itself gives the token away.
+    const me = await api.auth.me();
+    await h.db.membership.updateMany({ where: { userId: me!.user.id }, data: { role: "VIEWER" } });
+    const viewer = (await h.caller(cookie)).api;
+    const seen = await viewer.pipelines.get({ id: pipelineId });
+    expect(seen.version.definition.spec.alerts?.[0]?.connection).toBe("hook");
+    expect(JSON.stringify(seen)).not.toContain("T0K3N");
+    expect(writePipelineText(seen.version.definition, "yaml")).not.toContain("T0K3N");
+    const hook = await viewer.connections.get({ id: hookId });
+    expect(hook.type).toBe("webhook");
+    expect(JSON.stringify(hook)).not.toContain(receiver.url);
+    expect(JSON.stringify(await viewer.connections.list())).not.toContain("T0K3N");
   }, 180_000);
 
-  it("records a webhook that cannot be delivered on the alert, and refuses a silence for a rule the pipeline lacks", async () => {
+  it("records a webhook that cannot be delivered, or whose connection is gone, on the alert, and refuses a silence for a rule the pipeline lacks", async () => {
     const { cookie } = await h.signUp("Failer");
     const { api } = await h.caller(cookie);
     const def = emptyDefinition("alerts-fail");
@@ -177,7 +204,12 @@ describe("a noData alert on a real run", () => {
       { id: "out", type: "sink.console", config: {} },
     );
     def.spec.edges.push({ from: "gen", to: "out" });
-    def.spec.alerts = [{ id: "failed", when: "runFailed", severity: "warning", webhook: `${receiver.url}/down` }];
+    await api.connections.create({ name: "down", type: "webhook", config: { url: `${receiver.url}/down` } });
+    await api.connections.create({ name: "gone-hook", type: "webhook", config: { url: `${receiver.url}/gone` } });
+    def.spec.alerts = [
+      { id: "failed", when: "runFailed", severity: "warning", connection: "down" },
+      { id: "failed-too", when: "runFailed", severity: "info", connection: "gone-hook" },
+    ];
     const { id: pipelineId } = await api.pipelines.create({ name: "Alerts fail", definition: def });
     await expect(api.alerts.silence({ pipelineId, ruleId: "other", forMs: 60_000 })).rejects.toThrow(
       'Rule: pipeline "Alerts fail" has no alert rule "other" in its latest version.',
@@ -186,6 +218,10 @@ describe("a noData alert on a real run", () => {
     // A failed run of this pipeline, as the reconciler leaves one in PostgreSQL.
     const version = await h.db.pipelineVersion.findFirstOrThrow({ where: { pipelineId }, select: { id: true } });
     const pipeline = await h.db.pipeline.findUniqueOrThrow({ where: { id: pipelineId } });
+    // Deleted behind the version's back (as an older version may name a connection deleted since).
+    await h.db.connection.delete({
+      where: { workspaceId_name: { workspaceId: pipeline.workspaceId, name: "gone-hook" } },
+    });
     const run = await h.db.run.create({
       data: {
         workspaceId: pipeline.workspaceId,
@@ -209,6 +245,7 @@ describe("a noData alert on a real run", () => {
       redis: h.redis,
       keys: h.deps.keys,
       destinations: h.deps.destinations,
+      secretKey: fleet.secretKey,
       webhookTimeoutMs: 1000,
     });
     const a = await h.db.alert.findUniqueOrThrow({ where: { runId_ruleId: { runId: run.id, ruleId: "failed" } } });
@@ -216,6 +253,11 @@ describe("a noData alert on a real run", () => {
     expect(a.summary).toBe("The run failed: node out could not start.");
     expect(a.webhookError).toBe("the webhook answered 503 Service Unavailable (3 attempts).");
     expect(refused).toBe(3);
+    const gone = await h.db.alert.findUniqueOrThrow({
+      where: { runId_ruleId: { runId: run.id, ruleId: "failed-too" } },
+    });
+    expect(gone.state).toBe("firing");
+    expect(gone.webhookError).toBe("The webhook connection “gone-hook” does not exist any more.");
     receiver.behaviour = () => undefined;
   }, 60_000);
 });

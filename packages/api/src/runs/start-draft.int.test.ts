@@ -101,6 +101,27 @@ describe("starting the editor's draft", () => {
     expect(await versionCount(id)).toBe(1);
   });
 
+  it("refuses a draft whose alert rule names a missing or non-webhook connection, saving nothing", async () => {
+    const { api, id } = await pipelineWith(slice());
+    await api.connections.create({
+      name: "warehouse",
+      type: "postgres",
+      config: { host: "127.0.0.1", database: "x", user: "u", password: "p", sslmode: "disable" },
+    });
+    const def = slice();
+    def.spec.alerts = [{ id: "failed", when: "runFailed", severity: "critical", connection: "ops-slack" }];
+    const missing = await rejects(api.runs.start({ pipelineId: id, draft: { baseVersion: 1, definition: def } }));
+    expect(missing.code).toBe("BAD_REQUEST");
+    expect(missing.message).toBe(
+      'The draft has 1 problem to fix before it can start. Alert rule "failed": there is no connection named "ops-slack".',
+    );
+    def.spec.alerts = [{ id: "failed", when: "runFailed", severity: "critical", connection: "warehouse" }];
+    const wrongType = await rejects(api.runs.start({ pipelineId: id, draft: { baseVersion: 1, definition: def } }));
+    expect(wrongType.message).toContain("is a postgres connection; a rule needs a webhook connection");
+    expect(await versionCount(id)).toBe(1);
+    expect(await h.db.run.count({ where: { pipelineId: id } })).toBe(0);
+  });
+
   it("refuses a draft whose connection's secrets cannot be opened, saving no version and recording no run", async () => {
     const { api, id } = await pipelineWith(slice());
     const { id: connectionId } = await api.connections.create({

@@ -95,7 +95,8 @@ export function AlertsView() {
           <button
             type="button"
             className="button button-small"
-            disabled={inbox.data.unread === 0 || markRead.isPending}
+            disabled={!canEdit || inbox.data.unread === 0 || markRead.isPending}
+            title={canEdit ? undefined : "Viewers cannot mark the workspace's inbox read."}
             onClick={() => void act(() => markRead.mutateAsync({ all: true }))}
           >
             Mark all read
