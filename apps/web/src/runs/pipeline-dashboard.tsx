@@ -56,7 +56,11 @@ export function PipelineDashboard({ pipelineId }: { pipelineId: string }) {
         <div>
           <h1 className="page-title">Dashboard of {pipeline.data?.name ?? "the pipeline"}</h1>
           <p className="page-subtitle" data-testid="dashboard-runs">
-            {history.data ? `${runs} ${runs === 1 ? "run" : "runs"} in this range` : "Loading…"}
+            {history.data
+              ? history.data.truncated
+                ? `More than ${runs} runs in this range; the charts add up all of them.`
+                : `${runs} ${runs === 1 ? "run" : "runs"} in this range`
+              : "Loading…"}
           </p>
         </div>
       </div>

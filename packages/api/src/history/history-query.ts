@@ -46,14 +46,14 @@ function resolutionFor(range: Range, nowMs: number, retention: HistoryRetention)
 
 async function seriesOf(
   db: Db,
-  runIds: string[],
+  runs: string[] | { pipelineId: string },
   range: Range,
   resolution: Resolution,
   nowMs: number,
 ): Promise<HistoryView> {
   const fromSec = Math.floor(range.from / 1000 / resolution) * resolution;
   const toSec = Math.ceil(range.to / 1000);
-  return toView(await readBuckets(db, runIds, resolution, fromSec, toSec), range, resolution, nowMs);
+  return toView(await readBuckets(db, runs, resolution, fromSec, toSec), range, resolution, nowMs);
 }
 
 function emptyNodeSeries(): HistoryView["nodes"][string] {
@@ -118,7 +118,11 @@ export async function runHistory(
   return seriesOf(deps.db, [run.id], input, resolutionFor(input, nowMs, deps.retention), nowMs);
 }
 
-/** The figures of every run of the pipeline that overlaps the range, runs at the same time adding up. */
+/** Runs listed with a pipeline's history at most: the newest in the range. */
+export const MAX_LISTED_RUNS = 1000;
+
+/** The figures of every run of the pipeline that overlaps the range, runs at the same time adding up; the series
+ * are read across all its runs in SQL, the list of runs is the newest MAX_LISTED_RUNS. */
 export async function pipelineHistory(
   deps: HistoryDeps,
   workspaceId: string,
@@ -136,20 +140,23 @@ export async function pipelineHistory(
       OR: [{ finishedAt: null }, { finishedAt: { gte: new Date(input.from) } }],
     },
     select: { id: true, startedAt: true, finishedAt: true },
-    orderBy: { startedAt: "asc" },
-    take: 1000,
+    orderBy: [{ startedAt: "desc" }, { id: "desc" }],
+    take: MAX_LISTED_RUNS + 1,
   });
+  const truncated = runs.length > MAX_LISTED_RUNS;
+  const listed = runs.slice(0, MAX_LISTED_RUNS).reverse();
   const nowMs = (deps.now ?? Date.now)();
   const view = await seriesOf(
     deps.db,
-    runs.map((r) => r.id),
+    { pipelineId: pipeline.id },
     input,
     resolutionFor(input, nowMs, deps.retention),
     nowMs,
   );
   return {
     ...view,
-    runs: runs.map((r) => ({
+    truncated,
+    runs: listed.map((r) => ({
       id: r.id,
       startedAt: r.startedAt?.getTime() ?? null,
       finishedAt: r.finishedAt?.getTime() ?? null,

@@ -12,6 +12,7 @@ import { deleteExpiredBuckets, readBuckets, upsertBuckets } from "./history-stor
 // from their seconds, then the 1 min and 1 h buckets they fall in are recomputed from the finer rows. Every write
 // is an upsert of a whole bucket and the run's cursor moves only after them, so a process that dies mid-tick
 // loses nothing and counts nothing twice; an advisory lock keeps several web processes from doing the work twice.
+// A pass stops after PASS_BUDGET_MS, well inside the lock's hold limit: the runs it did not reach come next tick.
 
 export interface HistoryRollupDeps {
   db: Db;
@@ -21,6 +22,8 @@ export interface HistoryRollupDeps {
   retention: HistoryRetention;
   now?: () => number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** Tests: a shorter pass budget. */
+  passBudgetMs?: number;
 }
 
 /** Workers publish a second's figures just after it turns; a second is rolled up only this long after its end. */
@@ -29,6 +32,8 @@ const SETTLE_SECONDS = 2;
 const ENDED_WITHIN_MS = 5 * 60_000;
 const FINEST = 10;
 const LOCK_KEY = "sluice:history-rollup";
+/** How long a pass may roll runs up; the advisory lock's hold limit is 60 s. */
+const PASS_BUDGET_MS = 20_000;
 
 const floorTo = (sec: number, width: number) => Math.floor(sec / width) * width;
 const ceilTo = (sec: number, width: number) => Math.ceil(sec / width) * width;
@@ -42,6 +47,8 @@ async function rollUpUnlocked(deps: HistoryRollupDeps): Promise<number> {
   const { db } = deps;
   const nowMs = (deps.now ?? Date.now)();
   const nowSec = Math.floor(nowMs / 1000);
+  const startedMs = Date.now();
+  const budgetMs = deps.passBudgetMs ?? PASS_BUDGET_MS;
   // Buckets end at or before this second (exclusive), and their seconds have all been published.
   const end = floorTo(nowSec - SETTLE_SECONDS, FINEST);
   // Seconds older than this may have expired from Redis already: a bucket starting before it would be partial.
@@ -55,11 +62,15 @@ async function rollUpUnlocked(deps: HistoryRollupDeps): Promise<number> {
       ],
     },
     select: { id: true, startedAt: true, finishedAt: true, historyCursor: { select: { rolledTo: true } } },
-    orderBy: { createdAt: "asc" },
+    orderBy: { createdAt: "desc" },
     take: 1000,
   });
   let written = 0;
-  for (const run of runs) {
+  for (const [i, run] of runs.entries()) {
+    if (Date.now() - startedMs > budgetMs) {
+      deps.log?.("history roll-up ran out of time; the runs left are rolled up next pass", { left: runs.length - i });
+      break;
+    }
     const rolledTo = run.historyCursor ? run.historyCursor.rolledTo.getTime() / 1000 : null;
     const from = Math.max(rolledTo ?? floorTo(run.startedAt!.getTime() / 1000, FINEST), oldest);
     // An ended run's last bucket is the one its last second falls in.

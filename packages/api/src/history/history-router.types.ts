@@ -73,6 +73,8 @@ export const HistoryView = z.object({
 export type HistoryView = z.infer<typeof HistoryView>;
 
 export const PipelineHistoryView = HistoryView.extend({
-  /** The pipeline's runs the range covers, oldest first. */
+  /** The pipeline's runs the range covers, oldest first: the newest MAX_LISTED_RUNS of them. */
   runs: z.array(z.object({ id: z.string(), startedAt: z.number().nullable(), finishedAt: z.number().nullable() })),
+  /** More runs cover the range than `runs` lists (the series count them all). */
+  truncated: z.boolean(),
 });

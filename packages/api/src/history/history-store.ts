@@ -1,4 +1,5 @@
 import type { Db } from "@sluice/db/client";
+import { Prisma } from "@sluice/db/generated/prisma/client";
 import { decodeBucket, encodeBucket } from "./bucket-codec";
 import { addBucket, type FigureBucket } from "./figure-buckets";
 import type { HistoryRetention, Resolution } from "./history-retention";
@@ -26,21 +27,26 @@ export async function upsertBuckets(
 }
 
 /**
- * The buckets of the given runs at one resolution that start in [fromSec, toSec), in time order; buckets of
- * different runs with the same start are folded into one (counts add up, gauges take the largest).
+ * The buckets of the given runs (or of every run of a pipeline) at one resolution that start in [fromSec, toSec),
+ * in time order; buckets of different runs with the same start are folded into one (counts add up, gauges take
+ * the largest).
  */
 export async function readBuckets(
   db: Db,
-  runIds: readonly string[],
+  runs: readonly string[] | { pipelineId: string },
   resolution: Resolution,
   fromSec: number,
   toSec: number,
 ): Promise<FigureBucket[]> {
-  if (runIds.length === 0) return [];
+  if (Array.isArray(runs) && runs.length === 0) return [];
+  const ofRuns =
+    "pipelineId" in runs
+      ? Prisma.sql`"runId" IN (SELECT "id" FROM "Run" WHERE "pipelineId" = ${runs.pipelineId})`
+      : Prisma.sql`"runId" = ANY(${[...(runs as readonly string[])]}::text[])`;
   const rows = await db.$queryRaw<{ s: number; figures: Uint8Array }[]>`
     SELECT extract(epoch FROM "bucketStart")::float8 AS s, "figures"
     FROM "RunFigureBucket"
-    WHERE "runId" = ANY(${[...runIds]}::text[]) AND "resolution" = ${resolution}::smallint
+    WHERE ${ofRuns} AND "resolution" = ${resolution}::smallint
       AND "bucketStart" >= ${new Date(fromSec * 1000)} AND "bucketStart" < ${new Date(toSec * 1000)}
     ORDER BY "bucketStart"`;
   const buckets = new Map<number, FigureBucket>();

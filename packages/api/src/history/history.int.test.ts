@@ -3,6 +3,7 @@ import { emptyDefinition } from "@sluice/pipeline/definition";
 import { type ApiHarness, createApiHarness, rejects } from "@sluice/test-kit/api-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emptyBucket } from "./figure-buckets";
+import { MAX_LISTED_RUNS } from "./history-query";
 import { DEFAULT_HISTORY_RETENTION_MS } from "./history-retention";
 import { rollUpHistory } from "./history-rollup";
 import { deleteExpiredBuckets, readBuckets, upsertBuckets } from "./history-store";
@@ -200,6 +201,16 @@ describe("history roll-up", () => {
   });
 });
 
+describe("a roll-up pass out of time", () => {
+  it("stops before the runs it did not reach, which the next pass rolls up", async () => {
+    const f = await runWithFigures("late", 20);
+    expect(await rollUpHistory({ ...deps(f.base + 35), passBudgetMs: -1 })).toBe(0);
+    expect(await h.db.runHistoryCursor.count({ where: { runId: f.runId } })).toBe(0);
+    expect(await rollUpHistory(deps(f.base + 35))).toBeGreaterThanOrEqual(2);
+    expect(await rows(f.runId, 10)).toHaveLength(2);
+  });
+});
+
 describe("runs.history and pipelines.history", () => {
   it("picks the finest resolution that keeps the points bounded, and gives rates per second", async () => {
     const f = await runWithFigures("query", 60);
@@ -240,6 +251,46 @@ describe("runs.history and pipelines.history", () => {
     expect(pipeline.runs.map((r) => r.id)).toEqual([f.runId]);
     expect(pipeline.nodes.out).toEqual(out);
   });
+
+  it("adds up every run of a pipeline, and lists the newest when more runs than MAX_LISTED_RUNS cover the range", async () => {
+    const f = await runWithFigures("many", 30);
+    await rollUpHistory(deps(f.base + 45));
+    const run = await h.db.run.findUniqueOrThrow({ where: { id: f.runId } });
+    // MAX_LISTED_RUNS more runs, started after the first; the newest has the same figures as the first.
+    await h.db.run.createMany({
+      data: Array.from({ length: MAX_LISTED_RUNS }, (_, i) => ({
+        workspaceId: run.workspaceId,
+        pipelineId: run.pipelineId,
+        versionId: run.versionId,
+        startedById: run.startedById,
+        status: "COMPLETED" as const,
+        startedAt: new Date((f.base + 1) * 1000 + i),
+        finishedAt: new Date((f.base + 30) * 1000),
+      })),
+    });
+    const newest = await h.db.run.findFirstOrThrow({
+      where: { pipelineId: run.pipelineId },
+      orderBy: { startedAt: "desc" },
+    });
+    await h.db.$executeRaw`
+      INSERT INTO "RunFigureBucket" ("runId", "resolution", "bucketStart", "figures")
+      SELECT ${newest.id}, "resolution", "bucketStart", "figures" FROM "RunFigureBucket" WHERE "runId" = ${f.runId}`;
+    const { api } = await h.caller(f.cookie);
+    const now = Date.now();
+    const one = await api.runs.history({ runId: f.runId, from: f.base * 1000, to: now });
+    const all = await api.pipelines.history({ pipelineId: f.pipelineId, from: f.base * 1000, to: now });
+    expect(all.truncated).toBe(true);
+    expect(all.runs).toHaveLength(MAX_LISTED_RUNS);
+    expect(all.runs.at(-1)!.id).toBe(newest.id);
+    expect(all.runs.map((r) => r.id)).not.toContain(f.runId);
+    // The first run is not listed but still counted: the series are both runs' figures.
+    expect(one.nodes.out!.inPerSec).toHaveLength(3);
+    expect(all.nodes.out!.t).toEqual(one.nodes.out!.t);
+    expect(all.nodes.out!.inPerSec).toEqual(one.nodes.out!.inPerSec.map((x) => x * 2));
+
+    const few = await api.pipelines.history({ pipelineId: f.pipelineId, from: now - 1000, to: now });
+    expect(few.truncated).toBe(false);
+  }, 120_000);
 
   it("shows a run's history only inside its workspace", async () => {
     const f = await runWithFigures("private", 10);
