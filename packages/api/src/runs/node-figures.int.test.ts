@@ -77,4 +77,25 @@ describe("runs.figures", () => {
     expect(seen).toHaveLength(2);
     expect(seen[1]).toBeGreaterThan(seen[0]!);
   });
+
+  it("ends at once for a run that has ended and whose live state expired", async () => {
+    const def = emptyDefinition("expired-figures");
+    def.spec.nodes.push(
+      { id: "gen", type: "source.generator", config: { rate: 10 } },
+      { id: "out", type: "sink.console", config: {} },
+    );
+    def.spec.edges.push({ from: "gen", to: "out" });
+    const { cookie } = await h.signUp("Lookback");
+    const { api } = await h.caller(cookie);
+    const { id } = await api.pipelines.create({ name: "expired-figures", definition: def });
+    const { id: runId } = await api.runs.start({ pipelineId: id });
+    // The run ended long ago: PostgreSQL says so, and Redis holds nothing of it any more.
+    await h.deps.db.run.update({ where: { id: runId }, data: { status: "COMPLETED", finishedAt: new Date() } });
+    await h.redis.del(h.deps.keys.runMeta(runId));
+    const started = Date.now();
+    const seen: unknown[] = [];
+    for await (const event of await api.runs.figures({ runId })) seen.push(event);
+    expect(seen).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
 });

@@ -32,6 +32,8 @@ export async function* liveNodeFigures(
   keys: Keys,
   runId: string,
   signal: AbortSignal | undefined,
+  /** Whether the run has ended by its record in PostgreSQL: asked while Redis has no live state for it. */
+  ended: () => Promise<boolean>,
 ): AsyncGenerator<RunFiguresView> {
   while (!signal?.aborted) {
     const sec = Math.floor((Date.now() - READ_AFTER_MS) / 1000) - 1;
@@ -43,6 +45,8 @@ export async function* liveNodeFigures(
     if (snapshot) {
       yield figuresView(runId, figures, snapshot.nodes);
       if (isTerminal(snapshot.status)) return;
+    } else if (await ended()) {
+      return; // its live state expired with the run's retention: nothing will come
     }
     await untilNextRead(signal);
   }

@@ -1,5 +1,5 @@
 import { readRunSnapshot, readTail } from "@sluice/pipeline/control/run-reader";
-import { isTerminal } from "@sluice/pipeline/control/run-status";
+import { isTerminal, TERMINAL_DB_STATUSES } from "@sluice/pipeline/control/run-status";
 import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { runHistoryProcedure } from "../history/history-procedures";
@@ -123,7 +123,11 @@ export const runRouter = createTRPCRouter({
     signal,
   }) {
     await getRun(ctx.db, ctx.workspaceId, input.runId); // workspace check
-    for await (const view of liveNodeFigures(ctx.redis, ctx.keys, input.runId, signal)) {
+    const ended = async () => {
+      const run = await ctx.db.run.findUnique({ where: { id: input.runId }, select: { status: true } });
+      return !run || TERMINAL_DB_STATUSES.includes(run.status);
+    };
+    for await (const view of liveNodeFigures(ctx.redis, ctx.keys, input.runId, signal, ended)) {
       yield tracked(String(view.sec), view);
     }
   }),
