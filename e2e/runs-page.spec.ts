@@ -76,10 +76,12 @@ test("a finished run lists every node in pipeline order and pages through all it
   await expect(range).toHaveText("2,787 dead letters · showing 1–100");
   await expect(page.getByTestId("dead-letter")).toHaveCount(100);
   const firstOfPage1 = await page.getByTestId("dead-letter").first().textContent();
-  await page.getByRole("button", { name: "Older" }).click();
+  // The run's log has its own Older and Newer: these are the dead letters' section's.
+  const deadLetters = page.getByRole("region", { name: "Dead letters" });
+  await deadLetters.getByRole("button", { name: "Older" }).click();
   await expect(range).toHaveText("2,787 dead letters · showing 101–200");
   await expect(page.getByTestId("dead-letter").first()).not.toHaveText(firstOfPage1 ?? "");
-  await page.getByRole("button", { name: "Newer" }).click();
+  await deadLetters.getByRole("button", { name: "Newer" }).click();
   await expect(range).toHaveText("2,787 dead letters · showing 1–100");
   await expect(page.getByTestId("dead-letter").first()).toHaveText(firstOfPage1 ?? "");
   // A dead letter's time is a time, not milliseconds.

@@ -47,6 +47,9 @@ export async function startE2EStack(port: number): Promise<string> {
     env.SLUICE_CONNECTIONS_ALLOW ??= "127.0.0.0/8,[::1]/128";
     // The specs' own output is what tells a failure; the app's info lines (a task leased, a run started) would bury it.
     env.SLUICE_LOG_LEVEL ??= "warn";
+    // Every spec signs up a new user from 127.0.0.1, more than the default 20 sign-ups an hour from one address (the
+    // limit itself is tested in web-hardening.int.test.ts). Sign-ins are few and keep their default.
+    env.SLUICE_RATE_SIGNUP_IP ??= "1000/1h";
     await ensureWebBuild(root, env);
     stack.children = [startWeb({ root, port, env }), startWorker({ root, env })];
     await waitUntilHealthy({ baseUrl, children: stack.children, timeoutMs: 90_000 });
