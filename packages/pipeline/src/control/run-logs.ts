@@ -28,7 +28,7 @@ export const APPEND_LOGS_LUA = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 for i = 1, #ARGV do redis.call('XADD', KEYS[2], 'MAXLEN', '~', '${RUN_LOGS_MAX}', '*', 'j', ARGV[i]) end
 local ttl = redis.call('PTTL', KEYS[1])
-if ttl > 0 and redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ttl + 3600000) end
+if ttl > 0 and redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ttl + math.min(ttl, 3600000)) end
 return 1
 `;
 
