@@ -82,3 +82,34 @@ describe("partition crash counting", () => {
     expect(await redis.hget(keys.taskState(task), CRASHES_FIELD)).toBe(before);
   });
 });
+
+describe("suspects on one worker", () => {
+  it("lets one suspect read its first batch at a time, so only the one reading is counted again", async () => {
+    const held = (id: string, partition: number, suspect: boolean) =>
+      new PartitionCrashes(redis, keys, { runId: "r2", stage: 0, partition }, 1, id, suspect);
+    const a = held("wq", 0, true);
+    const b = held("wq", 1, true);
+    const elsewhere = held("other", 2, true);
+    const plain = held("wq", 3, false);
+    await a.beforeFirstRead();
+    let bReading = false;
+    const bStarts = b.beforeFirstRead().then(() => {
+      bReading = true;
+    });
+    // A suspect of another worker, and a partition that is not a suspect, do not wait.
+    await elsewhere.beforeFirstRead();
+    await plain.beforeFirstRead();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(bReading).toBe(false);
+    a.committed();
+    await bStarts;
+    expect(bReading).toBe(true);
+    // A suspect that ends its lease without a commit lets the next one read too.
+    const c = held("wq", 4, true);
+    const cStarts = c.beforeFirstRead();
+    await b.release();
+    await cStarts;
+    await c.idle();
+    await Promise.all([elsewhere.release(), plain.release()]);
+  });
+});

@@ -7,6 +7,10 @@ import type { Redis, Result } from "ioredis";
 // owner that finds the mark knows the last owner died with the partition in hand, and counts it (in the same step
 // that takes the lease, TaskState.acquire). Every commit
 // resets the count, so only takeovers with no finished batch in between add up; at the limit the run is failed.
+// A worker that dies holds several partitions, and each is counted, though one caused it. So a partition taken
+// over from a dead worker (a suspect) reads its first batch only while no other suspect of the same worker is in
+// its first batch: when the worker dies again, only the partition that was reading is counted again, and the
+// innocent one either finished a batch (and was cleared) or had not started (and is not counted).
 
 /** Takeovers in a row without a finished batch after which the run is failed. */
 export const DEFAULT_CRASH_LIMIT = 3;
@@ -54,9 +58,15 @@ export function takeoverOf(initial: Readonly<Record<string, string>>): Takeover 
   };
 }
 
+/** Longest a suspect waits for the suspects before it: a first batch stuck on a slow sink must not starve it. */
+const SUSPECT_WAIT_MS = 10_000;
+/** Per worker id, the promise the next suspect waits for: the first batches of the suspects queued before it. */
+const suspectQueues = new Map<string, Promise<void>>();
+
 /** One lease's view of the partition's crash count and mark. */
 export class PartitionCrashes {
   private marked: "never" | "held" | "cleared" = "never";
+  private leaveQuarantine: (() => void) | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -64,15 +74,50 @@ export class PartitionCrashes {
     private readonly task: TaskRef,
     private readonly epoch: number,
     private readonly workerId: string,
+    /** The last owner died holding the partition (TaskState.acquire counted a takeover). */
+    private readonly suspect = false,
   ) {
     defineCommands(redis);
   }
 
-  /** Before the lease's first read: from here until it ends normally, a death of this worker counts. */
+  /**
+   * Before the lease's first read: from here until it ends normally, a death of this worker counts. A suspect
+   * first waits for the worker's other suspects to finish their first batch.
+   */
   async beforeFirstRead(): Promise<void> {
     if (this.marked !== "never") return;
+    if (this.suspect) await this.enterQuarantine();
     this.marked = "held";
     await this.redis.sluiceHold(this.keys.taskState(this.task), this.epoch, this.workerId);
+  }
+
+  /** The lease committed a batch: the worker's next suspect may read. */
+  committed(): void {
+    this.leaveQuarantine?.();
+  }
+
+  private async enterQuarantine(): Promise<void> {
+    const before = suspectQueues.get(this.workerId) ?? Promise.resolve();
+    let open!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const queue = before.then(() => mine);
+    suspectQueues.set(this.workerId, queue);
+    this.leaveQuarantine = () => {
+      this.leaveQuarantine = undefined;
+      open();
+      if (suspectQueues.get(this.workerId) === queue) suspectQueues.delete(this.workerId);
+    };
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      before,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, SUSPECT_WAIT_MS);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /**
@@ -80,12 +125,14 @@ export class PartitionCrashes {
    * counted. (Records arriving later in this lease are counted from the next owner's first read on.)
    */
   async idle(): Promise<void> {
+    this.leaveQuarantine?.();
     if (this.marked !== "held") return;
     await this.clear();
   }
 
   /** The lease ends with this worker alive (finished, handed back, or failed with an error it survived). */
   async release(): Promise<void> {
+    this.leaveQuarantine?.();
     if (this.marked === "held") await this.clear().catch(() => {});
   }
 

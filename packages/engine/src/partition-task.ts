@@ -305,6 +305,7 @@ class PartitionLoop {
         appends,
         deletes: batch.replayed.length > 0 ? [{ key: this.replayKey, ids: batch.replayed }] : [],
       });
+      rt.crashes.committed();
     } catch (err) {
       if (!(err instanceof DeadLetterLimitError)) throw err;
       // The batch was refused whole: offsets did not move, so a restart reads its input again.

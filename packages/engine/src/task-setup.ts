@@ -138,8 +138,8 @@ export async function setUpTask(env: TaskEnvironment, task: TaskRef): Promise<Ta
     await env.controller.fail(task.runId, `run ${task.runId} has no usable plan for stage ${task.stage}`);
     return "failed";
   }
-  const crashes = new PartitionCrashes(redis, keys, task, state.epoch, env.workerId);
   const takeover = takeoverOf(state.initial);
+  const crashes = new PartitionCrashes(redis, keys, task, state.epoch, env.workerId, takeover.crashes > 0);
   if (takeover.crashes > 0) {
     const from = takeover.lastWorker || undefined;
     const where = { stage: task.stage, partition: task.partition, worker: env.workerId, previousWorker: from };
