@@ -1,5 +1,5 @@
 import type { Keys, TaskRef } from "@sluice/pipeline/control/keys";
-import { FIGURES_TTL_MS, figureField, latencyBucket } from "@sluice/pipeline/control/node-figures";
+import { FIGURES_TTL_MS, figureField, latencyBucket, type OffsetLag } from "@sluice/pipeline/control/node-figures";
 import type { Redis } from "ioredis";
 import { type EngineLogger, errorMessage } from "./engine-logger";
 
@@ -20,6 +20,8 @@ export interface TaskGauges {
   inputLag: Readonly<Record<string, number>> | undefined;
   /** Entries waiting in each outgoing shuffle edge's streams. */
   backlog: ReadonlyMap<string, number>;
+  /** Per source node of the stage, its offset lag at the last sample (SourceReader.offsetLag). */
+  offsetLag: ReadonlyMap<string, OffsetLag>;
 }
 
 /** The largest valid time, which the engine commits for "input ended": not a watermark to show. */
@@ -96,6 +98,7 @@ export class TaskFigures {
     }
     for (const [node, n] of g.stateKeys) gauges.set(figureField.stateKeys(node, p), n);
     for (const [node, n] of Object.entries(g.inputLag ?? {})) gauges.set(figureField.inputLag(node, p), n);
+    for (const [node, lag] of g.offsetLag) gauges.set(figureField.offsetLag(node, p, lag.unit), lag.value);
     for (const [edge, n] of g.backlog) {
       gauges.set(figureField.edgeBacklog(edge, p), n);
       gauges.set(figureField.edgeBackpressured(edge, p), this.edgesBackpressured.has(edge) ? 1 : 0);

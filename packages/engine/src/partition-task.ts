@@ -5,6 +5,7 @@ import {
   type SinkWriter,
 } from "@sluice/nodes/runtime-contract";
 import type { TaskRef } from "@sluice/pipeline/control/keys";
+import type { OffsetLag } from "@sluice/pipeline/control/node-figures";
 import type { DesiredState } from "@sluice/pipeline/control/protocol";
 import { readDesired, registeredStores } from "@sluice/pipeline/control/run-state";
 import { errorMessage } from "./engine-logger";
@@ -34,6 +35,13 @@ const TICK_EVERY_MS = 1000;
 const BACKLOGGED: Readonly<InputRead> = Object.freeze({ ...NOTHING_READ, idleMs: 5 });
 /** Commit a watermark of +Infinity (input ended) as the largest valid time. */
 const END_OF_TIME = 8.64e15;
+/** Sources are asked for their offset lag at most this often. */
+const OFFSET_LAG_EVERY_MS = 1000;
+/** An offset lag answer that took longer than this is out of date when it comes: it is dropped. */
+const OFFSET_LAG_SLOW_MS = 3000;
+/** A published offset lag is at most this old; older (its sources stopped answering) it is left out. */
+const OFFSET_LAG_FRESH_MS = 5000;
+const NO_OFFSET_LAG: ReadonlyMap<string, OffsetLag> = new Map();
 
 export async function runPartitionTask(
   env: TaskEnvironment,
@@ -107,6 +115,13 @@ class PartitionLoop {
   private inputLag: Record<string, number> | undefined;
   private lagAt = 0;
   private lagInFlight = false;
+  /** The sources' offset lag at the last sample that answered in time, and when that sample began. */
+  private offsetLag: ReadonlyMap<string, OffsetLag> = new Map();
+  private offsetLagAt = 0;
+  private offsetLagAskedAt = 0;
+  private offsetLagInFlight = false;
+  /** Every source has ended: nothing is left to read, whatever a sample still on its way says. */
+  private offsetLagEnded = false;
 
   constructor(
     private readonly rt: TaskRuntime,
@@ -150,6 +165,7 @@ class PartitionLoop {
     while (true) {
       if (shutdown.aborted) return "released";
       await this.checkControl();
+      this.sampleOffsetLag();
       if (this.desired === "paused") {
         await sleep(this.pollMs, shutdown);
         continue;
@@ -168,6 +184,7 @@ class PartitionLoop {
       }
       const report = stage.report();
       if ((await this.commit(batch, read, report, sinks.wrote)) === "failed") return "failed";
+      if (read.ended) this.endOffsetLag();
       if (read.ended || batch.stopNow) return await this.finish();
       if (read.records === 0 && !report.active) {
         await rt.crashes.idle();
@@ -200,15 +217,24 @@ class PartitionLoop {
       read = await rt.input.read({ set: batch.set, now: batch.now, bound: this.bound, shutdown: this.shutdown });
     }
     // Dead letters a user sent back: each goes in again where it failed, and leaves the replay stream with the
-    // commit of the batch that processed it.
-    if (!this.bound && batch.now - this.lastReplayCheck >= REPLAY_POLL_MS) {
+    // commit of the batch that processed it. A batch built again after a crash takes exactly the letters the
+    // first attempt took (they are still in the stream: it never committed), so its sinks see the same records.
+    const takeLetter = (entryId: string, fields: string[]) => {
+      const letter = JSON.parse(fields[fields.indexOf("e") + 1] ?? "null") as
+        | Parameters<FusedStage["replay"]>[0]
+        | null;
+      if (letter) rt.stage.replay(letter);
+      batch.replayed.push(entryId);
+    };
+    if (this.bound) {
+      for (const id of this.bound.replayed ?? []) {
+        const [entry] = await rt.env.redis.xrange(this.replayKey, id, id);
+        if (entry) takeLetter(entry[0], entry[1]);
+      }
+    } else if (batch.now - this.lastReplayCheck >= REPLAY_POLL_MS) {
       this.lastReplayCheck = batch.now;
       for (const [entryId, fields] of await rt.env.redis.xrange(this.replayKey, "-", "+", "COUNT", 200)) {
-        const letter = JSON.parse(fields[fields.indexOf("e") + 1] ?? "null") as
-          | Parameters<FusedStage["replay"]>[0]
-          | null;
-        if (letter) rt.stage.replay(letter);
-        batch.replayed.push(entryId);
+        takeLetter(entryId, fields);
       }
       if (batch.replayed.length > 0) this.lastReplayCheck = 0;
     }
@@ -260,7 +286,10 @@ class PartitionLoop {
   private async writeSinks(batch: Batch, read: InputRead) {
     const { rt } = this;
     const pending = rt.stage.pendingWrites();
-    if (!this.bound && pending.length > 0) await rt.state.recordIntent({ seq: batch.seq, ...read.extent });
+    if (!this.bound && pending.length > 0) {
+      const replayed = batch.replayed.length > 0 ? { replayed: batch.replayed } : {};
+      await rt.state.recordIntent({ seq: batch.seq, ...read.extent, ...replayed });
+    }
     this.bound = null;
     return writeSinks(rt.stage, pending, batch.info, this.sinkControl);
   }
@@ -390,13 +419,54 @@ class PartitionLoop {
       });
   }
 
+  /**
+   * Asks the sources for their offset lag, at most once a second and never while an earlier ask is unanswered; the
+   * loop does not wait for it. An answer that took longer than OFFSET_LAG_SLOW_MS is dropped as out of date.
+   */
+  private sampleOffsetLag(): void {
+    const { input, env, id } = this.rt;
+    if (!this.figures || !input.offsetLag || this.offsetLagInFlight || this.offsetLagEnded) return;
+    const askedAt = Date.now();
+    if (askedAt - this.offsetLagAskedAt < OFFSET_LAG_EVERY_MS) return;
+    this.offsetLagAskedAt = askedAt;
+    this.offsetLagInFlight = true;
+    input
+      .offsetLag()
+      .then(
+        (lag) => {
+          const tookMs = Date.now() - askedAt;
+          if (this.offsetLagEnded) return;
+          if (tookMs > OFFSET_LAG_SLOW_MS) {
+            env.log.debug("offset lag sample too slow; dropped", { task: id, tookMs });
+            return;
+          }
+          this.offsetLag = lag;
+          this.offsetLagAt = askedAt;
+        },
+        (err: unknown) =>
+          env.log.debug("offset lag not sampled", { task: id, error: this.rt.scrub(errorMessage(err)) }),
+      )
+      .finally(() => {
+        this.offsetLagInFlight = false;
+      });
+  }
+
+  /** The input ended: every source that had an offset lag has none left. */
+  private endOffsetLag(): void {
+    this.offsetLagEnded = true;
+    this.offsetLag = new Map([...this.offsetLag].map(([node, lag]) => [node, { value: 0, unit: lag.unit }]));
+    this.offsetLagAt = Date.now();
+  }
+
   private gauges(): TaskGauges {
+    const fresh = this.offsetLagEnded || Date.now() - this.offsetLagAt <= OFFSET_LAG_FRESH_MS;
     return {
       nodes: this.nodeIds,
       watermark: this.watermark,
       stateKeys: this.rt.stores.keysByNode(),
       inputLag: this.inputLag,
       backlog: this.backlog,
+      offsetLag: fresh ? this.offsetLag : NO_OFFSET_LAG,
     };
   }
 

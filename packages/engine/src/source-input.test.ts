@@ -154,3 +154,48 @@ describe("a source stage's input and the stage's batch report", () => {
     expect(input.quietWait(3_000, 250)).toBe(250);
   });
 });
+
+describe("a source stage's offset lag", () => {
+  it("asks each source that can tell, leaves out one whose ask failed, and gives 0 for one that ended", async () => {
+    const stage = await openStage(50);
+    opened = stage;
+    const debug: { message: string; fields: unknown }[] = [];
+    const input = new SourceInput({
+      stage,
+      budget: new BatchBudget(1 << 20),
+      batchSize: 1000,
+      maxOutOfOrder: 1000,
+      idleTimeout: undefined,
+      log: { ...silentLogger, debug: (message, fields) => debug.push({ message, fields }) },
+      taskId: "r1-0-0",
+      scrub: (text) => text.replace("s3cret", "[redacted]"),
+    });
+    // The generator has no offset lag of its own: nothing to ask.
+    expect(await input.offsetLag()).toEqual(new Map());
+
+    let answer: () => Promise<{ value: number; unit: "messages" } | undefined> = async () => ({
+      value: 7,
+      unit: "messages",
+    });
+    Object.assign(stage.sources[0]!.reader, { offsetLag: () => answer() });
+    expect(await input.offsetLag()).toEqual(new Map([["gen", { value: 7, unit: "messages" }]]));
+
+    answer = async () => {
+      throw new Error("password s3cret refused");
+    };
+    expect(await input.offsetLag()).toEqual(new Map());
+    expect(debug).toEqual([
+      {
+        message: "offset lag not sampled",
+        fields: { task: "r1-0-0", node: "gen", error: "password [redacted] refused" },
+      },
+    ]);
+
+    answer = async () => undefined;
+    expect(await input.offsetLag()).toEqual(new Map());
+
+    stage.begin(1);
+    expect((await input.read({ set: {}, now: START, bound: null, shutdown })).ended).toBe(true);
+    expect(await input.offsetLag()).toEqual(new Map([["gen", { value: 0, unit: "messages" }]]));
+  });
+});

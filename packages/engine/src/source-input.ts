@@ -1,7 +1,8 @@
 import type { RejectedRecord, SourceBatch, SourceReader } from "@sluice/nodes/runtime-contract";
+import type { OffsetLag, OffsetLagUnit } from "@sluice/pipeline/control/node-figures";
 import type { DataRecord } from "@sluice/pipeline/record-schema";
 import type { BatchBudget } from "./batch-budget";
-import type { EngineLogger } from "./engine-logger";
+import { type EngineLogger, errorMessage } from "./engine-logger";
 import type { FusedStage } from "./fused-stage";
 import { sleep } from "./sleep";
 import { type InputBatch, type InputRead, MAX_IDLE_SLEEP_MS, type TaskInput } from "./task-input";
@@ -29,10 +30,14 @@ interface SourceInputOptions {
   idleTimeout: number | undefined;
   log: EngineLogger;
   taskId: string;
+  /** Cuts the run's secrets out of a source's error before it is logged. */
+  scrub?: (text: string) => string;
 }
 
 export class SourceInput implements TaskInput {
   private readonly clocks = new Map<string, SourceClock>();
+  /** The unit each source's offset lag came in, so a source that ended can say it has none left. */
+  private readonly lagUnits = new Map<string, OffsetLagUnit>();
 
   constructor(private readonly o: SourceInputOptions) {
     for (const s of o.stage.sources) {
@@ -122,9 +127,38 @@ export class SourceInput implements TaskInput {
 
   busy(): void {}
 
-  /** Sources cannot tell how far behind they are yet. */
+  /** A source's own backlog is its offset lag (below), not an input lag. */
   lag(): Promise<undefined> {
     return Promise.resolve(undefined);
+  }
+
+  /**
+   * Every source's offset lag that its reader can tell, asked of all at once. A source that ended has nothing left
+   * (0, once it has said its unit); one whose ask failed is left out (logged at debug), so that second shows no
+   * figure for it rather than a wrong one.
+   */
+  async offsetLag(): Promise<Map<string, OffsetLag>> {
+    const out = new Map<string, OffsetLag>();
+    await Promise.all(
+      this.o.stage.sources.map(async (s) => {
+        if (!s.reader.offsetLag) return;
+        const unit = this.lagUnits.get(s.nodeId);
+        if (s.ended) {
+          if (unit) out.set(s.nodeId, { value: 0, unit });
+          return;
+        }
+        try {
+          const lag = await s.reader.offsetLag();
+          if (!lag || !Number.isFinite(lag.value)) return;
+          this.lagUnits.set(s.nodeId, lag.unit);
+          out.set(s.nodeId, { value: Math.max(0, lag.value), unit: lag.unit });
+        } catch (err) {
+          const error = (this.o.scrub ?? String)(errorMessage(err));
+          this.o.log.debug("offset lag not sampled", { task: this.o.taskId, node: s.nodeId, error });
+        }
+      }),
+    );
+    return out;
   }
 }
 

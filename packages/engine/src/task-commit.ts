@@ -139,6 +139,8 @@ export interface BatchIntent {
   seq: number;
   sources: Record<string, number>;
   upstreams: Record<string, string>;
+  /** The replay-stream entries (dead letters sent back) the batch took in, in order. */
+  replayed?: string[];
 }
 
 export class FencedError extends Error {

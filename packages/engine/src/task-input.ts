@@ -1,3 +1,4 @@
+import type { OffsetLag } from "@sluice/pipeline/control/node-figures";
 import type { BatchIntent } from "./task-commit";
 
 // Where a partition's batches come from: the stage's own sources (source-input.ts) or the shuffle streams of the
@@ -53,4 +54,9 @@ export interface TaskInput {
    * entries; a source's messages or bytes); undefined when it cannot say cheaply. Asked at most once a second.
    */
   lag(): Promise<Record<string, number> | undefined>;
+  /**
+   * Per source node that can say (SourceReader.offsetLag), how far it is behind what its system holds for this
+   * partition. Only a stage that starts at sources has it. Asked at most once a second, never twice at once.
+   */
+  offsetLag?(): Promise<Map<string, OffsetLag>>;
 }

@@ -292,6 +292,7 @@ export async function setUpTask(env: TaskEnvironment, task: TaskRef): Promise<Ta
         idleTimeout: settings.idleTimeout === undefined ? undefined : parseDuration(settings.idleTimeout),
         log,
         taskId: id,
+        scrub: scrub.text,
       });
   log.info("task leased", { task: id, epoch: state.epoch });
   return {

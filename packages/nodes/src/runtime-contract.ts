@@ -1,3 +1,4 @@
+import type { OffsetLag } from "@sluice/pipeline/control/node-figures";
 import type { PipelineSettings } from "@sluice/pipeline/definition";
 import type { DataRecord, RecordSchema } from "@sluice/pipeline/record-schema";
 import type { Cluster, Redis } from "ioredis";
@@ -178,6 +179,16 @@ export interface SourceReader {
   readonly recordBytes?: number;
   /** The engine durably committed `offset` (sources that acknowledge upstream do it here). */
   committed?(offset: SourceOffset): Promise<void>;
+  /**
+   * How far this partition is behind what its system holds for it, in the system's own unit: WAL bytes past the
+   * slot's confirmed position, stream entries after the committed id, broker messages not yet acknowledged, bytes
+   * of files not yet read. Only for sources that have such a notion (not a generator, a webhook or MQTT), and only
+   * when it costs one cheap request; undefined when it cannot say now. Where several partitions share one backlog
+   * (a broker queue) one of them counts it, so the node's lag is the sum over its partitions. The engine asks at
+   * most once a second, never while an earlier ask is unanswered, possibly while `read` is running and possibly
+   * after `close` (then it may throw); a throw or a slow answer only costs that second's figure.
+   */
+  offsetLag?(): Promise<OffsetLag | undefined>;
   close(): Promise<void>;
 }
 

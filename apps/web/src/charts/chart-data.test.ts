@@ -29,12 +29,14 @@ const view: HistoryView = {
       watermarkLagMs: [null, null, null],
       stateKeys: [null, null, null],
       inputLag: [null, null, null],
+      offsetLag: [1200, null, 0],
     },
   },
   edges: {
     "gen->sink": { t: [20_000, 30_000], perSec: [4, 4], backlog: [10, 12], backpressuredSeconds: [0, 2] },
     "a->b": { t: [10_000], perSec: [1], backlog: [3], backpressuredSeconds: [0] },
   },
+  offsetLagUnits: { gen: "entries" },
 };
 
 describe("history series as uPlot columns", () => {
@@ -136,6 +138,9 @@ describe("a moment's figures for the canvas", () => {
     expect(f.sec).toBe(25);
     expect(f.nodes.gen).toMatchObject({ outPerSec: 6, errPerSec: 1, p99Ms: null, watermark: null });
     expect(f.edges["gen->sink"]).toEqual({ perSec: 4, backlog: 10, backpressured: false });
+    // A source's offset lag comes with its unit; a bucket without one shows none.
+    expect(momentFigures(view, 12_000).nodes.gen).toMatchObject({ offsetLag: 1200, offsetLagUnit: "entries" });
+    expect(f.nodes.gen).toMatchObject({ offsetLag: null, offsetLagUnit: null });
     // a->b's only bucket ended at 20 s.
     expect(f.edges["a->b"]).toBeUndefined();
     expect(momentFigures(view, 35_000).nodes.gen).toBeUndefined();

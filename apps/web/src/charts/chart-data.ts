@@ -141,6 +141,7 @@ export function momentFigures(view: HistoryView, at: number): Omit<RunFiguresVie
     const i = bucketAt(s.t, at);
     if (i === null || at >= s.t[i]! + view.resolution * 1000) continue;
     const lag = s.watermarkLagMs[i] ?? null;
+    const offsetLag = s.offsetLag[i] ?? null;
     nodes[id] = {
       inPerSec: s.inPerSec[i]!,
       outPerSec: s.outPerSec[i]!,
@@ -156,6 +157,8 @@ export function momentFigures(view: HistoryView, at: number): Omit<RunFiguresVie
       watermarkLagMs: lag,
       stateKeys: s.stateKeys[i] ?? null,
       inputLag: s.inputLag[i] ?? null,
+      offsetLag,
+      offsetLagUnit: offsetLag === null ? null : (view.offsetLagUnits[id] ?? null),
     };
   }
   const edges: Record<string, EdgeFigureView> = {};

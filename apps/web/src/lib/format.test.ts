@@ -5,6 +5,7 @@ import {
   formatIso,
   formatLag,
   formatLatency,
+  formatOffsetLag,
   formatRate,
   formatRelative,
 } from "./format";
@@ -57,5 +58,15 @@ describe("live figure formatting", () => {
     expect(formatLag((3 * 3600 + 5 * 60) * 1000)).toBe("3 h 05 m");
     expect(formatLag(50 * 3600 * 1000)).toBe("2 d 2 h");
     expect(formatLag(-1)).toBe("—");
+  });
+
+  it("shows a source's offset lag in its unit", () => {
+    expect(formatOffsetLag(12_400, "messages")).toBe("12.4k msgs");
+    expect(formatOffsetLag(830, "entries")).toBe("830 entries");
+    expect(formatOffsetLag(0, "entries")).toBe("0 entries");
+    expect(formatOffsetLag(999, "bytes")).toBe("999 B");
+    expect(formatOffsetLag(1_234_567, "bytes")).toBe("1.2 MB");
+    expect(formatOffsetLag(5e12, "bytes")).toBe("5 TB");
+    expect(formatOffsetLag(Number.NaN, "bytes")).toBe("—");
   });
 });

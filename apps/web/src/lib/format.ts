@@ -74,3 +74,19 @@ export function formatLag(ms: number): string {
   if (h < 48) return `${h} h ${String(m % 60).padStart(2, "0")} m`;
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
+
+const BYTE_UNITS = ["B", "kB", "MB", "GB", "TB", "PB"];
+const OFFSET_LAG_WORDS = { messages: "msgs", entries: "entries" } as const;
+
+/** "12.4k msgs", "830 entries", "1.2 MB": how far a source is behind, in its system's unit (offset lag). */
+export function formatOffsetLag(value: number, unit: "bytes" | "messages" | "entries"): string {
+  if (!Number.isFinite(value) || value < 0) return "—";
+  if (unit !== "bytes") return `${formatCompact(value)} ${OFFSET_LAG_WORDS[unit]}`;
+  let i = 0;
+  let v = value;
+  while (v >= 1000 && i < BYTE_UNITS.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? Math.round(v) : Math.round(v * 10) / 10} ${BYTE_UNITS[i]}`;
+}

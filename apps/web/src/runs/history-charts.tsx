@@ -12,8 +12,8 @@ import {
 } from "@/charts/chart-data";
 import { TimeChart } from "@/charts/time-chart";
 
-// The charts a run page and a pipeline dashboard draw from history: one node's throughput, latency, lags, errors
-// and state keys (a node picker chooses it), and every shuffle edge's backlog.
+// The charts a run page and a pipeline dashboard draw from history: one node's throughput, latency, lags (a source's
+// offset lag in its own unit), errors and state keys (a node picker chooses it), and every shuffle edge's backlog.
 
 interface ChartSpec {
   title: string;
@@ -22,6 +22,8 @@ interface ChartSpec {
   node?: readonly (readonly [NodeMetric, string])[];
   /** One line per edge. */
   edge?: EdgeMetric;
+  /** The picked node's own unit when the views know it (a source's offset lag); else `unit`. */
+  nodeUnit?: (views: readonly HistoryView[], nodeId: string) => string | undefined;
 }
 
 const SPECS: readonly ChartSpec[] = [
@@ -43,6 +45,12 @@ const SPECS: readonly ChartSpec[] = [
   },
   { title: "Watermark lag", unit: "ms", node: [["watermarkLagMs", "watermark lag"]] },
   { title: "Input lag", unit: "records", node: [["inputLag", "input lag"]] },
+  {
+    title: "Source offset lag",
+    unit: "source's unit",
+    node: [["offsetLag", "offset lag"]],
+    nodeUnit: (views, nodeId) => views.map((v) => v.offsetLagUnits[nodeId]).find((u) => u !== undefined),
+  },
   { title: "Backlog per edge", unit: "records", edge: "backlog" },
   { title: "Errors", unit: "errors/s", node: [["errPerSec", "errors/s"]] },
   { title: "State keys", unit: "keys", node: [["stateKeys", "state keys"]] },
@@ -96,6 +104,7 @@ export function HistoryCharts({
   onNode: (id: string) => void;
 }) {
   const compared = sources.some((s) => s.startedAt !== undefined);
+  const views = sources.map((s) => s.view);
   return (
     <>
       <label className="history-node-picker">
@@ -115,7 +124,7 @@ export function HistoryCharts({
             <TimeChart
               key={spec.title}
               title={spec.edge ? spec.title : `${spec.title} · ${nodeId}`}
-              unit={spec.unit}
+              unit={spec.nodeUnit?.(views, nodeId) ?? spec.unit}
               labels={lines.map((l) => l.label)}
               data={alignLines(lines)}
               x={compared ? "elapsed" : "time"}

@@ -1,5 +1,6 @@
 import type { ApiDeps } from "@sluice/api/context";
 import { MAX_SCRAPED_RUNS } from "@sluice/api/fleet/fleet-metrics";
+import { liveNodeFigures } from "@sluice/api/runs/node-figures";
 import { reconcileRuns } from "@sluice/api/runs/run-reconciler";
 import { catalog } from "@sluice/nodes/catalog";
 import { runtimes } from "@sluice/nodes/runtimes";
@@ -7,6 +8,7 @@ import { readRunSnapshot } from "@sluice/pipeline/control/run-reader";
 import { emptyDefinition } from "@sluice/pipeline/definition";
 import { type ApiHarness, createApiHarness } from "@sluice/test-kit/api-harness";
 import { FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
+import { Redis } from "ioredis";
 import parsePrometheusTextFormat, { type ParsedFamily } from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMetricsHandler } from "./metrics-handler";
@@ -174,5 +176,62 @@ describe("GET /api/metrics", () => {
     expect(sample(after, "sluice_workers", { state: "alive" })).toBe(0);
     expect(sample(after, "sluice_workers", { state: "dead" })).toBe(1);
     expect(sample(after, "sluice_worker_cpu_cores", at)).toBeUndefined();
+  });
+
+  it("gives a source's offset lag with its unit, the number the live canvas shows", async () => {
+    const { cookie } = await h.signUp("Lagger");
+    const { api } = await h.caller(cookie);
+    const worker = await fleet.startInProcess("metrics-w2", catalog, runtimes);
+    // Database 1: database 0 is Sluice's own, which no connection may reach.
+    const url = "redis://127.0.0.1:6379/1";
+    const events = new Redis(url);
+    const stream = `sluice-metrics-lag-${fleet.prefix}`;
+    try {
+      await api.connections.create({ name: "events", type: "redis", config: { url } });
+      const def = emptyDefinition("metrics-lag");
+      def.spec.nodes.push(
+        { id: "src", type: "source.redis-stream", config: { connection: "events", stream } },
+        { id: "out", type: "sink.console", config: {} },
+      );
+      def.spec.edges.push({ from: "src", to: "out" });
+      const { id: pipelineId } = await api.pipelines.create({ name: "Metrics lag", definition: def });
+      const { id: runId } = await api.runs.start({ pipelineId });
+      await fleet.waitForStatus(runId, "running");
+      // Paused, the source reads nothing more, and its partition still tells how far behind it is.
+      await api.runs.pause({ runId });
+      await fleet.waitForStatus(runId, "paused");
+      await reconcileRuns({ db: h.db, redis: h.redis, keys: h.deps.keys });
+      // Partitions see the pause at their next control poll (250 ms): give them that before writing.
+      await new Promise((r) => setTimeout(r, 1000));
+      for (let i = 0; i < 250; i++) await events.xadd(stream, "*", "data", JSON.stringify({ i }));
+
+      const labels = { pipeline: pipelineId, run: runId, node: "src", unit: "entries" };
+      const { families } = await waitFor(
+        async () => {
+          const scraped = await scrape();
+          return sample(scraped.families, "sluice_source_offset_lag", labels) === 250 ? scraped : undefined;
+        },
+        15_000,
+        () => "waiting for the source's offset lag to be scraped",
+      );
+      expect(families.get("sluice_source_offset_lag")?.type).toBe("GAUGE");
+      // A node without one (the sink) has no sample.
+      expect(sample(families, "sluice_source_offset_lag", { run: runId, node: "out" })).toBeUndefined();
+
+      const stop = new AbortController();
+      const live = liveNodeFigures(h.redis, h.deps.keys, runId, stop.signal, async () => false);
+      const second = (await live.next()).value;
+      stop.abort();
+      await live.return(undefined);
+      expect(second?.nodes.src).toMatchObject({ offsetLag: 250, offsetLagUnit: "entries" });
+      expect(second?.nodes.out).toMatchObject({ offsetLag: null, offsetLagUnit: null });
+      // Paused before the entries came: none of them was read.
+      expect((await readRunSnapshot(h.redis, h.deps.keys, runId))?.nodes.src?.out ?? 0).toBe(0);
+      await api.runs.stop({ runId });
+    } finally {
+      await worker.close();
+      await events.del(stream);
+      events.disconnect();
+    }
   });
 });

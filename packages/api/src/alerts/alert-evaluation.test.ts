@@ -7,7 +7,17 @@ const NOW = 1_800_000_000_000;
 const NOW_SEC = NOW / 1000;
 
 function node(over: Partial<NodeSeconds> = {}): NodeSeconds {
-  return { in: 0, out: 0, err: 0, latency: {}, watermark: null, stateKeys: null, inputLag: null, ...over };
+  return {
+    in: 0,
+    out: 0,
+    err: 0,
+    latency: {},
+    watermark: null,
+    stateKeys: null,
+    inputLag: null,
+    offsetLag: null,
+    ...over,
+  };
 }
 
 function figures(nodes: Record<string, NodeSeconds> = {}, edges: RunFigures["edges"] = {}): RunFigures {

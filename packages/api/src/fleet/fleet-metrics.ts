@@ -1,8 +1,10 @@
 import type { Db } from "@sluice/db/client";
+import { readNodeFigures } from "@sluice/pipeline/control/node-figures";
 import type { RunSnapshot } from "@sluice/pipeline/control/protocol";
 import { readRunSnapshot } from "@sluice/pipeline/control/run-reader";
 import { fromDbStatus, RUN_STATUSES, toDbStatus } from "@sluice/pipeline/control/run-status";
 import { Counter, Gauge, Registry } from "prom-client";
+import { liveSecond } from "../runs/node-figures";
 import { type Fleet, type FleetDeps, readFleet } from "./fleet-service";
 
 // GET /api/metrics: the installation's figures in Prometheus text format, read when scraped. Each collector adds its
@@ -177,6 +179,27 @@ const runCollector: MetricsCollector = (registry, deps) => {
         if (snapshot.watermark !== null)
           this.set({ pipeline: pipelineId, run: snapshot.runId }, snapshot.watermark / 1000);
       }
+    },
+  });
+  new Gauge({
+    name: "sluice_source_offset_lag",
+    help: "How far a source node of a live run is behind what its system holds for it, summed over its partitions, in its unit (bytes: WAL or files; messages: broker; entries: stream), as the canvas shows it.",
+    labelNames: ["pipeline", "run", "node", "unit"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      // The second the live canvas shows, so both give the same number.
+      const sec = liveSecond();
+      const live = (await runs()).snapshots;
+      const figures = await Promise.all(
+        live.map(({ snapshot }) => readNodeFigures(deps.redis, deps.keys, snapshot.runId, sec, sec)),
+      );
+      live.forEach(({ pipelineId, snapshot }, i) => {
+        for (const [node, f] of Object.entries(figures[i]!.nodes)) {
+          if (!f.offsetLag) continue;
+          this.set({ pipeline: pipelineId, run: snapshot.runId, node, unit: f.offsetLag.unit }, f.offsetLag.value);
+        }
+      });
     },
   });
   new Gauge({

@@ -1,18 +1,23 @@
+import { OFFSET_LAG_UNITS } from "@sluice/pipeline/control/node-figures";
 import { emptyBucket, type FigureBucket } from "./figure-buckets";
 
 // One bucket's figures of every node and shuffle edge of a run, packed into bytes for RunFigureBucket.figures: a
 // row per bucket rather than per node keeps the per-row cost (tuple header, run id, primary-key entry) off each
 // node, and variable-length integers keep small counts small. Layout (all integers unsigned LEB128 varints):
 //
-//   version (1)
+//   version (2; 1 is still read)
 //   node count, then per node: id (byte length, UTF-8), in, out, err, latency pair count, (bucket, count) pairs,
-//     a presence byte (1 watermark, 2 watermark lag, 4 state keys, 8 input lag), then those present, in that
-//     order; the watermark as a zigzag offset from the bucket's start in ms, since it sits near it
+//     a presence byte (1 watermark, 2 watermark lag, 4 state keys, 8 input lag, 16 offset lag), then those
+//     present, in that order; the watermark as a zigzag offset from the bucket's start in ms, since it sits near
+//     it; the offset lag as its value then its unit (index in OFFSET_LAG_UNITS)
 //   edge count, then per edge: id, sent, backpressured seconds, a presence byte (1 backlog), backlog if present
 //
-// Integers go up to 2^53 (arithmetic, not 32-bit shifts); gauges are rounded to whole numbers.
+// Integers go up to 2^53 (arithmetic, not 32-bit shifts); gauges are rounded to whole numbers. Version 2 added the
+// offset lag; a version 1 bucket never sets its bit, so both decode alike. The version changed all the same, so
+// that a process of the version before refuses a new bucket rather than misreading it.
 
-const VERSION = 1;
+const VERSION = 2;
+const READABLE_VERSIONS: readonly number[] = [1, 2];
 
 class Writer {
   private bytes: number[] = [];
@@ -88,10 +93,15 @@ export function encodeBucket(bucket: FigureBucket): Buffer {
       w.uint(Number(b));
       w.uint(c);
     }
-    const gauges = [n.watermark, n.maxWatermarkLagMs, n.maxStateKeys, n.maxInputLag];
+    const offsetLag = n.offsetLagUnit === null ? null : n.maxOffsetLag;
+    const gauges = [n.watermark, n.maxWatermarkLagMs, n.maxStateKeys, n.maxInputLag, offsetLag];
     w.byte(gauges.reduce<number>((mask, g, i) => (g === null ? mask : mask | (1 << i)), 0));
     if (n.watermark !== null) w.int(n.watermark - startMs);
-    for (const g of gauges.slice(1)) if (g !== null) w.uint(g);
+    for (const g of gauges.slice(1, 4)) if (g !== null) w.uint(g);
+    if (offsetLag !== null) {
+      w.uint(offsetLag);
+      w.uint(OFFSET_LAG_UNITS.indexOf(n.offsetLagUnit!));
+    }
   }
   w.uint(bucket.edges.size);
   for (const [id, e] of bucket.edges) {
@@ -107,7 +117,9 @@ export function encodeBucket(bucket: FigureBucket): Buffer {
 export function decodeBucket(start: number, bytes: Uint8Array): FigureBucket {
   const r = new Reader(bytes);
   const version = r.uint();
-  if (version !== VERSION) throw new Error(`a history bucket is in format ${version}, which this version cannot read`);
+  if (!READABLE_VERSIONS.includes(version)) {
+    throw new Error(`a history bucket is in format ${version}, which this version cannot read`);
+  }
   const bucket = emptyBucket(start);
   const startMs = start * 1000;
   for (let count = r.uint(); count > 0; count--) {
@@ -126,6 +138,8 @@ export function decodeBucket(start: number, bytes: Uint8Array): FigureBucket {
     const maxWatermarkLagMs = has(1) ? r.uint() : null;
     const maxStateKeys = has(2) ? r.uint() : null;
     const maxInputLag = has(3) ? r.uint() : null;
+    const offsetLag = has(4) ? r.uint() : null;
+    const offsetLagUnit = offsetLag === null ? null : (OFFSET_LAG_UNITS[r.uint()] ?? null);
     bucket.nodes.set(id, {
       recordsIn,
       recordsOut,
@@ -135,6 +149,8 @@ export function decodeBucket(start: number, bytes: Uint8Array): FigureBucket {
       maxWatermarkLagMs,
       maxStateKeys,
       maxInputLag,
+      maxOffsetLag: offsetLagUnit === null ? null : offsetLag,
+      offsetLagUnit,
     });
   }
   for (let count = r.uint(); count > 0; count--) {

@@ -1,4 +1,9 @@
-import { type LatencyHistogram, mergeHistogram, type RunFigures } from "@sluice/pipeline/control/node-figures";
+import {
+  type LatencyHistogram,
+  mergeHistogram,
+  type OffsetLagUnit,
+  type RunFigures,
+} from "@sluice/pipeline/control/node-figures";
 
 // One time bucket of a run's node figures, folded from per-second figures (10 s buckets) or from finer buckets
 // (1 min from 10 s, 1 h from 1 min). Counts and latency histograms add up; gauges keep the bucket's largest value.
@@ -14,6 +19,9 @@ export interface NodeBucket {
   maxWatermarkLagMs: number | null;
   maxStateKeys: number | null;
   maxInputLag: number | null;
+  /** A source's largest offset lag of the bucket's seconds, and its unit: both null for other nodes. */
+  maxOffsetLag: number | null;
+  offsetLagUnit: OffsetLagUnit | null;
 }
 
 export interface EdgeBucket {
@@ -47,6 +55,8 @@ function nodeOf(bucket: FigureBucket, id: string): NodeBucket {
       maxWatermarkLagMs: null,
       maxStateKeys: null,
       maxInputLag: null,
+      maxOffsetLag: null,
+      offsetLagUnit: null,
     };
     bucket.nodes.set(id, node);
   }
@@ -77,6 +87,10 @@ export function addSecond(bucket: FigureBucket, second: RunFigures): void {
     }
     node.maxStateKeys = max(node.maxStateKeys, f.stateKeys);
     node.maxInputLag = max(node.maxInputLag, f.inputLag);
+    if (f.offsetLag) {
+      node.maxOffsetLag = max(node.maxOffsetLag, f.offsetLag.value);
+      node.offsetLagUnit = f.offsetLag.unit;
+    }
   }
   for (const [id, e] of Object.entries(second.edges)) {
     const edge = edgeOf(bucket, id);
@@ -98,6 +112,10 @@ export function addBucket(into: FigureBucket, from: FigureBucket): void {
     node.maxWatermarkLagMs = max(node.maxWatermarkLagMs, f.maxWatermarkLagMs);
     node.maxStateKeys = max(node.maxStateKeys, f.maxStateKeys);
     node.maxInputLag = max(node.maxInputLag, f.maxInputLag);
+    if (f.maxOffsetLag !== null && f.offsetLagUnit !== null) {
+      node.maxOffsetLag = max(node.maxOffsetLag, f.maxOffsetLag);
+      node.offsetLagUnit = f.offsetLagUnit;
+    }
   }
   for (const [id, e] of from.edges) {
     const edge = edgeOf(into, id);

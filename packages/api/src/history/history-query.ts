@@ -67,11 +67,19 @@ function emptyNodeSeries(): HistoryView["nodes"][string] {
     watermarkLagMs: [],
     stateKeys: [],
     inputLag: [],
+    offsetLag: [],
   };
 }
 
 function toView(buckets: readonly FigureBucket[], range: Range, resolution: Resolution, nowMs: number): HistoryView {
-  const view: HistoryView = { resolution, from: range.from, to: range.to, nodes: {}, edges: {} };
+  const view: HistoryView = {
+    resolution,
+    from: range.from,
+    to: range.to,
+    nodes: {},
+    edges: {},
+    offsetLagUnits: {},
+  };
   for (const b of buckets) {
     const t = b.start * 1000;
     // The bucket still filling has only had the seconds so far; its rate is over those.
@@ -88,6 +96,8 @@ function toView(buckets: readonly FigureBucket[], range: Range, resolution: Reso
       s.watermarkLagMs.push(n.maxWatermarkLagMs);
       s.stateKeys.push(n.maxStateKeys);
       s.inputLag.push(n.maxInputLag);
+      s.offsetLag.push(n.maxOffsetLag);
+      if (n.offsetLagUnit !== null) view.offsetLagUnits[id] = n.offsetLagUnit;
     }
     for (const [id, e] of b.edges) {
       const s = view.edges[id] ?? { t: [], perSec: [], backlog: [], backpressuredSeconds: [] };

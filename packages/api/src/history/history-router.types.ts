@@ -1,3 +1,4 @@
+import { OFFSET_LAG_UNITS } from "@sluice/pipeline/control/node-figures";
 import { z } from "zod";
 import { PipelineId } from "../pipelines/pipeline-router.types";
 import { RunId } from "../runs/run-router.types";
@@ -51,6 +52,8 @@ const NodeSeries = z.object({
   watermarkLagMs: Gauge,
   stateKeys: Gauge,
   inputLag: Gauge,
+  /** A source's largest offset lag of the bucket's seconds, in the unit offsetLagUnits gives for the node. */
+  offsetLag: Gauge,
 });
 
 const EdgeSeries = z.object({
@@ -69,6 +72,8 @@ export const HistoryView = z.object({
   to: z.number(),
   nodes: z.record(z.string(), NodeSeries),
   edges: z.record(z.string(), EdgeSeries),
+  /** The unit of each source node's offset lag series, for the nodes that have one. */
+  offsetLagUnits: z.record(z.string(), z.enum(OFFSET_LAG_UNITS)),
 });
 export type HistoryView = z.infer<typeof HistoryView>;
 

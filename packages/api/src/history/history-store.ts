@@ -71,3 +71,30 @@ export async function deleteExpiredBuckets(db: Db, retention: HistoryRetention, 
   }
   return deleted;
 }
+
+/**
+ * The buckets of each of `runIds` at one resolution that start in [fromSec, toSec), in time order per run, each run's
+ * kept apart (readBuckets folds runs together): one query for any number of runs.
+ */
+export async function readBucketsByRun(
+  db: Db,
+  runIds: readonly string[],
+  resolution: Resolution,
+  fromSec: number,
+  toSec: number,
+): Promise<Map<string, FigureBucket[]>> {
+  const byRun = new Map<string, FigureBucket[]>();
+  if (runIds.length === 0) return byRun;
+  const rows = await db.$queryRaw<{ runId: string; s: number; figures: Uint8Array }[]>`
+    SELECT "runId", extract(epoch FROM "bucketStart")::float8 AS s, "figures"
+    FROM "RunFigureBucket"
+    WHERE "runId" = ANY(${[...runIds]}::text[]) AND "resolution" = ${resolution}::smallint
+      AND "bucketStart" >= ${new Date(fromSec * 1000)} AND "bucketStart" < ${new Date(toSec * 1000)}
+    ORDER BY "runId", "bucketStart"`;
+  for (const row of rows) {
+    const list = byRun.get(row.runId) ?? [];
+    byRun.set(row.runId, list);
+    list.push(decodeBucket(row.s, row.figures));
+  }
+  return byRun;
+}

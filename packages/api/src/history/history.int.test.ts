@@ -30,6 +30,8 @@ interface Second {
   watermark: number;
   backlog: number;
   backpressured: boolean;
+  /** The source's offset lag in each of its two partitions. */
+  offsetLag: [number, number];
 }
 
 /** A deterministic, uneven second `i` (no randomness: a failure must reproduce). */
@@ -42,6 +44,7 @@ function secondAt(sec: number, i: number): Second {
     watermark: (sec - 3 - (i % 4)) * 1000,
     backlog: i % 9,
     backpressured: i % 6 === 0,
+    offsetLag: [1000 - 10 * i, i],
   };
 }
 
@@ -57,6 +60,8 @@ async function publish(runId: string, sec: number, s: Second): Promise<void> {
     [figureField.edgeSent(EDGE)]: String(s.in),
     [figureField.edgeBacklog(EDGE, 0)]: String(s.backlog),
     [figureField.edgeBackpressured(EDGE, 1)]: s.backpressured ? "1" : "0",
+    [figureField.offsetLag("gen", 0, "entries")]: String(s.offsetLag[0]),
+    [figureField.offsetLag("gen", 1, "entries")]: String(s.offsetLag[1]),
   };
   for (const [bucket, n] of Object.entries(s.latency)) {
     if (n > 0) fields[figureField.latency("out", Number(bucket))] = String(n);
@@ -190,6 +195,8 @@ describe("history roll-up", () => {
       maxWatermarkLagMs: null,
       maxStateKeys: null,
       maxInputLag: null,
+      maxOffsetLag: null,
+      offsetLagUnit: null,
     });
     await upsertBuckets(h.db, f.runId, 10, [old]);
     await upsertBuckets(h.db, f.runId, 60, [old]);
@@ -225,10 +232,16 @@ describe("runs.history and pipelines.history", () => {
     expect(out.inPerSec[0]).toBe(sum(f.seconds.slice(0, 10).map((s) => s.in)) / 10);
     expect(out.stateKeys[5]).toBe(159);
     expect(recent.edges[EDGE]!.perSec).toEqual(out.inPerSec);
+    // The source's offset lag, summed over its partitions, at its largest in each bucket (its first second here).
+    expect(recent.nodes.gen!.offsetLag).toEqual([0, 10, 20, 30, 40, 50].map((i) => 1000 - 9 * i));
+    expect(recent.offsetLagUnits).toEqual({ gen: "entries" });
+    expect(out.offsetLag).toEqual([null, null, null, null, null, null]);
 
     const day = await api.runs.history({ runId: f.runId, from: now - 86_400_000, to: now });
     expect(day.resolution).toBe(60);
     expect(day.nodes.out!.inPerSec).toEqual([sum(f.seconds.map((s) => s.in)) / 60]);
+    expect(day.nodes.gen!.offsetLag).toEqual([1000]);
+    expect(day.offsetLagUnits).toEqual({ gen: "entries" });
     const week = await api.runs.history({ runId: f.runId, from: now - 7 * 86_400_000, to: now });
     expect(week.resolution).toBe(3600);
     expect(week.nodes.out!.t).toHaveLength(1);
@@ -250,6 +263,8 @@ describe("runs.history and pipelines.history", () => {
     const pipeline = await api.pipelines.history({ pipelineId: f.pipelineId, from: f.base * 1000, to: now });
     expect(pipeline.runs.map((r) => r.id)).toEqual([f.runId]);
     expect(pipeline.nodes.out).toEqual(out);
+    expect(pipeline.nodes.gen!.offsetLag).toEqual(recent.nodes.gen!.offsetLag);
+    expect(pipeline.offsetLagUnits).toEqual({ gen: "entries" });
   });
 
   it("adds up every run of a pipeline, and lists the newest when more runs than MAX_LISTED_RUNS cover the range", async () => {

@@ -84,6 +84,7 @@ describe("readNodeFigures", () => {
         [figureField.edgeSent(edge)]: "8",
         [figureField.edgeBacklog(edge, 0)]: "50",
         [figureField.edgeBackpressured(edge, 0)]: "1",
+        [figureField.offsetLag("a", 0, "entries")]: "900",
       },
       [keys.runFigures("r", 101)]: {
         [figureField.count("a", "in")]: "5",
@@ -99,6 +100,9 @@ describe("readNodeFigures", () => {
         [figureField.edgeBacklog(edge, 0)]: "3",
         [figureField.edgeBacklog(edge, 1)]: "2",
         [figureField.edgeBackpressured(edge, 0)]: "0",
+        [figureField.offsetLag("a", 0, "entries")]: "40",
+        [figureField.offsetLag("a", 1, "entries")]: "2",
+        "n|a|ol|2|furlongs": "5",
       },
     });
     const f = await readNodeFigures(redis, keys, "r", 100, 102);
@@ -110,7 +114,9 @@ describe("readNodeFigures", () => {
       watermark: 5500,
       stateKeys: 11,
       inputLag: null,
+      offsetLag: { value: 42, unit: "entries" },
     });
+    expect(f.nodes.b?.offsetLag).toBeNull();
     expect(f.nodes.b?.inputLag).toBe(4);
     expect(f.edges[edge]).toEqual({ sent: 12, backlog: 5, backpressured: true });
 
@@ -120,6 +126,8 @@ describe("readNodeFigures", () => {
     expect(view.nodes.a?.watermarkLagMs).toBe(103_000 - 5500);
     expect(view.nodes.a?.p50Ms).toBe(bucketUpperMs(20));
     expect(view.nodes.a?.p99Ms).toBe(bucketUpperMs(30));
+    expect(view.nodes.a).toMatchObject({ offsetLag: 42, offsetLagUnit: "entries" });
+    expect(view.nodes.b).toMatchObject({ offsetLag: null, offsetLagUnit: null });
     expect(view.edges[edge]).toEqual({ perSec: 4, backlog: 5, backpressured: true });
   });
 });

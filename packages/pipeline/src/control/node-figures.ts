@@ -8,6 +8,7 @@ import type { Keys } from "./keys";
 //   n|<node>|wm|<partition>                    the partition's watermark, epoch ms (HSET; min over partitions)
 //   n|<node>|sk|<partition>                    keys in the node's state stores in that partition (HSET; summed)
 //   n|<node>|lag|<partition>                   how far the node's input is behind, in the input's unit (HSET)
+//   n|<node>|ol|<partition>|<unit>             a source's offset lag in that partition, in its unit (HSET; summed)
 //   e|<edge>|n                                 records sent over a shuffle edge (HINCRBY)
 //   e|<edge>|bl|<partition>                    shuffle entries written, not yet consumed, per producer (HSET)
 //   e|<edge>|bp|<partition>                    1: the producer waited on the edge's consumers that second (HSET)
@@ -66,6 +67,16 @@ export function percentile(histogram: Readonly<LatencyHistogram>, q: number): nu
   return bucketUpperMs(buckets[buckets.length - 1]![0]);
 }
 
+/** What a source's offset lag counts: bytes (WAL, files), broker messages, or stream entries. */
+export const OFFSET_LAG_UNITS = ["bytes", "messages", "entries"] as const;
+export type OffsetLagUnit = (typeof OFFSET_LAG_UNITS)[number];
+
+/** How far a source is behind what its system holds for it, in the system's own unit. */
+export interface OffsetLag {
+  value: number;
+  unit: OffsetLagUnit;
+}
+
 /** Field names of a figures hash (see the layout above). */
 export const figureField = {
   count: (node: string, counter: "in" | "out" | "err") => `n|${node}|${counter}`,
@@ -73,6 +84,7 @@ export const figureField = {
   watermark: (node: string, partition: number) => `n|${node}|wm|${partition}`,
   stateKeys: (node: string, partition: number) => `n|${node}|sk|${partition}`,
   inputLag: (node: string, partition: number) => `n|${node}|lag|${partition}`,
+  offsetLag: (node: string, partition: number, unit: OffsetLagUnit) => `n|${node}|ol|${partition}|${unit}`,
   edgeSent: (edge: string) => `e|${edge}|n`,
   edgeBacklog: (edge: string, partition: number) => `e|${edge}|bl|${partition}`,
   edgeBackpressured: (edge: string, partition: number) => `e|${edge}|bp|${partition}`,
@@ -90,6 +102,8 @@ export interface NodeSeconds {
   stateKeys: number | null;
   /** How far its input is behind (shuffle entries, or the source's own unit); null where the input cannot say. */
   inputLag: number | null;
+  /** A source's offset lag, summed over its partitions; null where the source cannot say. */
+  offsetLag: OffsetLag | null;
 }
 
 /** One shuffle edge's figures over some seconds, merged over partitions. */
@@ -114,7 +128,7 @@ export interface FiguresReader {
 }
 
 function emptyNode(): NodeSeconds {
-  return { in: 0, out: 0, err: 0, latency: {}, watermark: null, stateKeys: null, inputLag: null };
+  return { in: 0, out: 0, err: 0, latency: {}, watermark: null, stateKeys: null, inputLag: null, offsetLag: null };
 }
 
 /**
@@ -148,14 +162,16 @@ function mergeSecond(out: RunFigures, hash: Readonly<Record<string, string>>): v
     const value = Number(raw);
     if (!Number.isFinite(value)) continue;
     const parts = field.split("|");
-    const [kind, id, what, extra] = parts;
+    const [kind, id, what, extra, unit] = parts;
     if (!id || !what) continue;
     if (kind === "n") {
       const node = out.nodes[id] ?? emptyNode();
       out.nodes[id] = node;
       if (what === "in" || what === "out" || what === "err") node[what] += value;
       else if (what === "h" && extra !== undefined) mergeHistogram(node.latency, { [Number(extra)]: value });
-      else gauge(`n|${id}`, what, value);
+      else if (what === "ol") {
+        if (isOffsetLagUnit(unit)) gauge(`n|${id}`, `ol|${unit}`, value);
+      } else gauge(`n|${id}`, what, value);
     } else if (kind === "e") {
       const edge = out.edges[id] ?? { sent: 0, backlog: null, backpressured: false };
       out.edges[id] = edge;
@@ -177,7 +193,14 @@ function mergeSecond(out: RunFigures, hash: Readonly<Record<string, string>>): v
     if (wm) node.watermark = Math.min(...wm);
     node.stateKeys = sum("sk") ?? node.stateKeys;
     node.inputLag = sum("lag") ?? node.inputLag;
+    // One unit per source type; should partitions ever disagree, the first unit found is kept.
+    const unit = OFFSET_LAG_UNITS.find((u) => byName.has(`ol|${u}`));
+    if (unit) node.offsetLag = { value: sum(`ol|${unit}`)!, unit };
   }
+}
+
+function isOffsetLagUnit(unit: string | undefined): unit is OffsetLagUnit {
+  return (OFFSET_LAG_UNITS as readonly (string | undefined)[]).includes(unit);
 }
 
 /** What the live view shows of one node for one second. */
@@ -196,6 +219,9 @@ export interface NodeFigureView {
   watermarkLagMs: number | null;
   stateKeys: number | null;
   inputLag: number | null;
+  /** A source's offset lag over its partitions (offsetLagUnit says in what); null where the source cannot say. */
+  offsetLag: number | null;
+  offsetLagUnit: OffsetLagUnit | null;
 }
 
 /** What the live view shows of one shuffle edge for one second. */
@@ -239,6 +265,8 @@ export function figuresView(
       watermarkLagMs: f.watermark === null ? null : Math.max(0, endMs - f.watermark),
       stateKeys: f.stateKeys,
       inputLag: f.inputLag,
+      offsetLag: f.offsetLag?.value ?? null,
+      offsetLagUnit: f.offsetLag?.unit ?? null,
     };
   }
   const edges: Record<string, EdgeFigureView> = {};

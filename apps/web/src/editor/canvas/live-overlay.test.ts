@@ -6,6 +6,7 @@ import {
   type NodeTrack,
   nextOverlay,
   nodeCondition,
+  offsetLagGrowing,
   overlayGraph,
   STALL_AFTER_S,
   trackNode,
@@ -25,6 +26,8 @@ function figure(patch: Partial<NodeFigureView> = {}): NodeFigureView {
     watermarkLagMs: null,
     stateKeys: null,
     inputLag: null,
+    offsetLag: null,
+    offsetLagUnit: null,
     ...patch,
   };
 }
@@ -52,7 +55,7 @@ describe("which nodes stand out", () => {
 
   it("does not call stalled a source, a paused run, or a node whose upstream has nothing for it", () => {
     const quiet = figure();
-    const t: NodeTrack = { activeSec: 50, errorSec: null, inputLags: [] };
+    const t: NodeTrack = { activeSec: 50, errorSec: null, inputLags: [], offsetLags: [] };
     expect(nodeCondition(quiet, t, ctx)).toBe("stalled");
     expect(nodeCondition(quiet, t, { ...ctx, hasInput: false })).toBeNull(); // a finished bounded source
     expect(nodeCondition(quiet, t, { ...ctx, running: false })).toBeNull();
@@ -87,6 +90,23 @@ describe("which nodes stand out", () => {
     expect(nodeCondition(growing[3]!, track(growing.slice(0, 4)), { ...ctx, sec: 103 })).toBeNull();
   });
 
+  it("calls a source lagging, and colours its offset lag, when it falls further behind its system all window", () => {
+    const at = (offsetLag: number | null) => figure({ outPerSec: 1, offsetLag, offsetLagUnit: "messages" });
+    const growing = [100, 100, 250, 400, 12_400].map(at);
+    const t = track(growing);
+    expect(t.offsetLags).toEqual([100, 100, 250, 400, 12_400]);
+    expect(offsetLagGrowing(t)).toBe(true);
+    expect(nodeCondition(growing[4]!, t, { ...ctx, hasInput: false, sec: 104 })).toBe("lagging");
+    // Catching up, or seconds without a figure (kept out of the window), are not growth.
+    const catching = track([400, 300, 350, 500, 600].map(at));
+    expect(offsetLagGrowing(catching)).toBe(false);
+    expect(nodeCondition(at(600), catching, { ...ctx, hasInput: false, sec: 104 })).toBeNull();
+    const gaps = track([10, null, 20, null, 30, 40].map(at));
+    expect(gaps.offsetLags).toEqual([10, 20, 30, 40]);
+    expect(offsetLagGrowing(gaps)).toBe(false);
+    expect(offsetLagGrowing(undefined)).toBe(false);
+  });
+
   it("names the nodes of a second: upstream output or an incoming backlog makes a quiet node stalled", () => {
     const graph = overlayGraph(
       [
@@ -97,9 +117,9 @@ describe("which nodes stand out", () => {
     );
     expect(graph.lagAllowanceMs).toBe(35_000);
     const quietTracks: Record<string, NodeTrack> = {
-      gen: { activeSec: 80, errorSec: null, inputLags: [] },
-      f: { activeSec: 80, errorSec: null, inputLags: [] },
-      agg: { activeSec: 80, errorSec: null, inputLags: [] },
+      gen: { activeSec: 80, errorSec: null, inputLags: [], offsetLags: [] },
+      f: { activeSec: 80, errorSec: null, inputLags: [], offsetLags: [] },
+      agg: { activeSec: 80, errorSec: null, inputLags: [], offsetLags: [] },
     };
     const view: RunFiguresView = {
       runId: "r1",

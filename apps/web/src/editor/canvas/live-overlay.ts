@@ -23,6 +23,8 @@ export interface NodeTrack {
   errorSec: number | null;
   /** Its input lag over the last seconds that reported one, oldest first. */
   inputLags: readonly number[];
+  /** A source's offset lag over the last seconds that reported one, oldest first. */
+  offsetLags: readonly number[];
 }
 
 export function trackNode(prev: NodeTrack | undefined, figure: NodeFigureView, sec: number): NodeTrack {
@@ -31,14 +33,19 @@ export function trackNode(prev: NodeTrack | undefined, figure: NodeFigureView, s
     figure.inputLag === null
       ? (prev?.inputLags ?? [])
       : [...(prev?.inputLags ?? []), figure.inputLag].slice(-LAG_TREND_S);
+  const offsetLags =
+    figure.offsetLag === null
+      ? (prev?.offsetLags ?? [])
+      : [...(prev?.offsetLags ?? []), figure.offsetLag].slice(-LAG_TREND_S);
   return {
     activeSec: active || !prev ? sec : prev.activeSec,
     errorSec: figure.errPerSec > 0 ? sec : (prev?.errorSec ?? null),
     inputLags,
+    offsetLags,
   };
 }
 
-/** A full window of input lag that never shrinks and ends higher than it began. */
+/** A full window of lag that never shrinks and ends higher than it began. */
 function lagGrowing(lags: readonly number[]): boolean {
   if (lags.length < LAG_TREND_S) return false;
   for (let i = 1; i < lags.length; i++) if (lags[i]! < lags[i - 1]!) return false;
@@ -64,8 +71,13 @@ export function nodeCondition(figure: NodeFigureView, track: NodeTrack, ctx: Con
     return "stalled";
   }
   if (figure.watermarkLagMs !== null && figure.watermarkLagMs > ctx.lagAllowanceMs) return "lagging";
-  if (lagGrowing(track.inputLags)) return "lagging";
+  if (lagGrowing(track.inputLags) || offsetLagGrowing(track)) return "lagging";
   return null;
+}
+
+/** A source falls further behind its system second after second: the overlay colours its offset lag. */
+export function offsetLagGrowing(track: NodeTrack | undefined): boolean {
+  return track !== undefined && lagGrowing(track.offsetLags);
 }
 
 /** The graph the classification needs, taken from the draft when figures arrive. */

@@ -5,11 +5,12 @@ import type { NodeCounters } from "@sluice/pipeline/control/protocol";
 import type { PortSpec } from "@sluice/pipeline/node-definition";
 import { type NodeProps, Position, useUpdateNodeInternals } from "@xyflow/react";
 import { memo, useEffect, useMemo, useRef } from "react";
-import { formatAbsolute, formatCompact, formatLag, formatLatency, formatRate } from "@/lib/format";
+import { formatAbsolute, formatCompact, formatLag, formatLatency, formatOffsetLag, formatRate } from "@/lib/format";
 import { formatCount } from "@/runs/run-format";
 import { useCatalog, useEditor, useRun } from "../editor-context";
 import { nodeView, type PipelineFlowNode } from "../store/flow-model";
 import { isActive } from "../store/run-store";
+import { offsetLagGrowing } from "./live-overlay";
 import { NodeIcon } from "./node-icon";
 import { NoteNode } from "./note-node";
 import { PortHandle } from "./port-handle";
@@ -114,8 +115,8 @@ function Counter({
 }
 
 /** The live line under the counters: batch latency, watermark lag, state size; only what the node reports. */
-function LiveDetails({ nodeId, figure }: { nodeId: string; figure: NodeFigureView }) {
-  const parts: { key: string; text: string; title: string }[] = [];
+function LiveDetails({ nodeId, figure, growing }: { nodeId: string; figure: NodeFigureView; growing: boolean }) {
+  const parts: { key: string; text: string; title: string; className?: string }[] = [];
   if (figure.p50Ms !== null && figure.p99Ms !== null) {
     parts.push({
       key: "latency",
@@ -144,11 +145,19 @@ function LiveDetails({ nodeId, figure }: { nodeId: string; figure: NodeFigureVie
       title: `Input ${formatCount(figure.inputLag)} behind (records or the source's own unit)`,
     });
   }
+  if (figure.offsetLag !== null && figure.offsetLagUnit !== null) {
+    parts.push({
+      key: "offset",
+      text: `${formatOffsetLag(figure.offsetLag, figure.offsetLagUnit)} behind`,
+      title: `Offset lag: ${formatCount(figure.offsetLag)} ${figure.offsetLagUnit} in the source's system not yet committed by the run${growing ? ", growing for 5 seconds" : ""}`,
+      ...(growing ? { className: "is-growing" } : {}),
+    });
+  }
   if (parts.length === 0) return null;
   return (
     <div className="pnode-live" data-testid={`live-${nodeId}`}>
       {parts.map((p) => (
-        <span key={p.key} title={p.title}>
+        <span key={p.key} title={p.title} className={p.className} data-testid={`live-${nodeId}-${p.key}`}>
           {p.text}
         </span>
       ))}
@@ -159,7 +168,7 @@ function LiveDetails({ nodeId, figure }: { nodeId: string; figure: NodeFigureVie
 const CONDITION_TITLES = {
   stalled: "No records in or out for 10 seconds while upstream has records for it",
   lagging:
-    "Its watermark is more than the pipeline's out-of-orderness plus 30 seconds behind now, or its input lag keeps growing",
+    "Its watermark is more than the pipeline's out-of-orderness plus 30 seconds behind now, or its input or offset lag keeps growing",
   failing: "Records failed here in the last few seconds: see the dead letters",
 } as const;
 
@@ -176,6 +185,7 @@ function PipelineNodeView({ id, data, selected }: NodeProps<PipelineFlowNode>) {
   const running = useRun((s) => isActive(s.run));
   const figure = useRun((s) => s.figures?.nodes[id] ?? null);
   const condition = useRun((s) => s.conditions[id] ?? null);
+  const offsetGrowing = useRun((s) => offsetLagGrowing(s.tracks[id]));
   const kind = def?.kind ?? "transform";
   const hasErrors = (issues?.errors ?? 0) > 0;
   const summary = view?.summary ?? "unknown node type";
@@ -231,7 +241,7 @@ function PipelineNodeView({ id, data, selected }: NodeProps<PipelineFlowNode>) {
           />
         </dl>
       ) : null}
-      {figure ? <LiveDetails nodeId={id} figure={figure} /> : null}
+      {figure ? <LiveDetails nodeId={id} figure={figure} growing={offsetGrowing} /> : null}
       <Ports ports={outputs} type="source" nodeId={id} />
     </div>
   );

@@ -171,6 +171,8 @@ function rate(inPerSec: number, outPerSec: number): NodeFigureView {
     watermarkLagMs: null,
     stateKeys: null,
     inputLag: null,
+    offsetLag: null,
+    offsetLagUnit: null,
   };
 }
 

@@ -353,6 +353,15 @@ export const fileSourceRuntime: SourceRuntime<FileSourceConfig> = {
           ...(out.rejected.length > 0 ? { rejected: out.rejected } : {}),
         };
       },
+      /** Bytes of this partition's files not read yet (Parquet: in proportion to rows), as of the last read. */
+      async offsetLag() {
+        // Before the current file is opened again, a text file's position is a byte offset; a Parquet file's is a
+        // row, so that file counts whole until it is open.
+        const file = mine[index];
+        const atBytes = file && formatOf(file.name, c.format) !== "parquet" ? offset.at : 0;
+        const read = index >= mine.length ? total : offset.finished + (reading?.bytesRead ?? atBytes);
+        return { value: Math.max(0, total - read), unit: "bytes" as const };
+      },
       async close() {
         await reading?.close();
         reading = undefined;

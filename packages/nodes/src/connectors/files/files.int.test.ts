@@ -247,6 +247,36 @@ async function readJsonLines(folder: string, files: string[]) {
   return out;
 }
 
+describe("source.file offset lag", () => {
+  it("is the bytes of the partition's files not read yet, from the start, mid-file and resumed, down to 0", async () => {
+    await mkdir(path.join(root, "lag"), { recursive: true });
+    const lines = (f: number) =>
+      Array.from({ length: 40 }, (_, i) => `${JSON.stringify({ f, i, note: "é".repeat(i) })}\n`);
+    const bytes = (ls: readonly string[]) => ls.reduce((n, l) => n + Buffer.byteLength(l), 0);
+    for (const f of [0, 1]) await writeFile(path.join(root, `lag/part-${f}.jsonl`), lines(f).join(""));
+    const total = bytes(lines(0)) + bytes(lines(1));
+
+    const reader = await openSource({ path: "lag/*.jsonl" });
+    expect(await reader.offsetLag!()).toEqual({ value: total, unit: "bytes" });
+    const a = await reader.read(10, never);
+    expect(a.records).toHaveLength(10);
+    expect((await reader.offsetLag!())!.value).toBe(total - bytes(lines(0).slice(0, 10)));
+    // Past the first file into the second.
+    const b = await reader.read(45, never);
+    expect(b.records).toHaveLength(45);
+    expect((await reader.offsetLag!())!.value).toBe(bytes(lines(1).slice(15)));
+    await reader.close();
+
+    // Opened again at the committed position: the same figure before it reads anything.
+    const resumed = await openSource({ path: "lag/*.jsonl" }, b.offset);
+    expect((await resumed.offsetLag!())!.value).toBe(bytes(lines(1).slice(15)));
+    let last = b;
+    while (!last.end) last = await resumed.read(100, never);
+    expect(await resumed.offsetLag!()).toEqual({ value: 0, unit: "bytes" });
+    await resumed.close();
+  });
+});
+
 describe("sink.file", () => {
   it("rolls JSON Lines files by size, completes them after the commit, and truncates what a crash left", async () => {
     const config = { path: "out/jl", rollBytes: 3000 };

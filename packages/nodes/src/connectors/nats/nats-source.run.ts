@@ -159,6 +159,7 @@ export const natsSourceRuntime: SourceRuntime<NatsSourceConfig> = {
 
     let nc: NatsConnection | undefined;
     let js: JetStreamClient;
+    let jsm: JetStreamManager;
     const inbox = new Inbox<{ state: ConsumerState; msg: JsMsg }>();
     try {
       nc = await connectNats(
@@ -167,7 +168,7 @@ export const natsSourceRuntime: SourceRuntime<NatsSourceConfig> = {
         preview ? "probe" : "run",
         ctx.services.destinations.for(c.connection),
       );
-      const jsm = await jetstreamManager(nc);
+      jsm = await jetstreamManager(nc);
       js = jetstream(nc);
       let lastSeq = 0;
       try {
@@ -252,6 +253,17 @@ export const natsSourceRuntime: SourceRuntime<NatsSourceConfig> = {
           state.unacked[k]!.ack();
           state.unacked = state.unacked.slice(k + 1);
         }
+      },
+
+      /**
+       * Messages of this partition's consumers not acknowledged yet: those the server has still to deliver
+       * (num_pending) and those delivered, prefetched or read, whose batch is not committed (num_ack_pending).
+       */
+      async offsetLag() {
+        if (states.length === 0) return undefined;
+        const infos = await Promise.all(states.map((s) => jsm.consumers.info(c.stream, s.name)));
+        const value = infos.reduce((n, i) => n + i.num_pending + i.num_ack_pending, 0);
+        return { value, unit: "messages" as const };
       },
 
       async close() {

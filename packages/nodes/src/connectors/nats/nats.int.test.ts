@@ -20,6 +20,8 @@ import { type PrivateServer, privateNats, uniqueName } from "../test-servers";
 import { natsConnectionRuntime } from "./nats-connection.run";
 import { natsSinkDef } from "./nats-sink.def";
 import { natsSinkRuntime } from "./nats-sink.run";
+import { natsSourceDef } from "./nats-source.def";
+import { natsSourceRuntime } from "./nats-source.run";
 
 // NATS JetStream against the real server on 4222 (and a private one that requires a password): connection test
 // and discovery, the sink's duplicate detection, and whole runs through the engine — exact contents over two
@@ -175,6 +177,52 @@ describe("NATS JetStream sink", () => {
     expect(failed.error).toMatch(
       /^node out subject: no stream on nats 127\.0\.0\.1:4222 captures the subject "nowhere-/,
     );
+  });
+});
+
+describe("NATS JetStream source offset lag", () => {
+  it("counts the messages not acknowledged yet, delivered or not, and falls to 0 once all are committed", async () => {
+    const name = await stream("lag");
+    await publish(`${name}.a`, range(0, 300).map(order));
+    const reader = await natsSourceRuntime.open(
+      testContext(
+        natsSourceDef,
+        { connection: "n", stream: name },
+        { connections: bundle(), runStartedAt: Date.now() },
+      ) as never,
+      null,
+    );
+    // Prefetched or still on the server: none of it is committed.
+    expect(await reader.offsetLag!()).toEqual({ value: 300, unit: "messages" });
+    const got: unknown[] = [];
+    let batch = await reader.read(100, never);
+    got.push(...batch.records);
+    await reader.committed!(batch.offset);
+    const left = 300 - got.length;
+    expect(left).toBeLessThan(300);
+    await waitFor(
+      async () => (await reader.offsetLag!())!.value === left,
+      5000,
+      () => "for the first acknowledgement",
+    );
+    while (got.length < 300) {
+      batch = await reader.read(1000, never);
+      got.push(...batch.records);
+    }
+    expect((await reader.offsetLag!())!.value).toBe(left);
+    await reader.committed!(batch.offset);
+    await waitFor(
+      async () => (await reader.offsetLag!())!.value === 0,
+      5000,
+      () => "for every acknowledgement",
+    );
+    await publish(`${name}.a`, range(300, 5).map(order));
+    await waitFor(
+      async () => (await reader.offsetLag!())!.value === 5,
+      5000,
+      () => "for 5 new messages",
+    );
+    await reader.close();
   });
 });
 

@@ -340,4 +340,74 @@ describe("source.postgres-cdc positions", () => {
     expect(ids(fresh.records)).toEqual([1002]);
     await dropped.reader.close();
   });
+
+  it("tells its offset lag: WAL bytes past the slot's confirmed position, growing with writes, falling once confirmed", async () => {
+    await sql(shop, "CREATE TABLE lagging (id int PRIMARY KEY, v text)");
+    const { reader } = await open("lag", null, { tables: ["lagging"] });
+    const idle = await reader.offsetLag!();
+    expect(idle?.unit).toBe("bytes");
+    const lagSessions = async () =>
+      Number(
+        (await sql(shop, "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE '% cdc lag'"))[0]
+          ?.n,
+      );
+    expect(await lagSessions()).toBe(1);
+    await sql(shop, "INSERT INTO lagging SELECT i, repeat('x', 100) FROM generate_series(1, 500) i");
+    // The server writes the WAL within its WAL writer's delay (the test server commits asynchronously); what the
+    // slot has not confirmed then grows. (Its confirmed position may move into a transaction still being decoded:
+    // ReplicationStream confirms a keepalive's WAL end when nothing is owed, so a part of the 500 rows can count as
+    // consumed before they arrive.)
+    const behind = await waitFor(
+      async () => {
+        const lag = (await reader.offsetLag!())!;
+        return lag.value > idle!.value ? lag : undefined;
+      },
+      10_000,
+      () => "for the slot to fall behind the writes",
+    );
+    expect(behind.unit).toBe("bytes");
+
+    const read = await readAll(reader, 500, 1000);
+    expect(read.records).toHaveLength(500);
+    // Read but not committed: the slot still holds it all.
+    const held = (await reader.offsetLag!())!;
+    expect(held.value).toBeGreaterThanOrEqual(behind.value);
+    // The transaction's commit follows its last change: read it too, so the position is a complete transaction.
+    const complete = await waitFor(
+      async () => {
+        const batch = await reader.read(1000, AbortSignal.timeout(5000));
+        expect(batch.records).toHaveLength(0);
+        return (batch.offset as { complete: boolean }).complete ? batch : undefined;
+      },
+      10_000,
+      () => "for the transaction's commit",
+    );
+    expect(complete.offset).toMatchObject({ n: 500, complete: true });
+    await reader.committed!(complete.offset);
+    let last = held.value;
+    const after = await waitFor(
+      async () => {
+        const lag = (await reader.offsetLag!())!;
+        last = lag.value;
+        return lag.value < held.value ? lag : undefined;
+      },
+      10_000,
+      () => `for the slot to confirm what was committed (held ${held.value} bytes, now ${last})`,
+    );
+    // Confirmed up to the end of the last transaction read: the slot holds at most what was written since.
+    const [wal] = await sql<{ since: number }>(
+      shop,
+      "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::text::pg_lsn)::float8 AS since",
+      [(complete.offset as { flush: string }).flush],
+    );
+    expect(after.value).toBeLessThanOrEqual(wal!.since);
+    await reader.close();
+    // Asked after close: no answer, and no session left open.
+    expect(await reader.offsetLag!()).toBeUndefined();
+    await waitFor(
+      async () => (await lagSessions()) === 0,
+      5000,
+      () => "for the lag session to close",
+    );
+  });
 });

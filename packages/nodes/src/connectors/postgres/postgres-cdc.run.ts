@@ -5,7 +5,7 @@ import type { JsonValue, RuntimeContext, SourceOffset, SourceReader, SourceRunti
 import { NodeConfigError } from "../../runtime-expressions";
 import type { ChangeOp, ChangeRecord } from "./change-record";
 import { formatLsn, laterLsn, parseLsn } from "./lsn";
-import { clientConfig, connectForNode, nodeConnection } from "./pg-client";
+import { clientConfig, connectForNode, nodeConnection, type Session } from "./pg-client";
 import { describeConnectError, pgErrorText } from "./pg-errors";
 import { PgoutputDecoder, type Relation } from "./pgoutput";
 import type { PostgresCdcConfig } from "./postgres-cdc.def";
@@ -48,6 +48,15 @@ function positionJson(p: ChangePosition): SourceOffset {
 export function derivedName(runId: string, nodeId: string): string {
   return `sluice_${createHash("sha256").update(`${runId}/${nodeId}`).digest("hex").slice(0, 16)}`;
 }
+
+/**
+ * WAL bytes the slot still holds for the reader: from its confirmed position to the server's current one (on a
+ * standby, the last WAL received). Null when the slot is gone.
+ */
+const SLOT_LAG_SQL = `SELECT pg_wal_lsn_diff(
+    CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END,
+    confirmed_flush_lsn)::float8 AS lag
+  FROM pg_replication_slots WHERE slot_name = $1`;
 
 const ENDED: SourceReader = {
   async read() {
@@ -297,6 +306,28 @@ export const postgresCdcRuntime: SourceRuntime<PostgresCdcConfig> = {
       if (stream.pending === 0 && txn === undefined && returned === committedText) stream.confirm(walEnd);
     };
 
+    // The replication connection cannot run queries while it streams: the lag is asked on a session of its own,
+    // opened at the first ask and again after it broke.
+    let lagSession: Promise<Session> | undefined;
+    let closed = false;
+    const slotLag = async (): Promise<number | undefined> => {
+      if (closed) return undefined;
+      lagSession ??= connectForNode(ctx, { applicationSuffix: ` ${ctx.nodeId} lag` });
+      const pending = lagSession;
+      try {
+        const session = await pending;
+        // Closed while it connected: close() may have missed it.
+        if (closed) throw new Error("the reader is closed");
+        const { rows } = await session.client.query<{ lag: number | null }>(SLOT_LAG_SQL, [names.slot]);
+        const lag = rows[0]?.lag;
+        return lag === null || lag === undefined ? undefined : Math.max(0, lag);
+      } catch (err) {
+        if (lagSession === pending) lagSession = undefined;
+        await pending.then((s) => s.end()).catch(() => {});
+        throw err;
+      }
+    };
+
     return {
       async read(max) {
         if (stream.failure) {
@@ -365,8 +396,16 @@ export const postgresCdcRuntime: SourceRuntime<PostgresCdcConfig> = {
         committedText = JSON.stringify(positionJson(p));
         stream.confirm(p.flush);
       },
+      async offsetLag() {
+        const value = await slotLag();
+        return value === undefined ? undefined : { value, unit: "bytes" as const };
+      },
       async close() {
+        closed = true;
         await stream.close();
+        const session = lagSession;
+        lagSession = undefined;
+        await session?.then((s) => s.end()).catch(() => {});
       },
     };
   },

@@ -6,12 +6,21 @@ import { PayloadDecoder, withMetadata } from "../messaging/codec";
 import { errorText, openError } from "../messaging/connection-problems";
 import { Inbox } from "../messaging/inbox";
 import { rejectedBatch } from "../messaging/rejected";
-import { closeRabbitmq, connectRabbitmq, diagnoseRabbitmq, rabbitmqConfig, rabbitmqWhere } from "./rabbitmq-client";
+import {
+  closeChannel,
+  closeRabbitmq,
+  connectRabbitmq,
+  diagnoseRabbitmq,
+  rabbitmqConfig,
+  rabbitmqWhere,
+} from "./rabbitmq-client";
 import type { RabbitmqSourceConfig } from "./rabbitmq-source.def";
 
 // Manual acknowledgements, given after the engine's commit: one basic.ack "multiple" up to the last message of the
 // committed batch. A closed channel fails the reader (its unacknowledged messages go back to the queue); the engine
-// opens it again on a fresh connection, whose delivery tags start over.
+// opens it again on a fresh connection, whose delivery tags start over. The offset lag is the queue's ready messages
+// (asked on a channel of its own with a passive declare, counted by partition 0 only, as every partition consumes
+// the same queue) plus the messages delivered to this partition and not acknowledged yet.
 
 function receivedCount(from: SourceOffset | null): number {
   if (from === null || typeof from !== "object" || Array.isArray(from)) return 0;
@@ -34,6 +43,8 @@ export const rabbitmqSourceRuntime: SourceRuntime<RabbitmqSourceConfig> = {
     let model: ChannelModel | undefined;
     let channel: Channel;
     let open = true;
+    /** Messages the broker delivered to this reader, counted from the committed `received`. */
+    let delivered = base;
     const lost = (why: string) => {
       open = false;
       inbox.fail(new Error(`${why}; the broker requeues what was not acknowledged`));
@@ -64,7 +75,10 @@ export const rabbitmqSourceRuntime: SourceRuntime<RabbitmqSourceConfig> = {
         c.queue,
         (msg) => {
           if (msg === null) lost(`the queue "${c.queue}" was deleted or the broker cancelled the consumer`);
-          else inbox.push(msg);
+          else {
+            delivered++;
+            inbox.push(msg);
+          }
         },
         { noAck: false },
       );
@@ -77,6 +91,23 @@ export const rabbitmqSourceRuntime: SourceRuntime<RabbitmqSourceConfig> = {
     const ch = channel;
     const decoder = new PayloadDecoder(c);
     let handed = base;
+    /** Messages acknowledged so far, counted as `received` is. */
+    let acked = base;
+    let lagChannel: Promise<Channel> | undefined;
+    const queueReady = async (): Promise<number> => {
+      lagChannel ??= connection.createChannel().then((lc) => {
+        // A failed check closes this channel only; the next one opens another.
+        lc.on("error", () => {});
+        lc.on("close", () => {
+          lagChannel = undefined;
+        });
+        return lc;
+      });
+      lagChannel.catch(() => {
+        lagChannel = undefined;
+      });
+      return (await (await lagChannel).checkQueue(c.queue)).messageCount;
+    };
     /** The last message of each batch handed to the engine and not acknowledged yet, with its count. */
     const pending: { received: number; last: ConsumeMessage }[] = [];
 
@@ -111,21 +142,31 @@ export const rabbitmqSourceRuntime: SourceRuntime<RabbitmqSourceConfig> = {
         let k = -1;
         while (k + 1 < pending.length && pending[k + 1]!.received <= upTo) k++;
         if (k < 0) return;
-        const { last } = pending[k]!;
+        const { last, received } = pending[k]!;
         pending.splice(0, k + 1);
         // On a closed channel the acknowledgement cannot be given: the broker redelivers (duplicates after a
         // failure, as documented) and the next read reports the loss.
         if (!open) return;
         try {
           ch.ack(last, true);
+          acked = received;
         } catch (err) {
           // The channel is closing under us and the "close" event is on its way: the same outcome.
           lost(`the channel to ${where} failed: ${errorText(err)}`);
         }
       },
 
+      async offsetLag() {
+        if (!open) return undefined;
+        const ready = ctx.partition === 0 ? await queueReady() : 0;
+        return { value: ready + delivered - acked, unit: "messages" as const };
+      },
+
       async close() {
         open = false;
+        const lc = lagChannel;
+        lagChannel = undefined;
+        if (lc) await lc.then((x) => closeChannel(x)).catch(() => {});
         // Bounded: a connection that dropped a moment ago may never answer the close.
         await closeRabbitmq(connection);
       },

@@ -4,7 +4,7 @@ import amqp, { type Channel, type ChannelModel } from "amqplib";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TcpProxy } from "../../../test/tcp-proxy";
 import { catalog } from "../../catalog";
-import type { ConnectionBundle } from "../../runtime-contract";
+import type { ConnectionBundle, SourceBatch } from "../../runtime-contract";
 import { runtimes } from "../../runtimes";
 import { local } from "../../testing/local-destinations";
 import { testContext } from "../../testing/operator-harness";
@@ -19,6 +19,8 @@ import { uniqueName } from "../test-servers";
 import { rabbitmqConnectionRuntime } from "./rabbitmq-connection.run";
 import { rabbitmqSinkDef } from "./rabbitmq-sink.def";
 import { rabbitmqSinkRuntime } from "./rabbitmq-sink.run";
+import { rabbitmqSourceDef } from "./rabbitmq-source.def";
+import { rabbitmqSourceRuntime } from "./rabbitmq-source.run";
 
 // RabbitMQ against the real broker on 5672 (guest/guest): connection test and discovery, the sink's confirms and
 // routing, and whole runs through the engine, queue → queue — every message arriving, duplicates only after a
@@ -256,6 +258,67 @@ describe("RabbitMQ sink", () => {
     expect((await fleet.waitForStatus("noexchange", "failed")).error).toBe(
       'node out exchange: there is no exchange "sluice-no-such-exchange" on rabbitmq 127.0.0.1:5672 vhost /',
     );
+  });
+});
+
+describe("RabbitMQ source offset lag", () => {
+  it("counts the queue's ready messages once and each partition's unacknowledged ones, down to 0 when committed", async () => {
+    const q = await queue("lag");
+    send(q, range(0, 300).map(order));
+    await waitFor(
+      async () => (await depth(q)) === 300,
+      5000,
+      () => "for 300 messages in the queue",
+    );
+    const open = (partition: number) =>
+      rabbitmqSourceRuntime.open(
+        testContext(
+          rabbitmqSourceDef,
+          { connection: "q", queue: q, prefetch: 100 },
+          { connections: bundle(), partition, partitions: 2 },
+        ) as never,
+        null,
+      );
+    const readers = [await open(0), await open(1)];
+    const lags = async () => Promise.all(readers.map(async (r) => (await r.offsetLag!())!));
+    // Both prefetched 100; partition 0 also counts the 100 still ready. Nothing is lost from the sum.
+    const settled = await waitFor(
+      async () => {
+        const l = await lags();
+        return l[1]!.value === 100 && l[0]!.value === 200 ? l : undefined;
+      },
+      5000,
+      () => "for both partitions to take their prefetch",
+    );
+    expect(settled.map((l) => l.unit)).toEqual(["messages", "messages"]);
+
+    // Each partition reads its prefetch: read, not committed, the sum is still all of them.
+    const first = await Promise.all(readers.map((r) => r.read(1000, AbortSignal.timeout(1000))));
+    expect(first.map((b) => b.records.length)).toEqual([100, 100]);
+    expect((await lags()).reduce((n, l) => n + l.value, 0)).toBe(300);
+    const got = first.flatMap((b) => b.records);
+    const commit = (i: number, b: SourceBatch) => readers[i]!.committed!(b.offset);
+    await Promise.all(first.map((b, i) => commit(i, b)));
+    await waitFor(
+      async () => {
+        for (const [i, r] of readers.entries()) {
+          const b = await r.read(1000, AbortSignal.timeout(1000));
+          got.push(...b.records);
+          if (b.records.length > 0) await commit(i, b);
+        }
+        return got.length >= 300;
+      },
+      10_000,
+      () => `read ${got.length} of 300`,
+    );
+    expect(got).toHaveLength(300);
+    await waitFor(
+      async () => (await lags()).every((l) => l.value === 0),
+      5000,
+      () => "for every acknowledgement",
+    );
+    for (const r of readers) await r.close();
+    expect(await readers[0]!.offsetLag!()).toBeUndefined();
   });
 });
 

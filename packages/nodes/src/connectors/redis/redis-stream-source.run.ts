@@ -50,6 +50,58 @@ function idTime(id: string): number {
   return Number(dash < 0 ? id : id.slice(0, dash));
 }
 
+/** Beyond this many entries either side of the position, the offset lag is estimated rather than counted. */
+const LAG_COUNT_LIMIT = 10_000;
+
+/** The id just after `id`, for an exclusive XRANGE start on servers older than 6.2 (no "(" ranges). */
+function nextId(id: string): string {
+  const dash = id.indexOf("-");
+  const ms = BigInt(dash < 0 ? id : id.slice(0, dash));
+  const seq = dash < 0 ? 0n : BigInt(id.slice(dash + 1));
+  return seq >= BigInt(MAX_SEQ) ? `${ms + 1n}-0` : `${ms}-${seq + 1n}`;
+}
+
+/**
+ * Entries of KEYS[1] after the position ARGV[3] (ARGV[1]: the id just after it), counted in the server so no entry
+ * crosses the wire: those after it when there are fewer than ARGV[2], else the stream's length less those up to it
+ * when those are fewer, else an estimate from the ids' times (the stream is long on both sides of the position).
+ */
+const COUNT_AFTER = `
+local limit = tonumber(ARGV[2])
+local after = #redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', limit)
+if after < limit then return after end
+local len = redis.call('XLEN', KEYS[1])
+local before = #redis.call('XREVRANGE', KEYS[1], ARGV[3], '-', 'COUNT', limit)
+if before < limit then return len - before end
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][1]
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1][1]
+local function ms(id) return tonumber(string.match(id, '^(%d+)')) end
+local span = ms(last) - ms(first)
+local estimate = len
+if span > 0 then estimate = math.floor(len * (ms(last) - ms(ARGV[1])) / span) end
+return math.max(limit, math.min(len - limit, estimate))
+`;
+
+/** The group's lag (Redis 7.0+) when it sits exactly at `position`, else undefined. */
+async function groupLag(client: Redis, stream: string, group: string, position: string): Promise<number | undefined> {
+  const groups = (await client.xinfo("GROUPS", stream).catch(() => [])) as unknown[];
+  for (const g of groups) {
+    const pairs = g as unknown[];
+    const info: Record<string, unknown> = {};
+    for (let i = 0; i + 1 < pairs.length; i += 2) info[String(pairs[i])] = pairs[i + 1];
+    if (info.name !== group) continue;
+    return info["last-delivered-id"] === position && typeof info.lag === "number" ? info.lag : undefined;
+  }
+  return undefined;
+}
+
+/** Entries of `stream` after `position`: the group's own lag where the server keeps it exactly, else counted. */
+async function entriesAfter(client: Redis, stream: string, position: string, group: string | undefined) {
+  const lag = group === undefined ? undefined : await groupLag(client, stream, group, position);
+  if (lag !== undefined) return lag;
+  return Number(await client.eval(COUNT_AFTER, 1, stream, nextId(position), LAG_COUNT_LIMIT, position));
+}
+
 /** Server errors after which reading may work again: the server is starting, failing over, or busy. */
 const TRANSIENT = /^(LOADING|MASTERDOWN|TRYAGAIN|BUSY|READONLY)\b/;
 
@@ -126,6 +178,8 @@ export const redisStreamSourceRuntime: SourceRuntime<RedisStreamSourceConfig> = 
     const entryField = Buffer.from(c.entryField, "utf8");
     const offset = (): SourceOffset => Object.fromEntries(positions);
     let acknowledged = new Map(positions);
+    /** Where the committed offset has each stream: what the offset lag counts from. */
+    const committedIds = new Map(positions);
     let warnedAt = 0;
     // A preview of "latest" shows the newest entries instead of waiting for new ones.
     let previewNewest = preview && c.start === "latest";
@@ -208,8 +262,9 @@ export const redisStreamSourceRuntime: SourceRuntime<RedisStreamSourceConfig> = 
       },
 
       async committed(committedOffset) {
-        if (group === undefined) return;
         const ids = readOffset(committedOffset);
+        for (const k of keys) if (ids[k] !== undefined) committedIds.set(k, ids[k]!);
+        if (group === undefined) return;
         const moves = keys.filter((k) => ids[k] !== undefined && ids[k] !== acknowledged.get(k));
         if (moves.length === 0) return;
         const pipeline = client.pipeline();
@@ -222,6 +277,13 @@ export const redisStreamSourceRuntime: SourceRuntime<RedisStreamSourceConfig> = 
           return;
         }
         acknowledged = new Map([...acknowledged, ...moves.map((k) => [k, ids[k]!] as [string, string])]);
+      },
+
+      /** Entries after the committed id, summed over this partition's streams (a request or two per stream). */
+      async offsetLag() {
+        if (keys.length === 0) return undefined;
+        const counts = await Promise.all(keys.map((k) => entriesAfter(client, k, committedIds.get(k)!, group)));
+        return { value: counts.reduce((a, b) => a + b, 0), unit: "entries" as const };
       },
 
       async close() {

@@ -321,6 +321,84 @@ describe("Redis Streams source reading ahead", () => {
   });
 });
 
+describe("Redis Streams source offset lag", () => {
+  const open = (key: string, extra: Record<string, unknown> = {}) =>
+    redisStreamSourceRuntime.open(
+      testContext(redisStreamSourceDef, { connection: "r", stream: key, ...extra }, { connections: bundle() }) as never,
+      null,
+    );
+
+  it("counts the entries after the committed id exactly, reads or not, and falls to 0 once all are committed", async () => {
+    const key = stream("lag-count");
+    await produce(key, range(0, 2500).map(order));
+    const reader = await open(key);
+    expect(await reader.offsetLag!()).toEqual({ value: 2500, unit: "entries" });
+    const a = await reader.read(1000, never);
+    // Read is not committed: still all of it.
+    expect((await reader.offsetLag!())!.value).toBe(2500);
+    await reader.committed!(a.offset);
+    expect((await reader.offsetLag!())!.value).toBe(1500);
+    let last = a;
+    const rest: unknown[] = [];
+    while (rest.length < 1500) {
+      last = await reader.read(1000, never);
+      rest.push(...last.records);
+    }
+    await reader.committed!(last.offset);
+    expect(await reader.offsetLag!()).toEqual({ value: 0, unit: "entries" });
+    await produce(key, range(2500, 3).map(order));
+    expect((await reader.offsetLag!())!.value).toBe(3);
+    await reader.close();
+  });
+
+  it("counts past 10,000 from whichever side of the position is shorter, and estimates when both are longer", async () => {
+    const key = stream("lag-long");
+    await produce(key, range(0, 25_000).map(order));
+    const ids = (await redis.xrange(key, "-", "+")).map(([id]) => id);
+    const reader = await open(key);
+    expect((await reader.offsetLag!())!.value).toBe(25_000);
+    await reader.committed!({ [key]: ids[2999]! });
+    expect((await reader.offsetLag!())!.value).toBe(22_000);
+    await reader.committed!({ [key]: ids[19_999]! });
+    expect((await reader.offsetLag!())!.value).toBe(5000);
+    await reader.committed!({ [key]: ids[12_499]! });
+    const estimate = (await reader.offsetLag!())!.value;
+    expect(estimate).toBeGreaterThanOrEqual(10_000);
+    expect(estimate).toBeLessThanOrEqual(15_000);
+    await reader.close();
+  });
+
+  it("uses the consumer group's own lag where the server keeps it, and counts where it does not", async () => {
+    const key = stream("lag-group");
+    await produce(key, range(0, 40).map(order));
+    const reader = await open(key, { group: "sluice-lag" });
+    // Redis 7.0 added the group's lag; before it, the source always counts.
+    const keepsLag = Number(/redis_version:(\d+)/.exec(await redis.info("server"))?.[1]) >= 7;
+    const groupLag = async () => {
+      const [g] = (await redis.xinfo("GROUPS", key)) as unknown[][];
+      return keepsLag ? g![g!.indexOf("lag") + 1] : undefined;
+    };
+    // The group was created at the start: Redis 7 knows its lag exactly.
+    if (keepsLag) expect(await groupLag()).toBe(40);
+    expect(await reader.offsetLag!()).toEqual({ value: 40, unit: "entries" });
+    const a = await reader.read(15, never);
+    await reader.committed!(a.offset);
+    // Moved to an id in the middle (XGROUP SETID), the group's lag is unknown to the server: counted instead.
+    if (keepsLag) expect(await groupLag()).toBeNull();
+    expect((await reader.offsetLag!())!.value).toBe(25);
+    const rest: unknown[] = [];
+    let b = a;
+    while (rest.length < 25) {
+      b = await reader.read(100, never);
+      rest.push(...b.records);
+    }
+    await reader.committed!(b.offset);
+    if (keepsLag) expect(await groupLag()).toBe(0);
+    expect((await reader.offsetLag!())!.value).toBe(0);
+    await reader.close();
+  });
+});
+
 describe("Redis Streams through the engine", () => {
   async function startFleet() {
     fleet = new FleetHarness();
