@@ -3,7 +3,7 @@ import { importPipeline, startAndOpenRun } from "./run-support";
 import { PASSWORD, signUp } from "./support";
 
 // The run page as a new user meets it: every node listed in pipeline order with its figures (zeros included), the
-// true number of dead letters with pages through all of them and a Replay all that means all, a paused run resumed
+// true number of dead letters with pages through all of them and a Discard all that means all, a paused run resumed
 // and stopped from the page; and a sign-in that comes back to the page that asked for it.
 
 // Written out of order on purpose: the page lists gen, fail, out. Every record fails in `fail` (a division by
@@ -87,13 +87,18 @@ test("a finished run lists every node in pipeline order and pages through all it
   // A dead letter's time is a time, not milliseconds.
   await expect(page.getByTestId("dead-letter").first().locator("td").last()).not.toHaveText(/^\d{10,}$/);
 
-  // Replay all sends back every one, not a page.
-  await page.getByRole("button", { name: "Replay all" }).click();
-  const confirm = page.getByRole("dialog", { name: "Replay all 2,787 dead letters?" });
-  await expect(confirm).toBeVisible();
-  await confirm.getByRole("button", { name: "Replay all" }).click();
-  await expect(page.getByText("2,787 dead letters sent back for processing.")).toBeVisible();
+  // The run has ended, so nothing would take replayed letters in: Replay says why instead of pretending. Discard
+  // takes every one, not a page, with a reason, and the run counts them.
+  const replay = deadLetters.getByRole("button", { name: "Replay all (2,787)" });
+  await expect(replay).toBeDisabled();
+  await expect(replay).toHaveAttribute("title", /is completed.*Restart it from its last commit/);
+  await deadLetters.getByRole("button", { name: "Discard all (2,787)…" }).click();
+  const confirm = page.getByRole("dialog", { name: "Discard dead letters" });
+  await confirm.getByLabel("Reason (kept on the run's timeline)").fill("division by zero is expected here");
+  await confirm.getByRole("button", { name: "Discard" }).click();
+  await expect(page.getByText("2,787 dead letters discarded.")).toBeVisible();
   await expect(page.getByTestId("dead-letter-count")).toHaveText("0");
+  await expect(page.getByTestId("dead-letter-discarded")).toHaveText("· 2,787 discarded");
 });
 
 test("a paused run is resumed and stopped from its page", async ({ page }) => {

@@ -34,4 +34,23 @@ describe("timeline lines", () => {
       "Partition 0 of stage 0 reached the dead-letter limit (settings.deadLetterLimit); the run is failed.",
     );
   });
+
+  it("says who did what with dead letters, how many and how", () => {
+    expect(describeRunEvent(event({ kind: "dead-letters-replayed", by: "Ann", count: 1200, scope: "all" })).text).toBe(
+      "Ann replayed 1,200 dead letters (all).",
+    );
+    expect(
+      describeRunEvent(
+        event({ kind: "dead-letters-fixed", by: "Ann", count: 5, scope: "selected", fix: "price = 1", replayed: true }),
+      ).text,
+    ).toBe("Ann fixed 5 dead letters (selected) with `price = 1` and replayed them.");
+    const discard = describeRunEvent(
+      event({ kind: "dead-letters-discarded", by: "Bo", count: 1, scope: "selected", reason: "test rows" }),
+    );
+    expect(discard).toEqual({
+      text: "Bo discarded 1 dead letter (selected): test rows.",
+      tone: "warn",
+      mark: "discard",
+    });
+  });
 });

@@ -67,7 +67,31 @@ export function describeRunEvent(e: TimelineEvent): TimelineLine {
         tone: "bad",
         mark: "limit",
       };
+    case "dead-letters-replayed":
+      return {
+        text: `${e.by ?? "Someone"} replayed ${letters(e.count)} (${e.scope ?? "?"}).`,
+        tone: "neutral",
+        mark: "replay",
+      };
+    case "dead-letters-fixed":
+      return {
+        text: `${e.by ?? "Someone"} fixed ${letters(e.count)} (${e.scope ?? "?"}) ${
+          e.fix === "by hand" ? "by hand" : `with \`${e.fix ?? "?"}\``
+        }${e.replayed ? " and replayed them" : ""}.`,
+        tone: "neutral",
+        mark: "fix",
+      };
+    case "dead-letters-discarded":
+      return {
+        text: `${e.by ?? "Someone"} discarded ${letters(e.count)} (${e.scope ?? "?"}): ${e.reason ?? "no reason given"}.`,
+        tone: "warn",
+        mark: "discard",
+      };
   }
+}
+
+function letters(n: number | undefined): string {
+  return n === 1 ? "1 dead letter" : `${(n ?? 0).toLocaleString("en-US")} dead letters`;
 }
 
 function capitalize(s: string): string {

@@ -1,7 +1,6 @@
 import type { Db } from "@sluice/db/client";
 import type { Keys } from "@sluice/pipeline/control/keys";
-import { parseRunMeta, type RunRestartJob, type RunStartJob, runTaskRefs } from "@sluice/pipeline/control/protocol";
-import { parseDeadLetterId } from "@sluice/pipeline/control/run-reader";
+import type { RunRestartJob, RunStartJob } from "@sluice/pipeline/control/protocol";
 import {
   DEFAULT_RUN_RETENTION_MS,
   pauseRun as pauseInRedis,
@@ -15,7 +14,6 @@ import {
   fromDbStatus,
   RUN_STATUS_LABELS,
   type RunStatus,
-  TERMINAL_DB_STATUSES,
 } from "@sluice/pipeline/control/run-status";
 import type { ParameterValue } from "@sluice/pipeline/parameters";
 import { TRPCError } from "@trpc/server";
@@ -25,7 +23,7 @@ import type { RunConnectionDeps } from "../connections/run-connections";
 import type { StartRunDeps } from "./run-service";
 import { checkStartable, startConnections, startJob } from "./start-check";
 
-// Pause, resume and restart a run, and work with its dead letters. The desired state goes straight into the run's
+// Pause, resume and restart a run (what is done with its dead letters is dead-letter-actions.ts's). The desired state goes straight into the run's
 // Redis meta (tasks look at it between batches); a restart is a control job for the fleet, since it re-enqueues
 // the run's tasks. Which status allows what is run-status's; the Redis transitions are run-state's.
 
@@ -172,64 +170,4 @@ async function startJobAgain(
   );
   const connections = await startConnections(deps, workspaceId, checked);
   return startJob({ id: run.id, pipelineId: run.pipelineId, workspaceId }, checked, connections, generation);
-}
-
-/**
- * Moves dead letters into their partition's replay stream: the ids given, or with ARGV[1] = "*" the oldest ARGV[2]
- * (a partition may hold a million; they move in slices so Redis is never held for long).
- */
-const REPLAY_LUA = `
-local moved = 0
-local ids = ARGV
-if ARGV[1] == '*' then
-  ids = {}
-  for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', ARGV[2])) do table.insert(ids, e[1]) end
-end
-for _, id in ipairs(ids) do
-  local found = redis.call('XRANGE', KEYS[1], id, id)
-  if #found == 1 then
-    redis.call('XADD', KEYS[2], '*', unpack(found[1][2]))
-    redis.call('XDEL', KEYS[1], id)
-    moved = moved + 1
-  end
-end
-return moved
-`;
-
-const REPLAY_SLICE = 10_000;
-
-export async function replayDeadLetters(
-  deps: RunControlDeps,
-  workspaceId: string,
-  runId: string,
-  ids: readonly string[] | undefined,
-): Promise<{ replayed: number; runActive: boolean }> {
-  const run = await ownRun(deps.db, workspaceId, runId);
-  const meta = parseRunMeta(await deps.redis.hgetall(deps.keys.runMeta(runId)));
-  if (!meta) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "this run's state has expired" });
-  const byTask = new Map<string, string[]>();
-  for (const id of ids ?? []) {
-    const ref = parseDeadLetterId(id);
-    if (!ref) continue; // the input schema let only listed ids through
-    const key = `${ref.stage}.${ref.partition}`;
-    byTask.set(key, [...(byTask.get(key) ?? []), ref.streamId]);
-  }
-  let replayed = 0;
-  for (const t of runTaskRefs(runId, meta.stages)) {
-    const wanted = ids === undefined ? [] : (byTask.get(`${t.stage}.${t.partition}`) ?? []);
-    if (ids !== undefined && wanted.length === 0) continue;
-    const from = deps.keys.taskDeadLetters(t);
-    const to = deps.keys.taskReplay(t);
-    if (ids !== undefined) {
-      replayed += (await deps.redis.eval(REPLAY_LUA, 2, from, to, ...wanted)) as number;
-      continue;
-    }
-    // Those there now: letters that fail again while this runs come back behind them and are not moved again.
-    for (let left = await deps.redis.xlen(from); left > 0; ) {
-      const moved = (await deps.redis.eval(REPLAY_LUA, 2, from, to, "*", Math.min(left, REPLAY_SLICE))) as number;
-      replayed += moved;
-      left = moved === 0 ? 0 : left - moved;
-    }
-  }
-  return { replayed, runActive: !TERMINAL_DB_STATUSES.includes(run.status) };
 }

@@ -225,11 +225,11 @@ describe("run control through the API", () => {
       ["bad 1", 0],
     ]);
     expect(letters[2]).toMatchObject({ id: `0.0.${id1}`, nodeId: "keep", port: "in", record: { n: 1 } });
-    expect(await api.runs.replayDeadLetters({ runId, ids: [`0.0.${id1}`] })).toEqual({ replayed: 1, runActive: true });
+    expect(await api.runs.replayDeadLetters({ runId, ids: [`0.0.${id1}`] })).toEqual({ replayed: 1 });
     expect(await h.redis.xlen(dlq(0))).toBe(0);
     expect(await h.redis.xlen(keys.taskReplay({ runId, stage: 0, partition: 0 }))).toBe(1);
-    expect(await api.runs.replayDeadLetters({ runId })).toEqual({ replayed: 2, runActive: true });
-    expect(await api.runs.deadLetters({ runId })).toEqual({ total: 0, letters: [], next: null });
+    expect(await api.runs.replayDeadLetters({ runId })).toEqual({ replayed: 2 });
+    expect(await api.runs.deadLetters({ runId })).toMatchObject({ total: 0, discarded: 0, letters: [], next: null });
     expect((await rejects(api.runs.replayDeadLetters({ runId, ids: ["nope"] }))).message).toContain("ids.0");
     const long = `0.0.${"1".repeat(60)}-0`;
     expect((await rejects(api.runs.replayDeadLetters({ runId, ids: [long] }))).message).toContain("ids.0");
@@ -242,7 +242,7 @@ describe("run control through the API", () => {
     const batch = h.redis.pipeline();
     for (let n = 0; n < 25_000; n++) batch.xadd(dlq, "*", "e", JSON.stringify({ nodeId: "keep", record: { n } }));
     await batch.exec();
-    expect(await api.runs.replayDeadLetters({ runId })).toEqual({ replayed: 25_000, runActive: true });
+    expect(await api.runs.replayDeadLetters({ runId })).toEqual({ replayed: 25_000 });
     expect(await h.redis.xlen(dlq)).toBe(0);
     const replay = keys.taskReplay({ runId, stage: 0, partition: 1 });
     expect(await h.redis.xlen(replay)).toBe(25_000);

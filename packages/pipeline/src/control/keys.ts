@@ -31,6 +31,8 @@ export function createKeys(prefix: string) {
     runFigures: (runId: string, sec: number) => `${run(runId)}:fig:${sec}`,
     taskState: (t: TaskRef) => `${task(t)}:state`,
     taskDeadLetters: (t: TaskRef) => `${task(t)}:dlq`,
+    /** How many of the partition's dead letters a user discarded (dead-letter-actions in the API): a counter. */
+    taskDiscarded: (t: TaskRef) => `${task(t)}:dlq-discarded`,
     /** Dead letters sent back for another try, read by the same partition. */
     taskReplay: (t: TaskRef) => `${task(t)}:replay`,
     /** An operator's state store in one partition. */

@@ -18,6 +18,10 @@ export const RUN_EVENT_KINDS = [
   "takeover",
   "retry",
   "dead-letter-limit",
+  // What people did with the run's dead letters (the API's dead-letter actions), each with who and how many.
+  "dead-letters-replayed",
+  "dead-letters-fixed",
+  "dead-letters-discarded",
 ] as const;
 
 export type RunEventKind = (typeof RUN_EVENT_KINDS)[number];
@@ -39,6 +43,16 @@ export interface RunEvent {
   /** A restart's generation, and whether it started over (reset) rather than from the last commit. */
   generation?: number;
   reset?: boolean;
+  /** Who acted on dead letters (a user's name), how many, and which: "selected", "all" or a group. */
+  by?: string;
+  count?: number;
+  scope?: string;
+  /** Why dead letters were discarded. */
+  reason?: string;
+  /** How dead letters were fixed: the expression applied, or "by hand". */
+  fix?: string;
+  /** Fixed letters went straight back for another try. */
+  replayed?: boolean;
 }
 
 /** Events a run's stream keeps at most (approximately: Redis trims whole nodes). Older ones go first. */
@@ -68,12 +82,26 @@ export type RunEventDetail = Omit<RunEvent, "id" | "at" | "kind">;
 
 const MAX_ERROR_CHARS = 2000;
 
+/**
+ * Appends what a user did (ARGV) to the run's stream while the run's meta (KEYS[1]) exists, whatever its status: a
+ * run that ended keeps its dead letters for the retention, and what is done with them then is recorded too. The
+ * stream gets the meta's expiry, so it never outlives the run. Returns the entry's id, or false.
+ */
+const USER_EVENT_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', '${RUN_EVENTS_MAX}', '*', unpack(ARGV))
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+return id
+`;
+
 function eventFields(kind: RunEventKind, detail: RunEventDetail): string[] {
   const fields = ["kind", kind];
   for (const [name, value] of Object.entries(detail)) {
     if (value === undefined) continue;
     const text = typeof value === "boolean" ? (value ? "1" : "0") : String(value);
-    fields.push(name, name === "error" ? text.slice(0, MAX_ERROR_CHARS) : text);
+    // Errors, reasons and expressions are people's text: each is kept to a readable length.
+    fields.push(name, text.slice(0, MAX_ERROR_CHARS));
   }
   return fields;
 }
@@ -93,8 +121,27 @@ export async function recordRunEvent(
   return (await redis.eval(ENGINE_EVENT_LUA, 2, keys.runMeta(runId), keys.runEvents(runId), ...args)) === 1;
 }
 
-const NUMBER_FIELDS = ["stage", "partition", "attempt", "generation"] as const;
-const TEXT_FIELDS = ["error", "worker", "previousWorker"] as const;
+/**
+ * Appends an event a user caused (what was done with dead letters) to a run whose state still exists, ended or not;
+ * returns the event's stream id, or undefined when the run's state is gone.
+ */
+export async function recordUserEvent(
+  redis: RunEventsClient,
+  keys: Keys,
+  runId: string,
+  kind: RunEventKind,
+  detail: RunEventDetail,
+): Promise<{ id: string; fields: Record<string, string> } | undefined> {
+  const args = eventFields(kind, detail);
+  const id = await redis.eval(USER_EVENT_LUA, 2, keys.runMeta(runId), keys.runEvents(runId), ...args);
+  if (typeof id !== "string") return undefined;
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < args.length; i += 2) fields[args[i]!] = args[i + 1]!;
+  return { id, fields };
+}
+
+const NUMBER_FIELDS = ["stage", "partition", "attempt", "generation", "count"] as const;
+const TEXT_FIELDS = ["error", "worker", "previousWorker", "by", "scope", "reason", "fix"] as const;
 
 /** A stream entry as an event; undefined for one of a kind this version does not know. */
 export function parseRunEvent(id: string, fields: Readonly<Record<string, string>>): RunEvent | undefined {
@@ -107,6 +154,7 @@ export function parseRunEvent(id: string, fields: Readonly<Record<string, string
   }
   for (const name of TEXT_FIELDS) if (fields[name] !== undefined) event[name] = fields[name];
   if (fields.reset !== undefined) event.reset = fields.reset === "1";
+  if (fields.replayed !== undefined) event.replayed = fields.replayed === "1";
   return event;
 }
 

@@ -72,6 +72,17 @@ export interface DeadLetterView {
   error: string;
   record: unknown;
   at: number;
+  /** The batch the record failed in. */
+  sequence: number | null;
+  /** Who fixed the record by hand or with an expression, and how, if anyone did. */
+  fixed: DeadLetterFix | null;
+}
+
+export interface DeadLetterFix {
+  by: string;
+  at: number;
+  /** The expression applied, or "by hand". */
+  how: string;
 }
 
 /** Where a dead letter sits: its partition and its entry in that partition's stream. */
@@ -106,13 +117,29 @@ function compareDeadLetters(a: DeadLetterRef, b: DeadLetterRef): number {
   return b.stage - a.stage || b.partition - a.partition;
 }
 
-function deadLetterView(t: TaskRef, streamId: string, fields: string[]): DeadLetterView {
-  let letter: { nodeId?: string; port?: string; error?: string; record?: unknown; at?: number } = {};
+/** A dead letter as stored: what the engine's commit wrote (task-commit.ts's DeadLetter), and a fix if one was made. */
+export interface StoredDeadLetter {
+  nodeId?: string;
+  port?: string;
+  edge?: string;
+  error?: string;
+  record?: unknown;
+  at?: number;
+  sequence?: number;
+  fixed?: DeadLetterFix;
+}
+
+/** The letter a stream entry holds (`e` field); an unreadable one says so in its error. */
+export function storedDeadLetter(fields: string[]): StoredDeadLetter {
   try {
-    letter = JSON.parse(fields[fields.indexOf("e") + 1] ?? "{}");
+    return JSON.parse(fields[fields.indexOf("e") + 1] ?? "{}") as StoredDeadLetter;
   } catch {
-    letter = { error: "unreadable dead letter" };
+    return { error: "unreadable dead letter" };
   }
+}
+
+function deadLetterView(t: TaskRef, streamId: string, fields: string[]): DeadLetterView {
+  const letter = storedDeadLetter(fields);
   return {
     id: `${t.stage}.${t.partition}.${streamId}`,
     stage: t.stage,
@@ -122,6 +149,8 @@ function deadLetterView(t: TaskRef, streamId: string, fields: string[]): DeadLet
     error: letter.error ?? "",
     record: letter.record ?? null,
     at: letter.at ?? 0,
+    sequence: typeof letter.sequence === "number" ? letter.sequence : null,
+    fixed: letter.fixed ?? null,
   };
 }
 
@@ -138,7 +167,8 @@ export async function countDeadLetters(
 
 /**
  * Up to `limit` dead letters of a run over all its partitions, newest first (see compareDeadLetters), starting after
- * the letter `after` when given: the page that follows the one it ended.
+ * the letter `after` when given: the page that follows the one it ended. With `match`, only the letters it accepts
+ * (a group): each partition is read on in slices until it has given a page of them or has no more.
  */
 export async function readDeadLetters(
   redis: RunStateReader,
@@ -147,26 +177,62 @@ export async function readDeadLetters(
   meta: RunMeta,
   limit: number,
   after?: DeadLetterRef,
+  match?: (letter: DeadLetterView) => boolean,
 ): Promise<DeadLetterView[]> {
   const tasks = runTaskRefs(runId, meta.stages);
   // Each stream is read from the cursor's stream id down, inclusive: at most one entry of a stream shares that id
   // and the filter below drops it if it is not after the cursor, so limit + 1 entries are always enough.
+  const slice = match ? Math.max(limit + 1, 1000) : limit + 1;
   const perTask = await Promise.all(
-    tasks.map((t) =>
-      redis.xrevrange(keys.taskDeadLetters(t), after ? after.streamId : "+", "-", "COUNT", limit + (after ? 1 : 0)),
-    ),
+    tasks.map(async (t) => {
+      const found: { ref: DeadLetterRef; view: DeadLetterView }[] = [];
+      let end = after ? after.streamId : "+";
+      while (found.length < limit) {
+        const entries = await redis.xrevrange(keys.taskDeadLetters(t), end, "-", "COUNT", slice);
+        for (const [streamId, fields] of entries) {
+          const ref = { stage: t.stage, partition: t.partition, streamId };
+          if (after && compareDeadLetters(ref, after) <= 0) continue;
+          const view = deadLetterView(t, streamId, fields);
+          if (!match || match(view)) found.push({ ref, view });
+        }
+        if (entries.length < slice) break;
+        end = `(${entries[entries.length - 1]![0]}`;
+      }
+      return found;
+    }),
   );
-  const letters: { ref: DeadLetterRef; view: DeadLetterView }[] = [];
-  perTask.forEach((entries, i) => {
-    const t = tasks[i]!;
-    for (const [streamId, fields] of entries) {
-      const ref = { stage: t.stage, partition: t.partition, streamId };
-      if (after && compareDeadLetters(ref, after) <= 0) continue;
-      letters.push({ ref, view: deadLetterView(t, streamId, fields) });
-    }
-  });
-  return letters
+  return perTask
+    .flat()
     .sort((a, b) => compareDeadLetters(a.ref, b.ref))
     .slice(0, limit)
     .map((l) => l.view);
+}
+
+/** The stream reads a whole scan of dead letters needs; an ioredis client satisfies it. */
+export interface DeadLetterScanner {
+  xrange(key: string, start: string, end: string, count: "COUNT", n: number): Promise<[string, string[]][]>;
+}
+
+const SCAN_SLICE = 2000;
+
+/**
+ * Every dead letter the run holds now, partition by partition, oldest first, a slice at a time: `visit` sees each
+ * once (letters that arrive during the scan may be seen too). For work over all of them, such as grouping.
+ */
+export async function scanDeadLetters(
+  redis: DeadLetterScanner,
+  keys: Keys,
+  runId: string,
+  meta: RunMeta,
+  visit: (letter: DeadLetterView) => void,
+): Promise<void> {
+  for (const t of runTaskRefs(runId, meta.stages)) {
+    let start = "-";
+    while (true) {
+      const entries = await redis.xrange(keys.taskDeadLetters(t), start, "+", "COUNT", SCAN_SLICE);
+      for (const [streamId, fields] of entries) visit(deadLetterView(t, streamId, fields));
+      if (entries.length < SCAN_SLICE) break;
+      start = `(${entries[entries.length - 1]![0]}`;
+    }
+  }
 }

@@ -375,7 +375,7 @@ export function taskKeys(keys: Keys, t: TaskRef, state: Readonly<Record<string, 
     const consumers = shuffle ? (plan.stages?.[shuffle.toStage]?.partitions ?? 0) : 0;
     return Array.from({ length: consumers }, (_, q) => keys.shuffleStream(t, shuffleId, q));
   });
-  return [keys.taskState(t), keys.taskDeadLetters(t), keys.taskReplay(t), ...stores, ...streams];
+  return [keys.taskState(t), keys.taskDeadLetters(t), keys.taskDiscarded(t), keys.taskReplay(t), ...stores, ...streams];
 }
 
 /** The plan's parts that name a run's keys (the physical plan as stored in the meta's `plan` field). */

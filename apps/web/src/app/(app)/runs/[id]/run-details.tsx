@@ -7,7 +7,7 @@ import { useEffect, useState } from "react";
 import { RunStatusBadge } from "@/components/run-status-badge";
 import { errorCode, errorMessage } from "@/lib/errors";
 import { formatAbsolute, formatIso } from "@/lib/format";
-import { DeadLetters } from "@/runs/dead-letters";
+import { DeadLetters } from "@/runs/dead-letters/dead-letters";
 import { pipelineOrder } from "@/runs/node-order";
 import { RunCharts } from "@/runs/run-charts";
 import { RunControls } from "@/runs/run-controls";
