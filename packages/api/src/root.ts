@@ -3,6 +3,7 @@ import { authRouter } from "./auth/auth-router";
 import { connectionRouter } from "./connections/connection-router";
 import { fleetRouter } from "./fleet/fleet-router";
 import { ingestRouter } from "./ingest/ingest-router";
+import { overviewRouter } from "./overview/overview-router";
 import { pipelineRouter } from "./pipelines/pipeline-router";
 import { runRouter } from "./runs/run-router";
 import { scheduleRouter } from "./schedules/schedule-router";
@@ -14,6 +15,7 @@ export const appRouter = createTRPCRouter({
   connections: connectionRouter,
   fleet: fleetRouter,
   ingest: ingestRouter,
+  overview: overviewRouter,
   pipelines: pipelineRouter,
   runs: runRouter,
   schedules: scheduleRouter,

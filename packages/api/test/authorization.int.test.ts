@@ -109,8 +109,29 @@ describe("declared rules", () => {
     expect(rule("alerts.unsilence")).toBe(rule("pipelines.saveVersion"));
   });
 
+  it("shows dead letters and their groups to every member; acting on them takes the editor role", () => {
+    const rule = (path: string) => procedures.find((p) => p.path === path)?.access;
+    expect(rule("runs.deadLetters")).toBe("viewer");
+    expect(rule("runs.deadLetterGroups")).toBe("viewer");
+    for (const path of [
+      "runs.replayDeadLetters",
+      "runs.discardDeadLetters",
+      "runs.fixDeadLetters",
+      "runs.fixDeadLetter",
+      "runs.previewDeadLetterFix",
+    ]) {
+      expect(rule(path), path).toBe("editor");
+    }
+  });
+
   it("lets any member see the fleet: it is the installation's shared infrastructure", () => {
     expect(procedures.find((p) => p.path === "fleet.list")?.access).toBe("viewer");
+  });
+
+  it("shows the overview to every member, as the runs and figures it sums up", () => {
+    const rule = (path: string) => procedures.find((p) => p.path === path)?.access;
+    expect(rule("overview.get")).toBe("viewer");
+    expect(rule("overview.get")).toBe(rule("runs.figures"));
   });
 });
 

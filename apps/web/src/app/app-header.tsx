@@ -7,7 +7,7 @@ import { SignOutButton } from "@/components/sign-out-button";
 export function AppHeader({ userName, workspaceName }: { userName: string; workspaceName: string | undefined }) {
   return (
     <header className="app-header">
-      <Link href="/pipelines" className="app-home" aria-label="Sluice home">
+      <Link href="/overview" className="app-home" aria-label="Sluice home">
         <Logo small />
       </Link>
       <MainNav />

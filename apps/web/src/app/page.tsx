@@ -2,5 +2,5 @@ import { redirect } from "next/navigation";
 import { currentUser } from "@/server/caller";
 
 export default async function Home(): Promise<never> {
-  redirect((await currentUser()) ? "/pipelines" : "/signin");
+  redirect((await currentUser()) ? "/overview" : "/signin");
 }

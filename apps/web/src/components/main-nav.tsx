@@ -6,6 +6,7 @@ import { usePathname } from "next/navigation";
 import { useTRPC } from "@/trpc/react";
 
 const LINKS = [
+  { href: "/overview", label: "Overview" },
   { href: "/pipelines", label: "Pipelines" },
   { href: "/runs", label: "Runs" },
   { href: "/alerts", label: "Alerts" },

@@ -102,6 +102,13 @@ function LoadedEditor({
       r.getState().setRun({ id: activeRun.id, status: fromDbStatus(activeRun.status), counters: {}, error: null });
     return r;
   });
+  // A link to one node (the overview's laggards: `?node=<id>`) opens with it selected and brought into view.
+  useEffect(() => {
+    const nodeId = new URLSearchParams(window.location.search).get("node");
+    if (nodeId && store.getState().nodes.some((n) => n.id === nodeId)) {
+      store.getState().selectNode(nodeId, { focus: true });
+    }
+  }, [store]);
   // No active run: show the final counts of the most recent one.
   const lastRun = useQuery(
     trpc.runs.list.queryOptions(activeRun ? skipToken : { pipelineId: pipeline.id, limit: 1 }, {
