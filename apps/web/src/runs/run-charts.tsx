@@ -1,21 +1,23 @@
 "use client";
 
 import type { RunFiguresView } from "@sluice/pipeline/control/node-figures";
-import { keepPreviousData, skipToken, useQuery } from "@tanstack/react-query";
-import { useSubscription } from "@trpc/tanstack-react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useCallback, useId, useMemo, useState } from "react";
-import { appendLive, type Line, RANGES, type RangeKey, rangeEndingNow, scrubWindow } from "@/charts/chart-data";
+import { type Line, RANGES, type RangeKey, rangeEndingNow, scrubWindow } from "@/charts/chart-data";
 import { errorMessage } from "@/lib/errors";
 import { formatAbsolute } from "@/lib/format";
 import { useTRPC } from "@/trpc/react";
 import { type ChartSource, HistoryCharts, historyNodeIds } from "./history-charts";
+import { addSecond, withLiveSeconds } from "./live-seconds";
 import { toMs } from "./run-format";
+import { useLiveFigures } from "./use-live-figures";
 import { useNow } from "./use-run-snapshot";
 
 // The run page's charts: the run's history over a range (the live range adds each second from runs.figures as it
 // comes), or the whole run beside another run of the same pipeline, both from their starts. Everything but the
-// newest seconds is read from history, so a reload loses nothing.
+// newest seconds is read from history, so a reload loses nothing. When the live stream drops (a server restart), it
+// reopens by itself, the seconds missed come first, and the history is read again (live-seconds.ts).
 
 /** Seconds of live figures kept: the live range's span. */
 const LIVE_SECONDS = 15 * 60;
@@ -50,10 +52,11 @@ export function RunCharts({
   const end = following ? now : (run.finishedAt ?? now);
 
   const [seconds, setSeconds] = useState<RunFiguresView[]>([]);
-  useSubscription(
-    trpc.runs.figures.subscriptionOptions(live ? { runId: run.id } : skipToken, {
-      onData: (event) => setSeconds((prev) => [...prev, event.data].slice(-LIVE_SECONDS)),
-    }),
+  const liveState = useLiveFigures(
+    live ? run.id : null,
+    (view) => setSeconds((prev) => addSecond(prev, view, LIVE_SECONDS)),
+    // Back after a drop: what history has rolled up since is read again; the seconds after it come on the stream.
+    { onResumed: () => void history.refetch() },
   );
 
   const runs = useQuery(
@@ -82,7 +85,7 @@ export function RunCharts({
     (line: Line, key) => {
       const bucketMs = (history.data?.resolution ?? 10) * 1000;
       const values = seconds.map((s) => ({ t: s.sec * 1000, value: liveValue(s, key) }));
-      return appendLive(line, values, bucketMs);
+      return withLiveSeconds(line, values, bucketMs);
     },
     [seconds, history.data?.resolution],
   );
@@ -125,6 +128,11 @@ export function RunCharts({
               </button>
             ))}
           </fieldset>
+          {live && liveState === "reconnecting" ? (
+            <span className="muted run-chart-reconnecting" role="status" data-testid="live-reconnecting">
+              Reconnecting…
+            </span>
+          ) : null}
           <Link href={`/pipelines/${run.pipelineId}/dashboard`} className="button button-small button-ghost">
             Pipeline dashboard
           </Link>

@@ -2,13 +2,14 @@
 
 import type { AppRouter } from "@sluice/api/root";
 import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, retryLink, splitLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { type ReactNode, useState } from "react";
 import superjson from "superjson";
 import { errorCode } from "@/lib/errors";
 import { signInPath } from "@/lib/return-path";
 import { MAX_BATCH_CALLS } from "@/trpc/limits";
+import { reconnectDelayMs, retrySubscription } from "@/trpc/subscription-retry";
 
 const trpcContext = createTRPCContext<AppRouter>();
 const { TRPCProvider } = trpcContext;
@@ -59,8 +60,12 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
       links: [
         splitLink({
           condition: (op) => op.type === "subscription",
-          // superjson on both sides, as the server's initTRPC: Dates arrive as Dates.
-          true: httpSubscriptionLink({ url, transformer: superjson }),
+          // superjson on both sides, as the server's initTRPC: Dates arrive as Dates. A subscription whose stream
+          // fails is opened again after a backoff, resuming after the last event it got (subscription-retry.ts).
+          true: [
+            retryLink({ retry: retrySubscription, retryDelayMs: reconnectDelayMs }),
+            httpSubscriptionLink({ url, transformer: superjson }),
+          ],
           // The server refuses bigger batches; the link splits at the same size.
           false: httpBatchLink({ url, maxItems: MAX_BATCH_CALLS, transformer: superjson }),
         }),

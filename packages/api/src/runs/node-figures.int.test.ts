@@ -72,10 +72,11 @@ describe("runs.figures", () => {
         await h.redis.hset(keys.runMeta(runId), "status", "completed");
       }
       seen.push(view.sec);
-      expect(seen.length).toBeLessThanOrEqual(2);
+      // A second the live loop skipped (its first read can land just before a second's read time) is sent too.
+      expect(seen.length).toBeLessThanOrEqual(3);
     }
-    expect(seen).toHaveLength(2);
-    expect(seen[1]).toBeGreaterThan(seen[0]!);
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(seen).toEqual(seen.map((_, i) => seen[0]! + i));
   });
 
   it("ends at once for a run that has ended and whose live state expired", async () => {

@@ -14,8 +14,16 @@ import { isTerminal } from "@sluice/pipeline/control/run-status";
 /** Workers publish just after a second turns; reading this long after leaves them time to land. */
 const READ_AFTER_MS = 300;
 
+/** The second the live figures show at `nowMs`: the last complete one whose figures have landed. */
+export function liveSecond(nowMs = Date.now()): number {
+  return Math.floor((nowMs - READ_AFTER_MS) / 1000) - 1;
+}
+
 function untilNextRead(signal: AbortSignal | undefined): Promise<void> {
-  const wait = 1000 - (Date.now() % 1000) + READ_AFTER_MS;
+  // The next read time (READ_AFTER_MS past a second) still ahead: a timer that fires a little early (timers and the
+  // wall clock drift apart) waits the moment left, rather than a whole second more and skipping one.
+  const now = Date.now();
+  const wait = Math.floor((now - READ_AFTER_MS) / 1000) * 1000 + 1000 + READ_AFTER_MS - now;
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
@@ -36,7 +44,7 @@ export async function* liveNodeFigures(
   ended: () => Promise<boolean>,
 ): AsyncGenerator<RunFiguresView> {
   while (!signal?.aborted) {
-    const sec = Math.floor((Date.now() - READ_AFTER_MS) / 1000) - 1;
+    const sec = liveSecond();
     const [snapshot, figures] = await Promise.all([
       readRunSnapshot(redis, keys, runId),
       readNodeFigures(redis, keys, runId, sec, sec),

@@ -4,14 +4,29 @@ import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { runHistoryProcedure } from "../history/history-procedures";
 import { createTRPCRouter, editorProcedure, workspaceProcedure } from "../trpc";
-import { listDeadLetterPage } from "./dead-letters";
+import {
+  discardDeadLetters,
+  fixDeadLetterByHand,
+  fixDeadLettersWithExpression,
+  previewDeadLetterFix,
+  replayDeadLetters,
+} from "./dead-letter-actions";
+import { listDeadLetterGroups, listDeadLetterPage } from "./dead-letters";
+import { everySecond } from "./figures-resume";
 import { liveNodeFigures } from "./node-figures";
-import { pauseRun, replayDeadLetters, restartRun, resumeRun } from "./run-control";
+import { pauseRun, restartRun, resumeRun } from "./run-control";
 import { checkRun, listRunLogs, tailStep } from "./run-logs";
 import {
+  DeadLetterGroupsView,
   DeadLetterPageView,
   DeadLettersInput,
+  DiscardInput,
+  FixInput,
+  FixOneInput,
+  FixPreviewInput,
+  FixPreviewView,
   ListRunsInput,
+  LiveRunInput,
   ReplayInput,
   RestartRunInput,
   RunEventView,
@@ -25,6 +40,7 @@ import {
 } from "./run-router.types";
 import { getRun, listRuns, startRun, stopRun } from "./run-service";
 import { readRunTimeline } from "./run-timeline";
+import { sharedReads } from "./shared-reads";
 
 const LIVE_INTERVAL_MS = 1000;
 
@@ -63,10 +79,40 @@ export const runRouter = createTRPCRouter({
     .input(DeadLettersInput)
     .output(DeadLetterPageView)
     .query(({ ctx, input }) => listDeadLetterPage(ctx, ctx.workspaceId, input.runId, input)),
-  /** Send dead letters back where they failed (all of them, or the ids given); processed while the run runs. */
+  /** All the run's dead letters grouped by node and reason (numbers and quoted values taken out), with counts. */
+  deadLetterGroups: workspaceProcedure
+    .input(z.strictObject({ runId: RunId }))
+    .output(DeadLetterGroupsView)
+    .query(({ ctx, input }) => listDeadLetterGroups(ctx, ctx.workspaceId, input.runId)),
+  /** Send dead letters back where they failed (the ids, a group, or all), into the running job; each at most once. */
   replayDeadLetters: editorProcedure
     .input(ReplayInput)
-    .mutation(({ ctx, input }) => replayDeadLetters(ctx, ctx.workspaceId, input.runId, input.ids)),
+    .mutation(({ ctx, input }) =>
+      replayDeadLetters(ctx, ctx.workspaceId, input.runId, input, { name: ctx.session.user.name }),
+    ),
+  /** Remove dead letters for good with a reason; they are counted as discarded and the reason is on the timeline. */
+  discardDeadLetters: editorProcedure
+    .input(DiscardInput)
+    .mutation(({ ctx, input }) =>
+      discardDeadLetters(ctx, ctx.workspaceId, input.runId, input, input.reason, { name: ctx.session.user.name }),
+    ),
+  /** What a fix expression makes of the first few of the letters it would fix; changes nothing. */
+  previewDeadLetterFix: editorProcedure
+    .input(FixPreviewInput)
+    .output(FixPreviewView)
+    .query(({ ctx, input }) => previewDeadLetterFix(ctx, ctx.workspaceId, input.runId, input, input.expression)),
+  /** Fix dead letters' records with assignments (`price = CAST(price AS double)`), and replay them if asked. */
+  fixDeadLetters: editorProcedure.input(FixInput).mutation(({ ctx, input }) =>
+    fixDeadLettersWithExpression(ctx, ctx.workspaceId, input.runId, input, input.expression, input.replay, {
+      name: ctx.session.user.name,
+    }),
+  ),
+  /** Replace one dead letter's record with JSON written by hand, and replay it if asked. */
+  fixDeadLetter: editorProcedure.input(FixOneInput).mutation(({ ctx, input }) =>
+    fixDeadLetterByHand(ctx, ctx.workspaceId, input.runId, input.id, input.record, input.replay, {
+      name: ctx.session.user.name,
+    }),
+  ),
   list: workspaceProcedure
     .input(ListRunsInput)
     .output(z.array(RunView))
@@ -101,11 +147,7 @@ export const runRouter = createTRPCRouter({
   /** Rolled-up node figures over a time range (history/). */
   history: runHistoryProcedure,
   /** Live status and per-node counters once a second over SSE, ending after the run does. */
-  live: workspaceProcedure.input(z.strictObject({ runId: RunId })).subscription(async function* ({
-    ctx,
-    input,
-    signal,
-  }) {
+  live: workspaceProcedure.input(LiveRunInput).subscription(async function* ({ ctx, input, signal }) {
     await getRun(ctx.db, ctx.workspaceId, input.runId); // workspace check
     while (!signal?.aborted) {
       const snapshot = await readRunSnapshot(ctx.redis, ctx.keys, input.runId);
@@ -117,17 +159,18 @@ export const runRouter = createTRPCRouter({
     }
   }),
   /** Per-second figures per node and shuffle edge (rates, latency, lag, backlog) over SSE, ending with the run. */
-  figures: workspaceProcedure.input(z.strictObject({ runId: RunId })).subscription(async function* ({
-    ctx,
-    input,
-    signal,
-  }) {
+  figures: workspaceProcedure.input(LiveRunInput).subscription(async function* ({ ctx, input, signal }) {
     await getRun(ctx.db, ctx.workspaceId, input.runId); // workspace check
     const ended = async () => {
       const run = await ctx.db.run.findUnique({ where: { id: input.runId }, select: { status: true } });
       return !run || TERMINAL_DB_STATUSES.includes(run.status);
     };
-    for await (const view of liveNodeFigures(ctx.redis, ctx.keys, input.runId, signal, ended)) {
+    // Every watcher of the run reads the same keys in the same instant: once per web process (shared-reads.ts).
+    const redis = sharedReads(ctx.redis);
+    const live = liveNodeFigures(redis, ctx.keys, input.runId, signal, ended);
+    // Back after a dropped connection (lastEventId), the seconds missed come first, so charts have no hole.
+    const after = input.lastEventId === undefined ? undefined : Number(input.lastEventId);
+    for await (const view of everySecond(redis, ctx.keys, input.runId, after, live)) {
       yield tracked(String(view.sec), view);
     }
   }),
