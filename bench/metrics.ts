@@ -1,11 +1,30 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
 import { emptyBucket, type FigureBucket } from "@sluice/api/history/figure-buckets";
 import { pipelineHistory } from "@sluice/api/history/history-query";
 import { DEFAULT_HISTORY_RETENTION_MS, type Resolution } from "@sluice/api/history/history-retention";
 import { upsertBuckets } from "@sluice/api/history/history-store";
 import { createDb, type Db } from "@sluice/db/client";
 import { createTestDatabase } from "@sluice/scripts/lib/test-db";
+import { type LiveResult, measureLiveFigures } from "./metrics-live";
+import { measureOverhead, type OverheadResult } from "./metrics-overhead";
 
-// `npm run bench -- metrics [--json] [--nodes 20] [--days 7] [--repeat 20]`
+// `npm run bench -- metrics [--json] [--only overhead|live|history] [--nodes 20] [--days 7] [--repeat 20]
+//                            [--events 5000000] [--pairs 3] [--clients 200] [--seconds 30] [--save]`
+//
+// Issue 14's figures, from three parts:
+//
+// - overheadPct (metrics-overhead.ts): Nexmark q1 on the engine with the per-second node figures on vs off
+//   (SLUICE_NODE_FIGURES), --pairs rounds of each, interleaved, --events events each; the medians of events/s.
+//   Target ≤ 3 % slower.
+// - sseClients, maxUpdateDelayMs, webCpuCores (metrics-live.ts): the real app (next start + a worker on a fresh
+//   database) and --clients SSE subscriptions to one run's runs.figures from another process for --seconds: the
+//   clients that got every second's update within 1 s of the second's end, the worst delay, and the web server's CPU
+//   over the window. Targets: all clients, ≤ 1,000 ms, < 1 core.
+// - historyQueryMs, bytesPerNodeDay (below).
+//
+// --save also writes the result to bench/results/metrics-<clients>c-<nodes>n-<days>d.json.
 //
 // History (issue 14): the storage a node's figure history takes per day, and the time `pipelines.history` takes to
 // read a 7-day chart of a 20-node pipeline. Both on synthetic rolled-up buckets written straight into a fresh
@@ -18,9 +37,6 @@ import { createTestDatabase } from "@sluice/scripts/lib/test-db";
 // - historyQueryMs: a second run with what the default retention holds after --days of running (10 s buckets for
 //   the last day, 1 min buckets for every day, 1 h buckets for every day), then the median of --repeat calls of the
 //   pipelines.history service for the last --days (the tRPC layer and HTTP not included). Target: ≤ 150 ms.
-//
-// The issue's other figures of this benchmark (overheadPct, sseClients, maxUpdateDelayMs, webCpuCores) are measured
-// by other parts of it, not yet written; they print as null.
 
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(name);
@@ -36,7 +52,23 @@ const arg = (name: string, fallback: number) => {
 const NODES = arg("--nodes", 20);
 const DAYS = arg("--days", 7);
 const REPEAT = arg("--repeat", 20);
+const EVENTS = arg("--events", 5_000_000);
+const PAIRS = arg("--pairs", 3);
+const CLIENTS = arg("--clients", 200);
+const SECONDS = arg("--seconds", 30);
 const JSON_OUT = process.argv.includes("--json");
+const SAVE = process.argv.includes("--save");
+const ONLY = (() => {
+  const at = process.argv.indexOf("--only");
+  if (at < 0) return undefined;
+  const part = process.argv[at + 1];
+  if (part !== "overhead" && part !== "live" && part !== "history") {
+    console.error("metrics: --only takes overhead, live or history");
+    process.exit(2);
+  }
+  return part;
+})();
+const runs = (part: "overhead" | "live" | "history") => ONLY === undefined || ONLY === part;
 const DAY = 86_400;
 
 /** A deterministic pseudo-random stream, so every run of the benchmark writes the same figures. */
@@ -68,6 +100,9 @@ function bucketAt(start: number, width: number, next: () => number): FigureBucke
       maxWatermarkLagMs: Math.round(1000 + next() * 5000),
       maxStateKeys: Math.round(10_000 + next() * 1000),
       maxInputLag: Math.round(next() * 500),
+      // A chain of transforms: no source offsets, as most nodes of a pipeline.
+      maxOffsetLag: null,
+      offsetLagUnit: null,
     });
   }
   for (const id of edgeIds) {
@@ -124,63 +159,107 @@ async function tableBytes(db: Db): Promise<number> {
   return row!.bytes;
 }
 
-const database = await createTestDatabase("bench_metrics", { namePrefix: "sluice_bench" });
-const db = createDb(database.url, { poolSize: 4 });
-try {
-  const now = Math.floor(Date.now() / 3_600_000) * 3600;
+interface HistoryResult {
+  historyQueryMs: number;
+  historyQueryMaxMs: number;
+  historyQueryResolution: number;
+  historyQueryPoints: number;
+  bytesPerNodeDay: number;
+  bytesPerBucketRow: number;
+}
 
-  // A day of one pipeline's figures at every resolution.
-  const day = await newRun(db, "day");
-  const empty = await tableBytes(db);
-  for (const r of [10, 60, 3600] as const) await seed(db, day.runId, r, now - DAY, now);
-  await db.$executeRawUnsafe(`VACUUM ANALYZE "RunFigureBucket"`);
-  const bytesPerNodeDay = Math.round(((await tableBytes(db)) - empty) / NODES);
+async function measureHistory(): Promise<HistoryResult> {
+  const database = await createTestDatabase("bench_metrics", { namePrefix: "sluice_bench" });
+  const db = createDb(database.url, { poolSize: 4 });
+  try {
+    const now = Math.floor(Date.now() / 3_600_000) * 3600;
 
-  // What the default retention holds after DAYS of running, then the chart of those days.
-  const week = await newRun(db, "week");
-  await seed(db, week.runId, 10, now - DAY, now);
-  await seed(db, week.runId, 60, now - DAYS * DAY, now);
-  await seed(db, week.runId, 3600, now - DAYS * DAY, now);
-  await db.$executeRawUnsafe(`VACUUM ANALYZE "RunFigureBucket"`);
-  const deps = { db, retention: DEFAULT_HISTORY_RETENTION_MS, now: () => now * 1000 };
-  const input = { pipelineId: week.pipelineId, from: (now - DAYS * DAY) * 1000, to: now * 1000 };
-  const first = await pipelineHistory(deps, week.workspaceId, input);
-  const times: number[] = [];
-  for (let i = 0; i < REPEAT; i++) {
-    const t0 = performance.now();
-    await pipelineHistory(deps, week.workspaceId, input);
-    times.push(performance.now() - t0);
+    // A day of one pipeline's figures at every resolution.
+    const day = await newRun(db, "day");
+    const empty = await tableBytes(db);
+    for (const r of [10, 60, 3600] as const) await seed(db, day.runId, r, now - DAY, now);
+    await db.$executeRawUnsafe(`VACUUM ANALYZE "RunFigureBucket"`);
+    const bytesPerNodeDay = Math.round(((await tableBytes(db)) - empty) / NODES);
+
+    // What the default retention holds after DAYS of running, then the chart of those days.
+    const week = await newRun(db, "week");
+    await seed(db, week.runId, 10, now - DAY, now);
+    await seed(db, week.runId, 60, now - DAYS * DAY, now);
+    await seed(db, week.runId, 3600, now - DAYS * DAY, now);
+    await db.$executeRawUnsafe(`VACUUM ANALYZE "RunFigureBucket"`);
+    const deps = { db, retention: DEFAULT_HISTORY_RETENTION_MS, now: () => now * 1000 };
+    const input = { pipelineId: week.pipelineId, from: (now - DAYS * DAY) * 1000, to: now * 1000 };
+    const first = await pipelineHistory(deps, week.workspaceId, input);
+    const times: number[] = [];
+    for (let i = 0; i < REPEAT; i++) {
+      const t0 = performance.now();
+      await pipelineHistory(deps, week.workspaceId, input);
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    const points = first.nodes[nodeIds[0]!]?.t.length ?? 0;
+    return {
+      historyQueryMs: Math.round(times[Math.floor(times.length / 2)]! * 10) / 10,
+      historyQueryMaxMs: Math.round(times[times.length - 1]! * 10) / 10,
+      historyQueryResolution: first.resolution,
+      historyQueryPoints: points * (Object.keys(first.nodes).length + Object.keys(first.edges).length),
+      bytesPerNodeDay,
+      /** A bucket's row (all nodes and edges of the pipeline) on average; a day has 8,640 + 1,440 + 24 of them. */
+      bytesPerBucketRow: Math.round((bytesPerNodeDay * NODES) / (8640 + 1440 + 24)),
+    };
+  } finally {
+    await db.$disconnect();
+    await database.drop();
   }
-  times.sort((a, b) => a - b);
-  const historyQueryMs = Math.round(times[Math.floor(times.length / 2)]! * 10) / 10;
-  const points = first.nodes[nodeIds[0]!]?.t.length ?? 0;
+}
 
-  const result = {
-    overheadPct: null,
-    sseClients: null,
-    maxUpdateDelayMs: null,
-    webCpuCores: null,
-    historyQueryMs,
-    historyQueryMaxMs: Math.round(times[times.length - 1]! * 10) / 10,
-    historyQueryResolution: first.resolution,
-    historyQueryPoints: points * (Object.keys(first.nodes).length + Object.keys(first.edges).length),
-    bytesPerNodeDay,
-    /** A bucket's row (all nodes and edges of the pipeline) on average; a day has 8,640 + 1,440 + 24 of them. */
-    bytesPerBucketRow: Math.round((bytesPerNodeDay * NODES) / (8640 + 1440 + 24)),
-    nodes: NODES,
-    days: DAYS,
-    note: "overheadPct, sseClients, maxUpdateDelayMs and webCpuCores are measured by parts of this benchmark not yet written",
-  };
-  if (JSON_OUT) console.log(JSON.stringify(result));
-  else {
+// The engine rounds first: they want the machine as quiet as it gets, without the app running beside them.
+const overhead: OverheadResult | undefined = runs("overhead")
+  ? measureOverhead({ events: EVENTS, pairs: PAIRS })
+  : undefined;
+const live: LiveResult | undefined = runs("live")
+  ? await measureLiveFigures({ clients: CLIENTS, seconds: SECONDS })
+  : undefined;
+const history: HistoryResult | undefined = runs("history") ? await measureHistory() : undefined;
+
+const result = {
+  overheadPct: overhead?.overheadPct ?? null,
+  sseClients: live?.sseClients ?? null,
+  maxUpdateDelayMs: live?.maxUpdateDelayMs ?? null,
+  webCpuCores: live?.webCpuCores ?? null,
+  historyQueryMs: history?.historyQueryMs ?? null,
+  bytesPerNodeDay: history?.bytesPerNodeDay ?? null,
+  overhead: overhead ?? null,
+  live: live ?? null,
+  history: history ?? null,
+  nodes: NODES,
+  days: DAYS,
+  measuredAt: new Date().toISOString(),
+  machine: `${cpus().length} × ${cpus()[0]?.model.trim() ?? "?"}, Node ${process.version}`,
+};
+if (JSON_OUT) console.log(JSON.stringify(result));
+else {
+  if (overhead) {
     console.log(
-      `history storage: ${bytesPerNodeDay} bytes per node-day (a node and its outgoing edge, all resolutions)`,
+      `node figures: q1 ${overhead.medianOnEventsPerSec.toLocaleString("en-US")} events/s on vs ${overhead.medianOffEventsPerSec.toLocaleString("en-US")} off (medians of ${PAIRS}): ${overhead.overheadPct} % slower (target ≤ 3 %)`,
+    );
+  }
+  if (live) {
+    console.log(
+      `live figures: ${live.sseClients} of ${live.clients} SSE clients got every update within 1 s (worst ${live.maxUpdateDelayMs} ms); web server ${live.webCpuCores} cores over ${live.windowSeconds} s (target < 1)`,
+    );
+  }
+  if (history) {
+    console.log(
+      `history storage: ${history.bytesPerNodeDay} bytes per node-day (a node and its outgoing edge, all resolutions)`,
     );
     console.log(
-      `history query: ${DAYS}-day chart of ${NODES} nodes at ${first.resolution} s, ${points} points a series: median ${historyQueryMs} ms over ${REPEAT} (max ${result.historyQueryMaxMs} ms; target ≤ 150 ms)`,
+      `history query: ${DAYS}-day chart of ${NODES} nodes at ${history.historyQueryResolution} s: median ${history.historyQueryMs} ms over ${REPEAT} (max ${history.historyQueryMaxMs} ms; target ≤ 150 ms)`,
     );
   }
-} finally {
-  await db.$disconnect();
-  await database.drop();
+}
+if (SAVE) {
+  const dir = fileURLToPath(new URL("./results/", import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}metrics-${CLIENTS}c-${NODES}n-${DAYS}d.json`, `${JSON.stringify(result, null, 2)}\n`);
 }
