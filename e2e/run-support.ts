@@ -1,4 +1,7 @@
+import { fileURLToPath } from "node:url";
 import { expect, type Page } from "@playwright/test";
+import { startWorker } from "@sluice/scripts/lib/app.mjs";
+import type { Child } from "@sluice/scripts/lib/proc.mjs";
 
 // Pipelines the run specs need, brought in as a user would: a YAML file through the pipelines page's Import dialog.
 
@@ -26,4 +29,12 @@ export async function startAndOpenRun(page: Page): Promise<string> {
   await page.getByRole("table", { name: "Runs" }).getByRole("link").first().click();
   await expect(page).toHaveURL(/\/runs\/[^/]+$/);
   return page.url();
+}
+
+/** Starts one more worker for the e2e stack's app, as an operator adding a machine would; end it with `signal`. */
+export function startExtraWorker(): Child {
+  const env = process.env.E2E_APP_ENV;
+  if (!env) throw new Error("e2e: E2E_APP_ENV is not set: run through e2e/playwright.config.ts");
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  return startWorker({ root, env: JSON.parse(env) as Record<string, string>, output: "capture" });
 }

@@ -50,6 +50,8 @@ export async function startE2EStack(port: number): Promise<string> {
     // Every spec signs up a new user from 127.0.0.1, more than the default 20 sign-ups an hour from one address (the
     // limit itself is tested in web-hardening.int.test.ts). Sign-ins are few and keep their default.
     env.SLUICE_RATE_SIGNUP_IP ??= "1000/1h";
+    // For specs that start a worker of their own (to kill it): Playwright hands global set-up's environment on.
+    process.env.E2E_APP_ENV = JSON.stringify(env);
     await ensureWebBuild(root, env);
     stack.children = [startWeb({ root, port, env }), startWorker({ root, env })];
     await waitUntilHealthy({ baseUrl, children: stack.children, timeoutMs: 90_000 });
