@@ -47,9 +47,11 @@ export async function startE2EStack(port: number): Promise<string> {
     env.SLUICE_CONNECTIONS_ALLOW ??= "127.0.0.0/8,[::1]/128";
     // The specs' own output is what tells a failure; the app's info lines (a task leased, a run started) would bury it.
     env.SLUICE_LOG_LEVEL ??= "warn";
-    // Every spec signs up a new user from 127.0.0.1, more than the default 20 sign-ups an hour from one address (the
-    // limit itself is tested in web-hardening.int.test.ts). Sign-ins are few and keep their default.
+    // Every spec signs up a new user from 127.0.0.1, and each sign-up also signs in: more than the default 20
+    // sign-ups an hour and 30 sign-ins in 15 minutes from one address (the limits themselves are tested in
+    // web-hardening.int.test.ts).
     env.SLUICE_RATE_SIGNUP_IP ??= "1000/1h";
+    env.SLUICE_RATE_SIGNIN_IP ??= "1000/15m";
     // For specs that start a worker of their own (to kill it): Playwright hands global set-up's environment on.
     process.env.E2E_APP_ENV = JSON.stringify(env);
     await ensureWebBuild(root, env);
