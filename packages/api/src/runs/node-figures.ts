@@ -13,6 +13,8 @@ import { isTerminal } from "@sluice/pipeline/control/run-status";
 
 /** Workers publish just after a second turns; reading this long after leaves them time to land. */
 const READ_AFTER_MS = 300;
+/** At most this many seconds are read at once after a late wake-up; everySecond (figures-resume.ts) fills older ones. */
+const MAX_CATCH_UP = 5;
 
 /** The second the live figures show at `nowMs`: the last complete one whose figures have landed. */
 export function liveSecond(nowMs = Date.now()): number {
@@ -43,15 +45,21 @@ export async function* liveNodeFigures(
   /** Whether the run has ended by its record in PostgreSQL: asked while Redis has no live state for it. */
   ended: () => Promise<boolean>,
 ): AsyncGenerator<RunFiguresView> {
+  let last: number | undefined;
   while (!signal?.aborted) {
     const sec = liveSecond();
-    const [snapshot, figures] = await Promise.all([
+    // A wake-up that came a second or more late (a busy event loop) reads the seconds it passed over too, so the
+    // sequence has no holes; one that came early reads nothing new and waits again.
+    const first = last === undefined ? sec : Math.max(last + 1, sec - MAX_CATCH_UP + 1);
+    const seconds = Array.from({ length: Math.max(0, sec - first + 1) }, (_, i) => first + i);
+    const [snapshot, ...figures] = await Promise.all([
       readRunSnapshot(redis, keys, runId),
-      readNodeFigures(redis, keys, runId, sec, sec),
+      ...seconds.map((s) => readNodeFigures(redis, keys, runId, s, s)),
     ]);
     // A run whose live state is not there yet (or any more) shows nothing; its end is told by its status.
     if (snapshot) {
-      yield figuresView(runId, figures, snapshot.nodes);
+      for (const f of figures) yield figuresView(runId, f, snapshot.nodes);
+      last = seconds.at(-1) ?? last;
       if (isTerminal(snapshot.status)) return;
     } else if (await ended()) {
       return; // its live state expired with the run's retention: nothing will come

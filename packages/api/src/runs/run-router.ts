@@ -12,8 +12,8 @@ import {
   replayDeadLetters,
 } from "./dead-letter-actions";
 import { listDeadLetterGroups, listDeadLetterPage } from "./dead-letters";
+import { watchRunFigures } from "./figures-feed";
 import { everySecond } from "./figures-resume";
-import { liveNodeFigures } from "./node-figures";
 import { pauseRun, restartRun, resumeRun } from "./run-control";
 import { checkRun, listRunLogs, tailStep } from "./run-logs";
 import {
@@ -165,12 +165,12 @@ export const runRouter = createTRPCRouter({
       const run = await ctx.db.run.findUnique({ where: { id: input.runId }, select: { status: true } });
       return !run || TERMINAL_DB_STATUSES.includes(run.status);
     };
-    // Every watcher of the run reads the same keys in the same instant: once per web process (shared-reads.ts).
-    const redis = sharedReads(ctx.redis);
-    const live = liveNodeFigures(redis, ctx.keys, input.runId, signal, ended);
-    // Back after a dropped connection (lastEventId), the seconds missed come first, so charts have no hole.
+    // One feed per run and web process reads each second once for all its watchers (figures-feed.ts).
+    const live = watchRunFigures(ctx.redis, ctx.keys, input.runId, signal, ended);
+    // Back after a dropped connection (lastEventId), the seconds missed come first, so charts have no hole; watchers
+    // coming back together read those seconds once (shared-reads.ts).
     const after = input.lastEventId === undefined ? undefined : Number(input.lastEventId);
-    for await (const view of everySecond(redis, ctx.keys, input.runId, after, live)) {
+    for await (const view of everySecond(sharedReads(ctx.redis), ctx.keys, input.runId, after, live)) {
       yield tracked(String(view.sec), view);
     }
   }),

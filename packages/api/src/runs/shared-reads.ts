@@ -1,10 +1,10 @@
 import type { FiguresReader } from "@sluice/pipeline/control/node-figures";
 import type { RunStateReader } from "@sluice/pipeline/control/run-reader";
 
-// Everyone watching a run's live figures (runs.figures, runs.live) wakes in the same instant after each second and
-// reads the same keys. Through one SharedReads per Redis connection those reads are made once per web process and
-// shared: a read started less than REUSE_MS ago is answered by its promise. 200 browsers on one run then cost Redis
-// two reads a second, not 400, and the web process one parse of each.
+// Watchers of a run's live figures who come back together after a dropped connection (a web server restart drops
+// all of them) ask for the same missed seconds in the same instant (figures-resume.ts). Through one SharedReads per
+// Redis connection those reads are made once per web process and shared: a read started less than REUSE_MS ago is
+// answered by its promise. The live seconds themselves come from one feed per run (figures-feed.ts).
 
 const REUSE_MS = 200;
 
