@@ -1,6 +1,6 @@
 import type { ApiDeps } from "@sluice/api/context";
 import { MAX_SCRAPED_RUNS } from "@sluice/api/fleet/fleet-metrics";
-import { liveNodeFigures } from "@sluice/api/runs/node-figures";
+import { liveNodeFigures, liveSecond } from "@sluice/api/runs/node-figures";
 import { reconcileRuns } from "@sluice/api/runs/run-reconciler";
 import { catalog } from "@sluice/nodes/catalog";
 import { runtimes } from "@sluice/nodes/runtimes";
@@ -64,6 +64,23 @@ function endless() {
     { id: "out", type: "sink.console", config: {} },
   );
   def.spec.edges.push({ from: "gen", to: "out" });
+  return def;
+}
+
+/** A keyed window after the source: a shuffle edge into a stateful node. */
+function windowed() {
+  const def = emptyDefinition("metrics-windowed");
+  def.spec.settings.parallelism = 2;
+  def.spec.nodes.push(
+    { id: "gen", type: "source.generator", config: { rate: 200 } },
+    {
+      id: "win",
+      type: "transform.window",
+      config: { key: ["country"], window: { tumble: "1m" }, aggregates: { n: "count(*)" } },
+    },
+    { id: "out", type: "sink.console", config: {} },
+  );
+  def.spec.edges.push({ from: "gen", to: "win" }, { from: "win", to: "out" });
   return def;
 }
 
@@ -176,6 +193,88 @@ describe("GET /api/metrics", () => {
     expect(sample(after, "sluice_workers", { state: "alive" })).toBe(0);
     expect(sample(after, "sluice_workers", { state: "dead" })).toBe(1);
     expect(sample(after, "sluice_worker_cpu_cores", at)).toBeUndefined();
+  });
+
+  it("gives each node's batch latency, state keys and input lag and each shuffle edge's backlog, as the canvas does", async () => {
+    const { cookie } = await h.signUp("Overlay");
+    const { api } = await h.caller(cookie);
+    const worker = await fleet.startInProcess("metrics-w3", catalog, runtimes);
+    const edge = "gen.out->win.in";
+    try {
+      const { id: pipelineId } = await api.pipelines.create({ name: "Metrics windowed", definition: windowed() });
+      const { id: runId } = await api.runs.start({ pipelineId });
+      // A scrape covers the runs PostgreSQL lists as live: the reconciler records that this one runs.
+      await fleet.waitForStatus(runId, "running");
+      await reconcileRuns({ db: h.db, redis: h.redis, keys: h.deps.keys });
+      const at = (node: string) => ({ pipeline: pipelineId, run: runId, node });
+      // Scrape and read the canvas's live figures within one shown second whose figures did not change meanwhile, and
+      // only once that second has records through the window (latency, state and the shuffle edge's backlog).
+      const { families, view } = await waitFor(
+        async () => {
+          const sec = liveSecond();
+          const hash = JSON.stringify(await h.redis.hgetall(h.deps.keys.runFigures(runId, sec)));
+          const scraped = await scrape();
+          const stop = new AbortController();
+          const live = liveNodeFigures(h.redis, h.deps.keys, runId, stop.signal, async () => false);
+          const shown = (await live.next()).value;
+          stop.abort();
+          await live.return(undefined);
+          const still =
+            liveSecond() === sec &&
+            shown?.sec === sec &&
+            JSON.stringify(await h.redis.hgetall(h.deps.keys.runFigures(runId, sec))) === hash;
+          const ready =
+            sample(scraped.families, "sluice_node_batch_latency_seconds", { ...at("win"), quantile: "0.99" }) !==
+              undefined &&
+            (sample(scraped.families, "sluice_node_state_keys", at("win")) ?? 0) > 0 &&
+            sample(scraped.families, "sluice_edge_backlog_entries", { run: runId, edge }) !== undefined;
+          return still && ready && shown ? { ...scraped, view: shown } : undefined;
+        },
+        30_000,
+        () => "waiting for a second with records through the window, scraped and shown alike",
+      );
+
+      for (const name of [
+        "sluice_node_batch_latency_seconds",
+        "sluice_node_state_keys",
+        "sluice_node_input_lag_entries",
+        "sluice_edge_backlog_entries",
+        "sluice_edge_backpressured",
+      ]) {
+        expect(families.get(name)?.type, name).toBe("GAUGE");
+      }
+      // Batch latency by quantile, in seconds, for every node that took part in that second's batches.
+      for (const node of ["gen", "win"]) {
+        const p50 = sample(families, "sluice_node_batch_latency_seconds", { ...at(node), quantile: "0.5" });
+        const p99 = sample(families, "sluice_node_batch_latency_seconds", { ...at(node), quantile: "0.99" });
+        expect(p50, node).toBeGreaterThan(0);
+        expect(p99, node).toBeGreaterThanOrEqual(p50 ?? Number.POSITIVE_INFINITY);
+        expect(p50, node).toBe((view.nodes[node]?.p50Ms ?? Number.NaN) / 1000);
+        expect(p99, node).toBe((view.nodes[node]?.p99Ms ?? Number.NaN) / 1000);
+      }
+      // The sink took part in none: its minute-long window has not closed yet. No batch gives no sample, not a 0.
+      expect(view.nodes.out?.p99Ms).toBeNull();
+      expect(sample(families, "sluice_node_batch_latency_seconds", at("out"))).toBeUndefined();
+      // The window holds keys of its open windows; the source holds none.
+      expect(sample(families, "sluice_node_state_keys", at("win"))).toBe(view.nodes.win?.stateKeys);
+      expect(view.nodes.win?.stateKeys).toBeGreaterThan(0);
+      expect(sample(families, "sluice_node_state_keys", at("gen"))).toBeUndefined();
+      // The window's input is the shuffle from the source's stage: its lag counts the entries waiting there.
+      expect(view.nodes.win?.inputLag).not.toBeNull();
+      expect(sample(families, "sluice_node_input_lag_entries", at("win"))).toBe(view.nodes.win?.inputLag);
+      expect(sample(families, "sluice_node_input_lag_entries", at("win"))).toBeGreaterThanOrEqual(0);
+      expect(sample(families, "sluice_node_input_lag_entries", at("gen"))).toBeUndefined();
+      // The shuffle edge: its backlog and whether its producers waited, the figures the canvas draws on it.
+      const shownEdge = view.edges[edge];
+      expect(shownEdge?.backlog).not.toBeNull();
+      const labels = { pipeline: pipelineId, run: runId, edge };
+      expect(sample(families, "sluice_edge_backlog_entries", labels)).toBe(shownEdge?.backlog);
+      expect(sample(families, "sluice_edge_backlog_entries", labels)).toBeGreaterThanOrEqual(0);
+      expect(sample(families, "sluice_edge_backpressured", labels)).toBe(shownEdge?.backpressured ? 1 : 0);
+      await api.runs.stop({ runId });
+    } finally {
+      await worker.close();
+    }
   });
 
   it("gives a source's offset lag with its unit, the number the live canvas shows", async () => {
