@@ -9,8 +9,10 @@ import { localDestinations } from "../../../testing/local-destinations";
 // A fleet worker for the exactly-once tests of sink.postgres: it runs the real sink, and right after the sink has
 // written (and committed in PostgreSQL) a batch, it kills itself with SIGKILL — before the engine can commit that
 // batch. Another worker then replays the batch from the last commit. Which batch: the one with sequence
-// CRASH_AFTER_SEQUENCE, or the CRASH_AFTER_WRITES-th batch any sink.postgres of this process wrote (for sinks
-// behind a shuffle, which write only in the batches where results come out).
+// CRASH_AFTER_SEQUENCE, the CRASH_AFTER_WRITES-th batch any sink.postgres of this process wrote (for sinks behind a
+// shuffle, which write only in the batches where results come out), or the first batch holding a record whose
+// field has the value CRASH_AFTER_RECORD names as `field=value` (for a record that arrives only in a known batch,
+// such as a replayed dead letter).
 
 const env = (name: string) => {
   const value = process.env[name];
@@ -20,8 +22,20 @@ const env = (name: string) => {
 
 const afterSequence = process.env.CRASH_AFTER_SEQUENCE;
 const afterWrites = process.env.CRASH_AFTER_WRITES;
-if (!afterSequence === !afterWrites) throw new Error("set one of CRASH_AFTER_SEQUENCE and CRASH_AFTER_WRITES");
+const afterRecord = process.env.CRASH_AFTER_RECORD;
+if ([afterSequence, afterWrites, afterRecord].filter(Boolean).length !== 1) {
+  throw new Error("set one of CRASH_AFTER_SEQUENCE, CRASH_AFTER_WRITES and CRASH_AFTER_RECORD");
+}
+const [recordField, recordValue] = afterRecord?.split("=", 2) ?? [];
+if (afterRecord && (!recordField || recordValue === undefined)) {
+  throw new Error(`CRASH_AFTER_RECORD: write field=value, not "${afterRecord}"`);
+}
 let writes = 0;
+const crashesAfter = (records: readonly Record<string, unknown>[], sequence: number) => {
+  if (afterSequence) return sequence === Number(afterSequence);
+  if (afterWrites) return writes === Number(afterWrites);
+  return records.some((r) => String(r[recordField!]) === recordValue);
+};
 const real = runtimes.get("sink.postgres") as SinkRuntime<never>;
 const crashing: SinkRuntime<never> = {
   kind: "sink",
@@ -32,7 +46,7 @@ const crashing: SinkRuntime<never> = {
       async write(records, batch, fail) {
         await writer.write(records, batch, fail);
         writes++;
-        if (afterSequence ? batch.sequence === Number(afterSequence) : writes === Number(afterWrites)) {
+        if (crashesAfter(records, batch.sequence)) {
           process.stdout.write(`crashing after writing batch ${batch.batchId} (${records.length} records)\n`);
           process.kill(process.pid, "SIGKILL");
           await new Promise(() => {});

@@ -136,7 +136,8 @@ export interface CrashingWorker {
 
 /**
  * A worker process on the fleet's Redis that kills itself with SIGKILL after a sink write (see
- * crash-after-write-worker.ts for `crash`: CRASH_AFTER_SEQUENCE or CRASH_AFTER_WRITES); resolves once it has started.
+ * crash-after-write-worker.ts for `crash`: CRASH_AFTER_SEQUENCE, CRASH_AFTER_WRITES or CRASH_AFTER_RECORD); resolves
+ * once it has started.
  */
 export async function startCrashWorker(fleet: FleetHarness, crash: Record<string, string>): Promise<CrashingWorker> {
   const output: string[] = [];
