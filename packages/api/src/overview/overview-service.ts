@@ -14,6 +14,7 @@ import {
   runTaskRefs,
   TASK_RETRY_FIELD,
 } from "@sluice/pipeline/control/protocol";
+import { parseRunEvent } from "@sluice/pipeline/control/run-events";
 import {
   ACTIVE_DB_STATUSES,
   type DbRunStatus,
@@ -43,6 +44,7 @@ import {
 //
 // A run looks healthy only while records move: a running run whose nodes moved nothing for STALL_MS, or that no live
 // worker holds a partition of, is stalled — the case where other tools' metrics stay green while a job has stopped.
+// Either waits for its grace after the run last began to go: its start, or its resume after a pause (its timeline).
 
 /** History points of the sparkline: 15 minutes of 10 s buckets. */
 const SPARK_STEP_SEC = 10;
@@ -53,7 +55,7 @@ const RECENT_SECONDS = 5;
 const READ_AFTER_MS = 300;
 /** A running run that moved no record for this long is stalled. */
 const STALL_MS = 60_000;
-/** A run just started has this long before no worker holding its partitions counts (leasing, first heartbeat). */
+/** A run just started or resumed has this long before no worker holding its partitions counts (leasing, heartbeat). */
 const LEASE_GRACE_MS = 15_000;
 /** A run whose nodes are this far behind (end-to-end) is lagging. */
 const LAGGING_MS = 60_000;
@@ -193,6 +195,8 @@ function liveFromOf(r: GoingRun, m: Moment): number {
 
 interface LiveState {
   meta: RunMeta | undefined;
+  /** When the run was last resumed, if that was within STALL_MS: the grace a resumed run gets counts from it. */
+  resumedAt: number | null;
   /** Task partitions finished. */
   done: number;
   retrying: number;
@@ -201,27 +205,42 @@ interface LiveState {
   recent: RunFigures;
 }
 
+/** When the newest "resumed" event among a run's timeline entries (newest first, as XREVRANGE answers) was written. */
+function lastResumedAt(newestFirst: readonly [string, string[]][]): number | null {
+  for (const [id, flat] of newestFirst) {
+    const fields: Record<string, string> = {};
+    for (let k = 0; k + 1 < flat.length; k += 2) fields[flat[k]!] = flat[k + 1]!;
+    const event = parseRunEvent(id, fields);
+    if (event?.kind === "resumed") return event.at;
+  }
+  return null;
+}
+
 /**
  * What Redis holds of the runs, in two pipelined round trips whatever their number: every run's meta, finished
- * partitions and figure seconds; then, the partitions being known from the metas, their retry records.
+ * partitions, timeline of the last STALL_MS (a resume in it) and figure seconds; then, the partitions being known from
+ * the metas, their retry records.
  */
 async function readLiveStates(redis: Redis, keys: Keys, runs: readonly GoingRun[], m: Moment): Promise<LiveState[]> {
   if (runs.length === 0) return [];
   const figureKeys: string[] = [];
   const first = redis.pipeline();
+  // Only the timeline's recent entries: an older resume no longer shortens anything.
+  const resumesFrom = String(Math.max(0, m.nowMs - STALL_MS));
   for (const r of runs) {
     first.hgetall(keys.runMeta(r.id));
     first.scard(keys.runDone(r.id));
+    first.xrevrange(keys.runEvents(r.id), "+", resumesFrom);
   }
   for (const r of runs) {
     for (let s = liveFromOf(r, m); s <= m.lastSec; s++) figureKeys.push(keys.runFigures(r.id, s));
   }
   for (const key of figureKeys) first.hgetall(key);
   const replies = (await first.exec()) as RedisReply[] | null;
-  const hashes = new Map(figureKeys.map((key, i) => [key, replyOf(replies, runs.length * 2 + i, {})]));
+  const hashes = new Map(figureKeys.map((key, i) => [key, replyOf(replies, runs.length * 3 + i, {})]));
   // readNodeFigures over the hashes already read merges them as it always does.
   const reader: FiguresReader = { hgetall: async (key) => hashes.get(key) ?? {} };
-  const metas = runs.map((_, i) => parseRunMeta(replyOf(replies, i * 2, {})));
+  const metas = runs.map((_, i) => parseRunMeta(replyOf(replies, i * 3, {})));
 
   const tasks = runs.flatMap((r, i) => runTaskRefs(r.id, metas[i]?.stages ?? []));
   const second = redis.pipeline();
@@ -242,7 +261,8 @@ async function readLiveStates(redis: Redis, keys: Keys, runs: readonly GoingRun[
       );
       return {
         meta: metas[i],
-        done: Number(replyOf(replies, i * 2 + 1, 0)),
+        resumedAt: lastResumedAt(replyOf<[string, string[]][]>(replies, i * 3 + 2, [])),
+        done: Number(replyOf(replies, i * 3 + 1, 0)),
         retrying: retrying.get(r.id) ?? 0,
         seconds,
         recent: await readNodeFigures(reader, keys, r.id, m.lastSec - RECENT_SECONDS + 1, m.lastSec),
@@ -363,11 +383,15 @@ function nodeLags(
 
 type Stall = Omit<NonNullable<OverviewRun["stall"]>, "summary">;
 
-/** Why a run counts as stalled, if it does (see OverviewRun's `stall`). */
+/**
+ * Why a run counts as stalled, if it does (see OverviewRun's `stall`). `goingSince` is when it last began to go: its
+ * start, or its resume when later. Before STALL_MS (LEASE_GRACE_MS for workers) have passed since then, a quiet
+ * stretch that began before it — the pause — does not make it stalled.
+ */
 function stallOf(
   r: GoingRun,
   status: RunStatus,
-  startedAt: number | null,
+  goingSince: number | null,
   quiet: { sinceMs: number; atLeast: boolean },
   partitions: OverviewRun["partitions"],
   nowMs: number,
@@ -378,9 +402,10 @@ function stallOf(
   }
   if (status !== "running") return null;
   const quietMs = nowMs - quiet.sinceMs;
-  if (quietMs >= STALL_MS) return { reason: "no-records", quietMs, atLeast: quiet.atLeast };
+  const goingMs = nowMs - (goingSince ?? nowMs);
+  if (quietMs >= STALL_MS && goingMs >= STALL_MS) return { reason: "no-records", quietMs, atLeast: quiet.atLeast };
   const unheld = partitions.total > partitions.done && partitions.held === 0;
-  if (unheld && nowMs - (startedAt ?? nowMs) >= LEASE_GRACE_MS) {
+  if (unheld && goingMs >= LEASE_GRACE_MS) {
     return { reason: "no-workers", quietMs, atLeast: quiet.atLeast };
   }
   return null;
@@ -476,8 +501,10 @@ export async function readOverview(
       sinceMs: lastMovedSec !== null ? (lastMovedSec + 1) * 1000 : Math.max(seenFromMs, startedAt ?? m.nowMs),
       atLeast: lastMovedSec === null && (startedAt ?? m.nowMs) < seenFromMs,
     };
+    // A paused run moves nothing by request: resumed, it has the same grace as a run just started.
+    const goingSince = state.resumedAt !== null ? Math.max(state.resumedAt, startedAt ?? 0) : startedAt;
     const partitions = { total: state.meta?.tasksTotal ?? 0, done: state.done, held: held.get(r.id) ?? 0 };
-    const stall = stallOf(r, status, startedAt, quiet, partitions, m.nowMs);
+    const stall = stallOf(r, status, goingSince, quiet, partitions, m.nowMs);
     const stalled = stall ? { ...stall, summary: stallSentence(stall) } : null;
     const alerts = firing.get(r.id) ?? { firing: 0, severity: null };
     const now = flow(state.recent, g);

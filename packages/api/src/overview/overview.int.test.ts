@@ -221,6 +221,47 @@ describe("overview.get", () => {
     expect(byName.Queued?.stall?.reason).toBe("not-started");
   });
 
+  it("gives a run just resumed after a pause the grace of a run just started before calling it stalled", async () => {
+    const { cookie } = await h.signUp("Pauser");
+    const { api } = await h.caller(cookie);
+    // Both moved records for two minutes, then were paused for two and a half; one is held by a worker, one not (yet).
+    const leased = await runningRun(api, "Resumed", 5 * 60_000);
+    const unleased = await runningRun(api, "Resumed, not leased yet", 5 * 60_000);
+    for (const run of [leased, unleased]) {
+      await flowing(run.runId, { perSec: 10 }, 280, 150);
+      await api.runs.pause({ runId: run.runId });
+    }
+    await heartbeat("w-resume", held(leased.runId));
+    const workspaceId = (await h.db.run.findUniqueOrThrow({ where: { id: leased.runId } })).workspaceId;
+    const overviewAt = async (laterMs: number) => {
+      const at = Date.now() + laterMs;
+      // The worker keeps beating meanwhile.
+      await h.redis.zadd(h.deps.keys.workers, at, "w-resume");
+      const view = await readOverview({ db: h.db, redis: h.redis, keys: h.deps.keys, now: () => at }, workspaceId);
+      return Object.fromEntries(view.runs.map((r) => [r.pipelineName, r]));
+    };
+
+    const paused = await overviewAt(0);
+    expect(paused.Resumed).toMatchObject({ status: "paused", verdict: "healthy", stall: null });
+
+    for (const run of [leased, unleased]) await api.runs.resume({ runId: run.runId });
+    const resumed = await overviewAt(0);
+    expect(resumed.Resumed).toMatchObject({ status: "running", verdict: "healthy", stall: null });
+    expect(resumed["Resumed, not leased yet"]).toMatchObject({ status: "running", verdict: "healthy", stall: null });
+
+    // Past the lease grace, a run no worker took back is stalled; the one held still has time to move records.
+    const leasing = await overviewAt(20_000);
+    expect(leasing.Resumed).toMatchObject({ verdict: "healthy", stall: null });
+    expect(leasing["Resumed, not leased yet"]?.stall?.reason).toBe("no-workers");
+
+    // A minute after the resume with still nothing moved, it is stalled, quiet since its last record.
+    const quiet = (await overviewAt(61_000)).Resumed!;
+    expect(quiet.verdict).toBe("stalled");
+    expect(quiet.stall).toMatchObject({ reason: "no-records", atLeast: false });
+    expect(quiet.stall!.quietMs).toBeGreaterThanOrEqual(200_000);
+    expect(quiet.reason).toBe("no records for 3 min");
+  });
+
   it("builds the sparkline and the hour's errors from history and the seconds not rolled up yet", async () => {
     const { cookie } = await h.signUp("Historian");
     const { api } = await h.caller(cookie);
