@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
-import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import { RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
 import { DEFAULT_RATE_LIMITS, type RateLimitRule, type RateLimitSettings } from "./rate-limit-rule";
 
 // Rate limits on the doors an attacker knocks on: sign-in (per email and per client address), sign-up (per client
-// address) and webhook ingest (per pipeline and token). Counters live in the fleet's Redis, so every web process
-// shares them; each call consumes one point *before* any expensive work (password hashing, reading a body), and one
-// call inside a tRPC batch is one point like any other.
+// address), webhook ingest (per pipeline and token) and API tokens (per token, every call made with one). Counters
+// live in the fleet's Redis, so every web process shares them; each call consumes one point *before* any expensive
+// work (password hashing, reading a body), and one call inside a tRPC batch is one point like any other.
 
 export type RateLimitName = keyof RateLimitSettings;
 
@@ -16,10 +16,15 @@ const DOING: Record<RateLimitName, string> = {
   signInPerAddress: "sign-in attempts from your address",
   signUpPerAddress: "sign-ups from your address",
   ingestPerToken: "requests to this ingest URL with this token",
+  apiPerToken: "calls with this API token",
 };
+
+/** Marks a RateLimitedError made by any copy of this module (see its Symbol.hasInstance). */
+const RATE_LIMITED = Symbol.for("sluice.RateLimitedError");
 
 export class RateLimitedError extends Error {
   override name = "RateLimitedError";
+  readonly [RATE_LIMITED] = true;
   constructor(
     limit: RateLimitName,
     rule: RateLimitRule,
@@ -30,6 +35,25 @@ export class RateLimitedError extends Error {
       `too many ${DOING[limit]}: at most ${rule.points} in ${describeDuration(rule.durationSeconds)}; try again in ${describeDuration(retryAfterSeconds)}`,
     );
   }
+
+  /**
+   * `instanceof` by mark, not by prototype. Next bundles this module once per server entry (instrumentation, each
+   * route), while the RateLimits that throws is built once per process by whichever entry asked first (apps/web's
+   * getDeps caches it on globalThis): a route's copy of the class would not know the errors of the copy that threw.
+   */
+  static override [Symbol.hasInstance](value: unknown): value is RateLimitedError {
+    return typeof value === "object" && value !== null && RATE_LIMITED in value && value[RATE_LIMITED] === true;
+  }
+}
+
+/**
+ * A refusal from rate-limiter-flexible: it rejects a call over the limit with a RateLimiterRes and a store failure
+ * with an Error (its README). Told apart by that and by shape, since the class may come from another copy too.
+ */
+function isRefusal(err: unknown): err is RateLimiterRes {
+  if (typeof err !== "object" || err === null || err instanceof Error) return false;
+  const res = err as Partial<Record<"msBeforeNext" | "remainingPoints", unknown>>;
+  return typeof res.msBeforeNext === "number" && typeof res.remainingPoints === "number";
 }
 
 function describeDuration(seconds: number): string {
@@ -67,7 +91,7 @@ export class RateLimits {
     try {
       await this.limiters[limit].consume(keyHash(key));
     } catch (err) {
-      if (!(err instanceof RateLimiterRes)) throw err;
+      if (!isRefusal(err)) throw err;
       throw new RateLimitedError(limit, this.settings[limit], Math.max(1, Math.ceil(err.msBeforeNext / 1000)));
     }
   }
