@@ -296,6 +296,15 @@ describe("GET /api/metrics", () => {
       const { id: pipelineId } = await api.pipelines.create({ name: "Metrics lag", definition: def });
       const { id: runId } = await api.runs.start({ pipelineId });
       await fleet.waitForStatus(runId, "running");
+      // "running" comes before any partition is leased, and one that finds the run paused at its first control poll
+      // runs no batch: no watermark, so the figures would show the source's offset lag and nothing of the sink. A
+      // first batch commits the watermark (the clock's) even when it reads nothing; it writes no counters, as only
+      // non-zero ones are committed, so the snapshot's nodes stay empty with an empty stream.
+      await waitFor(
+        async () => ((await readRunSnapshot(h.redis, h.deps.keys, runId))?.watermark ?? null) !== null,
+        15_000,
+        () => "waiting for the run's first batch",
+      );
       // Paused, the source reads nothing more, and its partition still tells how far behind it is.
       await api.runs.pause({ runId });
       await fleet.waitForStatus(runId, "paused");
