@@ -18,6 +18,8 @@ commands:
   run -f FILE [--workers N] [--param NAME=VALUE]... [--connections FILE] [--json]
                               run a pipeline headless on REDIS_URL; a bounded run exits 0 with per-node totals
   worker                      join the worker fleet on REDIS_URL and run pipeline tasks
+  secrets status|rotate [--json]
+                              count the stored secrets per key id, or re-seal them all under SLUICE_SECRET_KEY
 
 FILE may be - for standard input. Run a command with --help for its options.`;
 
@@ -95,6 +97,27 @@ exit status: 0 completed, 1 invalid pipeline or the run failed, 2 unreadable fil
   worker: `usage: sluice worker
 
 Joins the worker fleet on REDIS_URL and runs pipeline tasks until stopped by a signal.`,
+  secrets: `usage: sluice secrets status|rotate [--json] [--batch-size N]
+
+Rotates the secret key while the web app and the workers keep running. Give every process the new key as
+SLUICE_SECRET_KEY and the old one in SLUICE_SECRET_KEY_PREVIOUS (comma-separated keys), then:
+
+  status   counts the sealed values (connection secrets in DATABASE_URL; the connections of runs and of queued
+           jobs in REDIS_URL) per key id, and names those no key given opens. Writes nothing.
+  rotate   re-seals every value under SLUICE_SECRET_KEY, in batches, each only if it did not change meanwhile.
+           Running it again is harmless; stopped half-way, it leaves every value openable.
+
+When status finds every value under the current key, the old key can be removed from SLUICE_SECRET_KEY_PREVIOUS.
+Only counts, key ids and names of connections, runs and jobs are printed, never a secret.
+See docs/security.md, "Rotating the secret key".
+
+options:
+  --json            print the counts as JSON instead
+  --batch-size N    values read and re-sealed at a time (default 100)
+  --prefix PREFIX   Redis key prefix (default SLUICE_REDIS_PREFIX or "sluice")
+
+exit status: 0 every value is under the current key (status) or was re-sealed (rotate), 1 some are not yet or
+cannot be opened with the keys given, 2 bad configuration or a store that cannot be reached`,
 };
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL("../../..", import.meta.url)));
@@ -208,6 +231,27 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
             env: process.env,
             ingest: { host: values["ingest-host"], port: ingestPort },
           },
+          io,
+        );
+      }
+      case "secrets": {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { json: { type: "boolean" }, "batch-size": { type: "string" }, prefix: { type: "string" }, help },
+        });
+        if (values.help) return showHelp(command);
+        const [action, ...extra] = positionals;
+        if ((action !== "status" && action !== "rotate") || extra.length > 0) {
+          throw new UsageError("say what to do: sluice secrets status, or sluice secrets rotate");
+        }
+        const batchSize = values["batch-size"] === undefined ? 100 : Number(values["batch-size"]);
+        if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
+          throw new UsageError("--batch-size takes a whole number from 1 to 10000");
+        }
+        const { secretsCommand } = await import("./commands/secrets");
+        return await secretsCommand(
+          { action, json: values.json ?? false, batchSize, prefix: values.prefix, env: process.env },
           io,
         );
       }

@@ -80,7 +80,7 @@ describe("sluice run --connections", () => {
     // The source read the password from the bundle (it emits its digest); Redis holds it only sealed.
     const tail = await readTail(redis, createKeys(prefix), snapshot.runId, "out", 10);
     expect(JSON.stringify(tail)).toContain(digest(password));
-    expect(await redis.hget(createKeys(prefix).runMeta(snapshot.runId), "connections")).toMatch(/^v1\./);
+    expect(await redis.hget(createKeys(prefix).runMeta(snapshot.runId), "connections")).toMatch(/^v2\.[0-9a-f]{8}\./);
     expect(JSON.stringify(await redis.hgetall(createKeys(prefix).runMeta(snapshot.runId)))).not.toContain(password);
   });
 

@@ -5,7 +5,7 @@ import { DEFAULT_CRASH_LIMIT } from "@sluice/engine/partition-crashes";
 import { LOG_LEVELS, type LogLevel, type LogSettings, LogSettingsError, readLogSettings } from "@sluice/log/logger";
 import { DestinationPolicyError, parseAllowList } from "@sluice/nodes/destination-policy";
 import { RunRetentionSetting } from "@sluice/pipeline/control/run-state";
-import { parseSecretKey } from "@sluice/pipeline/control/secret-box";
+import { parseSecretKeyring, type SecretKeyring } from "@sluice/pipeline/control/secret-box";
 import { parseDuration } from "@sluice/pipeline/duration";
 import { z } from "zod";
 
@@ -27,6 +27,7 @@ const EnvSchema = z.object({
     .default("10s")
     .refine((v) => (parseDuration(v) ?? 0) >= 1000, "a duration of at least 1s, e.g. 10s"),
   SLUICE_SECRET_KEY: z.string().optional(),
+  SLUICE_SECRET_KEY_PREVIOUS: z.string().optional(),
   SLUICE_CONNECTIONS_ALLOW: z.string().optional(),
   SLUICE_REDIS_CLUSTER: z.enum(["true", "false", "1", "0", ""]).default("false"),
   SLUICE_TASK_CRASH_LIMIT: z.coerce.number().int().min(1).max(100).default(DEFAULT_CRASH_LIMIT),
@@ -57,8 +58,11 @@ export interface WorkerEnv {
   leaseMs: number;
   /** SLUICE_LOG_LEVEL and SLUICE_LOG_FORMAT. */
   log: LogSettings;
-  /** Opens the connections of runs that use them; without it such runs fail with a clear reason. */
-  secretKey: Uint8Array | undefined;
+  /**
+   * SLUICE_SECRET_KEY and SLUICE_SECRET_KEY_PREVIOUS: open the connections of runs that use them, whichever of the
+   * keys sealed them; without them such runs fail with a clear reason.
+   */
+  secretKey: SecretKeyring | undefined;
   /** REDIS_URL is one node of a Redis Cluster. */
   redisCluster: boolean;
   /**
@@ -105,9 +109,9 @@ function logSettings(source: NodeJS.ProcessEnv): LogSettings {
   }
 }
 
-function secretKey(text: string): Uint8Array {
+function secretKey(current: string | undefined, previous: string | undefined): SecretKeyring | undefined {
   try {
-    return parseSecretKey(text);
+    return parseSecretKeyring(current, previous);
   } catch (err) {
     throw new EnvError((err as Error).message);
   }
@@ -127,7 +131,7 @@ export function readWorkerEnv(source: NodeJS.ProcessEnv = process.env): WorkerEn
     slots: e.SLUICE_WORKER_SLOTS,
     leaseMs: parseDuration(e.SLUICE_LEASE_TIMEOUT)!,
     log: logSettings(source),
-    secretKey: e.SLUICE_SECRET_KEY === undefined ? undefined : secretKey(e.SLUICE_SECRET_KEY),
+    secretKey: secretKey(e.SLUICE_SECRET_KEY, e.SLUICE_SECRET_KEY_PREVIOUS),
     redisCluster: e.SLUICE_REDIS_CLUSTER === "true" || e.SLUICE_REDIS_CLUSTER === "1",
     connectionsAllow: connectionsAllow(e.SLUICE_CONNECTIONS_ALLOW),
     crashLimit: e.SLUICE_TASK_CRASH_LIMIT,

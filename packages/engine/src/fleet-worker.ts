@@ -15,6 +15,7 @@ import {
   WORKER_TTL_MS,
 } from "@sluice/pipeline/control/protocol";
 import { readDesired } from "@sluice/pipeline/control/run-state";
+import type { SecretKeys } from "@sluice/pipeline/control/secret-box";
 import type { NodeCatalog } from "@sluice/pipeline/node-definition";
 import { DelayedError, type Job, Queue, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
@@ -63,8 +64,8 @@ export interface FleetWorkerOptions {
   slots?: number;
   /** A lease not renewed for this long is taken over by another worker. */
   leaseMs?: number;
-  /** SLUICE_SECRET_KEY, to open the connections of runs that use them. */
-  secretKey?: Uint8Array;
+  /** SLUICE_SECRET_KEY and SLUICE_SECRET_KEY_PREVIOUS, to open the connections of runs that use them. */
+  secretKey?: SecretKeys;
   /** A partition that stops its worker this many times in a row without finishing a batch fails its run. */
   crashLimit?: number;
   /** The files directory file nodes work in (SLUICE_FILES_DIR); each workspace's runs get their own folder in it. */

@@ -13,6 +13,7 @@ import { type Keys, type TaskRef, taskId } from "@sluice/pipeline/control/keys";
 import { connectionsContext, parseRunMeta, TASK_RETRY_FIELD } from "@sluice/pipeline/control/protocol";
 import { readDesired, registeredStores, stopWanted } from "@sluice/pipeline/control/run-state";
 import { isTerminal } from "@sluice/pipeline/control/run-status";
+import type { SecretKeys } from "@sluice/pipeline/control/secret-box";
 import { secretScrubber } from "@sluice/pipeline/control/secret-scrub";
 import { DEFAULT_BATCH_BYTES, type PipelineDefinition } from "@sluice/pipeline/definition";
 import { parseDuration } from "@sluice/pipeline/duration";
@@ -58,8 +59,8 @@ export interface TaskEnvironment {
   maxRetryDelayMs?: number;
   /** A producer pauses while any of its shuffle streams holds more entries than this. */
   maxShuffleBacklog?: number;
-  /** Opens the connection bundles of runs that use connections (SLUICE_SECRET_KEY). */
-  secretKey?: Uint8Array;
+  /** Opens the connection bundles of runs that use connections (SLUICE_SECRET_KEY and the previous keys). */
+  secretKey?: SecretKeys;
   /** Where connections may go (see destination-policy.ts); without it, the strict default. */
   destinations?: DestinationPolicy;
   /** A partition that stops its worker this many times in a row without finishing a batch fails its run. */

@@ -5,6 +5,7 @@ import { type AlertRule, AlertRules } from "@sluice/pipeline/alert-rules";
 import type { Keys } from "@sluice/pipeline/control/keys";
 import { type FiguresReader, readNodeFigures } from "@sluice/pipeline/control/node-figures";
 import { type DbRunStatus, fromDbStatus, TERMINAL_DB_STATUSES } from "@sluice/pipeline/control/run-status";
+import type { SecretKeys } from "@sluice/pipeline/control/secret-box";
 import { edgeKey, type PipelineEdge } from "@sluice/pipeline/definition";
 import { withAdvisoryLock } from "../schedules/advisory-lock";
 import { evaluateRule, lastActiveMs, ruleWindowMs } from "./alert-evaluation";
@@ -24,7 +25,7 @@ export interface AlertLoopDeps {
   keys: Keys;
   destinations: DestinationPolicy;
   /** Opens the webhook connections' sealed URLs. */
-  secretKey: Uint8Array | undefined;
+  secretKey: SecretKeys | undefined;
   now?: () => number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
   webhookTimeoutMs?: number;

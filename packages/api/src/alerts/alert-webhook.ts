@@ -1,6 +1,7 @@
 import type { Db } from "@sluice/db/client";
 import { httpTarget, send } from "@sluice/nodes/connectors/http/http-client";
 import type { DestinationPolicy } from "@sluice/nodes/destination-policy";
+import type { SecretKeys } from "@sluice/pipeline/control/secret-box";
 import { openSecrets } from "../connections/connection-secrets";
 
 // Delivers one alert transition to a rule's webhook: a Slack-compatible JSON body ({ text } plus structured fields),
@@ -25,7 +26,7 @@ export interface AlertNotice {
 /** The URL of the workspace's webhook connection `name`, or a sentence saying why there is none to send to. */
 export async function webhookConnectionUrl(
   db: Db,
-  secretKey: Uint8Array | undefined,
+  secretKey: SecretKeys | undefined,
   workspaceId: string,
   name: string,
 ): Promise<{ url: string } | { failure: string }> {

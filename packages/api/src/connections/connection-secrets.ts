@@ -1,12 +1,19 @@
 import type { AnyConnectionTypeDefinition } from "@sluice/pipeline/connection-definition";
 import { secretFields } from "@sluice/pipeline/connection-definition";
-import { openJson, SecretKeyError, sealJson } from "@sluice/pipeline/control/secret-box";
+import {
+  openJson,
+  SecretKeyError,
+  type SecretKeys,
+  sealJson,
+  UnknownSecretKeyError,
+} from "@sluice/pipeline/control/secret-box";
 import type { SecretScrubber } from "@sluice/pipeline/control/secret-scrub";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 
 // A connection's secret fields live apart from the rest of its config: sealed with SLUICE_SECRET_KEY for the
 // context `connection:<id>` (so a sealed value copied onto another row does not open), in the row's `secrets`.
+// They open with that key or one of SLUICE_SECRET_KEY_PREVIOUS while `sluice secrets rotate` re-seals them.
 
 export type SecretValues = Record<string, unknown>;
 
@@ -18,14 +25,14 @@ const SET_THE_KEY =
   "set SLUICE_SECRET_KEY (32 random bytes as 64 hex characters: openssl rand -hex 32) for the web app and every worker";
 
 /** The key, or a BAD_REQUEST saying why it is needed and how to set it. */
-export function requireKey(key: Uint8Array | undefined, why: string): Uint8Array {
+export function requireKey(key: SecretKeys | undefined, why: string): SecretKeys {
   if (!key)
     throw new TRPCError({ code: "BAD_REQUEST", message: `${why}, but the server has no secret key: ${SET_THE_KEY}` });
   return key;
 }
 
 export async function sealSecrets(
-  key: Uint8Array,
+  key: SecretKeys,
   connectionId: string,
   secrets: SecretValues,
 ): Promise<Uint8Array<ArrayBuffer>> {
@@ -34,7 +41,7 @@ export async function sealSecrets(
 }
 
 export async function openSecrets(
-  key: Uint8Array | undefined,
+  key: SecretKeys | undefined,
   row: { id: string; name: string; secrets: Uint8Array | null },
 ): Promise<SecretValues> {
   if (!row.secrets || row.secrets.length === 0) return {};
@@ -43,9 +50,13 @@ export async function openSecrets(
     return await openJson<SecretValues>(k, Buffer.from(row.secrets).toString("utf8"), secretsContext(row.id));
   } catch (err) {
     if (!(err instanceof SecretKeyError)) throw err;
+    const why =
+      err instanceof UnknownSecretKeyError
+        ? `they were sealed with key ${err.keyId}, which this server does not have; add that key to SLUICE_SECRET_KEY_PREVIOUS, or enter the secrets anew`
+        : `${err.message}; enter the secrets anew`;
     throw new TRPCError({
       code: "BAD_REQUEST",
-      message: `cannot open the secrets of connection "${row.name}": SLUICE_SECRET_KEY is not the key they were stored with; set that key again, or enter the secrets anew`,
+      message: `cannot open the secrets of connection "${row.name}": ${why}`,
     });
   }
 }

@@ -270,7 +270,7 @@ describe("runs that use connections", () => {
     const { id: runId } = await api.runs.start({ pipelineId });
     const job = await h.deps.controlQueue.getJob(`start-${runId}`);
     const sealed = job?.data.connections as string;
-    expect(sealed).toMatch(/^v1\./);
+    expect(sealed).toMatch(/^v2\.[0-9a-f]{8}\./);
     expect(sealed).not.toContain(secret);
     const opened = readRunConnections<ConnectionBundle>(
       await openJson(h.deps.secretKey!, sealed, connectionsContext(runId)),

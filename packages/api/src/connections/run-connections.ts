@@ -7,7 +7,7 @@ import {
 import type { ConnectionBundle } from "@sluice/nodes/runtime-contract";
 import { type ConnectionCatalog, connectionRefs } from "@sluice/pipeline/connection-definition";
 import { RunStartJob } from "@sluice/pipeline/control/protocol";
-import { sealJson } from "@sluice/pipeline/control/secret-box";
+import { type SecretKeys, sealJson } from "@sluice/pipeline/control/secret-box";
 import { secretScrubber } from "@sluice/pipeline/control/secret-scrub";
 import type { PipelineDefinition } from "@sluice/pipeline/definition";
 import type { NodeCatalog } from "@sluice/pipeline/node-definition";
@@ -21,7 +21,7 @@ import { plainConfig } from "./connection-service";
 
 export interface RunConnectionDeps {
   db: Db;
-  secretKey: Uint8Array | undefined;
+  secretKey: SecretKeys | undefined;
   connectionTypes: ConnectionCatalog;
   /** Where connections may go; its own endpoints (Sluice's database, its Redis) travel sealed with the bundle. */
   destinations: DestinationPolicy;
@@ -52,7 +52,7 @@ export function runConnectionNames(
 
 /** A run's connections, ready to seal once the run has its id. */
 export interface RunConnections {
-  key: Uint8Array;
+  key: SecretKeys;
   bundle: ConnectionBundle;
   /**
    * Sluice's own endpoints as this process knows them (workers know no DATABASE_URL): sealed with the bundle, so a
