@@ -120,7 +120,7 @@ test("a new user monitors two pipelines: live canvas, charts, workbench, alerts,
   const ingestUrl = (await inspector.getByTestId("ingest-url").textContent()) ?? "";
   await inspector.getByRole("button", { name: "Create token" }).click();
   const token = (await inspector.getByTestId("ingest-token").textContent()) ?? "";
-  expect(token).toMatch(/^sluice_ing_/);
+  expect(token).toMatch(/^slu_/);
   await page.getByRole("button", { name: "Start" }).click();
   await expect(page.getByTestId("run-status")).toHaveText("running", { timeout: 30_000 });
   const feed = async (from: number) => {

@@ -3,9 +3,10 @@ import { expect, test } from "@playwright/test";
 import { importPipeline } from "./run-support";
 import { signUp } from "./support";
 
-// A Webhook source used from the browser alone: its ingest URL is shown where the node is edited, a token is
-// created there (shown once, until dismissed, never after a reload), and the curl command the page offers to copy,
-// run as it is, delivers records the running run counts.
+// A Webhook source used from the browser alone: its ingest URL is shown where the node is edited, an ingest token is
+// created there (shown once, until dismissed, never after a reload; listed with when it was last used), the curl
+// command the page offers to copy, run as it is, delivers records the running run counts, and a revoked token is
+// refused at once.
 
 const WEBHOOK = `apiVersion: sluice/v1
 kind: Pipeline
@@ -38,13 +39,13 @@ test("a Webhook source's URL and token are shown, and a request to them delivers
   const inspector = page.getByRole("complementary", { name: "Inspector" });
   const url = inspector.getByTestId("ingest-url");
   await expect(url).toHaveText(`${new URL(editor).origin}/api/ingest/${pipelineId}`);
-  await expect(inspector.getByTestId("ingest-token-state")).toContainText("No token yet");
+  await expect(inspector.getByTestId("ingest-token-state")).toContainText("No token works");
 
   await inspector.getByRole("button", { name: "Create token" }).click();
   const token = (await inspector.getByTestId("ingest-token").textContent()) ?? "";
-  expect(token).toMatch(/^sluice_ing_/);
+  expect(token).toMatch(/^slu_/);
   await expect(inspector.getByText("Copy it now: it is shown once.")).toBeVisible();
-  await expect(inspector.getByTestId("ingest-token-state")).toContainText("A token is set, created");
+  await expect(inspector.getByTestId("ingest-token-state")).toContainText("A token works");
   // Selecting another node and coming back does not lose it: it stays until dismissed.
   await page.getByTestId("node-out").click();
   await page.getByTestId("node-orders").click();
@@ -75,19 +76,20 @@ test("a Webhook source's URL and token are shown, and a request to them delivers
   // A reload forgets the token: it was shown once.
   await page.reload();
   await page.getByTestId("node-orders").click();
-  await expect(inspector.getByTestId("ingest-token-state")).toContainText("A token is set, created");
+  await expect(inspector.getByTestId("ingest-token-state")).toContainText("A token works");
   await expect(inspector.getByTestId("ingest-token")).toHaveCount(0);
+  await expect(inspector.getByRole("table", { name: "Ingest tokens" })).toContainText(token.slice(0, 12));
   await inspector.getByText("Send records with curl").click();
   await expect(inspector.getByTestId("ingest-curl")).not.toContainText(token);
 
   // Revoked, the token no longer works.
   await page.getByTestId("node-orders").click();
-  await inspector.getByRole("button", { name: "Revoke…" }).click();
+  await inspector.getByRole("button", { name: "Revoke Webhook" }).click();
   await page
     .getByRole("alertdialog", { name: "Revoke the ingest token?" })
     .getByRole("button", { name: "Revoke" })
     .click();
-  await expect(inspector.getByTestId("ingest-token-state")).toContainText("No token yet");
+  await expect(inspector.getByTestId("ingest-token-state")).toContainText("No token works");
   const late = await page.request.post(ingestUrl, {
     headers: { authorization: `Bearer ${token}`, "content-type": "application/x-ndjson" },
     data: '{"order_id":3}\n',

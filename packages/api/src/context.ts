@@ -1,9 +1,11 @@
 import type { Db } from "@sluice/db/client";
 import type { Logger } from "@sluice/log/logger";
 import type { ConnectionRuntimeRegistry } from "@sluice/nodes/connection-runtime";
+import { bearerToken } from "@sluice/nodes/connectors/http/ingest-endpoint";
 import type { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import type { ConnectionCatalog } from "@sluice/pipeline/connection-definition";
 import type { Keys } from "@sluice/pipeline/control/keys";
+import type { SecretKeys } from "@sluice/pipeline/control/secret-box";
 import type { NodeCatalog } from "@sluice/pipeline/node-definition";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -11,6 +13,7 @@ import { findSession, readCookie, SESSION_COOKIE, type SessionUser } from "./aut
 import type { HistoryRetention } from "./history/history-retention";
 import type { IngestLimits } from "./ingest/ingest-service";
 import { clientAddress, type RateLimits } from "./limits/rate-limits";
+import { authenticateBearer, type BearerOutcome } from "./tokens/token-auth";
 
 /** What the API needs from the process that hosts it; built once by the web app, passed to every request. */
 export interface ApiDeps {
@@ -24,10 +27,11 @@ export interface ApiDeps {
   /** Set the Secure flag on cookies (true behind HTTPS). */
   secureCookies: boolean;
   /**
-   * SLUICE_SECRET_KEY: seals connection secrets at rest and the connections a run takes to the workers. Without it,
-   * connections with secrets cannot be stored and pipelines that use connections cannot run.
+   * SLUICE_SECRET_KEY: seals connection secrets at rest and the connections a run takes to the workers; with
+   * SLUICE_SECRET_KEY_PREVIOUS, the keys what was sealed before may have been sealed with. Without it, connections
+   * with secrets cannot be stored and pipelines that use connections cannot run.
    */
-  secretKey: Uint8Array | undefined;
+  secretKey: SecretKeys | undefined;
   /** The node types pipelines are validated against. */
   catalog: NodeCatalog;
   /** The connection types this installation knows, and their runtimes (test, discovery). */
@@ -56,8 +60,14 @@ export interface ApiDeps {
 }
 
 export interface RequestContext extends ApiDeps {
+  /** The signed-in user; for a request with an API token, the token's stand-in (see BearerOutcome). */
   session: SessionUser | null;
-  /** The workspace the request addresses (header `x-sluice-workspace`), if any. */
+  /**
+   * Set when the request carries `Authorization: Bearer …` (its cookie is then ignored): the API token it acts with,
+   * or why the token was refused. The ladder (trpc.ts) checks it against each procedure's token rule.
+   */
+  bearer: BearerOutcome | null;
+  /** The workspace the request addresses (header `x-sluice-workspace`, or a subscription's `workspace`), if any. */
   requestedWorkspaceId: string | null;
   userAgent: string | null;
   /** The client's address, as far as X-Forwarded-For can be trusted (see clientAddress); null in-process. */
@@ -68,14 +78,27 @@ export interface RequestContext extends ApiDeps {
 
 export const WORKSPACE_HEADER = "x-sluice-workspace";
 
-export async function createRequestContext(deps: ApiDeps, req: Request, resHeaders: Headers): Promise<RequestContext> {
-  const token = readCookie(req.headers.get("cookie"), SESSION_COOKIE);
+/**
+ * `connectionParams` are what a tRPC subscription sends in its URL (an EventSource cannot send headers): the web app
+ * names the workspace there as `workspace`.
+ */
+export async function createRequestContext(
+  deps: ApiDeps,
+  req: Request,
+  resHeaders: Headers,
+  connectionParams?: Partial<Record<string, string>> | null,
+): Promise<RequestContext> {
+  const address = clientAddress(req.headers, deps.trustedProxies ?? 0);
+  const secret = bearerToken(req);
+  const bearer = secret === undefined ? null : await authenticateBearer(deps.db, secret, { clientAddress: address });
+  const token = bearer ? undefined : readCookie(req.headers.get("cookie"), SESSION_COOKIE);
   return {
     ...deps,
-    session: token ? await findSession(deps.db, token) : null,
-    requestedWorkspaceId: req.headers.get(WORKSPACE_HEADER),
+    session: bearer ? (bearer.ok ? bearer.session : null) : token ? await findSession(deps.db, token) : null,
+    bearer,
+    requestedWorkspaceId: req.headers.get(WORKSPACE_HEADER) ?? connectionParams?.workspace ?? null,
     userAgent: req.headers.get("user-agent"),
-    clientAddress: clientAddress(req.headers, deps.trustedProxies ?? 0),
+    clientAddress: address,
     resHeaders,
   };
 }

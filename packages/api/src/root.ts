@@ -1,4 +1,5 @@
 import { alertRouter } from "./alerts/alert-router";
+import { auditRouter } from "./audit/audit-router";
 import { authRouter } from "./auth/auth-router";
 import { connectionRouter } from "./connections/connection-router";
 import { fleetRouter } from "./fleet/fleet-router";
@@ -7,18 +8,27 @@ import { overviewRouter } from "./overview/overview-router";
 import { pipelineRouter } from "./pipelines/pipeline-router";
 import { runRouter } from "./runs/run-router";
 import { scheduleRouter } from "./schedules/schedule-router";
+import { tokenRouter } from "./tokens/token-router";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
+import { invitationRouter } from "./workspaces/invitation-router";
+import { memberRouter } from "./workspaces/member-router";
+import { workspaceRouter } from "./workspaces/workspace-router";
 
 export const appRouter = createTRPCRouter({
   alerts: alertRouter,
+  audit: auditRouter,
   auth: authRouter,
   connections: connectionRouter,
   fleet: fleetRouter,
   ingest: ingestRouter,
+  invitations: invitationRouter,
+  members: memberRouter,
   overview: overviewRouter,
   pipelines: pipelineRouter,
   runs: runRouter,
   schedules: scheduleRouter,
+  tokens: tokenRouter,
+  workspaces: workspaceRouter,
 });
 
 export type AppRouter = typeof appRouter;

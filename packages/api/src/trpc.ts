@@ -4,20 +4,31 @@ import type { PipelineProblem } from "@sluice/pipeline/issues";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson, { type SuperJSONResult } from "superjson";
 import { z } from "zod";
+import { auditCall } from "./audit/audit-trail";
 import type { RequestContext } from "./context";
 import { findInputProblem, type InputProblem, pathText } from "./input-guard";
+import { limitCall } from "./limits/limit-call";
+import { missingScope } from "./tokens/token-auth";
+import { type TokenRule, tokenRule } from "./tokens/token-scopes";
+import { type Role, roleAtLeast } from "./workspaces/roles";
 
-// The procedure helpers every router builds on: a ladder public → signedIn → viewer (member) → editor, each rung
-// declaring its rule in the procedure's meta (`access`), so every procedure carries the rule it is built with and
-// the authorization matrix test (test/authorization.int.test.ts) can read it from appRouter. Everything beyond
-// sign-up/sign-in goes through workspaceProcedure, which resolves the caller's membership: no procedure can read
-// another workspace's rows. The docs/security.md role table is this ladder in words.
+// The procedure helpers every router builds on: a ladder public → signedIn → viewer (member) → editor → admin →
+// owner, each rung declaring its rule in the procedure's meta (`access`), so every procedure carries the rule it is
+// built with and the authorization matrix test (test/authorization.int.test.ts) can read it from appRouter. Everything
+// beyond sign-up/sign-in goes through workspaceProcedure, which resolves the caller's membership (read from the
+// database on every request, never kept in the session cookie): no procedure can read another workspace's rows. The
+// docs/security.md role table is this ladder in words.
 
 /** Who may call a procedure; one rule per procedure, set by the rung of the ladder it is built on. */
 export type Access = "public" | "signedIn" | "viewer" | "editor" | "admin" | "owner";
 
 interface ProcedureMeta {
   access: Access;
+  /**
+   * What an API token needs to call it, where that is not its type's default (tokens/token-scopes.ts): set with
+   * `withScope`.
+   */
+  scope?: TokenRule;
 }
 
 /** What a user sees of a failure that is ours, not theirs; the details are logged under the same ref. */
@@ -197,8 +208,44 @@ const edgeErrors = t.middleware(async ({ ctx, path, getRawInput, next }) => {
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+/**
+ * A call with an API token (`Authorization: Bearer`): a refused token is a 401 saying why; the procedure's token rule
+ * (tokenRule in tokens/token-scopes.ts) must be among the token's scopes; and the call takes one point of the
+ * token's rate limit. The role rules further up the ladder then apply to the role the token acts with. Calls without
+ * a token pass untouched.
+ */
+const tokenGate = t.middleware(async ({ ctx, meta, type, next }) => {
+  const bearer = ctx.bearer;
+  if (!bearer) return next();
+  if (!bearer.ok) throw new TRPCError({ code: "UNAUTHORIZED", message: bearer.reason });
+  const rule = tokenRule(meta, type);
+  if (rule === "session") {
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: "this cannot be done with an API token: sign in to Sluice and do it there",
+    });
+  }
+  const missing = missingScope(bearer.token, rule);
+  if (missing) throw new TRPCError({ code: "FORBIDDEN", message: missing });
+  await limitCall(ctx, "apiPerToken", bearer.token.id);
+  return next();
+});
+
 /** Anyone, signed in or not: sign-up, sign-in, "who am I". */
-export const publicProcedure = t.procedure.meta({ access: "public" }).use(edgeErrors);
+export const publicProcedure = t.procedure.meta({ access: "public" }).use(edgeErrors).use(tokenGate);
+
+/**
+ * The same rung with a token rule other than its type's default: `withScope(editorProcedure, "run")` for run
+ * control, `withScope(…, "session")` for what no token may do (managing tokens themselves).
+ */
+export function withScope<B extends { _def: { meta?: ProcedureMeta }; meta(meta: ProcedureMeta): B }>(
+  builder: B,
+  scope: TokenRule,
+): B {
+  const meta = builder._def.meta;
+  if (!meta) throw new Error("withScope needs a rung of the ladder, which carries its access rule");
+  return builder.meta({ ...meta, scope });
+}
 
 /** Any signed-in user, whatever their workspaces. */
 export const authedProcedure = publicProcedure.meta({ access: "signedIn" }).use(({ ctx, next }) => {
@@ -206,33 +253,55 @@ export const authedProcedure = publicProcedure.meta({ access: "signedIn" }).use(
   return next({ ctx: { ...ctx, session: ctx.session } });
 });
 
-const ROLE_RANK = { VIEWER: 0, EDITOR: 1, ADMIN: 2, OWNER: 3 } as const;
-export type Role = keyof typeof ROLE_RANK;
-
-/** A member of the workspace the request addresses, in any role: reading what the workspace holds. */
-export const workspaceProcedure = authedProcedure.meta({ access: "viewer" }).use(({ ctx, next }) => {
-  const memberships = ctx.session.memberships;
-  const wanted = ctx.requestedWorkspaceId;
-  const membership = wanted ? memberships.find((m) => m.workspaceId === wanted) : memberships[0];
-  if (!membership) {
-    throw new TRPCError({
-      code: wanted ? "FORBIDDEN" : "PRECONDITION_FAILED",
-      message: wanted ? "you are not a member of that workspace" : "you belong to no workspace",
-    });
-  }
-  return next({ ctx: { ...ctx, workspaceId: membership.workspaceId, role: membership.role as Role } });
-});
+/**
+ * A member of the workspace the request addresses, in any role: reading what the workspace holds. Every change made
+ * through this rung or those above it is written to the workspace's audit log (audit/audit-trail.ts).
+ */
+export const workspaceProcedure = authedProcedure
+  .meta({ access: "viewer" })
+  .use(({ ctx, next }) => {
+    const memberships = ctx.session.memberships;
+    const wanted = ctx.requestedWorkspaceId;
+    const membership = wanted ? memberships.find((m) => m.workspaceId === wanted) : memberships[0];
+    if (!membership) {
+      throw new TRPCError({
+        code: wanted ? "FORBIDDEN" : "PRECONDITION_FAILED",
+        message: wanted ? "you are not a member of that workspace" : "you belong to no workspace",
+      });
+    }
+    return next({ ctx: { ...ctx, workspaceId: membership.workspaceId, role: membership.role as Role } });
+  })
+  .use(({ ctx, path, type, getRawInput, next }) => auditCall({ ctx, path, type, getRawInput }, next));
 
 /**
  * Editors and above: changing the workspace, and anything that opens a connection to a live system (Test,
  * discovery, preview) — a viewer reads what Sluice stored, it does not query the systems behind the connections.
  */
-export const editorProcedure = workspaceProcedure.meta({ access: "editor" }).use(({ ctx, next }) => {
-  if (ROLE_RANK[ctx.role] < ROLE_RANK.EDITOR) {
-    throw new TRPCError({
-      code: "FORBIDDEN",
-      message: `this needs the editor role in this workspace; yours is ${ctx.role.toLowerCase()}`,
-    });
-  }
+export const editorProcedure = workspaceProcedure.meta({ access: "editor" }).use(({ ctx, meta, next }) => {
+  // The procedure's own rule names the role a refusal asks for: a viewer calling an admin procedure is told admin.
+  refuseBelow(ctx.role, meta?.access === "owner" ? "OWNER" : meta?.access === "admin" ? "ADMIN" : "EDITOR");
   return next();
 });
+
+/**
+ * Admins and owners: the workspace's members, invitations and name, and its connections (the credentials to other
+ * systems that editors use in pipelines but do not hold). Which roles an admin may grant is the services' check.
+ */
+export const adminProcedure = editorProcedure.meta({ access: "admin" }).use(({ ctx, next }) => {
+  refuseBelow(ctx.role, "ADMIN");
+  return next();
+});
+
+/** Owners only: deleting the workspace and handing it over. */
+export const ownerProcedure = adminProcedure.meta({ access: "owner" }).use(({ ctx, next }) => {
+  refuseBelow(ctx.role, "OWNER");
+  return next();
+});
+
+function refuseBelow(role: Role, needed: Role): void {
+  if (roleAtLeast(role, needed)) return;
+  throw new TRPCError({
+    code: "FORBIDDEN",
+    message: `this needs the ${needed.toLowerCase()} role in this workspace; yours is ${role.toLowerCase()}`,
+  });
+}

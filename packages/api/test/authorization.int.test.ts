@@ -128,6 +128,32 @@ describe("declared rules", () => {
     expect(procedures.find((p) => p.path === "fleet.list")?.access).toBe("viewer");
   });
 
+  it("leaves connections' credentials to admins: editors use connections, admins make and change them", () => {
+    const rule = (path: string) => procedures.find((p) => p.path === path)?.access;
+    for (const path of ["connections.create", "connections.update", "connections.delete"]) {
+      expect(rule(path), path).toBe("admin");
+    }
+    expect(rule("connections.list")).toBe("viewer");
+    expect(rule("connections.test")).toBe("editor");
+  });
+
+  it("gives members and invitations to admins, and the workspace itself to owners", () => {
+    const rule = (path: string) => procedures.find((p) => p.path === path)?.access;
+    expect(rule("members.list")).toBe("viewer");
+    expect(rule("members.leave")).toBe("viewer");
+    for (const path of ["members.setRole", "members.remove", "invitations.create", "invitations.list"]) {
+      expect(rule(path), path).toBe("admin");
+    }
+    expect(rule("invitations.revoke")).toBe("admin");
+    expect(rule("workspaces.rename")).toBe("admin");
+    expect(rule("members.transferOwnership")).toBe("owner");
+    expect(rule("workspaces.delete")).toBe("owner");
+    // The link's page is seen before signing in; accepting needs an account, not a membership.
+    expect(rule("invitations.preview")).toBe("public");
+    expect(rule("invitations.accept")).toBe("signedIn");
+    expect(rule("workspaces.create")).toBe("signedIn");
+  });
+
   it("shows the overview to every member, as the runs and figures it sums up", () => {
     const rule = (path: string) => procedures.find((p) => p.path === path)?.access;
     expect(rule("overview.get")).toBe("viewer");
@@ -145,6 +171,7 @@ describe("the matrix", () => {
       for (const kind of CALLERS) {
         const api = await callerFor(kind, info);
         const outcome = await attempt(api, info, await fx.sampleInput(info.path));
+        await fx.restoreAfter(info.path);
         seen.push(`${kind}: ${describeOutcome(outcome)}`);
         const context = `${info.path} as ${kind}\n${seen.join("\n")}`;
         if (HOLDS[kind] < needs) {
@@ -165,20 +192,37 @@ describe("the matrix", () => {
 /** What workspace A holds, to compare before and after a call from outside it. */
 async function snapshotOfA(): Promise<string> {
   const where = { workspaceId: fx.workspaceId };
-  const [pipelines, connections, schedules, runs, versions, members, silences] = await Promise.all([
-    h.db.pipeline.findMany({
-      where,
-      orderBy: { id: "asc" },
-      select: { id: true, name: true, description: true, latestVersion: true },
-    }),
-    h.db.connection.findMany({ where, orderBy: { id: "asc" }, select: { id: true, name: true, updatedAt: true } }),
-    h.db.schedule.findMany({ where, orderBy: { id: "asc" }, select: { id: true, enabled: true, updatedAt: true } }),
-    h.db.run.findMany({ where, orderBy: { id: "asc" }, select: { id: true, status: true } }),
-    h.db.pipelineVersion.count({ where: { pipeline: where } }),
-    h.db.membership.findMany({ where, orderBy: { userId: "asc" }, select: { userId: true, role: true } }),
-    h.db.alertSilence.findMany({ where, orderBy: { id: "asc" }, select: { id: true, until: true } }),
-  ]);
-  return JSON.stringify({ pipelines, connections, schedules, runs, versions, members, silences });
+  const [pipelines, connections, schedules, runs, versions, members, silences, invitations, workspace] =
+    await Promise.all([
+      h.db.pipeline.findMany({
+        where,
+        orderBy: { id: "asc" },
+        select: { id: true, name: true, description: true, latestVersion: true },
+      }),
+      h.db.connection.findMany({ where, orderBy: { id: "asc" }, select: { id: true, name: true, updatedAt: true } }),
+      h.db.schedule.findMany({ where, orderBy: { id: "asc" }, select: { id: true, enabled: true, updatedAt: true } }),
+      h.db.run.findMany({ where, orderBy: { id: "asc" }, select: { id: true, status: true } }),
+      h.db.pipelineVersion.count({ where: { pipeline: where } }),
+      h.db.membership.findMany({ where, orderBy: { userId: "asc" }, select: { userId: true, role: true } }),
+      h.db.alertSilence.findMany({ where, orderBy: { id: "asc" }, select: { id: true, until: true } }),
+      h.db.invitation.findMany({
+        where,
+        orderBy: { id: "asc" },
+        select: { id: true, role: true, acceptedAt: true, revokedAt: true },
+      }),
+      h.db.workspace.findUniqueOrThrow({ where: { id: fx.workspaceId }, select: { name: true } }),
+    ]);
+  return JSON.stringify({
+    pipelines,
+    connections,
+    schedules,
+    runs,
+    versions,
+    members,
+    silences,
+    invitations,
+    workspace,
+  });
 }
 
 describe("a user of another workspace, in their own, with this workspace's ids", () => {
@@ -198,6 +242,7 @@ describe("a user of another workspace, in their own, with this workspace's ids",
         expect(["UNAUTHORIZED", "FORBIDDEN", "INTERNAL_SERVER_ERROR"], context).not.toContain(outcome.error.code);
       }
       expect(await snapshotOfA(), context).toBe(before);
+      await fx.restoreAfter(info.path);
     });
   }
 });

@@ -7,7 +7,7 @@ import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import superjson, { type SuperJSONResult } from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRequestContext, WORKSPACE_HEADER } from "../src/context";
-import { handleIngestRequest } from "../src/ingest/ingest-service";
+import { handleLimitedIngestRequest } from "../src/ingest/ingest-service";
 import { DEFINITION_LIMITS } from "../src/pipelines/pipeline-service";
 import { appRouter } from "../src/root";
 import { createCallerFactory, createTRPCRouter, publicProcedure } from "../src/trpc";
@@ -257,14 +257,14 @@ describe("discovery and ingest answer the caller's mistakes with 4xx", () => {
 
   it("answers deeply nested ingest bodies with 400 and no Retry-After", async () => {
     const owner = await fx.callerAs(fx.members.OWNER.cookie, fx.workspaceId);
-    const { token } = await owner.ingest.rotateToken({ pipelineId: fx.startPipelineId });
-    const deps = { redis: h.redis, keys: h.deps.keys };
+    const { secret: token } = await owner.ingest.createToken({ pipelineId: fx.startPipelineId });
+    const deps = { db: h.db, redis: h.redis, keys: h.deps.keys };
     for (const [type, body] of [
       ["application/json", `${"[".repeat(100_000)}${"]".repeat(100_000)}`],
       ["application/json", `{"a":${'{"b":'.repeat(5000)}1${"}".repeat(5000)}}`],
       ["application/x-ndjson", `{"ok":1}\n{"a":${"[".repeat(70)}${"]".repeat(70)}}`],
     ] as const) {
-      const res = await handleIngestRequest(
+      const res = await handleLimitedIngestRequest(
         deps,
         fx.startPipelineId,
         new Request(`http://sluice.test/api/ingest/${fx.startPipelineId}`, {

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { Db } from "@sluice/db/client";
 import { emptyDefinition, type PipelineDefinition } from "@sluice/pipeline/definition";
 import { type ApiHarness, createApiHarness } from "@sluice/test-kit/api-harness";
@@ -7,6 +7,7 @@ import type { AnyTRPCProcedure } from "@trpc/server";
 import { createSession, SESSION_COOKIE } from "../src/auth/session";
 import { createRequestContext, WORKSPACE_HEADER } from "../src/context";
 import { appRouter, createCaller } from "../src/root";
+import { createToken } from "../src/tokens/token-service";
 import type { Access } from "../src/trpc";
 
 // One workspace with a member in every role, an outsider with a workspace of their own, objects of every kind in
@@ -65,6 +66,11 @@ export interface RoleFixture {
   freshCookie(person: Person): Promise<string>;
   /** A minimal valid input for `path`, as `as` would send it; undefined when the procedure takes none. */
   sampleInput(path: string): Promise<unknown>;
+  /**
+   * Puts workspace A's members back as the fixture made them after a call of `path` that may have changed them (a
+   * member who left, an owner who handed the workspace over), so the next call meets the same roles.
+   */
+  restoreAfter(path: string): Promise<void>;
   /** Whether a sample input is known for `path`: the tests fail for a procedure without one. */
   hasSample(path: string): boolean;
 }
@@ -119,6 +125,9 @@ export async function createRoleHarness(name: string): Promise<{ h: ApiHarness; 
 async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
   const owner = await signUpPerson(h, "Owner");
   const workspaceId = await ownWorkspace(h.db, owner.userId);
+  // A name of its own, so renaming it to this in the samples changes nothing.
+  const workspaceName = unique("Fixture workspace");
+  await h.db.workspace.update({ where: { id: workspaceId }, data: { name: workspaceName } });
   const members = { OWNER: owner } as Record<MemberRole, Person>;
   for (const role of ["ADMIN", "EDITOR", "VIEWER"] as const) {
     const person = await signUpPerson(h, role[0] + role.slice(1).toLowerCase());
@@ -143,7 +152,9 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
   const { id: startPipelineId } = await api.pipelines.create({ name: startName, definition: samplePipeline() });
   const { id: runId } = await api.runs.start({ pipelineId });
   const { schedule } = await api.schedules.create({ pipelineId, pattern: "0 3 * * *" });
-  await api.ingest.rotateToken({ pipelineId });
+  await api.ingest.createToken({ pipelineId });
+  const workspaceTokenName = unique("ci token");
+  await api.tokens.createWorkspace({ name: workspaceTokenName, scopes: ["read"], expiresInDays: 30, role: "VIEWER" });
 
   // Fresh objects for procedures that destroy what they are given.
   const freshPipeline = async () => (await api.pipelines.create({ name: unique("Doomed") })).id;
@@ -168,12 +179,54 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
       })
     ).id;
 
+  // Tokens to revoke, the owner's (so a personal one is only found by the owner).
+  const freshToken = async (kind: "PERSONAL" | "WORKSPACE" | "INGEST") =>
+    (
+      await createToken(h.db, {
+        workspaceId,
+        kind,
+        createdById: owner.userId,
+        name: unique("doomed token"),
+        scopes: [kind === "INGEST" ? "ingest" : "read"],
+        expiresInDays: 1,
+        ...(kind === "WORKSPACE" ? { role: "VIEWER" as const } : {}),
+        ...(kind === "INGEST" ? { pipelineId } : {}),
+      })
+    ).token;
+
+  // Members and invitations for procedures that change or use them up.
+  const freshMember = async () => {
+    const user = await h.db.user.create({
+      data: { email: `${unique("member")}@example.com`, name: "Fresh member", passwordHash: "unused" },
+    });
+    await h.db.membership.create({ data: { userId: user.id, workspaceId, role: "VIEWER" } });
+    return user.id;
+  };
+  const invitation = async (revoked: boolean) => {
+    const token = randomBytes(32).toString("base64url");
+    const row = await h.db.invitation.create({
+      data: {
+        workspaceId,
+        tokenHash: createHash("sha256").update(token).digest("hex"),
+        role: "VIEWER",
+        createdById: owner.userId,
+        expiresAt: new Date(Date.now() + 86_400_000),
+        revokedAt: revoked ? new Date() : null,
+      },
+    });
+    return { id: row.id, token };
+  };
+  // Accepting a live invitation would make the outsider a member of A: every caller gets one that was revoked.
+  const revokedToken = (await invitation(true)).token;
+
   const samples: Record<string, () => unknown> = {
     "alerts.inbox": () => ({ unreadOnly: true, limit: 10 }),
     "alerts.list": () => ({ state: "firing", pipelineId }),
     "alerts.markRead": () => ({ all: true }),
     "alerts.silence": () => ({ pipelineId, forMs: 3_600_000 }),
     "alerts.unsilence": async () => ({ id: await freshSilence() }),
+    "audit.exportPlan": () => ({ format: "csv", action: "runs." }),
+    "audit.list": () => ({ limit: 10 }),
     "auth.me": () => undefined,
     "auth.signIn": () => ({ email: owner.email, password: PASSWORD }),
     "auth.signOut": () => undefined,
@@ -192,9 +245,19 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
     "connections.update": () => ({ id: connectionId, config: { host: "db.internal", user: "sluice" } }),
     "fleet.list": () => undefined,
     "overview.get": () => undefined,
-    "ingest.revokeToken": () => ({ pipelineId }),
-    "ingest.rotateToken": () => ({ pipelineId }),
+    "ingest.createToken": () => ({ pipelineId }),
+    "ingest.revokeToken": async () => ({ pipelineId, id: (await freshToken("INGEST")).id }),
     "ingest.status": () => ({ pipelineId }),
+    "invitations.accept": () => ({ token: revokedToken }),
+    "invitations.create": () => ({ role: "VIEWER" }),
+    "invitations.list": () => undefined,
+    "invitations.preview": () => ({ token: revokedToken }),
+    "invitations.revoke": async () => ({ id: (await invitation(false)).id }),
+    "members.leave": () => undefined,
+    "members.list": () => undefined,
+    "members.remove": async () => ({ userId: await freshMember() }),
+    "members.setRole": async () => ({ userId: await freshMember(), role: "EDITOR" }),
+    "members.transferOwnership": async () => ({ userId: await freshMember() }),
     "pipelines.create": () => ({ name: unique("New pipeline") }),
     "pipelines.delete": async () => ({ id: await freshPipeline() }),
     "pipelines.duplicate": () => ({ id: pipelineId, name: unique("Copy") }),
@@ -236,6 +299,16 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
     "schedules.get": () => ({ id: scheduleId }),
     "schedules.list": () => ({ pipelineId }),
     "schedules.update": () => ({ id: scheduleId, version: 1, enabled: true }),
+    "tokens.createPersonal": () => ({ name: unique("token"), scopes: ["read"], expiresInDays: 7 }),
+    "tokens.createWorkspace": () => ({ name: unique("token"), scopes: ["read"], expiresInDays: 7, role: "VIEWER" }),
+    "tokens.mine": () => undefined,
+    "tokens.revokePersonal": async () => ({ id: (await freshToken("PERSONAL")).id }),
+    "tokens.revokeWorkspace": async () => ({ id: (await freshToken("WORKSPACE")).id }),
+    "tokens.workspace": () => undefined,
+    "workspaces.create": () => ({ name: unique("Team") }),
+    // A wrong confirmation: an owner's call passes the rule and is then refused, so the fixture's workspace stays.
+    "workspaces.delete": () => ({ confirmName: "not the workspace's name" }),
+    "workspaces.rename": () => ({ name: workspaceName }),
   };
   const scheduleId = schedule.id;
 
@@ -258,6 +331,7 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
       pipelineName,
       startName,
       connectionName,
+      workspaceTokenName,
     ],
     callerAs,
     async freshCookie(person) {
@@ -265,6 +339,20 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
       return `${SESSION_COOKIE}=${token}`;
     },
     sampleInput: async (path) => samples[path]?.(),
+    async restoreAfter(path) {
+      if (!path.startsWith("members.")) return;
+      const canonical = MEMBER_ROLES.map((role) => ({ role, userId: members[role].userId }));
+      await h.db.$transaction([
+        h.db.membership.deleteMany({ where: { workspaceId, userId: { notIn: canonical.map((m) => m.userId) } } }),
+        ...canonical.map(({ role, userId }) =>
+          h.db.membership.upsert({
+            where: { userId_workspaceId: { userId, workspaceId } },
+            create: { userId, workspaceId, role },
+            update: { role },
+          }),
+        ),
+      ]);
+    },
     hasSample: (path) => Object.hasOwn(samples, path),
   };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { SESSION_COOKIE } from "@sluice/api/auth/session";
-import { type ApiDeps, createRequestContext } from "@sluice/api/context";
+import { type ApiDeps, createRequestContext, WORKSPACE_HEADER } from "@sluice/api/context";
 import { createCaller } from "@sluice/api/root";
 import { createDb, type Db } from "@sluice/db/client";
 import { catalog } from "@sluice/nodes/catalog";
@@ -22,8 +22,11 @@ export interface ApiHarness {
   deps: ApiDeps;
   db: Db;
   redis: Redis;
-  /** A caller acting as whoever holds `cookie` (anonymous without one). Response headers land in `headers`. */
-  caller(cookie?: string): Promise<{ api: ReturnType<typeof createCaller>; headers: Headers }>;
+  /**
+   * A caller acting as whoever holds `cookie` (anonymous without one), addressing `workspaceId` (their first
+   * workspace without one). Response headers land in `headers`.
+   */
+  caller(cookie?: string, workspaceId?: string): Promise<{ api: ReturnType<typeof createCaller>; headers: Headers }>;
   /** Signs up a fresh user and returns their session cookie. */
   signUp(name?: string): Promise<{ cookie: string; email: string }>;
   close(): Promise<void>;
@@ -67,9 +70,12 @@ export async function createApiHarness(label: string, options: ApiHarnessOptions
       options.destinations ?? DestinationPolicy.fromSettings(TEST_ALLOW, { databaseUrl: database.url, redisUrl }),
   };
 
-  const caller = async (cookie?: string) => {
+  const caller = async (cookie?: string, workspaceId?: string) => {
     const headers = new Headers();
-    const req = new Request("http://sluice.test/api/trpc", { headers: cookie ? { cookie } : {} });
+    const sent: Record<string, string> = {};
+    if (cookie) sent.cookie = cookie;
+    if (workspaceId) sent[WORKSPACE_HEADER] = workspaceId;
+    const req = new Request("http://sluice.test/api/trpc", { headers: sent });
     const ctx = await createRequestContext(deps, req, headers);
     return { api: createCaller(ctx), headers };
   };

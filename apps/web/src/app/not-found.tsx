@@ -31,7 +31,7 @@ export default async function NotFound() {
   }
   return (
     <div className="app-shell">
-      <AppHeader userName={me.user.name} workspaceName={me.workspaces[0]?.name} />
+      <AppHeader me={me} />
       <div className="app-main">{body}</div>
     </div>
   );

@@ -14,6 +14,7 @@ import { useEditor, useEditorStore, useRun, useRunStore } from "@/editor/editor-
 import { isDirty } from "@/editor/store/editor-store";
 import { isActive } from "@/editor/store/run-store";
 import { errorCode, errorMessage } from "@/lib/errors";
+import { useWorkspaceRole } from "@/lib/use-workspace-role";
 import { useRunCommands } from "@/runs/use-run-commands";
 import { useTRPC } from "@/trpc/react";
 
@@ -188,18 +189,24 @@ export function EditorToolbar({
   const [settingsOpen, setSettingsOpen] = useState(false);
   const { save, starting } = commands;
   const store = useEditorStore();
+  const { can, why, known } = useWorkspaceRole();
+  const editable = can("editPipelines");
+  const editRefusal = why("editPipelines");
+  const runRefusal = why("controlRuns");
+  const runnable = runRefusal === undefined;
+  const previewRefusal = why("previewDrafts");
 
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
       if ((event.metaKey || event.ctrlKey) && event.key.toLowerCase() === "s") {
         event.preventDefault();
         // While a save-and-start is in flight its draft is being saved: a second save would conflict with it.
-        if (isDirty(store.getState()) && !starting) void save();
+        if (editable && isDirty(store.getState()) && !starting) void save();
       }
     };
     window.addEventListener("keydown", onKeyDown);
     return () => window.removeEventListener("keydown", onKeyDown);
-  }, [save, store, starting]);
+  }, [save, store, starting, editable]);
 
   return (
     <>
@@ -238,6 +245,8 @@ export function EditorToolbar({
             type="button"
             className={`button${previewOpen ? " is-pressed" : ""}`}
             aria-pressed={previewOpen}
+            disabled={previewRefusal !== undefined && !previewOpen}
+            title={previewRefusal}
             onClick={() => onPreview(!previewOpen)}
           >
             Preview
@@ -253,7 +262,8 @@ export function EditorToolbar({
               type="button"
               className="button"
               onClick={() => void save()}
-              disabled={commands.saving || commands.starting || !dirty}
+              disabled={commands.saving || commands.starting || !dirty || !editable}
+              title={editRefusal}
             >
               {commands.saving ? "Saving…" : "Save"}
             </button>
@@ -261,9 +271,9 @@ export function EditorToolbar({
               type="button"
               className="button button-icon-only"
               onClick={() => setAskMessage(true)}
-              disabled={commands.saving || commands.starting || !dirty}
+              disabled={commands.saving || commands.starting || !dirty || !editable}
               aria-label="Save with a message"
-              title="Save with a message"
+              title={editRefusal ?? "Save with a message"}
             >
               <span aria-hidden="true">✎</span>
             </button>
@@ -273,7 +283,8 @@ export function EditorToolbar({
               type="button"
               className="button"
               onClick={() => void commands.control("pause")}
-              disabled={commands.controlling}
+              disabled={commands.controlling || !runnable}
+              title={runRefusal}
             >
               Pause
             </button>
@@ -283,7 +294,8 @@ export function EditorToolbar({
               type="button"
               className="button"
               onClick={() => void commands.control("resume")}
-              disabled={commands.controlling}
+              disabled={commands.controlling || !runnable}
+              title={runRefusal}
             >
               <span className="play-triangle" aria-hidden="true" />
               Resume
@@ -294,7 +306,8 @@ export function EditorToolbar({
               type="button"
               className="button button-danger"
               onClick={() => void commands.control("stop")}
-              disabled={commands.controlling || runStatus === "stopping"}
+              disabled={commands.controlling || runStatus === "stopping" || !runnable}
+              title={runRefusal}
             >
               <span className="stop-square" aria-hidden="true" />
               {runStatus === "stopping" ? "Stopping…" : "Stop"}
@@ -305,7 +318,8 @@ export function EditorToolbar({
               type="button"
               className="button button-primary"
               onClick={() => void commands.start()}
-              disabled={commands.starting || commands.saving}
+              disabled={commands.starting || commands.saving || !runnable}
+              title={runRefusal}
             >
               <span className="play-triangle" aria-hidden="true" />
               {commands.starting ? "Starting…" : "Start"}
@@ -313,6 +327,13 @@ export function EditorToolbar({
           ) : null}
         </div>
       </div>
+      {known && !editable ? (
+        <div className="editor-banner banner-info" role="status" data-testid="read-only-notice">
+          <span>
+            <strong>Read only.</strong> {editRefusal}
+          </span>
+        </div>
+      ) : null}
       {commands.error ? (
         <div className="editor-banner banner-error" role="alert">
           <span>{commands.error}</span>

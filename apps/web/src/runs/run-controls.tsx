@@ -3,6 +3,7 @@
 import { allows, type RunStatus } from "@sluice/pipeline/control/run-status";
 import { useState } from "react";
 import { Dialog } from "@/components/dialog";
+import { useWorkspaceRole } from "@/lib/use-workspace-role";
 import { useRunCommands } from "@/runs/use-run-commands";
 
 // Pause, resume, stop and restart one run on the run page: the buttons the run's status allows, each saying what it
@@ -21,7 +22,11 @@ export function RunControls({
 }) {
   const commands = useRunCommands(runId, onStatus);
   const [confirmReset, setConfirmReset] = useState(false);
-  const { busy, pending, error } = commands;
+  const { pending, error } = commands;
+  const { can, why } = useWorkspaceRole();
+  // Shown to every member, usable by editors and above; the title says why not.
+  const refusal = why("controlRuns");
+  const busy = commands.busy || !can("controlRuns");
   const restarting = pending === "restart";
 
   return (
@@ -33,6 +38,7 @@ export function RunControls({
             type="button"
             className="button button-small"
             disabled={busy}
+            title={refusal}
             onClick={() => void commands.send("pause")}
           >
             <span className="pause-bars" aria-hidden="true" />
@@ -44,6 +50,7 @@ export function RunControls({
             type="button"
             className="button button-small button-primary"
             disabled={busy}
+            title={refusal}
             onClick={() => void commands.send("resume")}
           >
             <span className="play-triangle" aria-hidden="true" />
@@ -56,7 +63,7 @@ export function RunControls({
             className="button button-small button-danger"
             disabled={busy || !allows(status, "stop")}
             onClick={() => void commands.send("stop")}
-            title="Drain what is in flight, commit, and stop"
+            title={refusal ?? "Drain what is in flight, commit, and stop"}
           >
             <span className="stop-square" aria-hidden="true" />
             {status === "stopping" ? "Stopping…" : "Stop run"}
@@ -69,7 +76,7 @@ export function RunControls({
               className="button button-small"
               disabled={busy}
               onClick={() => void commands.send("restart", { reset: false })}
-              title="Run again from the last commit: state, offsets and output so far are kept"
+              title={refusal ?? "Run again from the last commit: state, offsets and output so far are kept"}
             >
               {restarting && !confirmReset ? "Restarting…" : "Restart (continue)"}
             </button>
@@ -77,6 +84,7 @@ export function RunControls({
               type="button"
               className="button button-small button-ghost button-ghost-danger"
               disabled={busy}
+              title={refusal}
               onClick={() => setConfirmReset(true)}
             >
               Restart from scratch…

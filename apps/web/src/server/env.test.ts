@@ -5,9 +5,23 @@ describe("web environment: SLUICE_SECRET_KEY", () => {
   it("is optional, and read as 32 bytes from hex or base64", () => {
     expect(readWebEnv({}).secretKey).toBeUndefined();
     const hex = "ab".repeat(32);
-    expect(readWebEnv({ SLUICE_SECRET_KEY: hex }).secretKey).toEqual(new Uint8Array(32).fill(0xab));
-    expect(readWebEnv({ SLUICE_SECRET_KEY: Buffer.alloc(32, 7).toString("base64") }).secretKey).toEqual(
+    expect(readWebEnv({ SLUICE_SECRET_KEY: hex }).secretKey).toEqual({
+      current: new Uint8Array(32).fill(0xab),
+      previous: [],
+    });
+    expect(readWebEnv({ SLUICE_SECRET_KEY: Buffer.alloc(32, 7).toString("base64") }).secretKey?.current).toEqual(
       new Uint8Array(32).fill(7),
+    );
+  });
+
+  it("takes the keys secrets were sealed with before from SLUICE_SECRET_KEY_PREVIOUS", () => {
+    const env = readWebEnv({ SLUICE_SECRET_KEY: "ab".repeat(32), SLUICE_SECRET_KEY_PREVIOUS: `${"cd".repeat(32)}` });
+    expect(env.secretKey?.previous).toEqual([new Uint8Array(32).fill(0xcd)]);
+    expect(() =>
+      readWebEnv({ SLUICE_SECRET_KEY: "ab".repeat(32), SLUICE_SECRET_KEY_PREVIOUS: "ab".repeat(32) }),
+    ).toThrow(/SLUICE_SECRET_KEY_PREVIOUS is the same key as SLUICE_SECRET_KEY/);
+    expect(() => readWebEnv({ SLUICE_SECRET_KEY_PREVIOUS: "cd".repeat(32) })).toThrow(
+      /invalid environment for the Sluice web app: SLUICE_SECRET_KEY_PREVIOUS is set but SLUICE_SECRET_KEY is not/,
     );
   });
 
@@ -51,10 +65,15 @@ describe("web environment: request limits", () => {
       signInPerAddress: { points: 30, durationSeconds: 900 },
       signUpPerAddress: { points: 20, durationSeconds: 3600 },
       ingestPerToken: { points: 3000, durationSeconds: 60 },
+      apiPerToken: { points: 600, durationSeconds: 60 },
     });
     expect(readWebEnv({ SLUICE_RATE_SIGNIN_EMAIL: "5/1h" }).rateLimits.signInPerEmail).toEqual({
       points: 5,
       durationSeconds: 3600,
+    });
+    expect(readWebEnv({ SLUICE_RATE_API_TOKEN: "50/10s" }).rateLimits.apiPerToken).toEqual({
+      points: 50,
+      durationSeconds: 10,
     });
   });
 

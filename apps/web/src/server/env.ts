@@ -1,3 +1,4 @@
+import { AuditRetentionSetting } from "@sluice/api/audit/audit-log";
 import { type HistoryRetention, HistoryRetentionSetting } from "@sluice/api/history/history-retention";
 import {
   DEFAULT_RATE_LIMITS,
@@ -8,7 +9,7 @@ import {
 import { type LogSettings, LogSettingsError, readLogSettings } from "@sluice/log/logger";
 import { DestinationPolicyError, parseAllowList } from "@sluice/nodes/destination-policy";
 import { RunRetentionSetting } from "@sluice/pipeline/control/run-state";
-import { parseSecretKey, SecretKeyError } from "@sluice/pipeline/control/secret-box";
+import { parseSecretKeyring, SecretKeyError, type SecretKeyring } from "@sluice/pipeline/control/secret-box";
 import { z } from "zod";
 
 // Everything the web server reads from its environment, validated once. The only place that touches process.env
@@ -49,6 +50,7 @@ const EnvSchema = z.object({
   SLUICE_COOKIE_SECURE: booleanFlag,
   SLUICE_REDIS_CLUSTER: booleanFlag,
   SLUICE_SECRET_KEY: z.string().optional(),
+  SLUICE_SECRET_KEY_PREVIOUS: z.string().optional(),
   SLUICE_CONNECTIONS_ALLOW: z.string().optional(),
   SLUICE_INGEST_MAX_BODY: z.coerce
     .number({ error: "a number of bytes" })
@@ -66,6 +68,7 @@ const EnvSchema = z.object({
   SLUICE_RATE_SIGNIN_IP: rateRule,
   SLUICE_RATE_SIGNUP_IP: rateRule,
   SLUICE_RATE_INGEST: rateRule,
+  SLUICE_RATE_API_TOKEN: rateRule,
   SLUICE_TRUSTED_PROXIES: z.coerce
     .number({ error: "a number of proxies" })
     .int("a whole number of proxies")
@@ -81,6 +84,7 @@ const EnvSchema = z.object({
     .default(1_000_000),
   SLUICE_RUN_RETENTION: RunRetentionSetting,
   SLUICE_HISTORY_RETENTION: HistoryRetentionSetting,
+  SLUICE_AUDIT_RETENTION: AuditRetentionSetting,
   SLUICE_METRICS_TOKEN: z
     .string()
     .regex(/^\S{32,512}$/, "at least 32 characters without spaces (e.g. openssl rand -hex 32)")
@@ -94,8 +98,11 @@ export interface WebEnv {
   secureCookies: boolean;
   /** REDIS_URL is one node of a Redis Cluster. */
   redisCluster: boolean;
-  /** Seals connection secrets and the connections runs take to the workers; the workers need the same key. */
-  secretKey: Uint8Array | undefined;
+  /**
+   * Seals connection secrets and the connections runs take to the workers under SLUICE_SECRET_KEY, and opens what
+   * it or a key of SLUICE_SECRET_KEY_PREVIOUS sealed; the workers need the same keys.
+   */
+  secretKey: SecretKeyring | undefined;
   /**
    * SLUICE_CONNECTIONS_ALLOW, checked: the loopback, link-local and metadata ranges (CIDR, optional port) connections
    * may reach after all. Sluice's own database and Redis stay refused whatever it says.
@@ -107,12 +114,14 @@ export interface WebEnv {
   ingestMaxBacklog: number;
   /** Largest tRPC request body, in bytes (SLUICE_API_MAX_BODY). */
   apiMaxBody: number;
-  /** Sign-in, sign-up and ingest rate limits (SLUICE_RATE_*). */
+  /** Sign-in, sign-up, ingest and API token rate limits (SLUICE_RATE_*). */
   rateLimits: RateLimitSettings;
   /** How long a finished run's Redis state is kept (SLUICE_RUN_RETENTION), in ms; the workers need the same. */
   runRetentionMs: number;
   /** How long node-figure history is kept at each resolution (SLUICE_HISTORY_RETENTION), in ms. */
   historyRetention: HistoryRetention;
+  /** How long workspace audit entries are kept (SLUICE_AUDIT_RETENTION), in ms. */
+  auditRetentionMs: number;
   /** Reverse proxies in front that append to X-Forwarded-For; decides which entry is the client's address. */
   trustedProxies: number;
   /** `next dev`: the pages' CSP allows eval, which React needs there. */
@@ -146,13 +155,12 @@ function logSettings(source: Record<string, string | undefined>): LogSettings {
   }
 }
 
-function secretKey(text: string | undefined): Uint8Array | undefined {
-  if (text === undefined) return undefined;
+function secretKey(current: string | undefined, previous: string | undefined): SecretKeyring | undefined {
   try {
-    return parseSecretKey(text);
+    return parseSecretKeyring(current, previous);
   } catch (err) {
     if (!(err instanceof SecretKeyError)) throw err;
-    // parseSecretKey's message names the variable; never echo the value.
+    // Its messages name the variable (and the key's place in SLUICE_SECRET_KEY_PREVIOUS), never the value.
     throw new EnvError(`invalid environment for the Sluice web app: ${err.message}`);
   }
 }
@@ -173,7 +181,7 @@ export function readWebEnv(source: Record<string, string | undefined> = process.
   }
   const e = parsed.data;
   return {
-    secretKey: secretKey(e.SLUICE_SECRET_KEY),
+    secretKey: secretKey(e.SLUICE_SECRET_KEY, e.SLUICE_SECRET_KEY_PREVIOUS),
     connectionsAllow: connectionsAllow(e.SLUICE_CONNECTIONS_ALLOW),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
@@ -188,10 +196,12 @@ export function readWebEnv(source: Record<string, string | undefined> = process.
       signInPerAddress: e.SLUICE_RATE_SIGNIN_IP,
       signUpPerAddress: e.SLUICE_RATE_SIGNUP_IP,
       ingestPerToken: e.SLUICE_RATE_INGEST,
+      apiPerToken: e.SLUICE_RATE_API_TOKEN,
     }),
     trustedProxies: e.SLUICE_TRUSTED_PROXIES,
     runRetentionMs: e.SLUICE_RUN_RETENTION,
     historyRetention: e.SLUICE_HISTORY_RETENTION,
+    auditRetentionMs: e.SLUICE_AUDIT_RETENTION,
     dev: e.NODE_ENV === "development",
     log: logSettings(source),
     metricsToken: e.SLUICE_METRICS_TOKEN,

@@ -8,16 +8,25 @@ import type { Access } from "@sluice/api/trpc";
 type RouteAccess =
   /** Anyone, signed in or not. */
   | Extract<Access, "public">
-  /** The pipeline's ingest token (`Authorization: Bearer …`), checked by the endpoint; no session involved. */
-  | "ingestToken"
-  /** SLUICE_METRICS_TOKEN (`Authorization: Bearer …`), checked by the endpoint; unset, the route answers 404. */
-  | "metricsToken"
+  /**
+   * An API token with the `ingest` scope (`Authorization: Bearer …`), checked by the endpoint: the pipeline's own
+   * ingest token, or a personal or workspace token of its workspace acting as an editor or above. No session.
+   */
+  | "ingestScope"
+  /**
+   * SLUICE_METRICS_TOKEN (`Authorization: Bearer …`) for the whole installation, or an API token with the `read`
+   * scope for its workspace's runs; checked by the endpoint. Without either, 401 (404 while the former is unset).
+   */
+  | "metricsTokenOrReadScope"
   /** The tRPC endpoint: each procedure carries its own rule (`meta.access`, set by the ladder in trpc.ts). */
-  | "perProcedure";
+  | "perProcedure"
+  /** The rule of the procedure the route calls before it answers (audit.exportPlan: admins, a token's `read`). */
+  | "asProcedure:audit.exportPlan";
 
 export const ROUTE_ACCESS = {
+  "api/audit/export": "asProcedure:audit.exportPlan",
   "api/health": "public",
-  "api/ingest/[pipeline]": "ingestToken",
-  "api/metrics": "metricsToken",
+  "api/ingest/[pipeline]": "ingestScope",
+  "api/metrics": "metricsTokenOrReadScope",
   "api/trpc/[trpc]": "perProcedure",
 } as const satisfies Record<string, RouteAccess>;

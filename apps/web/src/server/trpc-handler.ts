@@ -67,7 +67,8 @@ export function createTrpcHandler(getDeps: () => ApiDeps, options: TrpcHandlerOp
       endpoint: "/api/trpc",
       req: forwarded,
       router: appRouter,
-      createContext: ({ req, resHeaders }) => createRequestContext(getDeps(), req, resHeaders),
+      createContext: ({ req, resHeaders, info }) =>
+        createRequestContext(getDeps(), req, resHeaders, info.connectionParams),
       responseMeta({ errors }) {
         const retryAfter = retryAfterSeconds(errors);
         return retryAfter === undefined ? {} : { headers: { "retry-after": String(retryAfter) } };

@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { ApiDeps } from "@sluice/api/context";
 import { RateLimits } from "@sluice/api/limits/rate-limits";
-import { installIngestToken, newIngestToken } from "@sluice/nodes/connectors/http/ingest-endpoint";
 import { type ApiHarness, createApiHarness } from "@sluice/test-kit/api-harness";
 import superjson, { type SuperJSONResult } from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -255,9 +254,9 @@ describe("batch and body limits on the tRPC endpoint", () => {
 
 describe("webhook ingest", () => {
   it("is rate-limited per pipeline and token with 429 + Retry-After, and carries the security headers", async () => {
-    const pipelineId = `ingest-${randomBytes(4).toString("hex")}`;
-    const token = newIngestToken();
-    await installIngestToken(h.deps, pipelineId, token, 0);
+    const { api } = await h.caller((await h.signUp("Sender")).cookie);
+    const { id: pipelineId } = await api.pipelines.create({ name: `hook-${randomBytes(4).toString("hex")}` });
+    const { secret: token } = await api.ingest.createToken({ pipelineId });
     const ingest = createIngestHandler(() => deps);
     const post = (bearer: string) =>
       ingest(
@@ -281,7 +280,7 @@ describe("webhook ingest", () => {
     );
     expectSecurityHeaders(refused);
     // Someone without the token has their own count: they cannot use up the sender's.
-    const stranger = await post(newIngestToken());
+    const stranger = await post(`slu_${randomBytes(32).toString("base64url")}`);
     expect(stranger.status).toBe(401);
   });
 });

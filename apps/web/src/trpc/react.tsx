@@ -1,13 +1,14 @@
 "use client";
 
 import type { AppRouter } from "@sluice/api/root";
-import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, retryLink, splitLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
-import { type ReactNode, useState } from "react";
+import { createContext, type ReactNode, useContext, useState } from "react";
 import superjson from "superjson";
 import { errorCode } from "@/lib/errors";
 import { signInPath } from "@/lib/return-path";
+import { WORKSPACE_HEADER } from "@/lib/workspace-choice";
 import { MAX_BATCH_CALLS } from "@/trpc/limits";
 import { reconnectDelayMs, retrySubscription } from "@/trpc/subscription-retry";
 
@@ -16,15 +17,21 @@ const { TRPCProvider } = trpcContext;
 export const { useTRPC, useTRPCClient } = trpcContext;
 
 function makeQueryClient(): QueryClient {
-  return new QueryClient({
+  const onError = (error: unknown) => {
+    if (typeof window === "undefined") return;
+    const code = errorCode(error);
     // A session that ended (signed out elsewhere, expired) sends the visitor to the sign-in page, which brings them
     // back to the page they were on.
-    queryCache: new QueryCache({
-      onError: (error) => {
-        if (typeof window === "undefined" || errorCode(error) !== "UNAUTHORIZED") return;
-        window.location.assign(signInPath(`${window.location.pathname}${window.location.search}`));
-      },
-    }),
+    if (code === "UNAUTHORIZED") {
+      window.location.assign(signInPath(`${window.location.pathname}${window.location.search}`));
+    }
+    // A refusal may mean the role changed or the membership ended since "who am I" was read: read it again, so the
+    // controls (useWorkspaceRole) and the header say what the user is now.
+    if (code === "FORBIDDEN") void client.invalidateQueries({ queryKey: [["auth", "me"]] });
+  };
+  const client: QueryClient = new QueryClient({
+    queryCache: new QueryCache({ onError }),
+    mutationCache: new MutationCache({ onError }),
     defaultOptions: {
       queries: {
         staleTime: 10_000,
@@ -37,6 +44,7 @@ function makeQueryClient(): QueryClient {
       },
     },
   });
+  return client;
 }
 
 function httpStatus(error: unknown): number | undefined {
@@ -53,8 +61,26 @@ function getQueryClient(): QueryClient {
 
 const url = "/api/trpc";
 
-export function TRPCReactProvider({ children }: { children: ReactNode }) {
+const WorkspaceContext = createContext<string | null>(null);
+
+/** The workspace this page addresses (chosen by the workspace cookie, checked by the server); null when none. */
+export function useCurrentWorkspaceId(): string | null {
+  return useContext(WorkspaceContext);
+}
+
+export function TRPCReactProvider({
+  children,
+  workspaceId,
+}: {
+  children: ReactNode;
+  /** The workspace the server rendered the page for: every request names it (see lib/workspace-choice.ts). */
+  workspaceId: string | null;
+}) {
   const queryClient = getQueryClient();
+  // The links read it at each request. It follows what the server renders (a sign-in renders the layout again), so
+  // the header on the page and the workspace the API acts in are always the same one.
+  const [addressed] = useState(() => ({ id: workspaceId }));
+  addressed.id = workspaceId;
   const [trpcClient] = useState(() =>
     createTRPCClient<AppRouter>({
       links: [
@@ -64,10 +90,20 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
           // fails is opened again after a backoff, resuming after the last event it got (subscription-retry.ts).
           true: [
             retryLink({ retry: retrySubscription, retryDelayMs: reconnectDelayMs }),
-            httpSubscriptionLink({ url, transformer: superjson }),
+            // An EventSource cannot send headers: the workspace goes in the subscription's connection parameters.
+            httpSubscriptionLink({
+              url,
+              transformer: superjson,
+              connectionParams: () => (addressed.id ? { workspace: addressed.id } : {}),
+            }),
           ],
           // The server refuses bigger batches; the link splits at the same size.
-          false: httpBatchLink({ url, maxItems: MAX_BATCH_CALLS, transformer: superjson }),
+          false: httpBatchLink({
+            url,
+            maxItems: MAX_BATCH_CALLS,
+            transformer: superjson,
+            headers: () => (addressed.id ? { [WORKSPACE_HEADER]: addressed.id } : {}),
+          }),
         }),
       ],
     }),
@@ -75,7 +111,7 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
-        {children}
+        <WorkspaceContext value={workspaceId}>{children}</WorkspaceContext>
       </TRPCProvider>
     </QueryClientProvider>
   );

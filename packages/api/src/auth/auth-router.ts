@@ -1,5 +1,5 @@
 import { limitCall } from "../limits/limit-call";
-import { authedProcedure, createTRPCRouter, publicProcedure } from "../trpc";
+import { authedProcedure, createTRPCRouter, publicProcedure, withScope } from "../trpc";
 import { Me, SignInInput, SignUpInput, SignUpResult } from "./auth-router.types";
 import { signIn, signUp } from "./auth-service";
 import { clearedSessionCookie, createSession, deleteSession, sessionCookie } from "./session";
@@ -33,12 +33,17 @@ export const authRouter = createTRPCRouter({
     ctx.resHeaders.append("set-cookie", clearedSessionCookie(ctx.secureCookies));
     return { ok: true as const };
   }),
-  /** The signed-in user, or null: lets pages decide between the app and the sign-in form without an error. */
-  me: publicProcedure.output(Me.nullable()).query(({ ctx }) => {
-    if (!ctx.session) return null;
-    return {
-      user: ctx.session.user,
-      workspaces: ctx.session.memberships.map((m) => ({ id: m.workspaceId, name: m.workspaceName, role: m.role })),
-    };
-  }),
+  /**
+   * The signed-in user, or null: lets pages decide between the app and the sign-in form without an error. With an API
+   * token (scope `read`): the token's user and the one workspace it acts in.
+   */
+  me: withScope(publicProcedure, "read")
+    .output(Me.nullable())
+    .query(({ ctx }) => {
+      if (!ctx.session) return null;
+      return {
+        user: ctx.session.user,
+        workspaces: ctx.session.memberships.map((m) => ({ id: m.workspaceId, name: m.workspaceName, role: m.role })),
+      };
+    }),
 });

@@ -1,7 +1,11 @@
 import { z } from "zod";
 import { PASSWORD_MAX, passwordProblem } from "./password-rules";
 
-const Email = z.string().trim().toLowerCase().pipe(z.email("write an email address like ada@example.com").max(254));
+export const Email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.email("write an email address like ada@example.com").max(254));
 
 export const SignUpInput = z.strictObject({
   email: Email,

@@ -1,18 +1,9 @@
-import { randomBytes } from "node:crypto";
 import type { Db } from "@sluice/db/client";
 import { TRPCError } from "@trpc/server";
 import type { z } from "zod";
+import { createOwnedWorkspace } from "../workspaces/workspace-service";
 import type { SignInInput, SignUpInput } from "./auth-router.types";
 import { DUMMY_HASH, hashPassword, verifyPassword } from "./password";
-
-function slugFor(name: string): string {
-  const base = name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-|-$/g, "")
-    .slice(0, 40);
-  return `${base || "workspace"}-${randomBytes(3).toString("hex")}`;
-}
 
 /**
  * Creates the user and their own workspace (as owner) in one transaction. When the email already has an account,
@@ -24,10 +15,7 @@ export async function signUp(db: Db, input: z.output<typeof SignUpInput>): Promi
   try {
     await db.$transaction(async (tx) => {
       const created = await tx.user.create({ data: { email: input.email, name: input.name, passwordHash } });
-      const workspace = await tx.workspace.create({
-        data: { name: `${input.name}'s workspace`, slug: slugFor(input.name) },
-      });
-      await tx.membership.create({ data: { userId: created.id, workspaceId: workspace.id, role: "OWNER" } });
+      await createOwnedWorkspace(tx, created.id, `${input.name}'s workspace`);
     });
   } catch (err) {
     if ((err as { code?: string }).code === "P2002") return;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { createTRPCRouter, editorProcedure, workspaceProcedure } from "../trpc";
+import { adminProcedure, createTRPCRouter, editorProcedure, workspaceProcedure } from "../trpc";
 import { discoverConnection, testConnection } from "./connection-probe";
 import {
   ConnectionId,
@@ -32,17 +32,21 @@ export const connectionRouter = createTRPCRouter({
     .input(z.strictObject({ id: ConnectionId }))
     .output(ConnectionView)
     .query(({ ctx, input }) => getConnection(ctx, ctx.workspaceId, input.id)),
-  create: editorProcedure
+  /**
+   * Making, changing and deleting connections is for admins: a connection holds credentials to another system, which
+   * editors use in pipelines without holding them.
+   */
+  create: adminProcedure
     .input(CreateConnectionInput)
     .output(z.object({ id: z.string() }))
     .mutation(({ ctx, input }) =>
       createConnection(ctx, { workspaceId: ctx.workspaceId, userId: ctx.session.user.id }, input),
     ),
-  update: editorProcedure
+  update: adminProcedure
     .input(UpdateConnectionInput)
     .output(ConnectionView)
     .mutation(({ ctx, input }) => updateConnection(ctx, ctx.workspaceId, input)),
-  delete: editorProcedure.input(DeleteConnectionInput).mutation(async ({ ctx, input }) => {
+  delete: adminProcedure.input(DeleteConnectionInput).mutation(async ({ ctx, input }) => {
     await deleteConnection(ctx, ctx.workspaceId, input);
     return { ok: true as const };
   }),

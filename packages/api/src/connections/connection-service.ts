@@ -6,6 +6,7 @@ import {
   type ConnectionCatalog,
   secretFields,
 } from "@sluice/pipeline/connection-definition";
+import type { SecretKeys } from "@sluice/pipeline/control/secret-box";
 import { secretScrubber } from "@sluice/pipeline/control/secret-scrub";
 import type { NodeCatalog } from "@sluice/pipeline/node-definition";
 import { closestName } from "@sluice/pipeline/suggest";
@@ -37,8 +38,8 @@ import { connectionUsage, describeUses } from "./connection-usage";
 
 export interface ConnectionDeps {
   db: Db;
-  /** SLUICE_SECRET_KEY; without it only connections without secrets can be stored. */
-  secretKey: Uint8Array | undefined;
+  /** SLUICE_SECRET_KEY (and the previous keys); without it only connections without secrets can be stored. */
+  secretKey: SecretKeys | undefined;
   /** Node types, to find which pipelines name a connection. */
   catalog: NodeCatalog;
   connectionTypes: ConnectionCatalog;

@@ -1,36 +1,33 @@
 import { z } from "zod";
 import { PipelineId } from "../pipelines/pipeline-router.types";
+import { ExpiresInDays, TokenId, TokenName, TokenView } from "../tokens/token-router.types";
 
 export const IngestPipelineInput = z.strictObject({ pipelineId: PipelineId });
 
-export const RotateIngestTokenInput = z.strictObject({
+export const CreateIngestTokenInput = z.strictObject({
   pipelineId: PipelineId,
-  /** How long the token being replaced keeps working, so senders can switch over (default: it stops at once). */
-  graceSeconds: z
-    .number()
-    .int()
-    .min(0)
-    .max(7 * 24 * 3600)
-    .default(0),
+  name: TokenName.default("Webhook"),
+  expiresInDays: ExpiresInDays.default(365),
 });
+
+export const RevokeIngestTokenInput = z.strictObject({ pipelineId: PipelineId, id: TokenId });
 
 export const IngestStatusView = z.object({
   /** The ingest URL's path, `/api/ingest/<pipelineId>`. */
   path: z.string(),
-  /** A token exists. */
+  /** An ingest token of the pipeline works now. */
   enabled: z.boolean(),
-  tokenCreatedAt: z.date().nullable(),
-  /** Until when the token replaced last still works. */
-  previousValidUntil: z.date().nullable(),
+  /** The pipeline's ingest tokens, newest first, revoked and expired ones included; never their secrets. */
+  tokens: z.array(TokenView),
   /** Records accepted and not yet read by the pipeline. */
   pending: z.number(),
   maxBacklog: z.number(),
   maxBodyBytes: z.number(),
 });
 
-export const IngestTokenView = z.object({
+export const CreatedIngestTokenView = z.object({
   /** Shown once: Sluice keeps only its SHA-256. */
-  token: z.string(),
+  secret: z.string(),
   path: z.string(),
-  createdAt: z.date(),
+  token: TokenView,
 });

@@ -9,10 +9,11 @@ import { type ApiHarness, createApiHarness, rejects } from "@sluice/test-kit/api
 import { waitFor } from "@sluice/test-kit/fleet-harness";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { handleIngestRequest } from "./ingest-service";
+import { handleLimitedIngestRequest } from "./ingest-service";
 
-// Webhook ingest against the real Redis and database: the token's life, every answer of the ingest URL, and records
-// posted before and during a run reaching its sink through the engine, with an unreadable one dead-lettered.
+// Webhook ingest against the real Redis and database: the pipeline's ingest tokens, every answer of the ingest URL,
+// and records posted before and during a run reaching its sink through the engine, with an unreadable one
+// dead-lettered. (Personal and workspace tokens at this URL: tokens/api-tokens.int.test.ts.)
 
 let h: ApiHarness;
 beforeAll(async () => {
@@ -40,7 +41,7 @@ async function pipelineWithToken() {
   const { cookie } = await h.signUp("Sender");
   const { api } = await h.caller(cookie);
   const { id } = await api.pipelines.create({ name: `hook-${Math.random()}`, definition: webhookPipeline() });
-  const { token, path } = await api.ingest.rotateToken({ pipelineId: id });
+  const { secret: token, path } = await api.ingest.createToken({ pipelineId: id });
   return { api, id, token, path };
 }
 
@@ -52,7 +53,7 @@ function post(
 ) {
   const headers: Record<string, string> = { "content-type": type };
   if (token) headers.authorization = `Bearer ${token}`;
-  return handleIngestRequest(
+  return handleLimitedIngestRequest(
     deps,
     pipelineId,
     new Request(`http://sluice.test/api/ingest/${pipelineId}`, {
@@ -85,13 +86,15 @@ describe("webhook ingest URL", () => {
   it("answers 202 only with the pipeline's token, once the records are in Redis", async () => {
     const { api, id, token, path } = await pipelineWithToken();
     expect(path).toBe(`/api/ingest/${id}`);
-    expect(token).toMatch(/^sluice_ing_/);
+    expect(token).toMatch(/^slu_[A-Za-z0-9_-]{43}$/);
 
     const none = await post(id, ndjson([{ order_id: "a" }]));
     expect(none.status).toBe(401);
     expect(none.headers.get("www-authenticate")).toContain("Bearer");
     expect((await post(id, ndjson([{ order_id: "a" }]), { token: `${token}x` })).status).toBe(401);
-    expect((await post("no-such-pipeline", ndjson([{ order_id: "a" }]), { token })).status).toBe(401);
+    const elsewhere = await post("no-such-pipeline", ndjson([{ order_id: "a" }]), { token });
+    expect(elsewhere.status).toBe(403);
+    expect((await answer(elsewhere)).error).toBe("this ingest token belongs to another pipeline's ingest URL");
     expect(await stored(id)).toEqual([]);
 
     const ok = await post(
@@ -161,23 +164,35 @@ describe("webhook ingest URL", () => {
     expect(await stored(id)).toEqual([]);
   });
 
-  it("rotates with a grace period, revokes, and forgets everything with the pipeline", async () => {
+  it("keeps several tokens, revokes one at once, and forgets everything with the pipeline", async () => {
     const { api, id, token } = await pipelineWithToken();
-    const next = await api.ingest.rotateToken({ pipelineId: id, graceSeconds: 60 });
+    const next = await api.ingest.createToken({ pipelineId: id, name: "new sender", expiresInDays: 30 });
     expect((await post(id, ndjson([{ order_id: "old" }]), { token })).status).toBe(202);
-    expect((await post(id, ndjson([{ order_id: "new" }]), { token: next.token })).status).toBe(202);
-    const third = await api.ingest.rotateToken({ pipelineId: id });
-    expect((await post(id, ndjson([{ order_id: "x" }]), { token: next.token })).status).toBe(401);
-    await api.ingest.revokeToken({ pipelineId: id });
-    expect((await post(id, ndjson([{ order_id: "x" }]), { token: third.token })).status).toBe(401);
+    expect((await post(id, ndjson([{ order_id: "new" }]), { token: next.secret })).status).toBe(202);
+
+    const first = (await api.ingest.status({ pipelineId: id })).tokens.find((t) => t.id !== next.token.id)!;
+    await api.ingest.revokeToken({ pipelineId: id, id: first.id });
+    const revoked = await post(id, ndjson([{ order_id: "x" }]), { token });
+    expect(revoked.status).toBe(401);
+    expect((await answer(revoked)).error).toMatch(/^this API token was revoked at /);
+    expect((await post(id, ndjson([{ order_id: "y" }]), { token: next.secret })).status).toBe(202);
+    const status = await api.ingest.status({ pipelineId: id });
+    expect(status.enabled).toBe(true);
+    expect(status.tokens.map((t) => [t.name, t.state, t.scopes, t.pipelineId])).toEqual([
+      ["new sender", "active", ["ingest"], id],
+      ["Webhook", "revoked", ["ingest"], id],
+    ]);
+    await api.ingest.revokeToken({ pipelineId: id, id: next.token.id });
     expect((await api.ingest.status({ pipelineId: id })).enabled).toBe(false);
 
     const other = await h.caller((await h.signUp("Stranger")).cookie);
-    expect((await rejects(other.api.ingest.rotateToken({ pipelineId: id }))).code).toBe("NOT_FOUND");
+    expect((await rejects(other.api.ingest.createToken({ pipelineId: id }))).code).toBe("NOT_FOUND");
+    expect((await rejects(other.api.ingest.revokeToken({ pipelineId: id, id: first.id }))).code).toBe("NOT_FOUND");
 
     await api.pipelines.delete({ id });
     const keys = ingestKeys(h.deps.keys.prefix, id);
     expect(await h.redis.exists(keys.meta, ...keys.streams())).toBe(0);
+    expect(await h.db.apiToken.count({ where: { pipelineId: id } })).toBe(0);
   });
 });
 

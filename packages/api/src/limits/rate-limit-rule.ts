@@ -15,6 +15,8 @@ export interface RateLimitSettings {
   signUpPerAddress: RateLimitRule;
   /** Webhook requests for one pipeline with one token (SLUICE_RATE_INGEST). */
   ingestPerToken: RateLimitRule;
+  /** API calls (each call of a tRPC batch) and /api/metrics scrapes with one API token (SLUICE_RATE_API_TOKEN). */
+  apiPerToken: RateLimitRule;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
@@ -22,6 +24,7 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   signInPerAddress: { points: 30, durationSeconds: 15 * 60 },
   signUpPerAddress: { points: 20, durationSeconds: 60 * 60 },
   ingestPerToken: { points: 3000, durationSeconds: 60 },
+  apiPerToken: { points: 600, durationSeconds: 60 },
 };
 
 /**

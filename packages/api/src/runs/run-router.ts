@@ -3,7 +3,7 @@ import { isTerminal, TERMINAL_DB_STATUSES } from "@sluice/pipeline/control/run-s
 import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { runHistoryProcedure } from "../history/history-procedures";
-import { createTRPCRouter, editorProcedure, workspaceProcedure } from "../trpc";
+import { createTRPCRouter, editorProcedure, withScope, workspaceProcedure } from "../trpc";
 import {
   discardDeadLetters,
   fixDeadLetterByHand,
@@ -44,6 +44,9 @@ import { sharedReads } from "./shared-reads";
 
 const LIVE_INTERVAL_MS = 1000;
 
+/** Starting and steering runs: an API token needs the `run` scope for it, `write` is not enough. */
+const runControl = withScope(editorProcedure, "run");
+
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
@@ -57,21 +60,21 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 export const runRouter = createTRPCRouter({
-  start: editorProcedure
+  start: runControl
     .input(StartRunInput)
     .output(z.object({ id: z.string(), version: z.number() }))
     .mutation(({ ctx, input }) => startRun(ctx, { workspaceId: ctx.workspaceId, userId: ctx.session.user.id }, input)),
-  stop: editorProcedure
+  stop: runControl
     .input(z.strictObject({ runId: RunId }))
     .mutation(({ ctx, input }) => stopRun(ctx, ctx.workspaceId, input.runId)),
-  pause: editorProcedure
+  pause: runControl
     .input(z.strictObject({ runId: RunId }))
     .mutation(({ ctx, input }) => pauseRun(ctx, ctx.workspaceId, input.runId)),
-  resume: editorProcedure
+  resume: runControl
     .input(z.strictObject({ runId: RunId }))
     .mutation(({ ctx, input }) => resumeRun(ctx, ctx.workspaceId, input.runId)),
   /** Continue a finished run from its last commit, or with `reset` start it over. */
-  restart: editorProcedure
+  restart: runControl
     .input(RestartRunInput)
     .mutation(({ ctx, input }) => restartRun(ctx, ctx.workspaceId, input.runId, input.reset)),
   /** A page of the run's dead letters, newest first, with the run's total; `next` is the cursor of the page after. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { createTRPCRouter, editorProcedure, workspaceProcedure } from "../trpc";
+import { createTRPCRouter, editorProcedure, withScope, workspaceProcedure } from "../trpc";
 import { scheduleQueueFor } from "./schedule-queue";
 import {
   CreateScheduleInput,
@@ -48,8 +48,11 @@ export const scheduleRouter = createTRPCRouter({
     await deleteSchedule({ db: ctx.db, scheduleQueue: scheduleQueueFor(ctx) }, ctx.workspaceId, input.id);
     return { ok: true as const };
   }),
-  /** Fires the schedule at once (the UI's "Run now"), overlap policy included, and says what happened. */
-  fireNow: editorProcedure
+  /**
+   * Fires the schedule at once (the UI's "Run now"), overlap policy included, and says what happened. It starts a run,
+   * so an API token needs the `run` scope for it, as for starting one directly.
+   */
+  fireNow: withScope(editorProcedure, "run")
     .input(z.strictObject({ id: ScheduleId }))
     .output(FireResult)
     .mutation(({ ctx, input }) => fireScheduleNow(ctx, ctx.workspaceId, input.id)),

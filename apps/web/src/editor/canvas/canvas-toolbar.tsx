@@ -41,11 +41,14 @@ function ToolButton({
 /** The canvas's own toolbar: history, arrange, notes, clipboard, selection mode, help. */
 export function CanvasToolbar({
   commands,
+  editable,
   boxSelect,
   onBoxSelect,
   onHelp,
 }: {
   commands: CanvasCommands;
+  /** False below the editor role: the tools that change the draft are off. */
+  editable: boolean;
   boxSelect: boolean;
   onBoxSelect: (on: boolean) => void;
   onHelp: () => void;
@@ -57,8 +60,20 @@ export function CanvasToolbar({
   return (
     <div className="canvas-toolbar" role="toolbar" aria-label="Canvas">
       <div className="tool-group">
-        <ToolButton icon="undo" label="Undo" shortcut={`${MOD}+Z`} onClick={commands.undo} disabled={!canUndo} />
-        <ToolButton icon="redo" label="Redo" shortcut={`${MOD}+Shift+Z`} onClick={commands.redo} disabled={!canRedo} />
+        <ToolButton
+          icon="undo"
+          label="Undo"
+          shortcut={`${MOD}+Z`}
+          onClick={commands.undo}
+          disabled={!editable || !canUndo}
+        />
+        <ToolButton
+          icon="redo"
+          label="Redo"
+          shortcut={`${MOD}+Shift+Z`}
+          onClick={commands.redo}
+          disabled={!editable || !canRedo}
+        />
       </div>
       <div className="tool-group">
         <ToolButton
@@ -66,9 +81,9 @@ export function CanvasToolbar({
           label={commands.arranging ? "Arranging…" : "Auto-layout"}
           shortcut="Shift+L"
           onClick={() => void commands.arrange()}
-          disabled={empty || commands.arranging}
+          disabled={!editable || empty || commands.arranging}
         />
-        <ToolButton icon="note" label="Add note" shortcut="Shift+N" onClick={commands.addNote} />
+        <ToolButton icon="note" label="Add note" shortcut="Shift+N" onClick={commands.addNote} disabled={!editable} />
       </div>
       <div className="tool-group">
         <ToolButton
@@ -78,13 +93,19 @@ export function CanvasToolbar({
           onClick={() => void commands.copy()}
           disabled={!hasSelection}
         />
-        <ToolButton icon="paste" label="Paste" shortcut={`${MOD}+V`} onClick={() => void commands.paste()} />
+        <ToolButton
+          icon="paste"
+          label="Paste"
+          shortcut={`${MOD}+V`}
+          onClick={() => void commands.paste()}
+          disabled={!editable}
+        />
         <ToolButton
           icon="trash"
           label="Delete selection"
           shortcut="Delete"
           onClick={commands.deleteSelection}
-          disabled={!hasSelection}
+          disabled={!editable || !hasSelection}
         />
       </div>
       <div className="tool-group">

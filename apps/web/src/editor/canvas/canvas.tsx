@@ -23,6 +23,7 @@ import {
   useRef,
   useState,
 } from "react";
+import { useWorkspaceRole } from "@/lib/use-workspace-role";
 import { useCatalog, useEditor, useEditorStore, useRun } from "../editor-context";
 import { isTyping } from "../shortcuts";
 import {
@@ -79,6 +80,8 @@ export function Canvas() {
   const commands = useCanvasCommands(pointer);
   const [boxSelect, setBoxSelect] = useState(false);
   const [help, setHelp] = useState(false);
+  // Read only below the editor role: nodes can be selected and inspected, not moved, wired, added or removed.
+  const { canEdit } = useWorkspaceRole();
   // Fit the view to the pipeline it opened with. Not to an empty one: React Flow would fit when the first node
   // arrives, moving the node just dropped away from the pointer.
   const [initialFit] = useState(() => {
@@ -156,11 +159,11 @@ export function Canvas() {
   const onDrop = useCallback(
     (event: DragEvent) => {
       const type = event.dataTransfer.getData(NODE_DRAG_TYPE);
-      if (!type) return;
+      if (!type || !canEdit) return;
       event.preventDefault();
       placeNode(type, { screenPoint: { x: event.clientX, y: event.clientY } });
     },
-    [placeNode],
+    [placeNode, canEdit],
   );
 
   const onMouseMove = useCallback((event: ReactMouseEvent) => {
@@ -182,24 +185,26 @@ export function Canvas() {
         event.preventDefault();
         action();
       };
-      if (mod && key === "z") return run(event.shiftKey ? commands.redo : commands.undo);
-      if (mod && key === "y") return run(commands.redo);
+      // What changes the draft does nothing below the editor role.
+      const edit = (action: () => void) => (canEdit ? run(action) : undefined);
+      if (mod && key === "z") return edit(event.shiftKey ? commands.redo : commands.undo);
+      if (mod && key === "y") return edit(commands.redo);
       if (mod && key === "a") return run(commands.selectAll);
       if (mod || event.altKey) return;
-      if (event.key === "Delete" || event.key === "Backspace") return run(commands.deleteSelection);
+      if (event.key === "Delete" || event.key === "Backspace") return edit(commands.deleteSelection);
       if (event.key === "?") return run(() => setHelp(true));
       if (event.key === "/") {
         return run(() => document.querySelector<HTMLInputElement>(PALETTE_SEARCH_SELECTOR)?.focus());
       }
-      if (event.shiftKey && event.code === "KeyL") return run(() => void commands.arrange());
-      if (event.shiftKey && event.code === "KeyN") return run(commands.addNote);
+      if (event.shiftKey && event.code === "KeyL") return edit(() => void commands.arrange());
+      if (event.shiftKey && event.code === "KeyN") return edit(commands.addNote);
       if (event.shiftKey && event.code === "Digit1") return run(commands.fitView);
       if (!event.shiftKey && key === "b") return run(() => setBoxSelect((on) => !on));
       if (event.key === "Escape") store.getState().selectNode(null);
     };
     window.addEventListener("keydown", onKeyDown);
     return () => window.removeEventListener("keydown", onKeyDown);
-  }, [commands, store]);
+  }, [commands, store, canEdit]);
 
   // Copy, cut and paste through the system clipboard's own events: no permission prompt, and the same JSON
   // pastes into another pipeline or another tab. Text fields and selected text keep their usual behaviour.
@@ -216,12 +221,12 @@ export function Canvas() {
       if (!text || !event.clipboardData) return;
       event.clipboardData.setData("text/plain", text);
       event.preventDefault();
-      if (cut) store.getState().deleteSelection();
+      if (cut && canEdit) store.getState().deleteSelection();
     };
     const copy = (event: ClipboardEvent) => onCopy(event, false);
     const cut = (event: ClipboardEvent) => onCopy(event, true);
     const paste = (event: ClipboardEvent) => {
-      if (!ownsEvent(event)) return;
+      if (!canEdit || !ownsEvent(event)) return;
       const text = event.clipboardData?.getData("text/plain") ?? "";
       if (commands.pasteText(text)) event.preventDefault();
     };
@@ -233,7 +238,7 @@ export function Canvas() {
       document.removeEventListener("cut", cut);
       document.removeEventListener("paste", paste);
     };
-  }, [commands, store]);
+  }, [commands, store, canEdit]);
 
   // The problems list asks for a node to be brought into view.
   const focus = useEditor((s) => s.focus);
@@ -266,6 +271,8 @@ export function Canvas() {
         onEdgesChange={onEdgesChange}
         onConnect={connect}
         onConnectEnd={onConnectEnd}
+        nodesDraggable={canEdit}
+        nodesConnectable={canEdit}
         isValidConnection={isValidConnection}
         defaultEdgeOptions={defaultEdgeOptions}
         deleteKeyCode={null}
@@ -286,6 +293,7 @@ export function Canvas() {
         <Panel position="top-left">
           <CanvasToolbar
             commands={commands}
+            editable={canEdit}
             boxSelect={boxSelect}
             onBoxSelect={setBoxSelect}
             onHelp={() => setHelp(true)}

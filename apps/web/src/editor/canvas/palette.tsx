@@ -2,6 +2,7 @@
 
 import type { AnyNodeDefinition, NodeKind } from "@sluice/pipeline/node-definition";
 import { type DragEvent, type KeyboardEvent, useId, useMemo, useRef, useState } from "react";
+import { useWorkspaceRole } from "@/lib/use-workspace-role";
 import { useCatalog } from "../editor-context";
 import { NodeIcon } from "./node-icon";
 import { NODE_DRAG_TYPE, usePlaceNode } from "./use-place-node";
@@ -26,6 +27,9 @@ function matches(def: AnyNodeDefinition, query: string): boolean {
 export function Palette() {
   const catalog = useCatalog();
   const placeNode = usePlaceNode();
+  // Viewers browse the node types (their docs are in the titles) but add none.
+  const { canEdit, why } = useWorkspaceRole();
+  const refusal = why("editPipelines");
   const [query, setQuery] = useState("");
   const [active, setActive] = useState<string | null>(null);
   const [announcement, setAnnouncement] = useState("");
@@ -47,6 +51,7 @@ export function Palette() {
   const current = flat.some((d) => d.type === active) ? active : (flat[0]?.type ?? null);
 
   const add = (def: AnyNodeDefinition) => {
+    if (!canEdit) return;
     const placed = placeNode(def.type);
     if (!placed) return;
     setAnnouncement(
@@ -131,7 +136,8 @@ export function Palette() {
                   <button
                     type="button"
                     className={`palette-item kind-${def.kind}`}
-                    draggable
+                    draggable={canEdit}
+                    disabled={!canEdit}
                     data-node-type={def.type}
                     tabIndex={def.type === current ? 0 : -1}
                     onDragStart={(e) => onDragStart(e, def.type)}
@@ -139,7 +145,7 @@ export function Palette() {
                     onClick={() => add(def)}
                     aria-label={def.title}
                     aria-describedby={`${searchId}-${def.type}`}
-                    title={`${def.summary}\nClick or press Enter to add, or drag onto the canvas.`}
+                    title={refusal ?? `${def.summary}\nClick or press Enter to add, or drag onto the canvas.`}
                   >
                     <span className="palette-icon">
                       <NodeIcon name={def.icon} kind={def.kind} size={16} />
@@ -159,7 +165,7 @@ export function Palette() {
         {groups.length === 0 ? <p className="muted palette-none">No node matches “{query}”.</p> : null}
       </div>
       <p className="palette-hint" id={`${searchId}-hint`}>
-        Drag onto the canvas, or press Enter to add beside the selected node. ↑↓ move through the list.
+        {refusal ?? "Drag onto the canvas, or press Enter to add beside the selected node. ↑↓ move through the list."}
       </p>
       <p className="visually-hidden" role="status" aria-live="polite">
         {announcement}

@@ -12,6 +12,7 @@ import { typedParameterValue } from "@/editor/dock/parameter-value";
 import { ScheduleList } from "@/editor/dock/schedule-list";
 import { useEditor, useEditorStore, useRuntime } from "@/editor/editor-context";
 import { issueText } from "@/editor/issue-text";
+import { useWorkspaceRole } from "@/lib/use-workspace-role";
 
 // The pipeline's own settings, its parameters, its alert rules and its schedules, reached from the toolbar.
 // Settings, parameters and alert rules are part of the draft (undoable, saved with the next version); schedules are
@@ -20,12 +21,16 @@ import { issueText } from "@/editor/issue-text";
 const SETTINGS_ROOT = ["spec", "settings"] as const;
 
 export function PipelineSettingsDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
+  const { canEdit, why } = useWorkspaceRole();
   return (
     <Dialog open={open} onClose={onClose} title="Pipeline settings" size="wide">
       <div className="pipeline-settings">
-        <SettingsSection />
-        <ParametersSection />
-        <AlertsSection />
+        {/* The draft's settings, parameters and alert rules: read only below the editor role. */}
+        <fieldset className="inspector-fields" disabled={!canEdit} title={why("editPipelines")}>
+          <SettingsSection />
+          <ParametersSection />
+          <AlertsSection />
+        </fieldset>
         <ScheduleList />
         <div className="dialog-actions">
           <button type="button" className="button button-primary" onClick={onClose}>

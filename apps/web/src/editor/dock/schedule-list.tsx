@@ -15,7 +15,6 @@ import { useTRPC } from "@/trpc/react";
 // once, and a fire runs the pipeline's latest saved version. Viewers see them; editors change them.
 
 const SCHEDULE_FIELDS = ["pattern", "timeZone", "parameters"] as const;
-const VIEWER_TITLE = "Viewers cannot change schedules; editors of this workspace can.";
 
 function browserTimeZone(): string {
   try {
@@ -33,7 +32,9 @@ export function ScheduleList() {
   const schedules = useQuery(trpc.schedules.list.queryOptions({ pipelineId }));
   const update = useMutation(trpc.schedules.update.mutationOptions());
   const remove = useMutation(trpc.schedules.delete.mutationOptions());
-  const { canEdit } = useWorkspaceRole();
+  const { can, why } = useWorkspaceRole();
+  const canEdit = can("manageSchedules");
+  const refusal = why("manageSchedules");
   const [rowError, setRowError] = useState<{ id: string; text: string } | null>(null);
   const [deleting, setDeleting] = useState<{ id: string; pattern: string } | null>(null);
   const refresh = () => queryClient.invalidateQueries(trpc.schedules.list.queryFilter());
@@ -118,7 +119,7 @@ export function ScheduleList() {
                     type="button"
                     className="button button-small"
                     disabled={!canEdit || update.isPending}
-                    title={canEdit ? undefined : VIEWER_TITLE}
+                    title={refusal}
                     onClick={() => void act(s.id, () => update.mutateAsync({ id: s.id, enabled: !s.enabled }))}
                   >
                     {s.enabled ? "Pause" : "Resume"}
@@ -127,7 +128,7 @@ export function ScheduleList() {
                     type="button"
                     className="button button-small button-danger"
                     disabled={!canEdit || remove.isPending}
-                    title={canEdit ? undefined : VIEWER_TITLE}
+                    title={refusal}
                     aria-label={`Delete schedule ${s.pattern}`}
                     onClick={() => setDeleting({ id: s.id, pattern: s.pattern })}
                   >
@@ -139,7 +140,7 @@ export function ScheduleList() {
           </tbody>
         </table>
       ) : null}
-      <NewScheduleForm pipelineId={pipelineId} onCreated={refresh} canEdit={canEdit} />
+      <NewScheduleForm pipelineId={pipelineId} onCreated={refresh} canEdit={canEdit} refusal={refusal} />
       <Dialog
         open={deleting !== null}
         onClose={() => setDeleting(null)}
@@ -187,10 +188,13 @@ function NewScheduleForm({
   pipelineId,
   onCreated,
   canEdit,
+  refusal,
 }: {
   pipelineId: string;
   onCreated: () => Promise<void>;
   canEdit: boolean;
+  /** Why the role may not add one, for the button's title. */
+  refusal: string | undefined;
 }) {
   const trpc = useTRPC();
   // The draft's parameters: a fire runs the latest saved version, which the warnings check the values against.
@@ -283,12 +287,7 @@ function NewScheduleForm({
           {w}
         </p>
       ))}
-      <button
-        type="submit"
-        className="button"
-        disabled={!canEdit || create.isPending}
-        title={canEdit ? undefined : VIEWER_TITLE}
-      >
+      <button type="submit" className="button" disabled={!canEdit || create.isPending} title={refusal}>
         {create.isPending ? "Adding…" : "Add schedule"}
       </button>
     </form>

@@ -5,6 +5,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { type BrowsedConnection, DiscoveryBrowser, type DiscoveryObject } from "@/components/discovery-browser";
 import { configForm } from "@/forms/schema";
+import { useWorkspaceRole } from "@/lib/use-workspace-role";
 import { useTRPC } from "@/trpc/react";
 import { useEditorStore, useRuntime } from "../editor-context";
 import { applyDiscovery, canApplyDiscovery, discoveryHints } from "./discovery-config";
@@ -27,6 +28,9 @@ export function DiscoveryAction({
   const store = useEditorStore();
   const trpc = useTRPC();
   const [browsing, setBrowsing] = useState<BrowsedConnection | null>(null);
+  // Browsing queries the live system with the connection's credentials, and using an object edits the node.
+  const { why } = useWorkspaceRole();
+  const refusal = why("useConnections") ?? why("editPipelines");
   const hints = discoveryHints(configForm(runtime.configJsonSchema(def)));
   const usable = hints.connection !== undefined && canApplyDiscovery(hints);
   // The same queries (and cache) as the editor's connection list and the connections page.
@@ -52,6 +56,8 @@ export function DiscoveryAction({
       <button
         type="button"
         className="button button-small"
+        disabled={refusal !== undefined}
+        title={refusal}
         onClick={() => setBrowsing({ id: connection.id, name: connection.name })}
       >
         Browse {connection.name}…

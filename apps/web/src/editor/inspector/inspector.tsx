@@ -11,6 +11,7 @@ import { RecordTail } from "@/editor/inspector/record-tail";
 import { WebhookIngest } from "@/editor/inspector/webhook-ingest";
 import { issueField, issueText } from "@/editor/issue-text";
 import { selectedNodeId } from "@/editor/store/editor-store";
+import { useWorkspaceRole } from "@/lib/use-workspace-role";
 
 export function Inspector() {
   // The inspector follows the selection in a background render: the canvas shows a new or newly selected node in
@@ -81,6 +82,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
   const hasRun = useRun((s) => s.run !== null);
   const focus = useEditor((s) => s.focus);
   const root = useRef<HTMLDivElement>(null);
+  const { canEdit, why } = useWorkspaceRole();
   // A problem clicked in the problems panel: focus the field it is about (opening "Advanced" if it is in there).
   useEffect(() => {
     if (!focus || focus.nodeId !== nodeId || !focus.path || !root.current) return;
@@ -126,9 +128,12 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
       </header>
       <p className="inspector-summary">{def.summary}</p>
 
-      <section className="inspector-section" aria-label="Node">
-        <NodeIdField nodeId={nodeId} />
-      </section>
+      {/* Below the editor role the fields show the node's settings and take no input. */}
+      <fieldset className="inspector-fields" disabled={!canEdit} title={why("editPipelines")}>
+        <section className="inspector-section" aria-label="Node">
+          <NodeIdField nodeId={nodeId} />
+        </section>
+      </fieldset>
 
       {nodeIssues.length > 0 ? (
         <section className="inspector-section" aria-label="Problems with this node">
@@ -147,12 +152,14 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
           Settings
         </h3>
         <DiscoveryAction nodeId={nodeId} def={def} config={data.config} />
-        <ConfigForm
-          def={def}
-          config={data.config}
-          onChange={(key, value) => setConfigValue(nodeId, key, value)}
-          onReplace={(config) => replaceConfig(nodeId, config)}
-        />
+        <fieldset className="inspector-fields" disabled={!canEdit} title={why("editPipelines")}>
+          <ConfigForm
+            def={def}
+            config={data.config}
+            onChange={(key, value) => setConfigValue(nodeId, key, value)}
+            onReplace={(config) => replaceConfig(nodeId, config)}
+          />
+        </fieldset>
       </section>
 
       {hasRun && def.kind === "sink" ? <RecordTail nodeId={nodeId} /> : null}

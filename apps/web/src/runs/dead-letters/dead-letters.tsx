@@ -22,7 +22,6 @@ import {
 // into the running job or discard them with a reason — the selected letters, else the chosen group, else all.
 
 const PAGE = 100;
-const VIEWER_TITLE = "Viewers cannot act on dead letters; editors of this workspace can.";
 
 function plural(n: number): string {
   return `${formatCount(n)} dead letter${n === 1 ? "" : "s"}`;
@@ -32,7 +31,9 @@ export function DeadLetters({ runId, active }: { runId: string; active: boolean 
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const baseId = useId();
-  const { canEdit } = useWorkspaceRole();
+  const { can, why } = useWorkspaceRole();
+  const canEdit = can("actOnDeadLetters");
+  const refusal = why("actOnDeadLetters");
   const [group, setGroup] = useState<DeadLetterGroupRef | null>(null);
   // The cursors of the pages before this one, newest first: Older pushes the page's `next`, Newer pops it. The
   // range shown counts from the newest letter when the first page was read; letters arriving since sit before it.
@@ -112,7 +113,7 @@ export function DeadLetters({ runId, active }: { runId: string; active: boolean 
             what: `the ${plural(chosen?.count ?? 0)} of this group`,
           }
         : { target: {}, count: total, label: `all (${formatCount(total)})`, what: `all ${plural(total)}` };
-  const actTitle = !canEdit ? VIEWER_TITLE : scope.count === 0 ? "No dead letters to act on" : undefined;
+  const actTitle = !canEdit ? refusal : scope.count === 0 ? "No dead letters to act on" : undefined;
   const replayTitle = actTitle ?? replayRefusal ?? undefined;
   const context = {
     runId,
@@ -358,7 +359,7 @@ export function DeadLetters({ runId, active }: { runId: string; active: boolean 
         runId={runId}
         letter={inspected}
         canEdit={canEdit}
-        editTitle={canEdit ? undefined : VIEWER_TITLE}
+        editTitle={refusal}
         replayRefusal={replayRefusal}
         onDone={refresh}
         onClose={() => setInspected(null)}

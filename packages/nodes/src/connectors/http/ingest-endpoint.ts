@@ -44,11 +44,11 @@ function sameHash(a: string, b: string | null | undefined): boolean {
   return timingSafeEqual(Buffer.from(a, "hex"), Buffer.from(b, "hex"));
 }
 
-// KEYS[1] meta, KEYS[2] the shard; ARGV: token hash, now, max backlog, total records, received at, then n, records
+// KEYS[1] meta, KEYS[2] the shard; ARGV: token hash ('' when the caller checked the sender), now, max backlog, total records, received at, then n, records
 // for each entry. Returns {0, pending} accepted, {-1} bad token, {-2, pending} backlog full, {-3} more than the limit.
 const APPEND = `
 local h = redis.call('HMGET', KEYS[1], '${META.token}', '${META.previous}', '${META.previousUntil}', '${META.pending}')
-local ok = h[1] == ARGV[1] or (h[2] == ARGV[1] and tonumber(h[3] or '0') > tonumber(ARGV[2]))
+local ok = ARGV[1] == '' or h[1] == ARGV[1] or (h[2] == ARGV[1] and tonumber(h[3] or '0') > tonumber(ARGV[2]))
 if not ok then return {-1} end
 local pending = tonumber(h[4] or '0')
 local total = tonumber(ARGV[4])
@@ -79,8 +79,33 @@ const UNAUTHORIZED = () =>
     { "www-authenticate": 'Bearer realm="sluice-ingest"' },
   );
 
-/** The whole request: token, limits, body, append. Never throws; every outcome is an HTTP answer. */
+/**
+ * The whole request as `sluice run` serves it: the pipeline's token kept in Redis (installIngestToken), limits, body,
+ * append. Never throws; every outcome is an HTTP answer.
+ */
 export async function handleIngestRequest(deps: IngestDeps, pipelineId: string, req: Request): Promise<Response> {
+  if (!PIPELINE_ID.test(pipelineId)) return answer(404, { error: "no such pipeline" });
+  const token = bearerToken(req);
+  if (!token) return UNAUTHORIZED();
+  return appendRequest(deps, pipelineId, req, tokenHash(token));
+}
+
+/**
+ * The records of a request whose sender the caller has already let in (the web app checks its API tokens itself):
+ * limits, body, append, as handleIngestRequest after its token check.
+ */
+export async function acceptIngestRecords(deps: IngestDeps, pipelineId: string, req: Request): Promise<Response> {
+  if (!PIPELINE_ID.test(pipelineId)) return answer(404, { error: "no such pipeline" });
+  return appendRequest(deps, pipelineId, req, null);
+}
+
+/** `hash`: the request's token to check against the pipeline's in Redis; null when the caller checked the sender. */
+async function appendRequest(
+  deps: IngestDeps,
+  pipelineId: string,
+  req: Request,
+  hash: string | null,
+): Promise<Response> {
   const limits = { ...DEFAULT_INGEST_LIMITS, ...deps.limits };
   const busy = () =>
     answer(
@@ -88,10 +113,6 @@ export async function handleIngestRequest(deps: IngestDeps, pipelineId: string, 
       { error: "the pipeline has not yet read what it was sent before; retry later" },
       { "retry-after": String(limits.retryAfterSeconds) },
     );
-  if (!PIPELINE_ID.test(pipelineId)) return answer(404, { error: "no such pipeline" });
-  const token = bearerToken(req);
-  if (!token) return UNAUTHORIZED();
-  const hash = tokenHash(token);
   const keys = ingestKeys(deps.keys.prefix, pipelineId);
   try {
     // Cheap checks before reading the body: the token, and whether there is room at all.
@@ -102,13 +123,14 @@ export async function handleIngestRequest(deps: IngestDeps, pipelineId: string, 
       META.previousUntil,
       META.pending,
     );
-    const valid = sameHash(hash, current) || (sameHash(hash, previous) && Number(previousUntil ?? 0) > Date.now());
+    const valid =
+      hash === null || sameHash(hash, current) || (sameHash(hash, previous) && Number(previousUntil ?? 0) > Date.now());
     if (!valid) return UNAUTHORIZED();
     if (Number(pending ?? 0) >= limits.maxBacklog) return busy();
 
     const format = bodyFormat(req.headers.get("content-type"));
     const lines = bodyRecords(await readLimited(req, limits.maxBodyBytes), format);
-    const args: (string | number)[] = [hash, Date.now(), limits.maxBacklog, lines.length, Date.now()];
+    const args: (string | number)[] = [hash ?? "", Date.now(), limits.maxBacklog, lines.length, Date.now()];
     for (let i = 0; i < lines.length; i += INGEST_ENTRY_RECORDS) {
       const chunk = lines.slice(i, i + INGEST_ENTRY_RECORDS);
       args.push(chunk.length, chunk.join("\n"));

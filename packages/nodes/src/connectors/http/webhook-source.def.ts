@@ -56,21 +56,22 @@ export const webhookSourceDef = defineNode({
   icon: "webhook",
   summary: "Takes records that systems POST to the pipeline's ingest URL.",
   docs: `Every pipeline has an ingest URL, \`POST /api/ingest/<pipeline id>\`. Select the Webhook node in the editor: its
-inspector shows the URL, creates, replaces and revokes its token and gives a \`curl\` to copy (or use the API's
-\`ingest.rotateToken\`). The token is shown once — Sluice keeps only its SHA-256; send it as
+inspector shows the URL, makes and revokes its ingest tokens and gives a \`curl\` to copy; a personal or workspace API
+token with the \`ingest\` scope is accepted too. A token is shown once — Sluice keeps only its SHA-256; send it as
 \`Authorization: Bearer <token>\`. The body is one JSON object (\`Content-Type: application/json\`), a JSON array of
 objects (same type), or JSON Lines — one object per line (\`application/x-ndjson\`, \`application/jsonl\`).
 
 \`\`\`sh
 curl -X POST https://sluice.example.com/api/ingest/clx2k… \\
-  -H "Authorization: Bearer sluice_ing_…" -H "Content-Type: application/x-ndjson" \\
+  -H "Authorization: Bearer slu_…" -H "Content-Type: application/x-ndjson" \\
   --data-binary $'{"order_id":1,"amount":9.5}\\n{"order_id":2,"amount":12}\\n'
 \`\`\`
 
 **Answers.** \`202\` once the records are stored in Redis (every record of the request, or none): a sender may then
 forget them. \`400\` when a line or array item is not a JSON object, naming it (\`line 3: invalid JSON at column 9\`);
-nothing of that request is kept. \`401\` for a missing or wrong token, \`413\` for a body over the size limit
-(8 MiB by default), \`415\` for another content type, and \`503\` with \`Retry-After\` when the pipeline has not read
+nothing of that request is kept. \`401\` for a missing, unknown, revoked or expired token (saying which), \`403\` for a
+token without the \`ingest\` scope or made for another pipeline, \`429\` past the token's rate limit, \`413\` for a
+body over the size limit (8 MiB by default), \`415\` for another content type, and \`503\` with \`Retry-After\` when the pipeline has not read
 what it was sent before (more than the backlog limit, 1,000,000 records by default, is waiting — for example while
 the pipeline is stopped) or Redis cannot be reached. Records posted while no run is active wait for the next one.
 

@@ -17,7 +17,6 @@ type Alert = RouterOutputs["alerts"]["list"]["alerts"][number];
 
 const REFRESH_MS = 5000;
 const SILENCE_FOR_MS = 60 * 60_000;
-const VIEWER_TITLE = "Viewers cannot silence alerts; editors of this workspace can.";
 
 const WHEN_LABELS: Record<Alert["when"], string> = {
   errorRate: "Error rate",
@@ -39,7 +38,9 @@ function AlertState({ alert }: { alert: Alert }) {
 export function AlertsView() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const { canEdit } = useWorkspaceRole();
+  const { can, why } = useWorkspaceRole();
+  const canEdit = can("manageAlerts");
+  const refusal = why("manageAlerts");
   const inbox = useQuery(trpc.alerts.inbox.queryOptions({ limit: 50 }, { refetchInterval: REFRESH_MS }));
   const alerts = useQuery(trpc.alerts.list.queryOptions({ limit: 200 }, { refetchInterval: REFRESH_MS }));
   const markRead = useMutation(trpc.alerts.markRead.mutationOptions());
@@ -96,7 +97,7 @@ export function AlertsView() {
             type="button"
             className="button button-small"
             disabled={!canEdit || inbox.data.unread === 0 || markRead.isPending}
-            title={canEdit ? undefined : "Viewers cannot mark the workspace's inbox read."}
+            title={refusal}
             onClick={() => void act(() => markRead.mutateAsync({ all: true }))}
           >
             Mark all read
@@ -190,7 +191,7 @@ export function AlertsView() {
                         type="button"
                         className="button button-small"
                         disabled={!canEdit || silence.isPending}
-                        title={canEdit ? undefined : VIEWER_TITLE}
+                        title={refusal}
                         aria-label={`Silence rule ${a.ruleId} of ${a.pipelineName} for an hour`}
                         onClick={() =>
                           void act(() =>
@@ -225,7 +226,7 @@ export function AlertsView() {
                         type="button"
                         className="button button-small"
                         disabled={!canEdit || unsilence.isPending}
-                        title={canEdit ? undefined : VIEWER_TITLE}
+                        title={refusal}
                         onClick={() => void act(() => unsilence.mutateAsync({ id: s.id }))}
                       >
                         End silence

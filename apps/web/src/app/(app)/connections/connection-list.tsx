@@ -8,11 +8,13 @@ import { Dialog } from "@/components/dialog";
 import { DiscoveryBrowser } from "@/components/discovery-browser";
 import { errorCode, errorMessage } from "@/lib/errors";
 import { formatAbsolute, formatRelative } from "@/lib/format";
+import { useWorkspaceRole } from "@/lib/use-workspace-role";
 import { useTRPC } from "@/trpc/react";
 import { ConnectionForm, TestOutcome, type TestResult } from "./connection-form";
 
 // The workspace's connections: named settings (host, user, …) that pipelines refer to by name. Secrets are
-// write-only: the page only ever learns whether one is set.
+// write-only: the page only ever learns whether one is set. Every member sees them; editors test and browse them;
+// admins and owners make, change and delete them.
 
 type Editing = { mode: "create" } | { mode: "edit"; connection: ConnectionView };
 
@@ -27,6 +29,9 @@ export function ConnectionList() {
   const test = useMutation(trpc.connections.test.mutationOptions());
   const titleOf = (type: string) => types.data?.find((t) => t.type === type)?.title ?? type;
   const canDiscover = (type: string) => types.data?.find((t) => t.type === type)?.canDiscover === true;
+  const { why } = useWorkspaceRole();
+  const manageRefusal = why("manageConnections");
+  const useRefusal = why("useConnections");
 
   const runTest = async (c: ConnectionView) => {
     setTests((t) => ({ ...t, [c.id]: "pending" }));
@@ -55,7 +60,8 @@ export function ConnectionList() {
           type="button"
           className="button button-primary"
           onClick={() => setEditing({ mode: "create" })}
-          disabled={!types.isSuccess || types.data.length === 0}
+          disabled={!types.isSuccess || types.data.length === 0 || manageRefusal !== undefined}
+          title={manageRefusal}
         >
           New connection
         </button>
@@ -81,7 +87,8 @@ export function ConnectionList() {
             type="button"
             className="button button-primary"
             onClick={() => setEditing({ mode: "create" })}
-            disabled={!types.isSuccess || types.data.length === 0}
+            disabled={!types.isSuccess || types.data.length === 0 || manageRefusal !== undefined}
+            title={manageRefusal}
           >
             Create a connection
           </button>
@@ -146,7 +153,8 @@ export function ConnectionList() {
                           type="button"
                           className="button button-ghost button-small"
                           aria-label={`Test ${c.name}`}
-                          disabled={outcome === "pending" || !c.knownType}
+                          disabled={outcome === "pending" || !c.knownType || useRefusal !== undefined}
+                          title={useRefusal}
                           onClick={() => void runTest(c)}
                         >
                           Test
@@ -156,6 +164,8 @@ export function ConnectionList() {
                             type="button"
                             className="button button-ghost button-small"
                             aria-label={`Browse ${c.name}`}
+                            disabled={useRefusal !== undefined}
+                            title={useRefusal}
                             onClick={() => setBrowsing(c)}
                           >
                             Browse
@@ -165,7 +175,8 @@ export function ConnectionList() {
                           type="button"
                           className="button button-ghost button-small"
                           aria-label={`Edit ${c.name}`}
-                          disabled={!c.knownType}
+                          disabled={!c.knownType || manageRefusal !== undefined}
+                          title={manageRefusal}
                           onClick={() => setEditing({ mode: "edit", connection: c })}
                         >
                           Edit
@@ -174,6 +185,8 @@ export function ConnectionList() {
                           type="button"
                           className="button button-ghost button-small button-ghost-danger"
                           aria-label={`Delete ${c.name}`}
+                          disabled={manageRefusal !== undefined}
+                          title={manageRefusal}
                           onClick={() => setDeleting(c)}
                         >
                           Delete

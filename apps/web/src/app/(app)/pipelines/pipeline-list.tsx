@@ -12,6 +12,7 @@ import { RunStatusBadge } from "@/components/run-status-badge";
 import { TextField } from "@/components/text-field";
 import { errorMessage, formErrors } from "@/lib/errors";
 import { formatAbsolute, formatRelative } from "@/lib/format";
+import { useWorkspaceRole } from "@/lib/use-workspace-role";
 import { useTRPC } from "@/trpc/react";
 
 const SEARCH_DEBOUNCE_MS = 250;
@@ -51,6 +52,9 @@ export function PipelineList() {
   const [renaming, setRenaming] = useState<PipelineRef | null>(null);
   const [deleting, setDeleting] = useState<PipelineRef | null>(null);
   const [notice, setNotice] = useState<{ text: string; href?: string; error?: boolean } | null>(null);
+  const { why } = useWorkspaceRole();
+  const editRefusal = why("editPipelines");
+  const readOnly = editRefusal !== undefined;
 
   const duplicate = useMutation(
     trpc.pipelines.duplicate.mutationOptions({
@@ -99,10 +103,22 @@ export function PipelineList() {
           <p className="page-subtitle">Sources, transforms and sinks wired into streaming jobs.</p>
         </div>
         <div className="page-header-actions">
-          <button type="button" className="button" onClick={() => setImporting(true)}>
+          <button
+            type="button"
+            className="button"
+            onClick={() => setImporting(true)}
+            disabled={readOnly}
+            title={editRefusal}
+          >
             Import…
           </button>
-          <button type="button" className="button button-primary" onClick={() => setCreating(true)}>
+          <button
+            type="button"
+            className="button button-primary"
+            onClick={() => setCreating(true)}
+            disabled={readOnly}
+            title={editRefusal}
+          >
             New pipeline
           </button>
         </div>
@@ -156,7 +172,13 @@ export function PipelineList() {
         <div className="empty-state">
           <h2>No pipelines yet</h2>
           <p>Create one, drop a source, a transform and a sink on the canvas, and press Start. Or import a file.</p>
-          <button type="button" className="button button-primary" onClick={() => setCreating(true)}>
+          <button
+            type="button"
+            className="button button-primary"
+            onClick={() => setCreating(true)}
+            disabled={readOnly}
+            title={editRefusal}
+          >
             Create your first pipeline
           </button>
         </div>
@@ -212,6 +234,8 @@ export function PipelineList() {
                         type="button"
                         className="button button-ghost button-small"
                         aria-label={`Rename ${p.name}`}
+                        disabled={readOnly}
+                        title={editRefusal}
                         onClick={() => setRenaming(p)}
                       >
                         Rename
@@ -220,7 +244,8 @@ export function PipelineList() {
                         type="button"
                         className="button button-ghost button-small"
                         aria-label={`Duplicate ${p.name}`}
-                        disabled={duplicate.isPending}
+                        disabled={duplicate.isPending || readOnly}
+                        title={editRefusal}
                         onClick={() => duplicate.mutate({ id: p.id })}
                       >
                         Duplicate
@@ -238,6 +263,8 @@ export function PipelineList() {
                         type="button"
                         className="button button-ghost button-small button-ghost-danger"
                         aria-label={`Delete ${p.name}`}
+                        disabled={readOnly}
+                        title={editRefusal}
                         onClick={() => setDeleting(p)}
                       >
                         Delete
