@@ -12,7 +12,7 @@ export const auditRouter = createTRPCRouter({
     .input(ListAuditInput)
     .output(AuditPage)
     .query(({ ctx, input }) => {
-      const { cursor, limit, ...filter } = input;
+      const { cursor, limit, direction: _, ...filter } = input;
       if (filter.from && filter.to && filter.from >= filter.to) {
         throw new TRPCError({ code: "BAD_REQUEST", message: "from: must be before to" });
       }

@@ -22,6 +22,8 @@ export const ListAuditInput = AuditFilterInput.extend({
     .regex(/^\d{1,19}$/, "not a cursor this list gave")
     .optional(),
   limit: z.number().int().min(1).max(200).default(50),
+  /** Sent by useInfiniteQuery with the cursor; pages only go back in time, so it changes nothing. */
+  direction: z.enum(["forward", "backward"]).optional(),
 });
 
 export const AuditExportInput = AuditFilterInput.extend({ format: z.enum(["csv", "json"]) });

@@ -92,7 +92,8 @@ describe("audit log", () => {
     expect(byTarget.entries).toHaveLength(1);
     const first = await api.audit.list({ limit: 3 });
     expect(first.entries).toHaveLength(3);
-    const second = await api.audit.list({ limit: 3, cursor: first.next! });
+    // As useInfiniteQuery asks for it, with a direction.
+    const second = await api.audit.list({ limit: 3, cursor: first.next!, direction: "forward" });
     expect(second.entries[0]!.action).toBe(inOrder[4]!.action);
     await expect(rejects(api.audit.list({ action: "drop table;", limit: 5 }))).resolves.toMatchObject({
       code: "BAD_REQUEST",
