@@ -21,11 +21,14 @@ export function liveSecond(nowMs = Date.now()): number {
   return Math.floor((nowMs - READ_AFTER_MS) / 1000) - 1;
 }
 
-function untilNextRead(signal: AbortSignal | undefined): Promise<void> {
-  // The next read time (READ_AFTER_MS past a second) still ahead: a timer that fires a little early (timers and the
-  // wall clock drift apart) waits the moment left, rather than a whole second more and skipping one.
-  const now = Date.now();
-  const wait = Math.floor((now - READ_AFTER_MS) / 1000) * 1000 + 1000 + READ_AFTER_MS - now;
+/**
+ * Until `sec` can be read (READ_AFTER_MS after it ends). The wait runs to that instant, not to "the next read time
+ * from now": a timer that fired a little early (timers and the wall clock drift apart) finds its second not ready,
+ * and the reads it then makes can carry the clock past the read time — measured from now, the wait would be a whole
+ * second more, and that second would reach every watcher a second late.
+ */
+function untilReadable(sec: number, signal: AbortSignal | undefined): Promise<void> {
+  const wait = Math.max(0, (sec + 1) * 1000 + READ_AFTER_MS - Date.now());
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
@@ -52,6 +55,10 @@ export async function* liveNodeFigures(
     // sequence has no holes; one that came early reads nothing new and waits again.
     const first = last === undefined ? sec : Math.max(last + 1, sec - MAX_CATCH_UP + 1);
     const seconds = Array.from({ length: Math.max(0, sec - first + 1) }, (_, i) => first + i);
+    if (seconds.length === 0 && last !== undefined) {
+      await untilReadable(last + 1, signal);
+      continue;
+    }
     const [snapshot, ...figures] = await Promise.all([
       readRunSnapshot(redis, keys, runId),
       ...seconds.map((s) => readNodeFigures(redis, keys, runId, s, s)),
@@ -64,6 +71,6 @@ export async function* liveNodeFigures(
     } else if (await ended()) {
       return; // its live state expired with the run's retention: nothing will come
     }
-    await untilNextRead(signal);
+    await untilReadable((last ?? sec) + 1, signal);
   }
 }
