@@ -5,6 +5,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson, { type SuperJSONResult } from "superjson";
 import { z } from "zod";
 import { auditCall } from "./audit/audit-trail";
+import { guardSubscription } from "./auth/live-access";
 import type { RequestContext } from "./context";
 import { findInputProblem, type InputProblem, pathText } from "./input-guard";
 import { limitCall } from "./limits/limit-call";
@@ -255,7 +256,8 @@ export const authedProcedure = publicProcedure.meta({ access: "signedIn" }).use(
 
 /**
  * A member of the workspace the request addresses, in any role: reading what the workspace holds. Every change made
- * through this rung or those above it is written to the workspace's audit log (audit/audit-trail.ts).
+ * through this rung or those above it is written to the workspace's audit log (audit/audit-trail.ts); a subscription
+ * keeps checking that its caller may still watch (auth/live-access.ts).
  */
 export const workspaceProcedure = authedProcedure
   .meta({ access: "viewer" })
@@ -271,7 +273,8 @@ export const workspaceProcedure = authedProcedure
     }
     return next({ ctx: { ...ctx, workspaceId: membership.workspaceId, role: membership.role as Role } });
   })
-  .use(({ ctx, path, type, getRawInput, next }) => auditCall({ ctx, path, type, getRawInput }, next));
+  .use(({ ctx, path, type, getRawInput, next }) => auditCall({ ctx, path, type, getRawInput }, next))
+  .use(({ ctx, type, next }) => guardSubscription({ ctx, type }, next));
 
 /**
  * Editors and above: changing the workspace, and anything that opens a connection to a live system (Test,
