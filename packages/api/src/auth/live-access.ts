@@ -17,7 +17,7 @@ interface Caller {
 }
 
 /** Why the caller may no longer watch, or null while they may. */
-export async function lostAccess(ctx: Caller, now = new Date()): Promise<string | null> {
+async function lostAccess(ctx: Caller, now = new Date()): Promise<string | null> {
   const token = ctx.bearer?.ok ? ctx.bearer.token : null;
   if (token) {
     const row = await ctx.db.apiToken.findUnique({
