@@ -6,13 +6,29 @@ import {
   MAX_FILE_BYTES,
   parsePipelineText,
 } from "@sluice/pipeline/file-format";
+import { splitFileVersion } from "@sluice/pipeline/pipeline-file";
 
 export class UsageError extends Error {
   override name = "UsageError";
 }
 
-/** Exit codes shared by every command: 0 fine, 1 the input is wrong, 2 it could not be read or the call is wrong. */
-export const EXIT = { ok: 0, invalid: 1, unreadable: 2 } as const;
+/** A failure that ends the command with `exit` and a one-line message naming what is wrong. */
+export class CommandError extends Error {
+  override name = "CommandError";
+  constructor(
+    message: string,
+    readonly exit: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Exit codes shared by every command: 0 fine, 1 the input is wrong (or the server refused it), 2 it could not be read,
+ * the call is wrong or the server cannot be reached; 3 the server's pipeline moved since the file's base version
+ * (apply, plan); 4 the plan has changes (plan --detailed-exitcode).
+ */
+export const EXIT = { ok: 0, invalid: 1, unreadable: 2, conflict: 3, changes: 4 } as const;
 
 export interface Output {
   out(text: string): void;
@@ -24,7 +40,8 @@ export const stdio: Output = {
   err: (t) => process.stderr.write(t.endsWith("\n") ? t : `${t}\n`),
 };
 
-export type ReadResult = { ok: true; value: unknown } | { ok: false; message: string };
+/** A file's value, and its `metadata.version` (pipeline-file.ts), which is not part of the definition. */
+export type ReadResult = { ok: true; value: unknown; baseVersion: number | undefined } | { ok: false; message: string };
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -61,5 +78,7 @@ export async function readPipelineFile(file: string): Promise<ReadResult> {
     return { ok: false, message: `${file}: ${reason}` };
   }
   const parsed = parsePipelineText(text, file === "-" ? stdinFormat(text) : formatFromName(file));
-  return parsed.ok ? { ok: true, value: parsed.value } : { ok: false, message: describeParseError(file, parsed.error) };
+  if (!parsed.ok) return { ok: false, message: describeParseError(file, parsed.error) };
+  const split = splitFileVersion(parsed.value);
+  return split.ok ? split : { ok: false, message: `${file}: ${split.message}` };
 }

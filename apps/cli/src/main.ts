@@ -5,7 +5,7 @@ import { docsCommand } from "./commands/docs";
 import { explainCommand } from "./commands/explain";
 import { exprCommand } from "./commands/expr";
 import { validateCommand } from "./commands/validate";
-import { EXIT, type Output, stdio, UsageError } from "./io";
+import { CommandError, EXIT, type Output, stdio, UsageError } from "./io";
 
 const USAGE = `usage: sluice <command> [options]
 
@@ -21,7 +21,26 @@ commands:
   secrets status|rotate [--json]
                               count the stored secrets per key id, or re-seal them all under SLUICE_SECRET_KEY
 
+pipelines as code (against a Sluice server; see docs/pipelines-as-code.md):
+  login --url URL [--workspace ID] [--json]
+                              store an API token (from standard input or SLUICE_TOKEN) for the commands below
+  plan -f FILE|DIR [--json] [--detailed-exitcode]
+                              show what apply would change, per pipeline
+  apply -f FILE|DIR [--force] [--json]
+                              create or update the pipelines the files describe (0 ok, 1 invalid, 3 conflict)
+  export NAME [-o FILE] [--json]
+                              print a pipeline as a file (with metadata.version, its base version)
+  runs start|stop|status NAME [--param NAME=VALUE]... [--json]
+                              start, stop or show the latest run of a pipeline
+
 FILE may be - for standard input. Run a command with --help for its options.`;
+
+const SERVER = `The server is SLUICE_URL with the token SLUICE_TOKEN (and the workspace SLUICE_WORKSPACE) when they are
+set, else what sluice login stored in $XDG_CONFIG_HOME/sluice/config.json (~/.config when unset).`;
+
+const REMOTE_EXIT = `exit status: 0 done (or nothing to change), 1 an invalid file or a refusal by the server (named), 2 a
+file that cannot be read, a wrong call, not logged in or the server cannot be reached, 3 conflict: the server's
+pipeline moved since the file's base version (nothing was applied)`;
 
 const HELP: Record<string, string> = {
   validate: `usage: sluice validate -f FILE [--json]
@@ -118,6 +137,80 @@ options:
 
 exit status: 0 every value is under the current key (status) or was re-sealed (rotate), 1 some are not yet or
 cannot be opened with the keys given, 2 bad configuration or a store that cannot be reached`,
+  login: `usage: sluice login --url URL [--workspace ID] [--json]
+
+Checks an API token (made under Settings → API tokens; scopes read and write for plan/apply/export, run for runs)
+against the Sluice at URL and stores URL and token in $XDG_CONFIG_HOME/sluice/config.json, readable by you only
+(0600). The token is read from SLUICE_TOKEN, else from standard input: echo "$TOKEN" | sluice login --url URL.
+It is never printed. CI can skip login and set SLUICE_URL and SLUICE_TOKEN instead.
+
+options:
+  --url URL        the address of Sluice, e.g. https://sluice.example.com
+  --workspace ID   the workspace to act in (default: the token's)
+  --json           print {url, user, workspace, config} as JSON
+
+exit status: 0 stored, 1 the server refused the token, 2 no token, a bad URL or the server cannot be reached`,
+  plan: `usage: sluice plan -f FILE|DIR [-f ...] [--json] [--detailed-exitcode] [--force]
+
+Reads pipeline files (a DIR: every *.yaml, *.yml and *.json below it, hidden folders skipped), validates them all,
+and prints per pipeline (by metadata.name) what sluice apply would do: create, update (vN → vN+1) with the nodes
+added (+), removed (-) and changed (~, with the config keys), the edges, settings, parameters, alerts and metadata
+that change; no change; or conflict. Pipelines are compared by meaning: defaults count as written and ui blocks
+(positions, notes) are not compared. A conflict is an update of a pipeline the server changed since the file's
+metadata.version (versions written by sluice apply do not count). Nothing is changed.
+
+options:
+  -f, --file PATH        a pipeline file or a directory of them (repeatable)
+  --json                 print {applied: false, pipelines: [{file, name, action, fromVersion, toVersion, diff}]}
+  --detailed-exitcode    exit 4 when there are changes to apply
+  --force                plan as apply --force would (no conflicts)
+
+${SERVER}
+
+${REMOTE_EXIT}, 4 changes to apply (with --detailed-exitcode)`,
+  apply: `usage: sluice apply -f FILE|DIR [-f ...] [--force] [--json]
+
+Makes the server's pipelines what the files say: creates the missing ones (named by metadata.name), saves one new
+version of each that differs in meaning (ui blocks the file leaves out are kept from the server), and leaves the
+others alone, so applying the same files twice changes nothing. It plans first and applies nothing when any file is
+invalid or in conflict: the server saved a version after the file's metadata.version that sluice apply did not
+write (someone edited it in the editor). The plan is printed either way. Files are never rewritten: sluice export
+NAME -o FILE brings one up to date. Versions it saves are "Applied with sluice apply from FILE".
+
+options:
+  -f, --file PATH   a pipeline file or a directory of them (repeatable)
+  --force           replace the server's version even when it moved since the file's base (no conflicts)
+  --json            print {applied, pipelines: [{file, name, action, fromVersion, toVersion, diff}]}
+
+${SERVER}
+
+${REMOTE_EXIT}`,
+  export: `usage: sluice export NAME [-o FILE] [--json]
+
+Prints the latest version of the pipeline called NAME (its name in Sluice or its metadata.name) as a pipeline file:
+keys in one fixed order, defaults written out, nothing volatile, and metadata.version: N, the version it is, which
+sluice apply reads as the file's base. An unchanged pipeline exports to the same bytes.
+
+options:
+  -o, --output FILE   write the file here instead of standard output
+  --json              write JSON instead of YAML
+
+${SERVER}
+
+${REMOTE_EXIT.replace(/, 3 conflict.*$/s, "")}`,
+  runs: `usage: sluice runs start|stop|status NAME [--param NAME=VALUE]... [--json]
+
+  start    starts a run of the pipeline's latest version (--param: a parameter value; repeatable)
+  stop     stops its active run (nothing to do is not an error)
+  status   shows its latest run: id, version, status and error
+
+options:
+  --param NAME=VALUE   a parameter value for start; true/false and numbers are sent as such
+  --json               print the result as JSON
+
+${SERVER}
+
+${REMOTE_EXIT.replace(/, 3 conflict.*$/s, "")}`,
 };
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL("../../..", import.meta.url)));
@@ -140,7 +233,18 @@ function shortUsage(command: string | undefined): string {
 
 const help = { type: "boolean", short: "h" } as const;
 
-export async function main(argv: string[], io: Output = stdio): Promise<number> {
+async function readStdinText(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write("API token (then Enter and Ctrl-D): ");
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export async function main(
+  argv: string[],
+  io: Output = stdio,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<number> {
   const [command, ...rest] = argv;
   const showHelp = (name: string): number => {
     io.out(helpFor(name));
@@ -255,6 +359,74 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
           io,
         );
       }
+      case "login": {
+        const { values } = parseArgs({
+          args: rest,
+          options: { url: { type: "string" }, workspace: { type: "string" }, json: { type: "boolean" }, help },
+        });
+        if (values.help) return showHelp(command);
+        if (!values.url) throw new UsageError("give the address of Sluice with --url URL");
+        const { loginCommand } = await import("./commands/login");
+        return await loginCommand(
+          { url: values.url, workspace: values.workspace, json: values.json ?? false, env, readStdin: readStdinText },
+          io,
+        );
+      }
+      case "plan":
+      case "apply": {
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            file: { type: "string", short: "f", multiple: true },
+            json: { type: "boolean" },
+            force: { type: "boolean" },
+            ...(command === "plan" ? { "detailed-exitcode": { type: "boolean" } } : {}),
+            help,
+          },
+        });
+        if (values.help) return showHelp(command);
+        const paths = values.file ?? [];
+        if (paths.length === 0) throw new UsageError("name the pipeline files with -f FILE or -f DIR");
+        const { applyCommand, planCommand } = await import("./commands/apply");
+        const options = {
+          paths,
+          json: values.json ?? false,
+          force: values.force ?? false,
+          detailedExitCode: (values as { "detailed-exitcode"?: boolean })["detailed-exitcode"] ?? false,
+          env,
+        };
+        return await (command === "plan" ? planCommand(options, io) : applyCommand(options, io));
+      }
+      case "export": {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { output: { type: "string", short: "o" }, json: { type: "boolean" }, help },
+        });
+        if (values.help) return showHelp(command);
+        const [name, ...extra] = positionals;
+        if (name === undefined || extra.length > 0) throw new UsageError("name one pipeline: sluice export NAME");
+        const { exportCommand } = await import("./commands/export");
+        return await exportCommand({ name, output: values.output, json: values.json ?? false, env }, io);
+      }
+      case "runs": {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { param: { type: "string", multiple: true }, json: { type: "boolean" }, help },
+        });
+        if (values.help) return showHelp(command);
+        const [action, name, ...extra] = positionals;
+        if (
+          (action !== "start" && action !== "stop" && action !== "status") ||
+          name === undefined ||
+          extra.length > 0
+        ) {
+          throw new UsageError("say what to do with which pipeline: sluice runs start|stop|status NAME");
+        }
+        const { runsCommand } = await import("./commands/runs");
+        return await runsCommand({ action, name, params: values.param ?? [], json: values.json ?? false, env }, io);
+      }
       case "worker": {
         const { values } = parseArgs({ args: rest, options: { help } });
         if (values.help) return showHelp(command);
@@ -272,6 +444,10 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
+    if (err instanceof CommandError) {
+      io.err(`sluice: ${err.message}`);
+      return err.exit;
+    }
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       io.err(`sluice: ${(err as Error).message}\n\n${shortUsage(command)}`);
       return EXIT.unreadable;

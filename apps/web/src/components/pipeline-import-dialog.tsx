@@ -37,13 +37,19 @@ function where(path: readonly (string | number)[] | undefined): string {
 /** Parses and validates the file's text with the same code the server and the CLI use. */
 async function checkFile(file: File): Promise<ReadState> {
   const fileName = file.name;
-  const [{ formatFromName, parsePipelineText, MAX_FILE_BYTES }, { validate }, { catalog }, { connectionRefs }] =
-    await Promise.all([
-      import("@sluice/pipeline/file-format"),
-      import("@sluice/pipeline/validate"),
-      import("@sluice/nodes/catalog"),
-      import("@sluice/pipeline/connection-definition"),
-    ]);
+  const [
+    { formatFromName, parsePipelineText, MAX_FILE_BYTES },
+    { splitFileVersion },
+    { validate },
+    { catalog },
+    { connectionRefs },
+  ] = await Promise.all([
+    import("@sluice/pipeline/file-format"),
+    import("@sluice/pipeline/pipeline-file"),
+    import("@sluice/pipeline/validate"),
+    import("@sluice/nodes/catalog"),
+    import("@sluice/pipeline/connection-definition"),
+  ]);
   if (file.size > MAX_FILE_BYTES) {
     return { kind: "invalid", fileName, problems: [`The file is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB.`] };
   }
@@ -53,7 +59,10 @@ async function checkFile(file: File): Promise<ReadState> {
     const at = line !== undefined ? `Line ${line}${column !== undefined ? `, column ${column}` : ""}: ` : "";
     return { kind: "invalid", fileName, problems: [`${at}${message}`] };
   }
-  const result = validate(parsed.value, catalog);
+  // A file from `sluice export` records the version it was exported from; an import starts a new pipeline's history.
+  const split = splitFileVersion(parsed.value);
+  if (!split.ok) return { kind: "invalid", fileName, problems: [sentence(split.message)] };
+  const result = validate(split.value, catalog);
   const messages = result.issues.map((i) => {
     const node = i.nodeId ? `node ${i.nodeId}: ` : "";
     const path = where(i.path);

@@ -149,3 +149,33 @@ describe("copyName", () => {
     expect(long.endsWith(" (copy 12)")).toBe(true);
   });
 });
+
+describe("pipelines.byName", () => {
+  it("finds a pipeline by its name, or by its latest version's metadata name after a rename, in this workspace only", async () => {
+    const a = await h.caller((await h.signUp("Finder")).cookie);
+    const b = await h.caller((await h.signUp("Other")).cookie);
+    const { id } = await a.api.pipelines.create({
+      name: "orders",
+      definition: withSource("orders"),
+      message: "from git",
+    });
+    expect((await a.api.pipelines.versions({ id })).map((v) => v.message)).toEqual(["from git"]);
+    expect((await a.api.pipelines.byName({ name: "orders" }))?.id).toBe(id);
+
+    await a.api.pipelines.rename({ id, name: "Orders (EU)" });
+    expect((await a.api.pipelines.byName({ name: "orders" }))?.id).toBe(id);
+    expect((await a.api.pipelines.byName({ name: "Orders (EU)" }))?.version.number).toBe(1);
+    // Only the latest version counts: once it names itself otherwise, the old metadata name finds nothing.
+    await a.api.pipelines.saveVersion({ id, baseVersion: 1, definition: withSource("orders-eu") });
+    expect(await a.api.pipelines.byName({ name: "orders" })).toBeNull();
+    expect(await b.api.pipelines.byName({ name: "orders-eu" })).toBeNull();
+
+    await a.api.pipelines.create({ name: "Copy one", definition: withSource("twin") });
+    await a.api.pipelines.create({ name: "Copy two", definition: withSource("twin") });
+    const ambiguous = await rejects(a.api.pipelines.byName({ name: "twin" }));
+    expect(ambiguous.code).toBe("CONFLICT");
+    expect(ambiguous.message).toBe(
+      'name: 2 pipelines have "twin" as their metadata name; rename one so the name says which',
+    );
+  });
+});

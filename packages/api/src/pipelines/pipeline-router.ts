@@ -8,6 +8,7 @@ import {
   DuplicatePipelineInput,
   ListPipelinesInput,
   ListVersionsInput,
+  PipelineByNameInput,
   PipelineId,
   PipelineListItem,
   PipelineVersionSummary,
@@ -20,6 +21,7 @@ import {
   createPipeline,
   deletePipeline,
   duplicatePipeline,
+  findPipelineByName,
   getPipeline,
   listPipelines,
   listVersions,
@@ -44,9 +46,14 @@ export const pipelineRouter = createTRPCRouter({
     .input(z.strictObject({ id: PipelineId, version: VersionNumber.optional() }))
     .output(PipelineView)
     .query(({ ctx, input }) => getPipeline(ctx.db, ctx.workspaceId, input.id, input.version)),
-  /** The version history, newest first (definitions are fetched one at a time with `get`). */
+  /** The latest version of the pipeline a file names, or null (`sluice apply`, `sluice export`). */
+  byName: workspaceProcedure
+    .input(PipelineByNameInput)
+    .output(PipelineView.nullable())
+    .query(({ ctx, input }) => findPipelineByName(ctx.db, ctx.workspaceId, input.name)),
   /** Rolled-up node figures of the pipeline's runs over a time range (history/). */
   history: pipelineHistoryProcedure,
+  /** The version history, newest first (definitions are fetched one at a time with `get`). */
   versions: workspaceProcedure
     .input(ListVersionsInput)
     .output(z.array(PipelineVersionSummary))

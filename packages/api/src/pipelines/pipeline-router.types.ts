@@ -19,7 +19,12 @@ export const CreatePipelineInput = z.strictObject({
   description: z.string().max(2000).default(""),
   /** An imported definition; an empty pipeline when absent. */
   definition: PipelineDefinition.optional(),
+  /** Version 1's message; "Imported" or "Created" when absent (`sluice apply` names the file). */
+  message: z.string().trim().max(500).optional(),
 });
+
+/** A pipeline's name in Sluice, or the `metadata.name` of its latest version. */
+export const PipelineByNameInput = z.strictObject({ name: z.string().trim().min(1).max(100) });
 
 export const SaveVersionInput = DraftVersion.extend({ id: PipelineId });
 

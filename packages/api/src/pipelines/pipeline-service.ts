@@ -189,7 +189,7 @@ export async function createPipeline(
           pipelineId: pipeline.id,
           number: 1,
           definition: definition as unknown as Prisma.InputJsonValue,
-          message: input.definition ? "Imported" : "Created",
+          message: input.message ?? (input.definition ? "Imported" : "Created"),
           authorId: actor.userId,
         },
       });
@@ -241,6 +241,28 @@ export async function getPipeline(
     },
     activeRun: pipeline.runs[0] ?? null,
   };
+}
+
+/**
+ * The pipeline a pipeline file names (`sluice apply`, `sluice export NAME`): the one called `name` in Sluice, else the
+ * one whose latest version's `metadata.name` is `name` (a pipeline renamed in the UI keeps its file name). Null when
+ * none is; CONFLICT when two latest versions carry that metadata name, since either could be meant.
+ */
+export async function findPipelineByName(db: Db, workspaceId: string, name: string): Promise<PipelineView | null> {
+  const named = await db.pipeline.findFirst({ where: { workspaceId, name }, select: { id: true } });
+  if (named) return getPipeline(db, workspaceId, named.id);
+  const versions = await db.pipelineVersion.findMany({
+    where: { pipeline: { workspaceId }, definition: { path: ["metadata", "name"], equals: name } },
+    select: { number: true, pipeline: { select: { id: true, latestVersion: true } } },
+  });
+  const ids = [...new Set(versions.filter((v) => v.number === v.pipeline.latestVersion).map((v) => v.pipeline.id))];
+  if (ids.length > 1) {
+    throw new TRPCError({
+      code: "CONFLICT",
+      message: `name: ${ids.length} pipelines have "${name}" as their metadata name; rename one so the name says which`,
+    });
+  }
+  return ids[0] ? getPipeline(db, workspaceId, ids[0]) : null;
 }
 
 /**
