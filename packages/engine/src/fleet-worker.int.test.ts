@@ -77,6 +77,37 @@ describe("fleet worker", () => {
     expect(done.nodes.keep?.out).toBe(expected);
   });
 
+  it("puts a typed expression parameter's text in its whole filter field, and an integer in a count", async () => {
+    harness = new FleetHarness();
+    const worker = harness.spawnWorker("typed");
+    await worker.ready();
+    const def = slicePipeline({ count: "{{n}}", rate: 0, seed: 5 }, "{{keep}}");
+    Object.assign(def.spec, {
+      parameters: [
+        { name: "n", type: "integer", min: 1, default: 10 },
+        { name: "keep", type: "expression", default: "true" },
+      ],
+    });
+    await harness.startRun("typed", def, { n: 4000, keep: "amount >= 250 AND status = 404" });
+    const done = await waitFor(
+      async () => {
+        const s = await harness.snapshot("typed");
+        return s?.status === "completed" ? s : undefined;
+      },
+      30_000,
+      () => worker.output.slice(-20).join("\n"),
+    );
+    const make = recordFactory(generatorDef.config.parse({ rate: 0, seed: 5 }), 0);
+    let expected = 0;
+    for (let i = 0; i < 4000; i++) {
+      const r = make(i);
+      if ((r.amount as number) >= 250 && r.status === 404) expected++;
+    }
+    expect(expected).toBeGreaterThan(0);
+    expect(done.nodes.gen?.out).toBe(4000);
+    expect(done.nodes.keep?.out).toBe(expected);
+  });
+
   it("continues a run from its last commit after the only worker is SIGKILLed", async () => {
     harness = new FleetHarness();
     const first = harness.spawnWorker("doomed");

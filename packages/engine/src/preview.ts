@@ -17,6 +17,7 @@ import { buildGraph, topologicalOrder } from "@sluice/pipeline/graph";
 import { formatIssue } from "@sluice/pipeline/issues";
 import { capability, type NodeCatalog } from "@sluice/pipeline/node-definition";
 import type { ParameterValue } from "@sluice/pipeline/parameters";
+import { expressionParameterValues } from "@sluice/pipeline/parameters";
 import type { DataRecord, RecordSchema } from "@sluice/pipeline/record-schema";
 import { validate } from "@sluice/pipeline/validate";
 import { errorMessage } from "./engine-logger";
@@ -248,7 +249,7 @@ export async function previewPipeline(o: PreviewOptions): Promise<PreviewResult>
     runStartedAt: Date.now(),
     partition: 0,
     partitions: 1,
-    parameters: o.parameters,
+    parameters: expressionParameterValues(def.spec.parameters, o.parameters),
     settings: def.spec.settings,
     inputs: inputsOf(nodeId),
     outputs: validation.schemas[nodeId] ?? {},

@@ -19,6 +19,7 @@ import { DEFAULT_BATCH_BYTES, type PipelineDefinition } from "@sluice/pipeline/d
 import { parseDuration } from "@sluice/pipeline/duration";
 import type { ParameterInfo } from "@sluice/pipeline/expr/types";
 import type { NodeCatalog } from "@sluice/pipeline/node-definition";
+import { expressionParameters, expressionParameterValues } from "@sluice/pipeline/parameters";
 import type { PhysicalPlan } from "@sluice/pipeline/plan";
 import { emptySchema, type RecordSchema } from "@sluice/pipeline/record-schema";
 import { type ValidationResult, validate } from "@sluice/pipeline/validate";
@@ -153,9 +154,8 @@ export async function setUpTask(env: TaskEnvironment, task: TaskRef): Promise<Ta
   }
   const def = validation.definition;
   const settings = def.spec.settings;
-  const paramInfo: Record<string, ParameterInfo> = Object.fromEntries(
-    Object.entries(parameters).map(([name, value]) => [name, { type: typeof value as ParameterInfo["type"], value }]),
-  );
+  const paramInfo: Record<string, ParameterInfo> = expressionParameters(def.spec.parameters, parameters);
+  const expressionValues = expressionParameterValues(def.spec.parameters, parameters);
 
   const stores = new TaskStores(keys, task);
   await stores.load(redis, registeredStores(state.initial));
@@ -209,7 +209,7 @@ export async function setUpTask(env: TaskEnvironment, task: TaskRef): Promise<Ta
     runStartedAt: meta.createdAt ?? 0,
     partition: task.partition,
     partitions: stagePlan.partitions,
-    parameters,
+    parameters: expressionValues,
     settings,
     inputs: inputsOf(def, validation.schemas, nodeId),
     outputs: validation.schemas[nodeId] ?? {},

@@ -13,8 +13,6 @@ export function expressionIssues(errors: readonly ExprError[], path: (string | n
   }));
 }
 
-export function parameterInfo(
-  declared: Readonly<Record<string, { type: "string" | "number" | "boolean" }>>,
-): Record<string, ParameterInfo> {
+export function parameterInfo(declared: Readonly<Record<string, ParameterInfo>>): Record<string, ParameterInfo> {
   return Object.fromEntries(Object.entries(declared).map(([name, p]) => [name, { type: p.type }]));
 }

@@ -41,12 +41,42 @@ export const PipelineEdge = z.strictObject({
   ui: UiData.optional(),
 });
 
-export const ParameterType = z.enum(["string", "number", "boolean"]);
+export const ParameterType = z.enum([
+  "string",
+  "integer",
+  "number",
+  "boolean",
+  "choice",
+  "duration",
+  "expression",
+  "connection",
+]);
+/** A value a parameter can hold: a connection slot's value is the connection's name, an expression's its text. */
+export const ParameterValueSchema = z.union([z.string(), z.number(), z.boolean()]);
+
+// One flat shape for every type, so a file written before typed parameters (name, type, default, description)
+// reads exactly as it did. What fits which type (choices for a choice, min/max for numbers, a default of the
+// declared type, …) is judged by validate() as issues with paths, so one slip does not hide the whole pipeline.
 export const PipelineParameter = z.strictObject({
+  // Files keep this key order (type-specific options, then how the parameter is presented), so a file written
+  // before typed parameters (name, type, default, description) round-trips unchanged.
   name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "parameter names are identifiers"),
   type: ParameterType.default("string"),
-  default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  /** connection: the connector type a connection must have to fill the slot, e.g. "postgres". */
+  connectorType: z.string().min(1).max(100).optional(),
+  /** choice: the values one may pick from. */
+  choices: z.array(z.string().max(10_000)).min(1).max(1000).optional(),
+  /** integer, number: bounds, inclusive. */
+  min: z.number().finite().optional(),
+  max: z.number().finite().optional(),
+  /** string: an RE2 pattern the whole value must match, and a length limit. */
+  pattern: z.string().max(1000).optional(),
+  maxLength: z.number().int().min(0).optional(),
+  label: z.string().max(200).optional(),
+  default: ParameterValueSchema.optional(),
   description: z.string().max(2000).optional(),
+  /** The value must be given when a run starts or the template is used; the default only fills the form in. */
+  required: z.boolean().optional(),
 });
 
 /** A duration as the user wrote it ("5s", or milliseconds), kept as written so files round-trip unchanged. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyDefinition } from "./definition";
+import { emptyDefinition, PipelineDefinition } from "./definition";
 import { formatFromName, parsePipelineText, writePipelineText } from "./file-format";
 
 describe("pipeline files", () => {
@@ -16,6 +16,71 @@ describe("pipeline files", () => {
       const text = writePipelineText(def, format);
       expect(parsePipelineText(text, format)).toEqual({ ok: true, value: def });
     }
+  });
+
+  it("round-trips typed parameter declarations unchanged, and older declarations read as they did", () => {
+    const text = [
+      "apiVersion: sluice/v1",
+      "kind: Pipeline",
+      "metadata:",
+      "  name: typed",
+      "spec:",
+      "  settings:",
+      "    parallelism: 2",
+      "    delivery: exactly-once",
+      "    batchSize: 1000",
+      "  parameters:",
+      "    - name: topic",
+      "      type: string",
+      "      default: clicks",
+      "      description: The stream to read",
+      "    - name: limit",
+      "      type: integer",
+      "      min: 1",
+      "      max: 10000",
+      "      label: Row limit",
+      "      default: 100",
+      "    - name: region",
+      "      type: choice",
+      "      choices:",
+      "        - eu",
+      "        - us",
+      "      default: eu",
+      "      required: true",
+      "    - name: lag",
+      "      type: duration",
+      "      default: 5s",
+      "    - name: keep",
+      "      type: expression",
+      "      default: status = 200 AND path LIKE '/shop/%'",
+      "    - name: warehouse",
+      "      type: connection",
+      "      connectorType: postgres",
+      "      description: Where the report tables live",
+      "    - name: code",
+      "      type: string",
+      '      pattern: "[A-Z]{3}"',
+      "      maxLength: 3",
+      "  nodes: []",
+      "  edges: []",
+      "",
+    ].join("\n");
+    const read = parsePipelineText(text, "yaml");
+    expect(read.ok).toBe(true);
+    if (!read.ok) return;
+    const def = PipelineDefinition.parse(read.value);
+    expect(writePipelineText(def, "yaml")).toBe(text);
+    const json = writePipelineText(def, "json");
+    expect(PipelineDefinition.parse((parsePipelineText(json, "json") as { value: unknown }).value)).toEqual(def);
+
+    const older = parsePipelineText(
+      "apiVersion: sluice/v1\nkind: Pipeline\nmetadata: { name: old }\nspec:\n  parameters: [ { name: n, type: number, default: 3 }, { name: t, default: x } ]\n  nodes: []\n",
+      "yaml",
+    );
+    expect(PipelineDefinition.parse((older as { value: unknown }).value).spec.parameters).toEqual([
+      { name: "n", type: "number", default: 3 },
+      { name: "t", type: "string", default: "x" },
+    ]);
   });
 
   it("reports where a file stops making sense", () => {

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { PipelineSettings } from "./definition";
+import type { ParameterInfo } from "./expr/types";
 import type { IssueSeverity, SourcePosition } from "./issues";
 import type { RecordSchema } from "./record-schema";
 
@@ -71,7 +72,7 @@ export interface InferContext<C> {
   inputs: Readonly<Record<string, RecordSchema>>;
   settings: PipelineSettings;
   /** Declared pipeline parameters, for checks that need them. */
-  parameters: Readonly<Record<string, { type: "string" | "number" | "boolean" }>>;
+  parameters: Readonly<Record<string, ParameterInfo>>;
 }
 
 export interface InferResult {

@@ -87,12 +87,10 @@ describe("run parameter values", () => {
 
   it("fills defaults, takes given values, and checks types", () => {
     expect(resolveParameterValues(def, { topic: "t" })).toEqual({ n: 3, topic: "t", on: false });
-    expect(() => resolveParameterValues(def, {})).toThrow("parameters.topic: needs a value (it has no default)");
-    expect(() => resolveParameterValues(def, { topic: "t", n: "4" })).toThrow(
-      "parameters.n: must be a number, got string",
-    );
+    expect(() => resolveParameterValues(def, {})).toThrow('parameter "topic": needs a value (it has no default)');
+    expect(() => resolveParameterValues(def, { topic: "t", n: "4" })).toThrow('parameter "n": "4" is not a number');
     expect(() => resolveParameterValues(def, { topic: "t", x: 1 })).toThrow(
-      'parameters.x: the pipeline declares no parameter "x"',
+      'parameter "x": the pipeline declares no such parameter',
     );
   });
 
@@ -100,8 +98,8 @@ describe("run parameter values", () => {
     expect(parseParameterText(def, "n=4.5")).toEqual(["n", 4.5]);
     expect(parseParameterText(def, "on=true")).toEqual(["on", true]);
     expect(parseParameterText(def, "topic=a=b")).toEqual(["topic", "a=b"]);
-    expect(() => parseParameterText(def, "n=abc")).toThrow('must be a number, got "abc"');
-    expect(() => parseParameterText(def, "on=yes")).toThrow("must be true or false");
+    expect(() => parseParameterText(def, "n=abc")).toThrow('parameter "n": "abc" is not a number');
+    expect(() => parseParameterText(def, "on=yes")).toThrow('parameter "on": "yes" is not true or false');
     expect(() => parseParameterText(def, "noequals")).toThrow("write NAME=VALUE");
   });
 });

@@ -7,6 +7,7 @@ import {
   edgeKey,
   type PipelineDefinition,
   PipelineDefinition as PipelineDefinitionSchema,
+  type PipelineParameter,
 } from "./definition";
 import { upgradeDefinition } from "./definition-upgrades";
 import { EXPR_LIMITS, withFoldAllowance } from "./expr/limits";
@@ -14,7 +15,13 @@ import { buildGraph, findCycle, reachable, topologicalOrder } from "./graph";
 import { DEFINITION_SUBJECTS, type IssueSentence, parseOptions, zodIssueSentences } from "./issue-sentences";
 import type { ValidationIssue } from "./issues";
 import { type AnyNodeDefinition, type InferResult, type NodeCatalog, portsOf } from "./node-definition";
-import { bindParameters, type ParameterValue, parameterRefs } from "./parameters";
+import {
+  bindParameters,
+  expressionParameters,
+  type ParameterValue,
+  parameterDeclarationProblems,
+  parameterRefs,
+} from "./parameters";
 import type { RecordSchema } from "./record-schema";
 import { mergeSchemas } from "./schema-merge";
 import { closestName } from "./suggest";
@@ -259,6 +266,113 @@ function checkAlertConnections(
   });
 }
 
+const knownConnectorTypes = new WeakMap<NodeCatalog, Set<string>>();
+
+/** The connector types some node type's connection field takes: what a connection slot may ask for. */
+function connectorTypes(catalog: NodeCatalog): Set<string> {
+  let types = knownConnectorTypes.get(catalog);
+  if (!types) {
+    types = new Set();
+    for (const def of catalog.list()) {
+      for (const field of Object.values(configJsonSchema(def).properties ?? {})) {
+        if (field.widget === "connection" && typeof field.connectionType === "string") types.add(field.connectionType);
+      }
+    }
+    knownConnectorTypes.set(catalog, types);
+  }
+  return types;
+}
+
+/** Each declaration on its own, then names used twice and connection slots of connector types nobody takes. */
+function checkParameterDeclarations(
+  parameters: readonly PipelineParameter[],
+  catalog: NodeCatalog,
+  issues: ValidationIssue[],
+): void {
+  const names = new Set<string>();
+  parameters.forEach((p, index) => {
+    const at = (field: string): Path => ["spec", "parameters", index, field];
+    if (names.has(p.name)) {
+      issues.push({
+        severity: "error",
+        code: "duplicate-parameter",
+        message: `parameter "${p.name}" is declared more than once`,
+        path: at("name"),
+      });
+    }
+    names.add(p.name);
+    for (const problem of parameterDeclarationProblems(p)) {
+      issues.push({
+        severity: "error",
+        code: "parameter-invalid",
+        message: `parameter "${p.name}": ${problem.message}`,
+        path: ["spec", "parameters", index, ...problem.path],
+      });
+    }
+    if (p.type === "connection" && p.connectorType !== undefined) {
+      const known = connectorTypes(catalog);
+      if (!known.has(p.connectorType)) {
+        const suggestion = closestName(p.connectorType, known);
+        issues.push({
+          severity: "error",
+          code: "unknown-connector-type",
+          message: `parameter "${p.name}": no node takes a connection of type "${p.connectorType}"`,
+          path: at("connectorType"),
+          ...(suggestion ? { suggestion } : {}),
+        });
+      }
+    }
+  });
+}
+
+/**
+ * Parameters of the kinds that belong in one sort of field only: a connection slot fills a connection field whose
+ * connector type is the slot's, and an expression parameter fills an expression field (checked by the compiler).
+ */
+function checkParameterPlaces(
+  nodeId: string,
+  nodeDef: AnyNodeDefinition,
+  config: unknown,
+  declared: ReadonlyMap<string, PipelineParameter>,
+  issues: ValidationIssue[],
+): void {
+  const connectionFields = new Map(connectionRefs(nodeDef, config).map((ref) => [ref.path.join("."), ref]));
+  for (const ref of parameterRefs(config, nodeDef)) {
+    const p = declared.get(ref.name);
+    if (p === undefined) continue;
+    const path = ["config", ...ref.path];
+    const field = ref.path.join(".");
+    if (p.type === "expression") {
+      issues.push({
+        severity: "error",
+        code: "parameter-place",
+        message: `${nodeDef.title} (${nodeId}): field "${field}" is not an expression field, so expression parameter "${p.name}" cannot fill it`,
+        nodeId,
+        path,
+      });
+    } else if (p.type === "connection") {
+      const slot = connectionFields.get(field);
+      if (slot === undefined || !WHOLE_REF.test(slot.name)) {
+        issues.push({
+          severity: "error",
+          code: "parameter-place",
+          message: `${nodeDef.title} (${nodeId}): connection slot "${p.name}" can only fill a connection field on its own, not field "${field}"`,
+          nodeId,
+          path,
+        });
+      } else if (slot.type !== undefined && p.connectorType !== undefined && slot.type !== p.connectorType) {
+        issues.push({
+          severity: "error",
+          code: "connection-slot-type",
+          message: `${nodeDef.title} (${nodeId}): field "${field}" needs a ${slot.type} connection, but parameter "${p.name}" is a slot for ${p.connectorType} connections`,
+          nodeId,
+          path,
+        });
+      }
+    }
+  }
+}
+
 function check(
   raw: unknown,
   catalog: NodeCatalog,
@@ -286,9 +400,11 @@ function check(
   const seen = new Set<string>();
   const configKeys = new Map<string, string>();
   const declared = new Map(def.spec.parameters.map((p) => [p.name, p]));
+  checkParameterDeclarations(def.spec.parameters, catalog, issues);
   const parameterValues: Record<string, ParameterValue> = {};
   for (const p of def.spec.parameters) if (p.default !== undefined) parameterValues[p.name] = p.default;
   Object.assign(parameterValues, options.parameters ?? {});
+  const expressionNames = new Set(def.spec.parameters.filter((p) => p.type === "expression").map((p) => p.name));
   nodes.forEach((node, index) => {
     if (seen.has(node.id)) {
       issues.push({
@@ -340,7 +456,8 @@ function check(
         ...(suggestion ? { suggestion } : {}),
       });
     }
-    const bound = bindParameters(node.config, nodeDef, parameterValues);
+    checkParameterPlaces(node.id, nodeDef, node.config, declared, issues);
+    const bound = bindParameters(node.config, nodeDef, parameterValues, expressionNames);
     const { key, parsed: config } = memo.parse(nodeDef, bound);
     if (options.connections) checkConnections(node.id, nodeDef, bound, options.connections, issues);
     if (config.ok) {
@@ -516,7 +633,7 @@ function check(
   }
 
   // Schema inference, in topological order so every input schema is known before its consumer.
-  const parameters = Object.fromEntries(def.spec.parameters.map((p) => [p.name, { type: p.type }]));
+  const parameters = expressionParameters(def.spec.parameters);
   const inferContext = JSON.stringify([def.spec.settings, parameters]);
   const timeField = def.spec.settings.timeField;
   for (const id of order) {

@@ -7,8 +7,9 @@ import type { JsonSchema } from "@/forms/schema";
 import { type FormIssue, SchemaForm } from "@/forms/schema-form";
 import type { HostControls, LeafControlProps } from "@/forms/scope";
 import { formatText } from "@/forms/values";
-import { useEditor, useRuntime } from "./editor-context";
+import { useEditor, useEditorStore, useRuntime } from "./editor-context";
 import { ExpressionInput } from "./inspector/expression-input";
+import { canBeParameter, parameterFromField } from "./inspector/field-parameter";
 import { issueText } from "./issue-text";
 import { selectedNodeId } from "./store/editor-store";
 
@@ -35,13 +36,30 @@ const CONFIG_ROOT = ["config"] as const;
 /** A node's config form: the selected node's issues are the ones under its `config`. */
 export function ConfigForm({ def, ...rest }: DraftFormProps & { def: AnyNodeDefinition }) {
   const runtime = useRuntime();
+  const store = useEditorStore();
   const nodeId = useEditor(selectedNodeId);
   const owner = useMemo(() => ({ nodeId, path: CONFIG_ROOT }), [nodeId]);
+  // A node's fields can become pipeline parameters; the settings form's cannot (parameters do not reach settings).
+  const host = useMemo<HostControls>(
+    () => ({
+      ...EDITOR_CONTROLS,
+      canParameterize: (spec, value) => canBeParameter(spec.control, value),
+      parameterize: (spec, path, value) => {
+        const parameters = store.getState().frame.spec.parameters;
+        const taken = new Set(parameters.map((p) => p.name));
+        const { parameter, reference } = parameterFromField(spec.control, path, value, taken);
+        store.getState().setParameters([...parameters, parameter]);
+        return reference;
+      },
+    }),
+    [store],
+  );
   return (
     <DraftSchemaForm
       schema={runtime.configJsonSchema(def)}
       owner={owner}
       emptyText="This node has no settings."
+      host={host}
       {...rest}
     />
   );
@@ -81,7 +99,8 @@ export function DraftSchemaForm({
   onChange,
   onReplace,
   emptyText,
-}: DraftFormProps & { schema: JsonSchema; owner: FormOwner; emptyText?: string }) {
+  host = EDITOR_CONTROLS,
+}: DraftFormProps & { schema: JsonSchema; owner: FormOwner; emptyText?: string; host?: HostControls }) {
   const allIssues = useEditor((s) => s.validation.issues);
   const focus = useEditor((s) => s.focus);
   const { nodeId, path: prefix } = owner;
@@ -105,7 +124,7 @@ export function DraftSchemaForm({
       issues={issues}
       onChange={onChange}
       onReplace={onReplace}
-      host={EDITOR_CONTROLS}
+      host={host}
       focus={fieldFocus}
       {...(emptyText ? { emptyText } : {})}
     />

@@ -95,3 +95,25 @@ describe("expression modes from the node declarations", () => {
     expect(modeOf("transform.map", "set")).toBe("expression");
   });
 });
+
+describe("making a field a parameter", () => {
+  const withHost = (host: FormScope["host"]) => (type: string, config: Record<string, unknown>) => {
+    const def = catalog.get(type);
+    if (!def) throw new Error(type);
+    const rows = configForm(configJsonSchema(def)).fields.map((f) =>
+      createElement(FieldRow, { key: f.name, spec: f, path: [f.name], value: config[f.name], onChange: () => {} }),
+    );
+    return renderToStaticMarkup(createElement(FormScopeContext.Provider, { value: { ...scope(), host } }, rows));
+  };
+  const button = 'aria-label="Make a parameter of this field"';
+
+  it("is offered on the fields the host allows, and only when the host offers it at all", () => {
+    const offering = withHost({
+      parameterize: () => "{{x}}",
+      canParameterize: (spec, value) => spec.name === "where" && value !== "{{keep}}",
+    });
+    expect(offering("transform.filter", { where: "status = 200" })).toContain(button);
+    expect(offering("transform.filter", { where: "{{keep}}" })).not.toContain(button);
+    expect(withHost({})("transform.filter", { where: "status = 200" })).not.toContain(button);
+  });
+});

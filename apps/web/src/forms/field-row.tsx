@@ -104,6 +104,22 @@ export function FieldRow(props: FieldRowProps) {
         onChange={onChange}
       />
     );
+  const host = scope.host;
+  const parameterButton =
+    host.parameterize && host.canParameterize?.(spec, value) ? (
+      <button
+        type="button"
+        className="cfg-param-button"
+        title={`Make ${label} a parameter: declare one with this value as its default and use it here`}
+        aria-label="Make a parameter of this field"
+        onClick={() => {
+          const reference = host.parameterize?.(spec, path, value);
+          if (reference !== undefined) onChange(reference);
+        }}
+      >
+        {"{{ }}"}
+      </button>
+    ) : null;
   const isCheckbox = c.kind === "boolean";
   const secret = c.kind === "text" && c.secret;
   const storedSecret = secret && hasStoredSecret(scope, path);
@@ -119,6 +135,7 @@ export function FieldRow(props: FieldRowProps) {
           <label htmlFor={id} className={labelClass}>
             {label}
           </label>
+          {parameterButton}
         </div>
       ) : (
         <>
@@ -133,6 +150,7 @@ export function FieldRow(props: FieldRowProps) {
               </label>
               {secret ? <SecretBadge stored={storedSecret} value={value} /> : null}
               {spec.required || secret ? null : <span className="field-optional">optional</span>}
+              {parameterButton}
             </div>
           )}
           {control}

@@ -33,6 +33,13 @@ export interface GroupBodyProps {
 export interface HostControls {
   expression?: (props: LeafControlProps) => ReactNode;
   connection?: (props: LeafControlProps) => ReactNode;
+  /**
+   * "Make this a parameter" on a leaf field: the host declares a parameter for the field and returns what the field
+   * holds instead (`{{name}}`), or undefined when the field cannot be one. Rows offer it only when it is given.
+   */
+  parameterize?: (spec: FieldSpec, path: ConfigPath, value: unknown) => string | undefined;
+  /** Whether the field could become a parameter now (its kind and value allow it). */
+  canParameterize?: (spec: FieldSpec, value: unknown) => boolean;
 }
 
 export interface FormScope {

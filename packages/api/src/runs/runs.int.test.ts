@@ -1,4 +1,5 @@
 import { emptyDefinition, type PipelineDefinition } from "@sluice/pipeline/definition";
+import { validate } from "@sluice/pipeline/validate";
 import { type ApiHarness, createApiHarness, rejects } from "@sluice/test-kit/api-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reconcileRuns } from "./run-reconciler";
@@ -151,13 +152,56 @@ describe("runs", () => {
     def.spec.parameters.push({ name: "limit", type: "number", default: 5 });
     const { api, id } = await pipelineWith(def);
     expect((await rejects(api.runs.start({ pipelineId: id, parameters: { nope: 1 } }))).message).toContain(
-      "parameters.nope",
+      'parameter "nope"',
     );
     expect((await rejects(api.runs.start({ pipelineId: id, parameters: { limit: "x" } }))).message).toContain(
-      "must be a number",
+      '"x" is not a number',
     );
     const { id: runId } = await api.runs.start({ pipelineId: id, parameters: { limit: 7 } });
     expect((await h.deps.controlQueue.getJob(`start-${runId}`))?.data.parameters).toEqual({ limit: 7 });
+  });
+
+  it("starts a run with typed parameter values, refusing a bad one by name and substituting good ones", async () => {
+    const def = slice("{{keep}}");
+    def.spec.parameters.push(
+      { name: "rate", type: "integer", min: 1, max: 1000, default: 10 },
+      { name: "keep", type: "expression", default: "status = 200" },
+      { name: "lag", type: "duration", default: "0s" },
+      { name: "show", type: "choice", choices: ["few", "many"], default: "few" },
+    );
+    def.spec.nodes[0]!.config = { rate: "{{rate}}", maxOutOfOrder: "{{lag}}" };
+    const { api, id } = await pipelineWith(def);
+
+    const bad = async (parameters: Record<string, string | number | boolean>, message: unknown) => {
+      const err = await rejects(api.runs.start({ pipelineId: id, parameters }));
+      expect(err.code).toBe("BAD_REQUEST"); // HTTP 400
+      expect(err.message).toEqual(message);
+    };
+    await bad({ rate: 12.5 }, 'parameter "rate": 12.5 is not an integer');
+    await bad({ rate: 5000 }, 'parameter "rate": 5000 is more than the maximum, 1000');
+    await bad(
+      { keep: "status = = 1" },
+      expect.stringContaining('parameter "keep": "status = = 1" is not an expression'),
+    );
+    await bad({ lag: "soon" }, 'parameter "lag": "soon" is not a duration; write e.g. 250ms, 5s, 1m, 2h or 1d');
+    await bad({ show: "all" }, 'parameter "show": "all" is not one of "few", "many"');
+    // A value that parses but does not fit the field it fills is refused by the node's own check, naming it.
+    await bad(
+      { keep: "statsu = 200" },
+      'Version 1 has 1 problem to fix before it can start. Node keep: Unknown field "statsu" (line 1, column 1). Did you mean “status”?',
+    );
+    expect(await h.db.run.count({ where: { pipelineId: id } })).toBe(0);
+
+    const values = { rate: 25, keep: "status = 404 OR status >= 500", lag: "2s", show: "many" };
+    const { id: runId } = await api.runs.start({ pipelineId: id, parameters: values });
+    const job = (await h.deps.controlQueue.getJob(`start-${runId}`))?.data;
+    expect(job?.parameters).toEqual(values);
+    // The definition travels as written; each worker binds the values exactly like this (task-setup).
+    expect(job?.definition.spec.nodes[1]?.config).toEqual({ where: "{{keep}}" });
+    const bound = validate(job!.definition, h.deps.catalog, { parameters: job!.parameters });
+    expect(bound.issues.filter((i) => i.severity === "error")).toEqual([]);
+    expect(bound.configs.gen).toMatchObject({ rate: 25, maxOutOfOrder: 2000 });
+    expect(bound.configs.keep).toEqual({ where: "status = 404 OR status >= 500" });
   });
 });
 

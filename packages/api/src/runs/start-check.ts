@@ -19,13 +19,14 @@ import { ProblemList } from "../trpc";
 // Whether a definition can start: the one check a run's start and the editor's "save and start" share, so neither
 // records a run of, nor saves for a start, a definition with errors.
 
-/** The run's parameter values, or BAD_REQUEST naming the parameter. */
+/** The run's parameter values, each checked against its declaration (and a slot's against `connections`), or BAD_REQUEST naming the parameter. */
 export function resolveParameters(
   def: PipelineDefinition,
   given: Record<string, ParameterValue>,
+  connections?: Readonly<Record<string, string>>,
 ): Record<string, ParameterValue> {
   try {
-    return resolveParameterValues(def, given);
+    return resolveParameterValues(def, given, connections);
   } catch (err) {
     if (err instanceof ParameterError) throw new TRPCError({ code: "BAD_REQUEST", message: err.message });
     throw err;
@@ -75,8 +76,8 @@ export async function checkStartable(
 ): Promise<Startable> {
   const structure = validate(input, deps.catalog);
   refuseErrors(structure.issues, what);
-  const parameters = resolveParameters(structure.definition!, given);
   const connections = await workspaceConnectionTypes(deps.db, workspaceId);
+  const parameters = resolveParameters(structure.definition!, given, connections);
   const checked = validate(input, deps.catalog, { parameters, connections });
   refuseErrors(checked.issues, what);
   return { definition: checked.definition!, configs: checked.configs, parameters };

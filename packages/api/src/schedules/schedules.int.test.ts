@@ -151,7 +151,7 @@ describe("schedules", () => {
     const fixed = await api.pipelines.saveVersion({ id: pipelineId, baseVersion: 1, definition: slice() });
     const updated = await api.schedules.update({ id: created.schedule.id, parameters: { nope: 1 } });
     expect(updated.warnings).toEqual([
-      `the latest version (${fixed.number}) would not start now: parameters.nope: the pipeline declares no parameter "nope"`,
+      `the latest version (${fixed.number}) would not start now: parameter "nope": the pipeline declares no such parameter`,
     ]);
     const pinned = await api.schedules.update({ id: created.schedule.id, version: 1, parameters: { limit: 3 } });
     expect(pinned.warnings.join("\n")).toContain("version 1 would not start now");

@@ -1,4 +1,5 @@
 import { checkExpression } from "@sluice/pipeline/expr/compile";
+import type { ParameterInfo } from "@sluice/pipeline/expr/types";
 import type { InferIssue } from "@sluice/pipeline/node-definition";
 import { type DataType, type RecordSchema, t } from "@sluice/pipeline/record-schema";
 import { z } from "zod";
@@ -21,7 +22,7 @@ export interface CheckedKey {
 export function checkKeys(
   sources: readonly string[],
   schema: RecordSchema,
-  parameters: Readonly<Record<string, { type: "string" | "number" | "boolean" }>>,
+  parameters: Readonly<Record<string, ParameterInfo>>,
   pathOf: (i: number) => (string | number)[],
   issues: InferIssue[],
 ): CheckedKey[] {

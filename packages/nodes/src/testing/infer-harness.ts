@@ -1,3 +1,4 @@
+import type { ParameterInfo } from "@sluice/pipeline/expr/types";
 import type { AnyNodeDefinition, InferIssue, InferResult } from "@sluice/pipeline/node-definition";
 import type { RecordSchema } from "@sluice/pipeline/record-schema";
 
@@ -13,7 +14,7 @@ export function inferNode(
   def: AnyNodeDefinition,
   config: unknown,
   inputs: Record<string, RecordSchema> = {},
-  parameters: Record<string, { type: "string" | "number" | "boolean" }> = {},
+  parameters: Record<string, ParameterInfo> = {},
 ): Inferred {
   const parsed = def.config.parse(config);
   const result = def.infer({

@@ -229,6 +229,19 @@ class Checker {
     if (info === undefined) {
       return this.fail("parameter", `Unknown parameter {{${name}}}`, at, closestName(name, Object.keys(params)));
     }
+    if (info.type === "expression") {
+      // Alone in the field and not yet known (the editor, before a value is given): it could be any expression.
+      const whole = this.input.source.slice(0, at.start).trim() === "" && this.input.source.slice(at.end).trim() === "";
+      if (whole && !this.input.bind)
+        return { kind: "const", value: null, unbound: true, type: t.any, nullable: true, span: at };
+      return this.fail(
+        "parameter",
+        whole
+          ? `Parameter {{${name}}} has no value`
+          : `Parameter {{${name}}} is an expression: it can only be the whole field, not part of another expression`,
+        at,
+      );
+    }
     const value = info.value;
     if (value === undefined) {
       if (this.input.bind) return this.fail("parameter", `Parameter {{${name}}} has no value`, at);

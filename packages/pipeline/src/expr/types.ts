@@ -16,7 +16,11 @@ export interface ExprError {
 }
 
 export interface ParameterInfo {
-  type: "string" | "number" | "boolean";
+  /**
+   * An `expression` parameter is SQL text, never a value: it may only stand alone as a whole expression field,
+   * where the definition puts its text in the field's place before the field is parsed (see bindParameters).
+   */
+  type: "string" | "number" | "boolean" | "expression";
   /** Bound value; absent while only type-checking (e.g. in the editor). */
   value?: string | number | boolean;
 }

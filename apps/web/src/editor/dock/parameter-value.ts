@@ -6,7 +6,8 @@ import type { PipelineParameter } from "@sluice/pipeline/definition";
  */
 export function typedParameterValue(type: PipelineParameter["type"], text: string): PipelineParameter["default"] {
   if (text === "") return undefined;
-  if (type === "number" && text.trim() !== "" && Number.isFinite(Number(text))) return Number(text);
+  if ((type === "number" || type === "integer") && text.trim() !== "" && Number.isFinite(Number(text)))
+    return Number(text);
   if (type === "boolean" && (text === "true" || text === "false")) return text === "true";
   return text;
 }

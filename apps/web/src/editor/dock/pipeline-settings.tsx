@@ -106,7 +106,16 @@ function AlertsSection() {
 }
 
 type ParameterType = PipelineParameter["type"];
-const PARAMETER_TYPES: readonly ParameterType[] = ["string", "number", "boolean"];
+const PARAMETER_TYPES: readonly ParameterType[] = [
+  "string",
+  "integer",
+  "number",
+  "boolean",
+  "choice",
+  "duration",
+  "expression",
+  "connection",
+];
 
 function ParametersSection() {
   const store = useEditorStore();
@@ -176,7 +185,19 @@ function ParametersSection() {
                   value={p.type}
                   onChange={(e) => {
                     const type = e.target.value as ParameterType;
-                    update(index, { type, default: typedParameterValue(type, defaultText) }, "type");
+                    update(
+                      index,
+                      {
+                        type,
+                        default: typedParameterValue(type, defaultText),
+                        // Options of the old type do not apply to the new one.
+                        ...(type === "choice" ? {} : { choices: undefined }),
+                        ...(type === "connection" ? {} : { connectorType: undefined }),
+                        ...(type === "integer" || type === "number" ? {} : { min: undefined, max: undefined }),
+                        ...(type === "string" ? {} : { pattern: undefined, maxLength: undefined }),
+                      },
+                      "type",
+                    );
                   }}
                 >
                   {PARAMETER_TYPES.map((t) => (
@@ -208,6 +229,7 @@ function ParametersSection() {
                   onChange={(e) => update(index, { description: e.target.value || undefined }, "description")}
                 />
               </label>
+              <ParameterOptions parameter={p} onChange={(patch, field) => update(index, patch, field)} />
               <button
                 type="button"
                 className="button button-small"
@@ -229,5 +251,99 @@ function ParametersSection() {
         Add parameter
       </button>
     </section>
+  );
+}
+
+/** The options of a parameter's type (choices, connector type, bounds, pattern), its label and whether it is required. */
+function ParameterOptions({
+  parameter: p,
+  onChange,
+}: {
+  parameter: PipelineParameter;
+  onChange: (patch: Partial<PipelineParameter>, field: string) => void;
+}) {
+  const [choicesText, setChoicesText] = useState<string | null>(null);
+  const bound = (key: "min" | "max") => (
+    <label className="parameter-field">
+      <span className="field-label">{key === "min" ? "Minimum" : "Maximum"}</span>
+      <input
+        className="input"
+        type="number"
+        value={p[key] ?? ""}
+        onChange={(e) => onChange({ [key]: e.target.value === "" ? undefined : Number(e.target.value) }, key)}
+      />
+    </label>
+  );
+  return (
+    <>
+      <label className="parameter-field">
+        <span className="field-label">Label</span>
+        <input
+          className="input"
+          value={p.label ?? ""}
+          autoComplete="off"
+          placeholder={p.name}
+          onChange={(e) => onChange({ label: e.target.value || undefined }, "label")}
+        />
+      </label>
+      {p.type === "choice" ? (
+        <label className="parameter-field parameter-description">
+          <span className="field-label">Choices (comma-separated)</span>
+          <input
+            className="input"
+            value={choicesText ?? (p.choices ?? []).join(", ")}
+            autoComplete="off"
+            onChange={(e) => {
+              setChoicesText(e.target.value);
+              const choices = e.target.value
+                .split(",")
+                .map((c) => c.trim())
+                .filter((c) => c !== "");
+              onChange({ choices: choices.length > 0 ? choices : undefined }, "choices");
+            }}
+          />
+        </label>
+      ) : null}
+      {p.type === "connection" ? (
+        <label className="parameter-field">
+          <span className="field-label">Connector type</span>
+          <input
+            className="input mono"
+            value={p.connectorType ?? ""}
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="postgres"
+            onChange={(e) => onChange({ connectorType: e.target.value || undefined }, "connectorType")}
+          />
+        </label>
+      ) : null}
+      {p.type === "integer" || p.type === "number" ? (
+        <>
+          {bound("min")}
+          {bound("max")}
+        </>
+      ) : null}
+      {p.type === "string" ? (
+        <label className="parameter-field">
+          <span className="field-label">Pattern</span>
+          <input
+            className="input mono"
+            value={p.pattern ?? ""}
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="any text"
+            onChange={(e) => onChange({ pattern: e.target.value || undefined }, "pattern")}
+          />
+        </label>
+      ) : null}
+      <label className="parameter-field field-check-row">
+        <input
+          type="checkbox"
+          checked={p.required === true}
+          onChange={(e) => onChange({ required: e.target.checked || undefined }, "required")}
+        />
+        <span className="field-label">Required at start</span>
+      </label>
+    </>
   );
 }
