@@ -17,21 +17,25 @@ const { TRPCProvider } = trpcContext;
 export const { useTRPC, useTRPCClient } = trpcContext;
 
 function makeQueryClient(): QueryClient {
-  const onError = (error: unknown) => {
-    if (typeof window === "undefined") return;
-    const code = errorCode(error);
-    // A session that ended (signed out elsewhere, expired) sends the visitor to the sign-in page, which brings them
-    // back to the page they were on.
-    if (code === "UNAUTHORIZED") {
-      window.location.assign(signInPath(`${window.location.pathname}${window.location.search}`));
+  // A refusal may mean the role changed or the membership ended since "who am I" was read: read it again, so the
+  // controls (useWorkspaceRole) and the header say what the user is now.
+  const onRefused = (error: unknown) => {
+    if (typeof window !== "undefined" && errorCode(error) === "FORBIDDEN") {
+      void client.invalidateQueries({ queryKey: [["auth", "me"]] });
     }
-    // A refusal may mean the role changed or the membership ended since "who am I" was read: read it again, so the
-    // controls (useWorkspaceRole) and the header say what the user is now.
-    if (code === "FORBIDDEN") void client.invalidateQueries({ queryKey: [["auth", "me"]] });
   };
   const client: QueryClient = new QueryClient({
-    queryCache: new QueryCache({ onError }),
-    mutationCache: new MutationCache({ onError }),
+    queryCache: new QueryCache({
+      onError: (error) => {
+        onRefused(error);
+        // A session that ended (signed out elsewhere, expired) sends the visitor to the sign-in page, which brings
+        // them back to the page they were on. Only for reads: a mutation's 401 is its form's to show (a wrong
+        // password on the sign-in form is one).
+        if (typeof window === "undefined" || errorCode(error) !== "UNAUTHORIZED") return;
+        window.location.assign(signInPath(`${window.location.pathname}${window.location.search}`));
+      },
+    }),
+    mutationCache: new MutationCache({ onError: onRefused }),
     defaultOptions: {
       queries: {
         staleTime: 10_000,
