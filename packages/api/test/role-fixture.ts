@@ -258,6 +258,7 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
     "members.remove": async () => ({ userId: await freshMember() }),
     "members.setRole": async () => ({ userId: await freshMember(), role: "EDITOR" }),
     "members.transferOwnership": async () => ({ userId: await freshMember() }),
+    "pipelines.byName": () => ({ name: pipelineName }),
     "pipelines.create": () => ({ name: unique("New pipeline") }),
     "pipelines.delete": async () => ({ id: await freshPipeline() }),
     "pipelines.duplicate": () => ({ id: pipelineId, name: unique("Copy") }),
