@@ -1,19 +1,18 @@
 "use client";
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useRouter } from "next/navigation";
 import { useTRPC } from "@/trpc/react";
 
 export function SignOutButton() {
   const trpc = useTRPC();
-  const router = useRouter();
   const queryClient = useQueryClient();
   const signOut = useMutation(
     trpc.auth.signOut.mutationOptions({
       onSettled: () => {
+        // A full load, not a client navigation: nothing of the signed-in session stays in memory, and no
+        // background refresh of the old page can land after the sign-in page (it once cut a navigation short).
         queryClient.clear();
-        router.replace("/signin");
-        router.refresh();
+        window.location.replace("/signin");
       },
     }),
   );

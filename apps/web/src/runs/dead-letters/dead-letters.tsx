@@ -1,7 +1,7 @@
 "use client";
 
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useId, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { errorMessage } from "@/lib/errors";
 import { formatAbsolute, formatRelative } from "@/lib/format";
 import { useWorkspaceRole } from "@/lib/use-workspace-role";
@@ -47,6 +47,16 @@ export function DeadLetters({ runId, active }: { runId: string; active: boolean 
     ),
   );
   const groups = useQuery(trpc.runs.deadLetterGroups.queryOptions({ runId }, { refetchInterval }));
+  // Polling stops when the run ends, and its last poll may predate the end: read once more so what the run's end
+  // changes (replay is refused once no task runs) shows at once.
+  const wasActive = useRef(active);
+  useEffect(() => {
+    if (wasActive.current && !active) {
+      void queryClient.invalidateQueries(trpc.runs.deadLetters.queryFilter({ runId }));
+      void queryClient.invalidateQueries(trpc.runs.deadLetterGroups.queryFilter({ runId }));
+    }
+    wasActive.current = active;
+  }, [active, queryClient, trpc, runId]);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [dialog, setDialog] = useState<"replay" | "fix" | "discard" | null>(null);
   const [inspected, setInspected] = useState<DeadLetter | null>(null);
