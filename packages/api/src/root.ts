@@ -8,6 +8,8 @@ import { overviewRouter } from "./overview/overview-router";
 import { pipelineRouter } from "./pipelines/pipeline-router";
 import { runRouter } from "./runs/run-router";
 import { scheduleRouter } from "./schedules/schedule-router";
+import { shareRouter } from "./shares/share-router";
+import { templateRouter } from "./templates/template-router";
 import { tokenRouter } from "./tokens/token-router";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 import { invitationRouter } from "./workspaces/invitation-router";
@@ -27,6 +29,8 @@ export const appRouter = createTRPCRouter({
   pipelines: pipelineRouter,
   runs: runRouter,
   schedules: scheduleRouter,
+  shares: shareRouter,
+  templates: templateRouter,
   tokens: tokenRouter,
   workspaces: workspaceRouter,
 });

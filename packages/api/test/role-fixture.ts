@@ -153,6 +153,12 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
   const { id: runId } = await api.runs.start({ pipelineId });
   const { schedule } = await api.schedules.create({ pipelineId, pattern: "0 3 * * *" });
   await api.ingest.createToken({ pipelineId });
+  // A template of A's pipeline, shared by link; a pipeline made from it; links to the template and to the run.
+  const templateTitle = unique("Orders template");
+  const { id: templateId } = await api.templates.publish({ pipelineId, title: templateTitle, tags: ["sample"] });
+  const { pipelineId: madePipelineId } = await api.templates.use({ templateId, name: unique("Made") });
+  const { token: templateShareToken } = await api.shares.createTemplateLink({ templateId });
+  const { token: runShareToken } = await api.shares.createRunLink({ runId, expiresInHours: 1 });
   const workspaceTokenName = unique("ci token");
   await api.tokens.createWorkspace({ name: workspaceTokenName, scopes: ["read"], expiresInDays: 30, role: "VIEWER" });
 
@@ -170,6 +176,19 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
     (await api.schedules.create({ pipelineId, pattern: "0 4 * * *", enabled: false })).schedule.id;
   const latestVersion = async () =>
     (await h.db.pipeline.findUniqueOrThrow({ where: { id: pipelineId }, select: { latestVersion: true } }))
+      .latestVersion;
+
+  const freshTemplate = async () =>
+    (
+      await api.templates.publish({
+        pipelineId: startPipelineId,
+        title: unique("Doomed template"),
+        visibility: "WORKSPACE",
+      })
+    ).id;
+  const freshLink = async () => (await api.shares.createTemplateLink({ templateId })).id;
+  const madeVersion = async () =>
+    (await h.db.pipeline.findUniqueOrThrow({ where: { id: madePipelineId }, select: { latestVersion: true } }))
       .latestVersion;
 
   const freshSilence = async () =>
@@ -300,6 +319,26 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
     "schedules.get": () => ({ id: scheduleId }),
     "schedules.list": () => ({ pipelineId }),
     "schedules.update": () => ({ id: scheduleId, version: 1, enabled: true }),
+    "shares.createRunLink": () => ({ runId, expiresInHours: 1 }),
+    "shares.createTemplateLink": () => ({ templateId }),
+    "shares.figures": () => ({ token: runShareToken }),
+    "shares.list": () => ({ templateId }),
+    "shares.revoke": async () => ({ id: await freshLink() }),
+    "shares.view": () => ({ token: templateShareToken }),
+    "templates.delete": async () => ({ id: await freshTemplate() }),
+    "templates.forPipeline": () => ({ pipelineId: madePipelineId }),
+    "templates.get": () => ({ id: templateId }),
+    "templates.list": () => ({ search: "orders", scope: "all" }),
+    "templates.publish": () => ({
+      pipelineId: startPipelineId,
+      templateId,
+      title: templateTitle,
+      message: "authorization sample",
+    }),
+    "templates.update": () => ({ id: templateId, description: "Orders, filtered" }),
+    "templates.upgrade": async () => ({ pipelineId: madePipelineId, toVersion: 1, baseVersion: await madeVersion() }),
+    "templates.upgradePlan": () => ({ pipelineId: madePipelineId }),
+    "templates.use": () => ({ templateId, name: unique("From template") }),
     "tokens.createPersonal": () => ({ name: unique("token"), scopes: ["read"], expiresInDays: 7 }),
     "tokens.createWorkspace": () => ({ name: unique("token"), scopes: ["read"], expiresInDays: 7, role: "VIEWER" }),
     "tokens.mine": () => undefined,

@@ -29,11 +29,23 @@ function targetType(path: string): string {
     tokens: "token",
     workspaces: "workspace",
     workspace: "workspace",
+    templates: "template",
+    shares: "share link",
   };
   return known[router] ?? router;
 }
 
-const ID_KEYS = ["pipelineId", "runId", "connectionId", "scheduleId", "alertId", "userId", "tokenId", "invitationId"];
+const ID_KEYS = [
+  "pipelineId",
+  "runId",
+  "connectionId",
+  "scheduleId",
+  "alertId",
+  "userId",
+  "tokenId",
+  "invitationId",
+  "templateId",
+];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -66,6 +78,8 @@ async function nameOf(db: Db, workspaceId: string, target: AuditTarget): Promise
         (await db.run.findFirst({ where: { id, workspaceId }, select: { pipeline: { select: { name: true } } } }))
           ?.pipeline.name ?? null
       );
+    case "template":
+      return (await db.template.findFirst({ where: { id, workspaceId }, select: { title: true } }))?.title ?? null;
     case "member":
       return (await db.user.findUnique({ where: { id }, select: { email: true } }))?.email ?? null;
     default:

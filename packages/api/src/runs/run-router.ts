@@ -1,5 +1,5 @@
 import { readRunSnapshot, readTail } from "@sluice/pipeline/control/run-reader";
-import { isTerminal, TERMINAL_DB_STATUSES } from "@sluice/pipeline/control/run-status";
+import { isTerminal } from "@sluice/pipeline/control/run-status";
 import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { runHistoryProcedure } from "../history/history-procedures";
@@ -12,9 +12,8 @@ import {
   replayDeadLetters,
 } from "./dead-letter-actions";
 import { listDeadLetterGroups, listDeadLetterPage } from "./dead-letters";
-import { watchRunFigures } from "./figures-feed";
-import { everySecond } from "./figures-resume";
 import { pauseRun, restartRun, resumeRun } from "./run-control";
+import { runFigureStream } from "./run-figure-stream";
 import { checkRun, listRunLogs, tailStep } from "./run-logs";
 import {
   DeadLetterGroupsView,
@@ -40,7 +39,6 @@ import {
 } from "./run-router.types";
 import { getRun, listRuns, startRun, stopRun } from "./run-service";
 import { readRunTimeline } from "./run-timeline";
-import { sharedReads } from "./shared-reads";
 
 const LIVE_INTERVAL_MS = 1000;
 
@@ -164,18 +162,7 @@ export const runRouter = createTRPCRouter({
   /** Per-second figures per node and shuffle edge (rates, latency, lag, backlog) over SSE, ending with the run. */
   figures: workspaceProcedure.input(LiveRunInput).subscription(async function* ({ ctx, input, signal }) {
     await getRun(ctx.db, ctx.workspaceId, input.runId); // workspace check
-    const ended = async () => {
-      const run = await ctx.db.run.findUnique({ where: { id: input.runId }, select: { status: true } });
-      return !run || TERMINAL_DB_STATUSES.includes(run.status);
-    };
-    // One feed per run and web process reads each second once for all its watchers (figures-feed.ts).
-    const live = watchRunFigures(ctx.redis, ctx.keys, input.runId, signal, ended);
-    // Back after a dropped connection (lastEventId), the seconds missed come first, so charts have no hole; watchers
-    // coming back together read those seconds once (shared-reads.ts).
-    const after = input.lastEventId === undefined ? undefined : Number(input.lastEventId);
-    for await (const view of everySecond(sharedReads(ctx.redis), ctx.keys, input.runId, after, live)) {
-      yield tracked(String(view.sec), view);
-    }
+    yield* runFigureStream(ctx, input.runId, input.lastEventId, signal);
   }),
   /** The newest records a console sink of the run kept. */
   tail: workspaceProcedure.input(TailInput).query(async ({ ctx, input }) => {

@@ -38,9 +38,10 @@ const LISTED_PROBLEMS = 50;
 
 /**
  * BAD_REQUEST naming `what` has errors among `issues`: the first three as sentences in the message (then how many
- * more), and each of them, with its node and field, in the error's data (see ProblemList).
+ * more), and each of them, with its node and field, in the error's data (see ProblemList). `purpose` ends the
+ * first sentence: what the errors stand in the way of.
  */
-function refuseErrors(issues: readonly ValidationIssue[], what: string): void {
+export function refuseErrors(issues: readonly ValidationIssue[], what: string, purpose = "before it can start"): void {
   const errors = issues.filter((i) => i.severity === "error");
   if (errors.length === 0) return;
   const problems = errors.slice(0, LISTED_PROBLEMS).map(problemOf);
@@ -51,7 +52,7 @@ function refuseErrors(issues: readonly ValidationIssue[], what: string): void {
   const more = errors.length > 3 ? ` And ${errors.length - 3} more.` : "";
   throw new TRPCError({
     code: "BAD_REQUEST",
-    message: `${what} has ${errors.length} problem${errors.length === 1 ? "" : "s"} to fix before it can start. ${shown}${more}`,
+    message: `${what} has ${errors.length} problem${errors.length === 1 ? "" : "s"} to fix ${purpose}. ${shown}${more}`,
     cause: new ProblemList(problems),
   });
 }
