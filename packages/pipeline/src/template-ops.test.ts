@@ -91,6 +91,16 @@ describe("parameter values", () => {
     expect(parameterValues(mine)).toEqual({ topic: "orders", limit: 50, mode: "a" });
   });
 
+  it("settle a required parameter once given, so runs do not ask for it again", () => {
+    const def = pipeline([], [{ name: "region", type: "string", required: true }]);
+    expect(withParameterValues(def, {}).spec.parameters[0]?.required).toBe(true);
+    expect(withParameterValues(def, { region: "eu" }).spec.parameters[0]).toEqual({
+      name: "region",
+      type: "string",
+      default: "eu",
+    });
+  });
+
   it("carry into a new version where its declaration takes them, and say what changed", () => {
     const mine = withParameterValues(v1, { topic: "orders", limit: 50, mode: "b" });
     const v2 = pipeline(

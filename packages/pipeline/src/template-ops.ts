@@ -73,14 +73,20 @@ export function parameterValues(definition: PipelineDefinition): Record<string, 
   return values;
 }
 
-/** The definition with `values` written in as its parameters' defaults (names it does not declare are ignored). */
+/**
+ * The definition with `values` written in as its parameters' defaults (names it does not declare are ignored). A
+ * required parameter given a value here has had it given: it is no longer marked required, so the pipeline's runs
+ * start with that value without asking for it again.
+ */
 export function withParameterValues(
   definition: PipelineDefinition,
   values: Readonly<Record<string, ParameterValue>>,
 ): PipelineDefinition {
-  const parameters = definition.spec.parameters.map((p) =>
-    Object.hasOwn(values, p.name) ? { ...p, default: values[p.name] } : p,
-  );
+  const parameters = definition.spec.parameters.map((p) => {
+    if (!Object.hasOwn(values, p.name)) return p;
+    const { required: _given, ...rest } = p;
+    return { ...rest, default: values[p.name] };
+  });
   return { ...definition, spec: { ...definition.spec, parameters } };
 }
 
@@ -96,8 +102,9 @@ export interface ParameterChange {
   needsValue: boolean;
 }
 
+/** What a parameter takes, without its value (its default, and whether one had to be given). */
 function declarationOf(p: PipelineParameter): string {
-  const { default: _default, ...rest } = p;
+  const { default: _default, required: _required, ...rest } = p;
   return JSON.stringify(Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b))));
 }
 

@@ -18,18 +18,13 @@ import {
   listShareLinks,
   revokeShareLink,
   runByShareToken,
+  type ShareActor,
   viewShare,
 } from "./share-service";
 
-const actorOf = (ctx: {
-  db: import("@sluice/db/client").Db;
-  workspaceId: string;
-  session: { user: { id: string } };
-}) => ({
-  db: ctx.db,
-  workspaceId: ctx.workspaceId,
-  userId: ctx.session.user.id,
-});
+function actorOf(ctx: Omit<ShareActor, "userId"> & { session: { user: { id: string } } }): ShareActor {
+  return { db: ctx.db, workspaceId: ctx.workspaceId, role: ctx.role, userId: ctx.session.user.id };
+}
 
 // Share links (share-service.ts): editors make and revoke them, members list them, and anyone holding one — signed
 // in or not — reads what it opens. The token is the key: 32 random bytes, compared by their hash.

@@ -6,6 +6,7 @@ import { TRPCError } from "@trpc/server";
 import type { z } from "zod";
 import { mayEdit } from "../templates/template-access";
 import { templateView } from "../templates/template-service";
+import type { Role } from "../workspaces/roles";
 import type {
   CreatedShareLink,
   CreateRunLinkInput,
@@ -24,6 +25,7 @@ export interface ShareActor {
   db: Db;
   workspaceId: string;
   userId: string;
+  role: Role;
 }
 
 const tokenHash = (token: string) => createHash("sha256").update(token).digest("hex");

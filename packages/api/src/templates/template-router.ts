@@ -35,9 +35,16 @@ function actorOf(ctx: {
   db: TemplateActor["db"];
   catalog: TemplateActor["catalog"];
   workspaceId: string;
+  role: TemplateActor["role"];
   session: { user: { id: string } };
 }): TemplateActor {
-  return { db: ctx.db, catalog: ctx.catalog, workspaceId: ctx.workspaceId, userId: ctx.session.user.id };
+  return {
+    db: ctx.db,
+    catalog: ctx.catalog,
+    workspaceId: ctx.workspaceId,
+    userId: ctx.session.user.id,
+    role: ctx.role,
+  };
 }
 
 // The template gallery, publishing, using and upgrading (template-service.ts). Reading is any member's; publishing,

@@ -82,9 +82,10 @@ export const PublishTemplateInput = z.strictObject({
   /** A new version of this template; a new template when absent. */
   templateId: TemplateId.optional(),
   title: z.string().trim().min(1, "give the template a title").max(200),
-  description: z.string().max(10_000).default(""),
-  tags: z.array(TemplateTag).max(20).default([]),
-  visibility: TemplateVisibility.default("WORKSPACE"),
+  /** For a new version, what is left out stays as it was; a new template has none, no tags and WORKSPACE. */
+  description: z.string().max(10_000).optional(),
+  tags: z.array(TemplateTag).max(20).optional(),
+  visibility: TemplateVisibility.optional(),
   /** What changed, for a new version. */
   message: z.string().trim().max(500).default(""),
 });

@@ -18,6 +18,7 @@ import { workspaceConnectionTypes } from "../connections/run-connections";
 import { checkDefinitionLimits, createPipeline, getPipeline } from "../pipelines/pipeline-service";
 import { refuseErrors, resolveParameters } from "../runs/start-check";
 import { templateByShareToken } from "../shares/share-service";
+import type { Role } from "../workspaces/roles";
 import { mayEdit, visibleTo } from "./template-access";
 import type {
   ListTemplatesInput,
@@ -43,6 +44,7 @@ export interface TemplateActor {
   catalog: NodeCatalog;
   workspaceId: string;
   userId: string;
+  role: Role;
 }
 
 type TemplateRow = Prisma.TemplateGetPayload<{
@@ -222,12 +224,12 @@ export async function publishTemplate(
   const { definition, connectors } = slotConnections(checked.definition!, actor.catalog);
   checkDefinitionLimits(definition);
   const json = definition as unknown as Prisma.InputJsonValue;
-  const fields = {
+  const given = {
     title: input.title,
-    description: input.description,
-    tags: [...new Set(input.tags)],
     connectors,
-    visibility: input.visibility,
+    ...(input.description !== undefined ? { description: input.description } : {}),
+    ...(input.tags !== undefined ? { tags: [...new Set(input.tags)] } : {}),
+    ...(input.visibility !== undefined ? { visibility: input.visibility } : {}),
   };
   if (input.templateId) {
     const existing = await actor.db.template.findFirst({
@@ -237,7 +239,7 @@ export async function publishTemplate(
     return actor.db.$transaction(async (tx) => {
       const t = await tx.template.update({
         where: { id: existing.id },
-        data: { ...fields, latestVersion: { increment: 1 } },
+        data: { ...given, latestVersion: { increment: 1 } },
         select: { id: true, latestVersion: true },
       });
       await tx.templateVersion.create({
@@ -256,7 +258,10 @@ export async function publishTemplate(
     return await actor.db.$transaction(async (tx) => {
       const t = await tx.template.create({
         data: {
-          ...fields,
+          description: "",
+          tags: [],
+          visibility: "WORKSPACE",
+          ...given,
           workspaceId: actor.workspaceId,
           name: metadataName(input.title),
           createdById: actor.userId,
