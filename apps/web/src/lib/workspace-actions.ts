@@ -50,6 +50,22 @@ export const ACTIONS = {
       "runs.previewDeadLetterFix",
     ],
   },
+  useTemplates: {
+    needs: "EDITOR",
+    what: "publish, use or upgrade templates",
+    procedures: [
+      "templates.publish",
+      "templates.update",
+      "templates.delete",
+      "templates.use",
+      "templates.upgrade",
+    ],
+  },
+  shareLinks: {
+    needs: "EDITOR",
+    what: "make or revoke share links",
+    procedures: ["shares.createTemplateLink", "shares.createRunLink", "shares.revoke"],
+  },
   useConnections: {
     needs: "EDITOR",
     what: "test or browse connections",
