@@ -100,18 +100,16 @@ async function prepareDatabase(baseEnv, generated) {
   );
   say(`migrations: ${migrate.tail.join(" ").trim() || "done"}`);
 
-  if (existsSync(path.join(root, "prisma/seed.ts"))) {
-    await generated;
-    say("seeding…");
-    const seed = await run("seed", process.execPath, ["--import", "tsx", "prisma/seed.ts"], {
-      cwd: root,
-      env,
-      output: "prefix",
-      prefix: dim("[seed]"),
-    });
-    if (!seed.ok)
-      throw new SetupError(`seeding failed (${seed.child.describeExit()})`, "Read the [seed] output above.");
-  }
+  // Seeding imports the Prisma client, so it waits for it to be generated.
+  await generated;
+  say("seeding…");
+  const seed = await run("seed", process.execPath, ["--import", "tsx", "scripts/seed.ts"], {
+    cwd: root,
+    env,
+    output: "prefix",
+    prefix: dim("[seed]"),
+  });
+  if (!seed.ok) throw new SetupError(`seeding failed (${seed.child.describeExit()})`, "Read the [seed] output above.");
   return database;
 }
 

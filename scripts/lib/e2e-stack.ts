@@ -2,8 +2,10 @@
 // prefix, `next start` and one worker on a port the Playwright config chose. Started by
 // e2e/global-setup.ts, stopped by e2e/global-teardown.ts (same process; state kept on globalThis).
 
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { appEnvironment, startWeb, startWorker, waitUntilHealthy } from "./app.mjs";
 import { SetupError } from "./log.mjs";
 import type { Child } from "./proc.mjs";
@@ -35,6 +37,13 @@ export async function startE2EStack(port: number): Promise<string> {
     await ensureTemplateDatabase();
     stack.database = await createTestDatabase("", { namePrefix: "sluice_e2e" });
     stack.redisPrefix = uniquePrefix("e2e");
+    // The built-in templates, as `npm start` seeds them.
+    await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/seed.ts"], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: stack.database.url },
+    }).catch((err: { stderr?: string; message: string }) => {
+      throw new SetupError(`seeding the e2e database failed: ${err.stderr?.trim() || err.message}`);
+    });
     const env = appEnvironment({
       databaseUrl: stack.database.url,
       redisUrl: testRedisUrl(),

@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -15,17 +14,29 @@ import {
   targetFromUrl,
 } from "@sluice/nodes/connectors/postgres/testing/postgres-test-support";
 import { uniqueName } from "@sluice/nodes/connectors/test-servers";
-import type { RunSnapshot } from "@sluice/pipeline/control/protocol";
 import { createTestDatabase } from "@sluice/scripts/lib/test-db";
 import amqp from "amqplib";
 import { parquetReadObjects } from "hyparquet";
 import { Redis } from "ioredis";
 import mqtt, { type MqttClient } from "mqtt";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { stringify } from "yaml";
+import { describe, expect, it, vi } from "vitest";
 import { runCommand } from "../src/commands/run";
-import type { Output } from "../src/io";
-import { main } from "../src/main";
+import {
+  AMQP_URL,
+  deleteKeys,
+  ended,
+  expectStopped,
+  LOCAL_ALLOW,
+  MQTT_URL,
+  NATS_URL,
+  pipelineRuns,
+  postgresConnection,
+  REDIS_URL,
+  type Row,
+  type RunningPipeline,
+  range,
+  until,
+} from "./run-support";
 
 // `sluice run` on the connector examples in examples/, each against its real server: the test creates what the
 // example expects to find (tables, streams, queues, an exchange, files) under names of its own — through the
@@ -36,178 +47,17 @@ import { main } from "../src/main";
 // checks independent of how fast the machine is.
 
 const EXAMPLES = fileURLToPath(new URL("../../../examples/", import.meta.url));
-const REDIS_URL = process.env.SLUICE_TEST_REDIS_URL || "redis://127.0.0.1:6379";
-/** The local test servers listen on loopback, which `sluice run` connects to only where allowed. */
-const LOCAL_ALLOW = "127.0.0.0/8,[::1]/128";
-const NATS_URL = process.env.SLUICE_TEST_NATS_URL || "nats://127.0.0.1:4222";
-const MQTT_URL = process.env.SLUICE_TEST_MQTT_URL || "mqtt://127.0.0.1:1883";
-const AMQP_URL = process.env.SLUICE_TEST_AMQP_URL || "amqp://127.0.0.1:5672/";
-const prefix = `t-cli-connectors-${randomBytes(4).toString("hex")}`;
-const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-let dir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), "sluice-connector-examples-"));
-});
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-  await deleteKeys(`${prefix}:*`);
-  await redis.quit();
-});
-
-async function deleteKeys(pattern: string, client: Redis = redis): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, found] = await client.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-    cursor = next;
-    if (found.length > 0) await client.del(...found);
-  } while (cursor !== "0");
-}
-
-type Row = Record<string, unknown>;
-
-interface RunResult {
-  code: number;
-  snapshot: RunSnapshot | undefined;
-  /** What the command printed on standard error. */
-  err: string;
-}
-
-interface RunningExample {
-  /** Set once `sluice run` has returned. */
-  result: RunResult | undefined;
-  /** What the command has printed on standard error so far. */
-  err: readonly string[];
-  /** Stops the run as Ctrl-C does (drain and commit) and waits for the command to return. */
-  stop(): Promise<RunResult>;
-}
+const runs = pipelineRuns("connectors");
+const { prefix, connectionsFile, runToEnd, startRun } = runs;
 
 function example(name: string): string {
   return path.join(EXAMPLES, name);
 }
 
-/** A connections file for `--connections`, in the YAML a user writes. */
-async function connectionsFile(name: string, connections: Record<string, Row>): Promise<string> {
-  const file = path.join(dir, `${name}.connections.yaml`);
-  await writeFile(file, stringify(connections));
-  return file;
-}
-
-function outputOf(out: string[], err: string[], code: number): RunResult {
-  const text = out.join("\n").trim();
-  return { code, snapshot: text ? (JSON.parse(text) as RunSnapshot) : undefined, err: err.join("\n") };
-}
-
-/** `sluice run -f FILE --json ARGS…` (e.g. --param), one worker in this process, for a bounded example. */
-async function runToEnd(file: string, args: string[]): Promise<RunResult> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Output = { out: (t) => out.push(t), err: (t) => err.push(t) };
-  const code = await main(["run", "-f", file, "--workers", "1", "--prefix", prefix, "--json", ...args], io);
-  return outputOf(out, err, code);
-}
-
-/**
- * Starts `sluice run` on an example whose sources do not end (the command `main` runs for `sluice run`, with the same
- * options), with a signal source of its own so the test can press Ctrl-C.
- */
-function startRun(
-  file: string,
-  options: {
-    connections: string;
-    params?: Record<string, string>;
-    env?: Record<string, string>;
-    ingest?: { port: number };
-  },
-): RunningExample {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Output = { out: (t) => out.push(t), err: (t) => err.push(t) };
-  const signals = new EventEmitter();
-  let stopping = false;
-  const running: RunningExample = {
-    result: undefined,
-    err,
-    async stop() {
-      // Once only: a second Ctrl-C makes `sluice run` leave at once (process.exit).
-      if (!stopping && !running.result) signals.emit("SIGINT");
-      stopping = true;
-      return done;
-    },
-  };
-  const done = runCommand(
-    {
-      file,
-      workers: 1,
-      params: Object.entries(options.params ?? {}).map(([k, v]) => `${k}=${v}`),
-      json: true,
-      redisUrl: REDIS_URL,
-      prefix,
-      connections: options.connections,
-      env: { SLUICE_CONNECTIONS_ALLOW: LOCAL_ALLOW, ...process.env, ...options.env },
-      ...(options.ingest ? { ingest: options.ingest } : {}),
-    },
-    io,
-    signals,
-  ).then((code) => {
-    running.result = outputOf(out, err, code);
-    return running.result;
-  });
-  return running;
-}
-
-/** Stops a run a failed test left running, before what it reads from is removed. */
-async function ended(run: RunningExample | undefined): Promise<RunResult | undefined> {
-  return run?.result ?? (await run?.stop());
-}
-
-/** Waits until `check` holds; fails at once, with what the command said, when the run ended before. */
-async function until(
-  run: RunningExample,
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs = 40_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (run.result) {
-      throw new Error(
-        `${what}: sluice run ended first (exit ${run.result.code}, ${run.result.snapshot?.status}: ${run.result.snapshot?.error ?? ""})\n${run.result.err}`,
-      );
-    }
-    if (Date.now() > deadline) {
-      const stopped = await run.stop();
-      throw new Error(`${what}: not within ${timeoutMs} ms (run: ${JSON.stringify(stopped.snapshot?.nodes)})`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** The run was stopped by Ctrl-C, cleanly, with nothing dead-lettered. */
-function expectStopped(r: RunResult, printedFirst: readonly string[] = []): RunSnapshot {
-  expect(r.err.trim(), "sluice run printed no error").toBe(
-    [...printedFirst, "\nstopping the run (drain and commit); Ctrl-C again to leave at once"].join("\n").trim(),
-  );
-  expect(r.code).toBe(130);
-  expect(r.snapshot?.status).toBe("stopped");
-  expect(r.snapshot?.error).toBeNull();
-  const errors = Object.entries(r.snapshot?.nodes ?? {}).filter(([, c]) => c.errors > 0);
-  expect(errors, "nodes that dead-lettered records").toEqual([]);
-  return r.snapshot!;
-}
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-
-function postgresConnection(target: PgTarget): Row {
-  return { type: "postgres", ...target };
-}
-
 describe("mariadb-hourly-revenue.yaml", () => {
   it("upserts each closed hour's paid revenue per country into the warehouse", async () => {
     const db = await createTestMariaDb();
-    let run: RunningExample | undefined;
+    let run: RunningPipeline | undefined;
     try {
       await db.query(
         `CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, customer_id INT, country VARCHAR(2),
@@ -285,7 +135,7 @@ describe("mariadb-hourly-revenue.yaml", () => {
 describe("postgres-order-enrichment.yaml", () => {
   it("upserts the placed orders, with their customer and euro totals, into the warehouse", async () => {
     const db = await createTestDatabase("cli-example-orders");
-    let run: RunningExample | undefined;
+    let run: RunningPipeline | undefined;
     try {
       const target = targetFromUrl(db.url);
       await sql(
@@ -359,7 +209,7 @@ describe("postgres-order-enrichment.yaml", () => {
 describe("postgres-cdc-replica.yaml", () => {
   it("keeps the reporting replica identical through inserts, updates and deletes, one audit row per change", async () => {
     const server = await startPrivatePostgres("cli-example-cdc");
-    let run: RunningExample | undefined;
+    let run: RunningPipeline | undefined;
     try {
       await sql(server.target(), "CREATE DATABASE core");
       await sql(server.target(), "CREATE DATABASE reporting");
@@ -445,7 +295,7 @@ describe("redis-orders-fulfilment.yaml", () => {
     const dataUrl = new URL(REDIS_URL);
     dataUrl.pathname = "/1";
     const data = new Redis(dataUrl.toString(), { maxRetriesPerRequest: null });
-    let run: RunningExample | undefined;
+    let run: RunningPipeline | undefined;
     try {
       const shipping = ["standard", "express", "next_day", "economy"];
       const start = Date.UTC(2024, 10, 29, 9, 0, 0);
@@ -512,7 +362,7 @@ describe("nats-payment-screening.yaml", () => {
     const env = `t${randomBytes(5).toString("hex")}`;
     const nc = await connectNats({ servers: NATS_URL });
     const jsm = await jetstreamManager(nc);
-    let run: RunningExample | undefined;
+    let run: RunningPipeline | undefined;
     try {
       await jsm.streams.add({ name: `${env}_PAYMENTS`, subjects: [`${env}.payments.>`] });
       await jsm.streams.add({ name: `${env}_FRAUD`, subjects: [`${env}.fraud.>`] });
@@ -584,7 +434,7 @@ describe("mqtt-machine-alerts.yaml", () => {
     const site = uniqueName("t-cli-site");
     const clients: MqttClient[] = [];
     const receiver = await TestReceiver.start();
-    let run: RunningExample | undefined;
+    let run: RunningPipeline | undefined;
     try {
       const subscriber = await mqtt.connectAsync(MQTT_URL, { protocolVersion: 5 });
       clients.push(subscriber);
@@ -694,7 +544,7 @@ describe("rabbitmq-shipping-notifications.yaml", () => {
     const exchange = uniqueName("t-cli-notifications");
     const channels = ["email", "sms", "push"] as const;
     const senders = Object.fromEntries(channels.map((c) => [c, uniqueName(`t-cli-notify-${c}`)]));
-    let run: RunningExample | undefined;
+    let run: RunningPipeline | undefined;
     try {
       await ch.assertQueue(shipmentsQueue, { durable: false });
       await ch.assertExchange(exchange, "topic", { durable: false });
@@ -771,7 +621,7 @@ describe("rabbitmq-shipping-notifications.yaml", () => {
 
 describe("files-sales-to-parquet.yaml", () => {
   it("writes the day's valid sales lines as Parquet and the rejected ones as JSON Lines, then ends", async () => {
-    const files = path.join(dir, "files");
+    const files = path.join(runs.dir, "files");
     // `sluice run` (main) reads both from the environment: the workers' files directory and the Redis to run on.
     vi.stubEnv("SLUICE_FILES_DIR", files);
     vi.stubEnv("REDIS_URL", REDIS_URL);
@@ -895,7 +745,7 @@ describe("webhook-invoices-to-crm.yaml", () => {
     const receiver = await TestReceiver.start();
     const token = `sluice_ing_${randomBytes(24).toString("base64url")}`;
     const pipelineId = "file-webhook-invoices-to-crm";
-    let run: RunningExample | undefined;
+    let run: RunningPipeline | undefined;
     try {
       const connections = await connectionsFile("webhook", {
         "crm-api": { type: "http", baseUrl: receiver.url, authHeader: "Authorization", authValue: "Bearer crm-key" },

@@ -17,10 +17,10 @@ import {
   createTemplateLink,
   listShareLinks,
   revokeShareLink,
-  runByShareToken,
   type ShareActor,
   viewShare,
 } from "./share-service";
+import { runByShareToken } from "./share-token";
 
 function actorOf(ctx: Omit<ShareActor, "userId"> & { session: { user: { id: string } } }): ShareActor {
   return { db: ctx.db, workspaceId: ctx.workspaceId, role: ctx.role, userId: ctx.session.user.id };

@@ -1,11 +1,11 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { Db } from "@sluice/db/client";
 import type { NodeCounters } from "@sluice/pipeline/control/protocol";
 import { PipelineDefinition } from "@sluice/pipeline/definition";
 import { TRPCError } from "@trpc/server";
 import type { z } from "zod";
 import { mayEdit } from "../templates/template-access";
-import { templateView } from "../templates/template-service";
+import { templateView } from "../templates/template-view";
 import type { Role } from "../workspaces/roles";
 import type {
   CreatedShareLink,
@@ -14,6 +14,7 @@ import type {
   SharedView,
   ShareLinkView,
 } from "./share-router.types";
+import { gone, linkOf, runByShareToken, templateByShareToken, tokenHash } from "./share-token";
 
 // Share links: a template's read-only page, or a run's read-only live view, for anyone holding the link, signed in
 // or not. The link carries 32 random bytes shown once to whoever made it; only their sha256 is kept, as for
@@ -28,37 +29,8 @@ export interface ShareActor {
   role: Role;
 }
 
-const tokenHash = (token: string) => createHash("sha256").update(token).digest("hex");
-
 /** Links a template or run may have open at once: enough for every audience, few enough to review. */
 const MAX_ACTIVE_LINKS = 50;
-
-function gone(): TRPCError {
-  return new TRPCError({
-    code: "NOT_FOUND",
-    message: "this link does not open: it was revoked, it expired, or it was never a link",
-  });
-}
-
-async function linkOf(db: Db, token: string) {
-  const link = await db.shareLink.findUnique({ where: { tokenHash: tokenHash(token) } });
-  const now = new Date();
-  if (!link || link.revokedAt || (link.expiresAt && link.expiresAt <= now)) throw gone();
-  return link;
-}
-
-/** The template a link opens, or NOT_FOUND; it counts as the link's use. */
-export async function templateByShareToken(db: Db, token: string) {
-  const link = await linkOf(db, token);
-  if (link.kind !== "TEMPLATE" || !link.templateId) throw gone();
-  const t = await db.template.findFirst({
-    where: { id: link.templateId, visibility: "LINK" },
-    include: { createdBy: { select: { name: true } } },
-  });
-  if (!t) throw gone();
-  await db.shareLink.update({ where: { id: link.id }, data: { lastUsedAt: new Date() } });
-  return t;
-}
 
 async function activeLinks(db: Db, where: { templateId?: string; runId?: string }): Promise<number> {
   return db.shareLink.count({
@@ -145,13 +117,6 @@ export async function revokeShareLink(actor: ShareActor, id: string): Promise<vo
     const exists = await actor.db.shareLink.findFirst({ where: { id, workspaceId: actor.workspaceId } });
     if (!exists) throw new TRPCError({ code: "NOT_FOUND", message: "no such link in this workspace" });
   }
-}
-
-/** The run a live-view link opens (its id and when the link stops), or NOT_FOUND. */
-export async function runByShareToken(db: Db, token: string): Promise<{ runId: string; expiresAt: Date }> {
-  const link = await linkOf(db, token);
-  if (link.kind !== "RUN" || !link.runId || !link.expiresAt) throw gone();
-  return { runId: link.runId, expiresAt: link.expiresAt };
 }
 
 /** What a link shows, for anyone holding it. */

@@ -27,7 +27,7 @@ function canonical(value: unknown): string {
 }
 
 /** Reads and checks every template file in `dir`; a file that does not parse stops the seed, naming the file. */
-export async function readTemplateFiles(dir: string): Promise<{ file: string; template: TemplateFile }[]> {
+async function readTemplateFiles(dir: string): Promise<{ file: string; template: TemplateFile }[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith(".yaml")).sort();
   return Promise.all(
     files.map(async (file) => {

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { PipelineId } from "../pipelines/pipeline-router.types";
 
 export const TemplateId = z.string().min(1).max(64);
-export const TemplateVisibility = z.enum(["PRIVATE", "WORKSPACE", "LINK"]);
+const TemplateVisibility = z.enum(["PRIVATE", "WORKSPACE", "LINK"]);
 const VersionNumber = z.int().min(1).max(1_000_000);
 
 /** The random part of a share link: 32 bytes, base64url. */

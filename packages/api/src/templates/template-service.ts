@@ -8,7 +8,6 @@ import {
   carryParameterValues,
   parameterValues,
   slotConnections,
-  templateThumbnail,
   withParameterValues,
 } from "@sluice/pipeline/template-ops";
 import { validate } from "@sluice/pipeline/validate";
@@ -17,7 +16,7 @@ import type { z } from "zod";
 import { workspaceConnectionTypes } from "../connections/run-connections";
 import { checkDefinitionLimits, createPipeline, getPipeline } from "../pipelines/pipeline-service";
 import { refuseErrors, resolveParameters } from "../runs/start-check";
-import { templateByShareToken } from "../shares/share-service";
+import { templateByShareToken } from "../shares/share-token";
 import type { Role } from "../workspaces/roles";
 import { mayEdit, visibleTo } from "./template-access";
 import type {
@@ -32,6 +31,7 @@ import type {
   UpgradePlan,
   UseTemplateInput,
 } from "./template-router.types";
+import { latestDefinitions, listItem, type TemplateRow, templateView, versionList, versionOf } from "./template-view";
 
 // Templates: pipelines others start from. A template is published from a pipeline (its connections become slots),
 // gets a new immutable version each time it is published again, and is seen by its author, its workspace, or
@@ -47,49 +47,8 @@ export interface TemplateActor {
   role: Role;
 }
 
-type TemplateRow = Prisma.TemplateGetPayload<{
-  include: { createdBy: { select: { name: true } } };
-}>;
-
 function notFound(): TRPCError {
   return new TRPCError({ code: "NOT_FOUND", message: "no such template here" });
-}
-
-async function latestDefinitions(db: Db, templates: readonly { id: string; latestVersion: number }[]) {
-  const versions = await db.templateVersion.findMany({
-    where: { OR: templates.map((t) => ({ templateId: t.id, number: t.latestVersion })) },
-    select: { templateId: true, definition: true, sample: true },
-  });
-  return new Map(versions.map((v) => [v.templateId, v]));
-}
-
-function listItem(
-  t: TemplateRow,
-  latest: { definition: unknown; sample: unknown } | undefined,
-): z.output<typeof TemplateListItem> {
-  const definition = PipelineDefinition.parse(latest?.definition);
-  return {
-    id: t.id,
-    name: t.name,
-    title: t.title,
-    description: t.description,
-    tags: t.tags,
-    connectors: t.connectors,
-    builtIn: t.builtIn,
-    visibility: t.visibility,
-    author: t.builtIn ? "Sluice" : (t.createdBy?.name ?? null),
-    latestVersion: t.latestVersion,
-    uses: t.uses,
-    updatedAt: t.updatedAt,
-    hasSample: latest?.sample !== null && latest?.sample !== undefined,
-    parameters: definition.spec.parameters.map((p) => ({
-      name: p.name,
-      type: p.type,
-      label: p.label ?? null,
-      connectorType: p.connectorType ?? null,
-    })),
-    thumbnail: templateThumbnail(definition),
-  };
 }
 
 export async function listTemplates(
@@ -145,48 +104,6 @@ async function readableTemplate(actor: TemplateActor, id: string, viaLink = fals
   });
   if (!t) throw notFound();
   return t;
-}
-
-async function versionOf(db: Db, templateId: string, number: number) {
-  const v = await db.templateVersion.findUnique({
-    where: { templateId_number: { templateId, number } },
-    include: { createdBy: { select: { name: true } } },
-  });
-  if (!v) throw new TRPCError({ code: "NOT_FOUND", message: `version: this template has no version ${number}` });
-  return v;
-}
-
-async function versionList(db: Db, templateId: string) {
-  const versions = await db.templateVersion.findMany({
-    where: { templateId },
-    orderBy: { number: "desc" },
-    select: { number: true, message: true, createdAt: true, createdBy: { select: { name: true } } },
-  });
-  return versions.map((v) => ({
-    number: v.number,
-    message: v.message,
-    author: v.createdBy?.name ?? null,
-    createdAt: v.createdAt,
-  }));
-}
-
-/** A template as its page shows it; `t` is already known to be readable. */
-export async function templateView(
-  db: Db,
-  t: TemplateRow,
-  version: number | undefined,
-  canEdit: boolean,
-): Promise<z.output<typeof TemplateView>> {
-  const v = await versionOf(db, t.id, version ?? t.latestVersion);
-  const item = listItem(t, v);
-  return {
-    ...item,
-    version: v.number,
-    definition: PipelineDefinition.parse(v.definition),
-    sample: v.sample === null ? null : TemplateSample.parse(v.sample),
-    versions: await versionList(db, t.id),
-    canEdit,
-  };
 }
 
 export async function getTemplate(
