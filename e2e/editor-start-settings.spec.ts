@@ -1,18 +1,10 @@
 import { expect, type Page, test } from "@playwright/test";
-import { connect, createPipeline, dropNode, setFilterCondition, signUp } from "./support";
+import { connect, createPipeline, dropNode, query, setFilterCondition, signUp } from "./support";
 
 // The editor's pipeline-level controls, tried as a new user would: Start on a draft with errors explains what to
 // fix and saves nothing; the delivery the plan really gives, and the node that lowers it; settings, a parameter
 // and a schedule edited in the UI taking effect (one that fires every minute starts a run); a paused run resumed and stopped from the editor; a dropped node
 // landing under the pointer; readable node text at 1280×720.
-
-/** A tRPC query through the app's own endpoint (superjson on the wire), with the signed-in user's cookie. */
-async function query<T>(page: Page, path: string, input: unknown): Promise<T> {
-  const wire = encodeURIComponent(JSON.stringify({ json: input }));
-  const response = await page.request.get(`/api/trpc/${path}?input=${wire}`);
-  expect(response.ok(), `${path}: ${response.status()}`).toBe(true);
-  return ((await response.json()) as { result: { data: { json: T } } }).result.data.json;
-}
 
 const pipelineIdOf = (page: Page) => new URL(page.url()).pathname.split("/").pop() ?? "";
 

@@ -1,6 +1,6 @@
-import { expect, type Page, test } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { importPipeline } from "./run-support";
-import { signUp } from "./support";
+import { query, signUp } from "./support";
 
 // Issue 16, typed parameters from the editor: a node's config field becomes a parameter with one click — declared
 // with the field's type and current value as its default, the field then holding {{name}} — and a run started from
@@ -24,13 +24,6 @@ spec:
   edges:
     - { from: gen, to: out }
 `;
-
-async function query<T>(page: Page, path: string, input: unknown): Promise<T> {
-  const wire = encodeURIComponent(JSON.stringify({ json: input }));
-  const response = await page.request.get(`/api/trpc/${path}?input=${wire}`);
-  expect(response.ok(), `${path}: ${response.status()}`).toBe(true);
-  return ((await response.json()) as { result: { data: { json: T } } }).result.data.json;
-}
 
 test("a config field made a parameter is declared with its type and value, and the run uses it", async ({ page }) => {
   await signUp(page, "Pia Params", "e2e-field-param");

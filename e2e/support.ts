@@ -5,6 +5,14 @@ import { expect, type Locator, type Page } from "@playwright/test";
 
 export const PASSWORD = "a long enough password";
 
+/** A tRPC query through the app's own endpoint (superjson on the wire), with the signed-in user's cookie. */
+export async function query<T>(page: Page, path: string, input: unknown): Promise<T> {
+  const wire = encodeURIComponent(JSON.stringify({ json: input }));
+  const response = await page.request.get(`/api/trpc/${path}?input=${wire}`);
+  expect(response.ok(), `${path}: ${response.status()}`).toBe(true);
+  return ((await response.json()) as { result: { data: { json: T } } }).result.data.json;
+}
+
 /** Signs a fresh user up (a unique email each time) and waits for the pipelines page; returns the email. */
 export async function signUp(page: Page, name: string, emailPrefix = "e2e"): Promise<string> {
   const email = `${emailPrefix}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
