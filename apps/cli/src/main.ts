@@ -32,6 +32,10 @@ pipelines as code (against a Sluice server; see docs/pipelines-as-code.md):
                               print a pipeline as a file (with metadata.version, its base version)
   runs start|stop|status NAME [--param NAME=VALUE]... [--json]
                               start, stop or show the latest run of a pipeline
+  templates list [--search TEXT] [--tag TAG] [--connector TYPE] [--scope SCOPE] [--json]
+                              list the templates you can start a pipeline from
+  templates use TEMPLATE --name NAME [--param NAME=VALUE]... [--connection SLOT=CONNECTION]... [--sample]
+                              make a pipeline from a template (by id, name or share link) with your values
 
 FILE may be - for standard input. Run a command with --help for its options.`;
 
@@ -211,6 +215,38 @@ options:
 ${SERVER}
 
 ${REMOTE_EXIT.replace(/, 3 conflict.*$/s, "")}`,
+  templates: `usage: sluice templates list [--search TEXT] [--tag TAG] [--connector TYPE] [--scope SCOPE] [--json]
+       sluice templates use TEMPLATE --name NAME [--param NAME=VALUE]... [--connection SLOT=CONNECTION]...
+                            [--sample] [--version N] [--json]
+
+  list   the templates you can use: built-in ones, this workspace's and your own, as a table of title, name, id,
+         latest version, tags, connectors, uses and whether it can run on sample data
+  use    makes a new pipeline called NAME from TEMPLATE with your values written in as its parameters' defaults, and
+         prints its name and id. TEMPLATE is a template's id, its name (as list shows it; a name two templates share
+         is refused with their ids), or a share link (https://…/share/TOKEN, or the TOKEN alone)
+
+options for list:
+  --search TEXT        words to look for in the title, name, description and tags
+  --tag TAG            only templates with this tag
+  --connector TYPE     only templates using this connection type, e.g. postgres
+  --scope SCOPE        all (default), built-in, workspace or mine (those you published)
+  --json               print the server's list items as JSON
+
+options for use:
+  --name NAME                   the new pipeline's name (required)
+  --param NAME=VALUE            a parameter value, read as the type the template declares for NAME (repeatable)
+  --connection SLOT=CONNECTION  the workspace connection (by name) for a connection slot (repeatable)
+  --sample                      run on the template's generated sample data in place of its sources
+  --version N                   the template version to use (default: the latest)
+  --json                        print {pipelineId, name, template: {id, title, version}, sample} as JSON
+
+A value the template cannot take is refused naming the parameter (parameter "NAME": why), by this command when it
+reads the value as the declared type, else by the server; nothing is made then.
+
+${SERVER}
+
+exit status: 0 made (use) or listed, 1 a value or template the server refuses, a template that cannot be found or
+a name that is ambiguous, 2 a wrong call, not logged in or the server cannot be reached`,
 };
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL("../../..", import.meta.url)));
@@ -225,10 +261,10 @@ function helpFor(command: string | undefined): string {
   return command !== undefined && Object.hasOwn(HELP, command) ? (HELP[command] ?? USAGE) : USAGE;
 }
 
-/** The usage line of a command and where its options are described; the whole usage for an unknown command. */
+/** The usage lines of a command and where its options are described; the whole usage for an unknown command. */
 function shortUsage(command: string | undefined): string {
   const text = helpFor(command);
-  return text === USAGE ? USAGE : `${text.split("\n")[0]}\nRun \`sluice ${command} --help\` for the options.`;
+  return text === USAGE ? USAGE : `${text.split("\n\n")[0]}\nRun \`sluice ${command} --help\` for the options.`;
 }
 
 const help = { type: "boolean", short: "h" } as const;
@@ -426,6 +462,82 @@ export async function main(
         }
         const { runsCommand } = await import("./commands/runs");
         return await runsCommand({ action, name, params: values.param ?? [], json: values.json ?? false, env }, io);
+      }
+      case "templates": {
+        const [action, ...args] = rest;
+        if (action === "--help" || action === "-h") return showHelp(command);
+        if (action === "list") {
+          const { values, positionals } = parseArgs({
+            args,
+            allowPositionals: true,
+            options: {
+              search: { type: "string" },
+              tag: { type: "string" },
+              connector: { type: "string" },
+              scope: { type: "string" },
+              json: { type: "boolean" },
+              help,
+            },
+          });
+          if (values.help) return showHelp(command);
+          if (positionals.length > 0) throw new UsageError("templates list takes no names; filter with --search TEXT");
+          const scope = values.scope ?? "all";
+          if (scope !== "all" && scope !== "built-in" && scope !== "workspace" && scope !== "mine") {
+            throw new UsageError("--scope takes all, built-in, workspace or mine");
+          }
+          const { templatesListCommand } = await import("./commands/templates");
+          return await templatesListCommand(
+            {
+              search: values.search,
+              tag: values.tag,
+              connector: values.connector,
+              scope,
+              json: values.json ?? false,
+              env,
+            },
+            io,
+          );
+        }
+        if (action === "use") {
+          const { values, positionals } = parseArgs({
+            args,
+            allowPositionals: true,
+            options: {
+              name: { type: "string" },
+              param: { type: "string", multiple: true },
+              connection: { type: "string", multiple: true },
+              sample: { type: "boolean" },
+              version: { type: "string" },
+              json: { type: "boolean" },
+              help,
+            },
+          });
+          if (values.help) return showHelp(command);
+          const [template, ...extra] = positionals;
+          if (!template || extra.length > 0) {
+            throw new UsageError("name one template: sluice templates use TEMPLATE --name NAME");
+          }
+          if (!values.name?.trim()) throw new UsageError("give the new pipeline a name with --name NAME");
+          const version = values.version === undefined ? undefined : Number(values.version);
+          if (version !== undefined && (!Number.isInteger(version) || version < 1)) {
+            throw new UsageError("--version takes a template version number: 1, 2, …");
+          }
+          const { templatesUseCommand } = await import("./commands/templates");
+          return await templatesUseCommand(
+            {
+              template,
+              name: values.name,
+              params: values.param ?? [],
+              connections: values.connection ?? [],
+              sample: values.sample ?? false,
+              version,
+              json: values.json ?? false,
+              env,
+            },
+            io,
+          );
+        }
+        throw new UsageError("say what to do: sluice templates list, or sluice templates use TEMPLATE --name NAME");
       }
       case "worker": {
         const { values } = parseArgs({ args: rest, options: { help } });

@@ -1,19 +1,14 @@
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { createRequestContext } from "@sluice/api/context";
-import { appRouter } from "@sluice/api/root";
 import type { PipelineDefinition } from "@sluice/pipeline/definition";
 import { type ApiHarness, createApiHarness } from "@sluice/test-kit/api-harness";
-import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXIT, type Output } from "../src/io";
+import { EXIT } from "../src/io";
 import { main } from "../src/main";
+import { runSluice, type ServedApi, serveApi } from "./api-server-support";
 
 // Pipelines as code, end to end: the real tRPC API served over HTTP on loopback (the router and request context the
 // web app's /api/trpc route uses), and the `sluice` command's main function calling it with an API token, as CI would.
@@ -21,7 +16,7 @@ import { main } from "../src/main";
 // file after an edit made as the editor makes it (refused with the diff; --force applies it).
 
 let h: ApiHarness;
-let server: http.Server;
+let api: ServedApi;
 let base: string;
 let home: string;
 let dir: string;
@@ -31,28 +26,8 @@ const printed: string[] = [];
 
 beforeAll(async () => {
   h = await createApiHarness("cli-pipelines-as-code");
-  server = http.createServer((req, res) => {
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) if (typeof value === "string") headers.set(name, value);
-    const hasBody = req.method !== "GET" && req.method !== "HEAD";
-    const request = new Request(`http://${req.headers.host}${req.url}`, {
-      method: req.method,
-      headers,
-      body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
-      duplex: "half",
-    } as RequestInit);
-    void fetchRequestHandler({
-      endpoint: "/api/trpc",
-      req: request,
-      router: appRouter,
-      createContext: ({ req: r, resHeaders }) => createRequestContext(h.deps, r, resHeaders),
-    }).then(async (response) => {
-      res.writeHead(response.status, Object.fromEntries(response.headers));
-      res.end(Buffer.from(await response.arrayBuffer()));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  api = await serveApi(h);
+  base = api.base;
 
   const { cookie } = await h.signUp("Grace");
   session = (await h.caller(cookie)).api;
@@ -63,21 +38,15 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await api?.close();
   await h?.close();
   if (home) await rm(home, { recursive: true, force: true });
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 /** Runs `sluice ARGS` with the stored login (XDG_CONFIG_HOME is the test's own) and what it printed. */
-async function sluice(args: string[], env: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Output = { out: (t) => out.push(t), err: (t) => err.push(t) };
-  const code = await main(args, io, { XDG_CONFIG_HOME: home, ...env });
-  printed.push(...out, ...err);
-  return { code, out: out.join("\n"), err: err.join("\n") };
+function sluice(args: string[], env: Record<string, string> = {}) {
+  return runSluice(args, { XDG_CONFIG_HOME: home, ...env }, printed);
 }
 
 function pipelineYaml(name: string, rate: number, filter = "n >= 0"): string {
