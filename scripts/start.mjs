@@ -103,7 +103,7 @@ async function prepareDatabase(baseEnv, generated) {
   // Seeding imports the Prisma client, so it waits for it to be generated.
   await generated;
   say("seeding…");
-  const seed = await run("seed", process.execPath, ["--import", "tsx", "scripts/seed.ts"], {
+  const seed = await run("seed", process.execPath, ["--import", "tsx", "packages/api/src/seed-cli.ts"], {
     cwd: root,
     env,
     output: "prefix",

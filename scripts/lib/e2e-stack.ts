@@ -38,7 +38,7 @@ export async function startE2EStack(port: number): Promise<string> {
     stack.database = await createTestDatabase("", { namePrefix: "sluice_e2e" });
     stack.redisPrefix = uniquePrefix("e2e");
     // The built-in templates, as `npm start` seeds them.
-    await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/seed.ts"], {
+    await promisify(execFile)(process.execPath, ["--import", "tsx", "packages/api/src/seed-cli.ts"], {
       cwd: root,
       env: { ...process.env, DATABASE_URL: stack.database.url },
     }).catch((err: { stderr?: string; message: string }) => {

@@ -1,11 +1,12 @@
-// Seeds what every installation starts with: the built-in templates (templates/*.yaml), new or changed ones only.
-// `npm start` runs it after migrating, and the e2e stack before its app starts; DATABASE_URL names the database.
+// `node --import tsx packages/api/src/seed-cli.ts`: seeds what every installation starts with, the built-in
+// templates (templates/*.yaml), new or changed ones only. `npm start` runs it after migrating, and the e2e stack
+// before its app starts; DATABASE_URL names the database.
 import { fileURLToPath } from "node:url";
-import { seedBuiltInTemplates } from "@sluice/api/templates/built-in-templates";
+import { seedBuiltInTemplates } from "./templates/built-in-templates";
 import { createDb } from "@sluice/db/client";
 import { catalog } from "@sluice/nodes/catalog";
 
-const TEMPLATES = fileURLToPath(new URL("../templates/", import.meta.url));
+const TEMPLATES = fileURLToPath(new URL("../../../templates/", import.meta.url));
 
 const url = process.env.DATABASE_URL;
 if (!url) {
