@@ -2,9 +2,9 @@
 // templates (templates/*.yaml), new or changed ones only. `npm start` runs it after migrating, and the e2e stack
 // before its app starts; DATABASE_URL names the database.
 import { fileURLToPath } from "node:url";
-import { seedBuiltInTemplates } from "./templates/built-in-templates";
 import { createDb } from "@sluice/db/client";
 import { catalog } from "@sluice/nodes/catalog";
+import { seedBuiltInTemplates } from "./templates/built-in-templates";
 
 const TEMPLATES = fileURLToPath(new URL("../../../templates/", import.meta.url));
 
