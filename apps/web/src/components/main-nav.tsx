@@ -8,6 +8,7 @@ import { useTRPC } from "@/trpc/react";
 const LINKS = [
   { href: "/overview", label: "Overview" },
   { href: "/pipelines", label: "Pipelines" },
+  { href: "/templates", label: "Templates" },
   { href: "/runs", label: "Runs" },
   { href: "/alerts", label: "Alerts" },
   { href: "/connections", label: "Connections" },

@@ -16,6 +16,7 @@ import { isActive } from "@/editor/store/run-store";
 import { errorCode, errorMessage } from "@/lib/errors";
 import { useWorkspaceRole } from "@/lib/use-workspace-role";
 import { useRunCommands } from "@/runs/use-run-commands";
+import { PublishTemplateDialog } from "@/templates/publish-template-dialog";
 import { useTRPC } from "@/trpc/react";
 
 const DEFAULT_MESSAGE = "Saved from the editor";
@@ -187,6 +188,7 @@ export function EditorToolbar({
   const [askMessage, setAskMessage] = useState(false);
   const [versionsOpen, setVersionsOpen] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [publishOpen, setPublishOpen] = useState(false);
   const { save, starting } = commands;
   const store = useEditorStore();
   const { can, why, known } = useWorkspaceRole();
@@ -256,6 +258,9 @@ export function EditorToolbar({
           </button>
           <button type="button" className="button" onClick={() => setVersionsOpen(true)}>
             Versions
+          </button>
+          <button type="button" className="button" onClick={() => setPublishOpen(true)}>
+            Save as template
           </button>
           <div className="button-group">
             <button
@@ -348,6 +353,7 @@ export function EditorToolbar({
       ) : null}
       <VersionsDialog open={versionsOpen} onClose={() => setVersionsOpen(false)} />
       <PipelineSettingsDialog open={settingsOpen} onClose={() => setSettingsOpen(false)} />
+      <PublishTemplateDialog open={publishOpen} onClose={() => setPublishOpen(false)} />
       <StartProblemsDialog refusal={commands.refusal} onClose={commands.closeRefusal} />
       <SaveMessageDialog open={askMessage} onClose={() => setAskMessage(false)} onSave={commands.save} />
       <Dialog
