@@ -6,6 +6,7 @@ import { ReactFlowProvider } from "@xyflow/react";
 import Link from "next/link";
 import { type ReactNode, useEffect, useState } from "react";
 import { errorCode, errorMessage } from "@/lib/errors";
+import { TemplateUpgradeBanner } from "@/templates/template-upgrade-banner";
 import { useTRPC } from "@/trpc/react";
 import { Canvas } from "./canvas/canvas";
 import { Palette } from "./canvas/palette";
@@ -135,7 +136,12 @@ function LoadedEditor({
     <EditorProvider store={store} runStore={runStore} runtime={runtime}>
       <ReactFlowProvider>
         <EditorLayout
-          banner={<LocalDraftNotice storageKey={storageKey} saved={pipeline} initialOffer={draftOffer} />}
+          banner={
+            <>
+              <LocalDraftNotice storageKey={storageKey} saved={pipeline} initialOffer={draftOffer} />
+              <TemplateUpgradeBanner pipelineId={pipeline.id} />
+            </>
+          }
         />
         <RunLive />
       </ReactFlowProvider>

@@ -17,6 +17,7 @@ import { RunLogs } from "@/runs/run-logs";
 import { RunTimeline } from "@/runs/run-timeline";
 import { useDeliveryPlan } from "@/runs/use-delivery-plan";
 import { useNow, useRunSnapshot } from "@/runs/use-run-snapshot";
+import { ShareRunButton } from "@/share/share-run-dialog";
 import { useTRPC } from "@/trpc/react";
 
 // One run: status and controls, live or final counters per node, its error and timing, and its dead letters.
@@ -98,9 +99,12 @@ export function RunDetails({ runId }: { runId: string }) {
             <time title={formatIso(r.createdAt)}>{formatAbsolute(r.createdAt)}</time>
           </p>
         </div>
-        <span className="run-page-status" data-testid="run-status">
-          {shown ? <RunStatusBadge status={shown} /> : null}
-        </span>
+        <div className="page-header-actions">
+          <ShareRunButton runId={r.id} />
+          <span className="run-page-status" data-testid="run-status">
+            {shown ? <RunStatusBadge status={shown} /> : null}
+          </span>
+        </div>
       </div>
 
       {shown ? <RunControls runId={r.id} status={shown} onStatus={setAnswered} /> : null}
