@@ -53,13 +53,7 @@ export const ACTIONS = {
   useTemplates: {
     needs: "EDITOR",
     what: "publish, use or upgrade templates",
-    procedures: [
-      "templates.publish",
-      "templates.update",
-      "templates.delete",
-      "templates.use",
-      "templates.upgrade",
-    ],
+    procedures: ["templates.publish", "templates.update", "templates.delete", "templates.use", "templates.upgrade"],
   },
   shareLinks: {
     needs: "EDITOR",
