@@ -41,6 +41,31 @@ describe("built-in templates", () => {
       "cdc-sync-through-event-log",
     ]);
     expect((await api.templates.get({ id: iot.id })).canEdit).toBe(false);
+
+    // Used on sample data, its MQTT source is a generator and the MQTT slot is gone; the other slots bind as usual.
+    await api.connections.create({ name: "bus", type: "nats", config: { servers: "nats://bus.internal:4222" } });
+    await api.connections.create({
+      name: "history",
+      type: "postgres",
+      config: { host: "db.internal", port: 5432, database: "dw", user: "loader" },
+    });
+    const values = { alerts: "bus", history: "history" };
+    await expect(api.templates.use({ templateId: iot.id, name: "Real sensors", values })).rejects.toThrow(/sensors/);
+    const { pipelineId } = await api.templates.use({
+      templateId: iot.id,
+      name: "Sample sensors",
+      values,
+      sample: true,
+    });
+    const made = await api.pipelines.get({ id: pipelineId });
+    expect(made.version.message).toBe(`Made from template "${iot.title}" v1 on sample data`);
+    const sources = made.version.definition.spec.nodes.filter((n) => n.type.startsWith("source."));
+    expect(sources.map((n) => n.type)).toEqual(["source.generator"]);
+    const slots = made.version.definition.spec.parameters.filter((p) => p.type === "connection");
+    expect(slots.map((p) => [p.name, p.default])).toEqual([
+      ["alerts", "bus"],
+      ["history", "history"],
+    ]);
   });
 
   it("makes a changed file a new version and refuses a broken one, naming it", async () => {

@@ -226,6 +226,12 @@ describe("templates", () => {
     const links = await a.api.shares.list({ templateId });
     expect(links.map((l) => l.active)).toEqual([false]);
 
+    // A run of B's pipeline, through B's connection, shared as a live view: its answer holds no secret either.
+    const { id: runB } = await b.api.runs.start({ pipelineId: made.pipelineId });
+    const runLink = seen(await b.api.shares.createRunLink({ runId: runB, expiresInHours: 1 }));
+    expect(seen(await anonymous.shares.view({ token: runLink.token })).kind).toBe("run");
+    await b.api.runs.stop({ runId: runB });
+
     // Exports: what `sluice export` and the editor's download read.
     seen(await a.api.pipelines.get({ id: pipelineId }));
     seen(await a.api.pipelines.byName({ name: "Orders" }));
