@@ -1,0 +1,65 @@
+import { figureField } from "@sluice/pipeline/control/node-figures";
+import { emptyDefinition } from "@sluice/pipeline/definition";
+import { type ApiHarness, createApiHarness } from "@sluice/test-kit/api-harness";
+import { TRPCError } from "@trpc/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RECHECK_MS } from "../auth/live-access";
+
+// A run's live view for someone without an account: the figures stream as the workspace's own members see them,
+// and an open stream ends once its link is revoked, within RECHECK_MS — not only at the next reconnect.
+
+let h: ApiHarness;
+beforeAll(async () => {
+  h = await createApiHarness("share-live");
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe("a shared live view", () => {
+  it("streams the run's figures to anyone with the link, and ends when the link is revoked", async () => {
+    const { cookie } = await h.signUp("Sharer");
+    const { api } = await h.caller(cookie);
+    const def = emptyDefinition("shared");
+    def.spec.nodes.push(
+      { id: "gen", type: "source.generator", config: { rate: 5 } },
+      { id: "out", type: "sink.console", config: {} },
+    );
+    def.spec.edges.push({ from: "gen", to: "out" });
+    const { id: pipelineId } = await api.pipelines.create({ name: "shared", definition: def });
+    const { id: runId } = await api.runs.start({ pipelineId });
+    // The run's live state, as workers keep it, for the feed to read each second.
+    const keys = h.deps.keys;
+    await h.redis.hset(keys.runMeta(runId), {
+      status: "running",
+      desired: "running",
+      stages: JSON.stringify([{ index: 0, partitions: 1 }]),
+    });
+    const now = Math.floor(Date.now() / 1000);
+    for (let sec = now - 2; sec <= now + 30; sec++) {
+      await h.redis.hset(keys.runFigures(runId, sec), { [figureField.count("out", "in")]: "7" });
+      await h.redis.pexpire(keys.runFigures(runId, sec), 60_000);
+    }
+    const link = await api.shares.createRunLink({ runId, expiresInHours: 1 });
+    const { api: anonymous } = await h.caller();
+    const started = Date.now();
+    const views: unknown[] = [];
+    const error = await (async () => {
+      try {
+        for await (const view of await anonymous.shares.figures({ token: link.token })) {
+          views.push(view);
+          if (views.length === 2) await api.shares.revoke({ id: link.id });
+          if (Date.now() - started > RECHECK_MS + 10_000) return new Error("still streaming");
+        }
+        return new Error("ended without an error");
+      } catch (err) {
+        return err as Error;
+      }
+    })();
+    expect(JSON.stringify(views[0])).toContain('"out"');
+    expect(error).toBeInstanceOf(TRPCError);
+    expect((error as TRPCError).code).toBe("NOT_FOUND");
+    expect(Date.now() - started).toBeLessThan(RECHECK_MS + 5_000);
+    await api.runs.stop({ runId });
+  }, 30_000);
+});
