@@ -3,7 +3,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { type FormEvent, useId, useState } from "react";
-import type { RouterOutputs } from "@/components/api-types";
 import { Dialog } from "@/components/dialog";
 import { TextField } from "@/components/text-field";
 import { useEditor } from "@/editor/editor-context";
@@ -11,14 +10,11 @@ import { isDirty } from "@/editor/store/editor-store";
 import { formErrors } from "@/lib/errors";
 import { useWorkspaceRole } from "@/lib/use-workspace-role";
 import { useTRPC } from "@/trpc/react";
+import { TemplateFields, type TemplateFieldValues, templateFieldValues } from "./template-fields";
 import { parseTags } from "./template-values";
-import { VISIBILITY_OPTIONS } from "./visibility";
 
 // "Save as template" in the editor: the pipeline's latest saved version becomes a new template, or a new version of
 // one of the workspace's. What is on screen but unsaved is not in it, so a dirty draft must be saved first.
-
-type Visibility = RouterOutputs["templates"]["get"]["visibility"];
-type TemplateItem = RouterOutputs["templates"]["list"][number];
 
 const NEW_TEMPLATE = "";
 
@@ -48,10 +44,13 @@ function PublishTemplateForm({ onClose }: { onClose: () => void }) {
     ),
   );
   const [target, setTarget] = useState(NEW_TEMPLATE);
-  const [title, setTitle] = useState(pipelineName);
-  const [description, setDescription] = useState("");
-  const [tags, setTags] = useState("");
-  const [visibility, setVisibility] = useState<Visibility>("WORKSPACE");
+  const fresh = (): TemplateFieldValues => ({
+    title: pipelineName,
+    description: "",
+    tags: "",
+    visibility: "WORKSPACE",
+  });
+  const [fields, setFields] = useState(fresh);
   const [message, setMessage] = useState("");
   const publish = useMutation(
     trpc.templates.publish.mutationOptions({
@@ -64,19 +63,7 @@ function PublishTemplateForm({ onClose }: { onClose: () => void }) {
     setTarget(templateId);
     const chosen = existing.data?.find((t) => t.id === templateId);
     // A new version starts from what the template says of itself now.
-    if (chosen) fillFrom(chosen);
-    else {
-      setTitle(pipelineName);
-      setDescription("");
-      setTags("");
-      setVisibility("WORKSPACE");
-    }
-  };
-  const fillFrom = (t: TemplateItem) => {
-    setTitle(t.title);
-    setDescription(t.description);
-    setTags(t.tags.join(", "));
-    setVisibility(t.visibility);
+    setFields(chosen ? templateFieldValues(chosen) : fresh());
   };
 
   const submit = (event: FormEvent<HTMLFormElement>) => {
@@ -85,10 +72,8 @@ function PublishTemplateForm({ onClose }: { onClose: () => void }) {
     publish.mutate({
       pipelineId,
       ...(target !== NEW_TEMPLATE ? { templateId: target } : {}),
-      title,
-      description,
-      tags: parseTags(tags),
-      visibility,
+      ...fields,
+      tags: parseTags(fields.tags),
       message,
     });
   };
@@ -139,58 +124,7 @@ function PublishTemplateForm({ onClose }: { onClose: () => void }) {
           ))}
         </select>
       </div>
-      <TextField
-        label="Title"
-        name="title"
-        value={title}
-        onChange={(e) => setTitle(e.target.value)}
-        error={errors.fields.title}
-        autoComplete="off"
-        maxLength={200}
-        autoFocus
-      />
-      <div className="field">
-        <label htmlFor={`${id}-description`} className="field-label">
-          Description
-        </label>
-        <textarea
-          id={`${id}-description`}
-          className="input"
-          rows={3}
-          value={description}
-          onChange={(e) => setDescription(e.target.value)}
-          maxLength={10_000}
-          aria-invalid={errors.fields.description ? true : undefined}
-        />
-        {errors.fields.description ? <p className="field-error">{errors.fields.description}</p> : null}
-      </div>
-      <TextField
-        label="Tags"
-        name="tags"
-        value={tags}
-        onChange={(e) => setTags(e.target.value)}
-        error={errors.fields.tags}
-        hint="Comma separated lower-case words, e.g. cdc, postgres."
-        autoComplete="off"
-      />
-      <div className="field">
-        <label htmlFor={`${id}-visibility`} className="field-label">
-          Visible to
-        </label>
-        <select
-          id={`${id}-visibility`}
-          className="input"
-          value={visibility}
-          onChange={(e) => setVisibility(e.target.value as Visibility)}
-        >
-          {VISIBILITY_OPTIONS.map((o) => (
-            <option key={o.value} value={o.value}>
-              {o.label}
-            </option>
-          ))}
-        </select>
-        {errors.fields.visibility ? <p className="field-error">{errors.fields.visibility}</p> : null}
-      </div>
+      <TemplateFields values={fields} onChange={setFields} errors={errors.fields} />
       <TextField
         label="Version message"
         name="message"

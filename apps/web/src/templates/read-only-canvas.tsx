@@ -46,19 +46,24 @@ function portTop(index: number, count: number): string {
   return `${((index + 1) / (count + 1)) * 100}%`;
 }
 
+/** A side's handles, spread evenly down it: inputs on the left, outputs on the right. */
+function Ports({ names, type }: { names: readonly string[]; type: "target" | "source" }) {
+  return names.map((name, i) => (
+    <Handle
+      key={name}
+      id={name}
+      type={type}
+      position={type === "target" ? Position.Left : Position.Right}
+      isConnectable={false}
+      style={{ top: portTop(i, names.length) }}
+    />
+  ));
+}
+
 function ReadOnlyNodeView({ data }: NodeProps<ReadOnlyFlowNode>) {
   return (
     <div className={`ro-node kind-${data.nodeKind}`}>
-      {data.inputs.map((name, i) => (
-        <Handle
-          key={name}
-          id={name}
-          type="target"
-          position={Position.Left}
-          isConnectable={false}
-          style={{ top: portTop(i, data.inputs.length) }}
-        />
-      ))}
+      <Ports names={data.inputs} type="target" />
       <div className="ro-node-head">
         <span className="ro-node-icon">
           <NodeIcon name={data.icon} kind={data.nodeKind} size={16} />
@@ -79,16 +84,7 @@ function ReadOnlyNodeView({ data }: NodeProps<ReadOnlyFlowNode>) {
           ))}
         </ul>
       ) : null}
-      {data.outputs.map((name, i) => (
-        <Handle
-          key={name}
-          id={name}
-          type="source"
-          position={Position.Right}
-          isConnectable={false}
-          style={{ top: portTop(i, data.outputs.length) }}
-        />
-      ))}
+      <Ports names={data.outputs} type="source" />
     </div>
   );
 }

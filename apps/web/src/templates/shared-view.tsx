@@ -4,13 +4,13 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import type { RouterOutputs } from "@/components/api-types";
-import { useEditorRuntime } from "@/editor/use-editor-runtime";
 import { errorCode, errorMessage } from "@/lib/errors";
 import { signInPath } from "@/lib/return-path";
 import { SharedRunView } from "@/share/shared-run-view";
 import { useTRPC } from "@/trpc/react";
 import { ParametersTable } from "./parameters-table";
-import { ReadOnlyCanvas } from "./read-only-canvas";
+import { TemplateHeader } from "./template-header";
+import { TemplatePipeline } from "./template-pipeline";
 import { UseTemplateDialog } from "./use-template-form";
 import "./templates.css";
 
@@ -61,23 +61,15 @@ function SharedTemplateView({
   template: SharedTemplate;
   signedIn: boolean;
 }) {
-  const runtime = useEditorRuntime();
   const [using, setUsing] = useState(false);
   return (
     <main className="page template-page">
-      <div className="page-header">
-        <div>
-          <p className="template-shared-kicker">Shared template</p>
-          <h1 className="page-title">{t.title}</h1>
-          <p className="template-meta">
-            <span>{t.builtIn ? "Built in" : `By ${t.author ?? "an unknown author"}`}</span>
-            <span aria-hidden="true"> · </span>
-            <span>v{t.version}</span>
-            {t.hasSample ? <span className="template-badge template-badge-sample">Sample data</span> : null}
-          </p>
-        </div>
-        <div className="template-actions">
-          {signedIn ? (
+      <TemplateHeader
+        template={t}
+        kicker="Shared template"
+        facts={[`v${t.version}`]}
+        actions={
+          signedIn ? (
             <button type="button" className="button button-primary" onClick={() => setUsing(true)}>
               Use in my workspace
             </button>
@@ -85,43 +77,15 @@ function SharedTemplateView({
             <Link href={signInPath(`/share/${token}`)} className="button button-primary">
               Use in my workspace
             </Link>
-          )}
-        </div>
-      </div>
-      {!signedIn ? <p className="muted">Sign in (or create an account) to make a pipeline of it.</p> : null}
-      {t.description ? <p className="template-description">{t.description}</p> : null}
-      {t.tags.length > 0 || t.connectors.length > 0 ? (
-        <div className="template-card-marks">
-          {t.connectors.map((c) => (
-            <span key={c} className="template-badge template-badge-connector" title={`Uses a ${c} connection`}>
-              {c}
-            </span>
-          ))}
-          {t.tags.map((tag) => (
-            <span key={tag} className="template-tag">
-              #{tag}
-            </span>
-          ))}
-        </div>
-      ) : null}
+          )
+        }
+        notice={!signedIn ? <p className="muted">Sign in (or create an account) to make a pipeline of it.</p> : null}
+      />
       <section className="template-section" aria-labelledby="shared-graph-heading">
         <h2 id="shared-graph-heading" className="template-section-title">
           Pipeline
         </h2>
-        {runtime.data ? (
-          <ReadOnlyCanvas definition={t.definition} catalog={runtime.data.catalog} label={t.title} />
-        ) : runtime.isError ? (
-          <p className="form-error" role="alert">
-            Could not load the node catalog: {errorMessage(runtime.error)}
-          </p>
-        ) : (
-          <p className="muted">Loading the node catalog…</p>
-        )}
-        {t.sample?.description ? (
-          <p className="muted">
-            <strong>Sample data:</strong> {t.sample.description}
-          </p>
-        ) : null}
+        <TemplatePipeline definition={t.definition} sample={t.sample} label={t.title} />
       </section>
       <section className="template-section" aria-labelledby="shared-parameters-heading">
         <h2 id="shared-parameters-heading" className="template-section-title">

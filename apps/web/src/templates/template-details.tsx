@@ -6,18 +6,18 @@ import { useRouter } from "next/navigation";
 import { type FormEvent, useId, useState } from "react";
 import type { RouterOutputs } from "@/components/api-types";
 import { Dialog } from "@/components/dialog";
-import { TextField } from "@/components/text-field";
-import { useEditorRuntime } from "@/editor/use-editor-runtime";
 import { errorCode, errorMessage, formErrors } from "@/lib/errors";
 import { formatAbsolute } from "@/lib/format";
 import { useWorkspaceRole } from "@/lib/use-workspace-role";
 import { useTRPC } from "@/trpc/react";
 import { ParametersTable } from "./parameters-table";
-import { ReadOnlyCanvas } from "./read-only-canvas";
 import { SharePanel } from "./share-panel";
+import { TemplateFields, templateFieldValues } from "./template-fields";
+import { TemplateHeader, usesLabel } from "./template-header";
+import { TemplatePipeline } from "./template-pipeline";
 import { parseTags } from "./template-values";
 import { UseTemplateDialog } from "./use-template-form";
-import { VISIBILITY_OPTIONS, visibilityLabel } from "./visibility";
+import { visibilityLabel } from "./visibility";
 import "./templates.css";
 
 // A template's page: what it is, any of its versions drawn, its parameters, "Use template"; for those who may
@@ -34,7 +34,6 @@ export function TemplateDetails({ id }: { id: string }) {
       placeholderData: keepPreviousData,
     }),
   );
-  const runtime = useEditorRuntime();
   const { why } = useWorkspaceRole();
   const useRefusal = why("useTemplates");
   const [using, setUsing] = useState(false);
@@ -73,58 +72,33 @@ export function TemplateDetails({ id }: { id: string }) {
       <p className="template-back">
         <Link href="/templates">← All templates</Link>
       </p>
-      <div className="page-header">
-        <div>
-          <h1 className="page-title">{t.title}</h1>
-          <p className="template-meta">
-            <span>{t.builtIn ? "Built in" : `By ${t.author ?? "an unknown author"}`}</span>
-            <span aria-hidden="true"> · </span>
-            <span>{visibilityLabel(t.visibility)}</span>
-            <span aria-hidden="true"> · </span>
-            <span>
-              {t.uses} {t.uses === 1 ? "use" : "uses"}
-            </span>
-            {t.hasSample ? <span className="template-badge template-badge-sample">Sample data</span> : null}
-          </p>
-        </div>
-        <div className="template-actions">
-          {t.canEdit ? (
-            <>
-              <button type="button" className="button" onClick={() => setEditing(true)}>
-                Edit details
-              </button>
-              <button type="button" className="button button-danger" onClick={() => setDeleting(true)}>
-                Delete
-              </button>
-            </>
-          ) : null}
-          <button
-            type="button"
-            className="button button-primary"
-            onClick={() => setUsing(true)}
-            disabled={useRefusal !== undefined}
-            title={useRefusal}
-          >
-            Use template
-          </button>
-        </div>
-      </div>
-
-      {t.description ? <p className="template-description">{t.description}</p> : null}
-      {t.tags.length > 0 || t.connectors.length > 0 ? (
-        <div className="template-card-marks">
-          {t.connectors.map((c) => (
-            <span key={c} className="template-badge template-badge-connector" title={`Uses a ${c} connection`}>
-              {c}
-            </span>
-          ))}
-          {t.tags.map((tag) => (
-            <span key={tag} className="template-tag">
-              #{tag}
-            </span>
-          ))}
-        </div>
-      ) : null}
+      <TemplateHeader
+        template={t}
+        facts={[visibilityLabel(t.visibility), usesLabel(t.uses)]}
+        actions={
+          <>
+            {t.canEdit ? (
+              <>
+                <button type="button" className="button" onClick={() => setEditing(true)}>
+                  Edit details
+                </button>
+                <button type="button" className="button button-danger" onClick={() => setDeleting(true)}>
+                  Delete
+                </button>
+              </>
+            ) : null}
+            <button
+              type="button"
+              className="button button-primary"
+              onClick={() => setUsing(true)}
+              disabled={useRefusal !== undefined}
+              title={useRefusal}
+            >
+              Use template
+            </button>
+          </>
+        }
+      />
 
       <section className="template-section" aria-labelledby="template-graph-heading">
         <div className="template-section-head">
@@ -152,24 +126,7 @@ export function TemplateDetails({ id }: { id: string }) {
           </div>
         </div>
         <VersionNote template={t} />
-        {runtime.data ? (
-          <ReadOnlyCanvas
-            definition={t.definition}
-            catalog={runtime.data.catalog}
-            label={`${t.title}, v${shownVersion}`}
-          />
-        ) : runtime.isError ? (
-          <p className="form-error" role="alert">
-            Could not load the node catalog: {errorMessage(runtime.error)}
-          </p>
-        ) : (
-          <p className="muted">Loading the node catalog…</p>
-        )}
-        {t.sample?.description ? (
-          <p className="muted">
-            <strong>Sample data:</strong> {t.sample.description}
-          </p>
-        ) : null}
+        <TemplatePipeline definition={t.definition} sample={t.sample} label={`${t.title}, v${shownVersion}`} />
       </section>
 
       <section className="template-section" aria-labelledby="template-parameters-heading">
@@ -211,11 +168,7 @@ function EditTemplateDialog({ template, onClose }: { template: TemplateView | nu
 function EditTemplateForm({ template, onClose }: { template: TemplateView; onClose: () => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const id = useId();
-  const [title, setTitle] = useState(template.title);
-  const [description, setDescription] = useState(template.description);
-  const [tags, setTags] = useState(template.tags.join(", "));
-  const [visibility, setVisibility] = useState(template.visibility);
+  const [fields, setFields] = useState(() => templateFieldValues(template));
   const update = useMutation(
     trpc.templates.update.mutationOptions({
       onSuccess: async () => {
@@ -231,7 +184,7 @@ function EditTemplateForm({ template, onClose }: { template: TemplateView; onClo
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     if (!update.isPending) {
-      update.mutate({ id: template.id, title, description, tags: parseTags(tags), visibility });
+      update.mutate({ id: template.id, ...fields, tags: parseTags(fields.tags) });
     }
   };
   return (
@@ -241,58 +194,7 @@ function EditTemplateForm({ template, onClose }: { template: TemplateView; onClo
           {errors.form}
         </p>
       ) : null}
-      <TextField
-        label="Title"
-        name="title"
-        value={title}
-        onChange={(e) => setTitle(e.target.value)}
-        error={errors.fields.title}
-        autoComplete="off"
-        maxLength={200}
-        autoFocus
-      />
-      <div className="field">
-        <label htmlFor={`${id}-description`} className="field-label">
-          Description
-        </label>
-        <textarea
-          id={`${id}-description`}
-          className="input"
-          rows={4}
-          value={description}
-          onChange={(e) => setDescription(e.target.value)}
-          maxLength={10_000}
-          aria-invalid={errors.fields.description ? true : undefined}
-        />
-        {errors.fields.description ? <p className="field-error">{errors.fields.description}</p> : null}
-      </div>
-      <TextField
-        label="Tags"
-        name="tags"
-        value={tags}
-        onChange={(e) => setTags(e.target.value)}
-        error={errors.fields.tags}
-        hint="Comma separated lower-case words, e.g. cdc, postgres."
-        autoComplete="off"
-      />
-      <div className="field">
-        <label htmlFor={`${id}-visibility`} className="field-label">
-          Visible to
-        </label>
-        <select
-          id={`${id}-visibility`}
-          className="input"
-          value={visibility}
-          onChange={(e) => setVisibility(e.target.value as TemplateView["visibility"])}
-        >
-          {VISIBILITY_OPTIONS.map((o) => (
-            <option key={o.value} value={o.value}>
-              {o.label}
-            </option>
-          ))}
-        </select>
-        {errors.fields.visibility ? <p className="field-error">{errors.fields.visibility}</p> : null}
-      </div>
+      <TemplateFields values={fields} onChange={setFields} errors={errors.fields} />
       <div className="dialog-actions">
         <button type="button" className="button" onClick={onClose} disabled={update.isPending}>
           Cancel

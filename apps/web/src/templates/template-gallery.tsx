@@ -6,6 +6,7 @@ import { useEffect, useId, useMemo, useState } from "react";
 import type { RouterOutputs } from "@/components/api-types";
 import { errorMessage } from "@/lib/errors";
 import { useTRPC } from "@/trpc/react";
+import { TemplateMarks, usesLabel } from "./template-header";
 import { TemplateThumbnail } from "./template-thumbnail";
 import "./templates.css";
 
@@ -210,27 +211,13 @@ function TemplateCard({ template: t }: { template: TemplateItem }) {
           </Link>
         </h2>
         {t.description ? <p className="template-card-description">{t.description}</p> : null}
-        <div className="template-card-marks">
-          {t.hasSample ? <span className="template-badge template-badge-sample">Sample data</span> : null}
-          {t.connectors.map((c) => (
-            <span key={c} className="template-badge template-badge-connector" title={`Uses a ${c} connection`}>
-              {c}
-            </span>
-          ))}
-          {t.tags.map((tag) => (
-            <span key={tag} className="template-tag">
-              #{tag}
-            </span>
-          ))}
-        </div>
+        <TemplateMarks template={t} sample />
         <p className="template-card-meta">
           <span>{t.builtIn ? "Built in" : (t.author ?? "Unknown author")}</span>
           <span aria-hidden="true"> · </span>
           <span>v{t.latestVersion}</span>
           <span aria-hidden="true"> · </span>
-          <span>
-            {t.uses} {t.uses === 1 ? "use" : "uses"}
-          </span>
+          <span>{usesLabel(t.uses)}</span>
         </p>
       </div>
     </article>
