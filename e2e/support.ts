@@ -94,8 +94,14 @@ export async function createPostgresConnection(page: Page, name: string): Promis
   await page.getByRole("link", { name: "Connections" }).first().click();
   await expect(page).toHaveURL(/\/connections$/);
   await page.getByRole("button", { name: "New connection" }).click();
-  const dialog = page.getByRole("dialog", { name: "New connection" });
-  await dialog.getByLabel("Type").selectOption({ label: "PostgreSQL" });
+  await fillPostgresConnection(page.getByRole("dialog", { name: "New connection" }), name);
+  await expect(page.getByRole("table", { name: "Connections" })).toContainText(name);
+}
+
+/** Fills the open "New connection" dialog with the local PostgreSQL server's settings and creates it. */
+export async function fillPostgresConnection(dialog: Locator, name: string): Promise<void> {
+  const type = dialog.getByLabel("Type");
+  if ((await type.count()) > 0) await type.selectOption({ label: "PostgreSQL" });
   await dialog.getByLabel("Name", { exact: true }).fill(name);
   await dialog.getByLabel("Host", { exact: true }).fill(adminUrl.hostname);
   await dialog.getByLabel("Port", { exact: true }).fill(adminUrl.port || "5432");
@@ -103,5 +109,4 @@ export async function createPostgresConnection(page: Page, name: string): Promis
   await dialog.getByLabel("User", { exact: true }).fill(decodeURIComponent(adminUrl.username) || "postgres");
   await dialog.getByRole("button", { name: "Create connection" }).click();
   await expect(dialog).toBeHidden();
-  await expect(page.getByRole("table", { name: "Connections" })).toContainText(name);
 }

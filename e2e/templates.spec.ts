@@ -1,7 +1,7 @@
 import { expect, type Page, test } from "@playwright/test";
 import pg from "pg";
 import { importPipeline } from "./run-support";
-import { adminUrl, createPostgresConnection, PASSWORD, query, signUp } from "./support";
+import { adminUrl, fillPostgresConnection, PASSWORD, query, signUp } from "./support";
 
 // Templates as two new users meet them. A saves a pipeline with two parameters and a connection as a template and
 // copies its share link; signed out, the link shows the template read-only; B, in a workspace of their own, signs
@@ -127,10 +127,9 @@ test("a template is shared by link, used and run in another workspace, and upgra
     /\/signin\?next=%2Fshare%2F/,
   );
 
-  // B: a workspace of their own with a PostgreSQL connection. Signed out, B opens the link and signs in from it,
-  // coming back to the template; then uses it with their own values and connection.
+  // B: a workspace of their own. Signed out, B opens the link and signs in from it, coming back to the template;
+  // then uses it with their own values and a PostgreSQL connection made on the spot, from the form.
   const emailB = await signUp(b, "Bo Borrower", "e2e-tpl-b");
-  await createPostgresConnection(b, "b-warehouse");
   await b.getByRole("button", { name: "Sign out" }).click();
   await expect(b).toHaveURL(/\/signin$/);
   await b.goto(link);
@@ -144,7 +143,10 @@ test("a template is shared by link, used and run in another workspace, and upgra
   await use.getByLabel("Pipeline name").fill(`Bo's orders ${STAMP}`);
   await use.getByLabel("Table", { exact: true }).fill(TABLE);
   await use.getByLabel("Rows", { exact: true }).fill("15");
-  await use.getByLabel("postgres: warehouse").selectOption("b-warehouse");
+  await expect(use.getByText("There is no postgres connection in this workspace.")).toBeVisible();
+  await use.getByRole("button", { name: "New postgres connection…" }).click();
+  await fillPostgresConnection(b.getByRole("dialog", { name: "New connection" }), "b-warehouse");
+  await expect(use.getByLabel("postgres: warehouse")).toHaveValue("b-warehouse");
   await use.getByRole("button", { name: "Create pipeline" }).click();
   await expect(b).toHaveURL(/\/pipelines\/[^/]+$/);
   const pipelineB = new URL(b.url()).pathname.split("/").pop()!;

@@ -3,7 +3,6 @@
 import type { PipelineParameter } from "@sluice/pipeline/definition";
 import { withSampleSources } from "@sluice/pipeline/template-file";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { type FormEvent, type ReactNode, useId, useMemo, useState } from "react";
 import type { ConnectionItem, RouterOutputs } from "@/components/api-types";
@@ -12,6 +11,7 @@ import { TextField } from "@/components/text-field";
 import { errorMessage } from "@/lib/errors";
 import { useWorkspaceRole } from "@/lib/use-workspace-role";
 import { useTRPC } from "@/trpc/react";
+import { type ConnectionRequest, NewConnectionDialog } from "./inline-connection";
 import { connectionsForSlot, initialTexts, parameterValues, templateUseProblems } from "./template-values";
 import "./templates.css";
 
@@ -40,16 +40,21 @@ export function UseTemplateDialog({
   onClose: () => void;
 }) {
   const [busy, setBusy] = useState(false);
+  const [creating, setCreating] = useState<ConnectionRequest | null>(null);
   return (
-    <Dialog open onClose={onClose} title="Use template" dismissible={!busy}>
-      <UseTemplateForm
-        template={template}
-        shareToken={shareToken}
-        version={version}
-        onClose={onClose}
-        onBusy={setBusy}
-      />
-    </Dialog>
+    <>
+      <Dialog open onClose={onClose} title="Use template" dismissible={!busy && creating === null}>
+        <UseTemplateForm
+          template={template}
+          shareToken={shareToken}
+          version={version}
+          onClose={onClose}
+          onBusy={setBusy}
+          onNewConnection={setCreating}
+        />
+      </Dialog>
+      <NewConnectionDialog request={creating} onClose={() => setCreating(null)} />
+    </>
   );
 }
 
@@ -59,12 +64,14 @@ function UseTemplateForm({
   version,
   onClose,
   onBusy,
+  onNewConnection,
 }: {
   template: UsableTemplate;
   shareToken: string | undefined;
   version: number | undefined;
   onClose: () => void;
   onBusy: (busy: boolean) => void;
+  onNewConnection: (request: ConnectionRequest) => void;
 }) {
   const trpc = useTRPC();
   const router = useRouter();
@@ -172,7 +179,15 @@ function UseTemplateForm({
               onChange={(text) => setTyped((t) => ({ ...t, [p.name]: text }))}
               connections={connections.data}
               connectionsError={connections.isError ? errorMessage(connections.error) : null}
-              canCreateConnections={can("manageConnections")}
+              onNewConnection={
+                can("manageConnections")
+                  ? () =>
+                      onNewConnection({
+                        type: p.connectorType,
+                        onCreated: (name) => setTyped((t) => ({ ...t, [p.name]: name })),
+                      })
+                  : undefined
+              }
               error={problems.parameters[p.name]}
             />
           ))}
@@ -204,7 +219,7 @@ function ParameterInput({
   onChange,
   connections,
   connectionsError,
-  canCreateConnections,
+  onNewConnection,
   error,
 }: {
   id: string;
@@ -213,7 +228,8 @@ function ParameterInput({
   onChange: (text: string) => void;
   connections: readonly ConnectionItem[] | undefined;
   connectionsError: string | null;
-  canCreateConnections: boolean;
+  /** Opens the new-connection dialog for this slot; undefined for those who may not create connections. */
+  onNewConnection: (() => void) | undefined;
   error: string | undefined;
 }) {
   const label = p.label || p.name;
@@ -262,8 +278,8 @@ function ParameterInput({
       control = (
         <p className="use-template-missing" id={id}>
           There is no {kind ? <strong>{kind}</strong> : null} connection in this workspace.{" "}
-          {canCreateConnections ? (
-            <Link href="/connections">Create one in Connections</Link>
+          {onNewConnection ? (
+            <NewConnectionButton type={p.connectorType} onClick={onNewConnection} />
           ) : (
             <span>Admins and owners create connections: ask one of them to add it.</span>
           )}
@@ -299,6 +315,14 @@ function ParameterInput({
         ))}
       </select>
     );
+    if (onNewConnection) {
+      control = (
+        <div className="use-template-slot">
+          {control}
+          <NewConnectionButton type={p.connectorType} onClick={onNewConnection} />
+        </div>
+      );
+    }
   } else if (p.type === "choice") {
     control = (
       <select {...common} className="input" value={text} onChange={(e) => onChange(e.target.value)}>
@@ -385,5 +409,13 @@ function FieldNotes({
         </p>
       ) : null}
     </>
+  );
+}
+
+function NewConnectionButton({ type, onClick }: { type: string | undefined; onClick: () => void }) {
+  return (
+    <button type="button" className="button button-small" onClick={onClick}>
+      New {type ? `${type} ` : ""}connection…
+    </button>
   );
 }

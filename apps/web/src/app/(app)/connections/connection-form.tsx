@@ -85,11 +85,14 @@ export function ConnectionForm({
   types,
   connection,
   onClose,
+  onCreated,
 }: {
   types: readonly ConnectionTypeView[];
   /** The connection being edited; null to create one. */
   connection: ConnectionView | null;
   onClose: () => void;
+  /** Called with the new connection's name once it is created (a form that needed one picks it). */
+  onCreated?: (name: string) => void;
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -156,6 +159,7 @@ export function ConnectionForm({
         });
       } else {
         await create.mutateAsync({ name, type, config });
+        onCreated?.(name);
       }
       onClose();
     } catch {
