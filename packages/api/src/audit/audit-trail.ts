@@ -12,6 +12,9 @@ import { type AuditActor, type AuditRecord, type AuditTarget, recordAudit } from
 /** Changes too small to audit: reading the inbox marks it read. */
 const NOT_AUDITED = new Set(["alerts.markRead"]);
 
+/** Procedures after which their object may be gone, so its name is read before the call. */
+const REMOVES = /\.(delete|remove|revoke\w*|leave)$/;
+
 /** Input fields kept in `details` when they are plain values: what was granted or chosen, never content or secrets. */
 const DETAIL_KEYS = ["role", "reset", "version", "scopes", "expiresAt", "email", "kind", "reason", "enabled", "count"];
 
@@ -131,7 +134,9 @@ export async function auditCall<R extends { ok: boolean }>(
   if (type !== "mutation" || NOT_AUDITED.has(path)) return next();
   const input = await opts.getRawInput();
   const target = targetFromInput(path, input);
-  target.name ??= await nameOf(ctx.db, ctx.workspaceId, target).catch(() => null);
+  // Only a call that removes its object must have the name read before it; any other is named after it succeeds,
+  // so a refused call costs no lookup.
+  if (REMOVES.test(path)) target.name ??= await nameOf(ctx.db, ctx.workspaceId, target).catch(() => null);
   const result = await next();
   if (!result.ok) return result;
   const data = (result as unknown as { data: unknown }).data;
