@@ -1,5 +1,6 @@
 // What a connection type does on the server: tell a person whether the connection works, and discover what is
-// behind it (tables and columns, streams, subjects, queues) with a few sample records. Server-only.
+// behind it (tables and columns, streams, subjects, queues) with a few sample records, and, for SQL systems, run an
+// ad-hoc read-only query for the query page. Server-only.
 
 import type { ConnectionDestinations } from "./destination-policy";
 
@@ -39,6 +40,48 @@ export interface DiscoveryResult {
   sample?: Record<string, unknown>[];
 }
 
+/** How the query page shows a column: numbers right-aligned, times on a time axis, JSON as a tree. */
+export type QueryColumnKind = "number" | "string" | "boolean" | "time" | "json" | "other";
+
+export interface QueryRequest {
+  /** One statement; the runtime runs it in a read-only transaction and refuses more than one. */
+  sql: string;
+  /** Rows returned at most; the runtime reads one more to tell whether there were more (`truncated`). */
+  limit: number;
+  /** The statement is cancelled on the server after this long. */
+  timeoutMs: number;
+  /** Size of the rows as JSON at most (default QUERY_MAX_BYTES); beyond it the result is cut and `truncated`. */
+  maxBytes?: number;
+}
+
+export interface QueryOutcome {
+  columns: { name: string; type: string; kind: QueryColumnKind }[];
+  /** JSON-safe: integers beyond 2^53 and decimals as strings, times as ISO-8601 strings, JSON values parsed. */
+  rows: unknown[][];
+  truncated: boolean;
+  /** The server's time for the statement, as near as the client can tell. */
+  engineMs: number;
+}
+
+/** The JSON size of a query's rows at most, whatever the row limit says. */
+export const QUERY_MAX_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Why a query did not give a result: `refused` — the server refused the statement (syntax, a write in the read-only
+ * transaction, more than one statement, a missing table); `timeout` — it ran past its time and was cancelled on the
+ * server; `cancelled` — the caller cancelled it (the signal was aborted). The message is the server's own words.
+ */
+export class QueryError extends Error {
+  override name = "QueryError";
+  constructor(
+    readonly reason: "refused" | "timeout" | "cancelled",
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 export interface ConnectionRuntime<C = Record<string, unknown>> {
   type: string;
   /** `destinations` resolves and checks every host the runtime connects to (see destination-policy.ts). */
@@ -49,6 +92,16 @@ export interface ConnectionRuntime<C = Record<string, unknown>> {
     signal: AbortSignal,
     destinations: ConnectionDestinations,
   ): Promise<DiscoveryResult>;
+  /**
+   * Runs one statement read-only and returns at most `limit` rows. Aborting `signal` cancels the statement on the
+   * server and fails with QueryError("cancelled"); past `timeoutMs` it fails with QueryError("timeout").
+   */
+  query?(
+    config: C,
+    request: QueryRequest,
+    signal: AbortSignal,
+    destinations: ConnectionDestinations,
+  ): Promise<QueryOutcome>;
 }
 
 export interface ConnectionRuntimeRegistry {

@@ -3,8 +3,10 @@ import type { ConnectionRuntime, DiscoveredField, DiscoveredObject, DiscoveryRes
 import type { ConnectionDestinations } from "../../destination-policy";
 import { describeMariaDbError, openSession, quoteTable, recordValue } from "./mariadb-client";
 import type { MariaDbConnectionConfig } from "./mariadb-connection.def";
+import { runMariaDbQuery } from "./mariadb-query";
 
-// Test and discovery for MariaDB connections: one short session each, abandoned when the caller gives up.
+// Test, discovery and the query page's read-only queries (mariadb-query.ts) for MariaDB connections: one short
+// session each, abandoned when the caller gives up.
 
 /** Sluice's type for a column's DATA_TYPE (information_schema). */
 function sluiceType(dataType: string, columnType: string): string {
@@ -92,4 +94,5 @@ export const mariadbConnectionRuntime: ConnectionRuntime<MariaDbConnectionConfig
       return { objects, sample };
     });
   },
+  query: runMariaDbQuery,
 };

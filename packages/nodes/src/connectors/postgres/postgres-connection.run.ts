@@ -10,9 +10,11 @@ import { connect, PostgresConnectError, type Session } from "./pg-client";
 import { describeConnectError, pgErrorText } from "./pg-errors";
 import { sluiceType } from "./pg-types";
 import type { PostgresConnectionConfig } from "./postgres-connection.def";
+import { runPostgresQuery } from "./postgres-query";
 import { parseTableName, quoteTable } from "./sql-names";
 
-// "Test connection" and discovery for PostgreSQL connections. Server-only.
+// "Test connection", discovery and the query page's read-only queries (postgres-query.ts) for PostgreSQL connections.
+// Server-only.
 
 const MAX_OBJECTS = 2000;
 const MAX_SAMPLE = 100;
@@ -174,4 +176,5 @@ export const postgresConnectionRuntime: ConnectionRuntime<PostgresConnectionConf
   type: "postgres",
   test,
   discover,
+  query: runPostgresQuery,
 };
