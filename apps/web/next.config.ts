@@ -17,6 +17,9 @@ const nextConfig: NextConfig = {
     "@prisma/client",
     "@prisma/adapter-pg",
     "@prisma/driver-adapter-utils",
+    // The query page's files engine: a native addon, loaded by Node as it is.
+    "@duckdb/node-api",
+    "@duckdb/node-bindings",
   ],
   turbopack: { root: monorepoRoot },
   outputFileTracingRoot: monorepoRoot,

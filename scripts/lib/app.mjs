@@ -3,10 +3,13 @@
 
 import { createRequire } from "node:module";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { cyan, magenta, SetupError } from "./log.mjs";
 import { Child, sleep } from "./proc.mjs";
 import { storedSecret } from "./secrets.mjs";
 import { nextCli } from "./web-build.mjs";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
  * The environment the web app and the worker read.
@@ -16,6 +19,9 @@ import { nextCli } from "./web-build.mjs";
 export function appEnvironment({ databaseUrl, redisUrl, port, redisPrefix, secretKey, nodeEnv }) {
   return {
     ...process.env,
+    // One absolute files directory for the worker (run from the root) and the web app (run from apps/web), which
+    // reads what the worker's File sinks wrote.
+    SLUICE_FILES_DIR: path.resolve(ROOT, process.env.SLUICE_FILES_DIR ?? ".sluice/files"),
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     PORT: String(port),

@@ -53,6 +53,11 @@ export interface ApiDeps {
   runRetentionMs?: number;
   /** How long node-figure history is kept per resolution (SLUICE_HISTORY_RETENTION); the default where absent. */
   historyRetention?: HistoryRetention;
+  /**
+   * The files directory (SLUICE_FILES_DIR) the workers' File sinks write in, which the query page reads (each
+   * workspace its own folder in it); `.sluice/files` in the working directory where absent, as for the workers.
+   */
+  filesDir?: string;
   /** Reverse proxies in front of the web app that append to X-Forwarded-For (SLUICE_TRUSTED_PROXIES). */
   trustedProxies?: number;
   /** Where failures on our side are logged, under the ref their caller is shown; the process's logger when absent. */

@@ -6,6 +6,7 @@ import { fleetRouter } from "./fleet/fleet-router";
 import { ingestRouter } from "./ingest/ingest-router";
 import { overviewRouter } from "./overview/overview-router";
 import { pipelineRouter } from "./pipelines/pipeline-router";
+import { queryRouter } from "./queries/query-router";
 import { runRouter } from "./runs/run-router";
 import { scheduleRouter } from "./schedules/schedule-router";
 import { shareRouter } from "./shares/share-router";
@@ -27,6 +28,7 @@ export const appRouter = createTRPCRouter({
   members: memberRouter,
   overview: overviewRouter,
   pipelines: pipelineRouter,
+  queries: queryRouter,
   runs: runRouter,
   schedules: scheduleRouter,
   shares: shareRouter,

@@ -292,6 +292,11 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
       definition: samplePipeline(),
     }),
     "pipelines.versions": () => ({ id: pipelineId, limit: 10 }),
+    "queries.cancel": () => ({ queryId: "fixture-query-0" }),
+    // The fixture's connection is of the test type (it answers no SQL): queries go to the workspace's files.
+    "queries.run": () => ({ source: { kind: "files" }, sql: "select 1 AS one", queryId: unique("fixture-query") }),
+    "queries.schema": () => ({ source: { kind: "files" } }),
+    "queries.sources": () => undefined,
     "runs.deadLetters": () => ({ runId, limit: 10 }),
     "runs.deadLetterGroups": () => ({ runId }),
     "runs.discardDeadLetters": () => ({ runId, ids: ["0.0.1-0"], reason: "authorization sample" }),

@@ -33,7 +33,9 @@ export interface ApiHarness {
 }
 
 export interface ApiHarnessOptions
-  extends Partial<Pick<ApiDeps, "secretKey" | "catalog" | "connectionTypes" | "connectionRuntimes" | "destinations">> {
+  extends Partial<
+    Pick<ApiDeps, "secretKey" | "catalog" | "connectionTypes" | "connectionRuntimes" | "destinations" | "filesDir">
+  > {
   /** The Redis key prefix (default: a fresh one), e.g. to share a fleet harness's. */
   prefix?: string;
 }
@@ -68,6 +70,7 @@ export async function createApiHarness(label: string, options: ApiHarnessOptions
     // database and Redis database are not.
     destinations:
       options.destinations ?? DestinationPolicy.fromSettings(TEST_ALLOW, { databaseUrl: database.url, redisUrl }),
+    ...(options.filesDir ? { filesDir: options.filesDir } : {}),
   };
 
   const caller = async (cookie?: string, workspaceId?: string) => {

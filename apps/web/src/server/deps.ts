@@ -77,6 +77,7 @@ function build(): ApiDeps {
     trustedProxies: env.trustedProxies,
     runRetentionMs: env.runRetentionMs,
     historyRetention: env.historyRetention,
+    ...(env.filesDir ? { filesDir: env.filesDir } : {}),
     logger: log,
   };
 }

@@ -85,6 +85,7 @@ const EnvSchema = z.object({
   SLUICE_RUN_RETENTION: RunRetentionSetting,
   SLUICE_HISTORY_RETENTION: HistoryRetentionSetting,
   SLUICE_AUDIT_RETENTION: AuditRetentionSetting,
+  SLUICE_FILES_DIR: z.string().min(1).max(4096).optional(),
   SLUICE_METRICS_TOKEN: z
     .string()
     .regex(/^\S{32,512}$/, "at least 32 characters without spaces (e.g. openssl rand -hex 32)")
@@ -122,6 +123,8 @@ export interface WebEnv {
   historyRetention: HistoryRetention;
   /** How long workspace audit entries are kept (SLUICE_AUDIT_RETENTION), in ms. */
   auditRetentionMs: number;
+  /** The files directory the workers write in (SLUICE_FILES_DIR), which the query page reads; undefined: the default. */
+  filesDir: string | undefined;
   /** Reverse proxies in front that append to X-Forwarded-For; decides which entry is the client's address. */
   trustedProxies: number;
   /** `next dev`: the pages' CSP allows eval, which React needs there. */
@@ -202,6 +205,7 @@ export function readWebEnv(source: Record<string, string | undefined> = process.
     runRetentionMs: e.SLUICE_RUN_RETENTION,
     historyRetention: e.SLUICE_HISTORY_RETENTION,
     auditRetentionMs: e.SLUICE_AUDIT_RETENTION,
+    filesDir: e.SLUICE_FILES_DIR,
     dev: e.NODE_ENV === "development",
     log: logSettings(source),
     metricsToken: e.SLUICE_METRICS_TOKEN,
