@@ -9,6 +9,7 @@ const LINKS = [
   { href: "/overview", label: "Overview" },
   { href: "/pipelines", label: "Pipelines" },
   { href: "/templates", label: "Templates" },
+  { href: "/query", label: "Query" },
   { href: "/runs", label: "Runs" },
   { href: "/alerts", label: "Alerts" },
   { href: "/connections", label: "Connections" },

@@ -65,6 +65,11 @@ export const ACTIONS = {
     what: "test or browse connections",
     procedures: ["connections.test", "connections.discover"],
   },
+  runQueries: {
+    needs: "EDITOR",
+    what: "run queries",
+    procedures: ["queries.run", "queries.cancel", "queries.schema"],
+  },
   manageConnections: {
     needs: "ADMIN",
     what: "create, change or delete connections",

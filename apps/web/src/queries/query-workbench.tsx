@@ -1,0 +1,337 @@
+"use client";
+
+import { QUERY_LIMITS } from "@sluice/api/queries/query-router.types";
+import { skipToken, useMutation, useQuery } from "@tanstack/react-query";
+import { useEffect, useId, useRef, useState } from "react";
+import type { RouterOutputs } from "@/components/api-types";
+import { downloadText, fileSlug } from "@/components/download";
+import { errorMessage } from "@/lib/errors";
+import { useWorkspaceRole } from "@/lib/use-workspace-role";
+import { useTRPC, useTRPCClient } from "@/trpc/react";
+import { toCsv } from "./csv";
+import { FILES_SOURCE, type QueryUrlState, queryHref, sourceFromKey } from "./query-url";
+import { formatElapsed, resultSummary, truncationNote } from "./result-format";
+import { ResultsGrid } from "./results-grid";
+import { type SchemaTable, tableReference } from "./schema-completion";
+import { SchemaPanel } from "./schema-panel";
+import { SqlEditor, type SqlEditorHandle } from "./sql-editor";
+import "./queries.css";
+
+type QueryAnswer = RouterOutputs["queries"]["run"];
+type SourceView = RouterOutputs["queries"]["sources"][number];
+
+const ROW_LIMITS = [100, 1000, 10_000, 100_000] as const;
+const TIMEOUTS = [
+  { ms: 5000, label: "5 s" },
+  { ms: 30_000, label: "30 s" },
+  { ms: 120_000, label: "2 min" },
+  { ms: 300_000, label: "5 min" },
+] as const;
+/** The address follows the SQL once typing pauses, not on every key. */
+const URL_WRITE_DELAY_MS = 300;
+const ELAPSED_TICK_MS = 100;
+const NO_TABLES: readonly SchemaTable[] = [];
+
+type Outcome =
+  | { kind: "result"; answer: QueryAnswer; sourceName: string; key: number }
+  | { kind: "error"; message: string }
+  | { kind: "cancelled" };
+
+interface Running {
+  queryId: string;
+  startedAt: number;
+  cancelling: boolean;
+}
+
+const keyOf = (source: SourceView) => (source.kind === "files" ? FILES_SOURCE : source.connectionId);
+
+/** The client's name for a query, so it can cancel it; getRandomValues works where randomUUID does not (plain HTTP). */
+function newQueryId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Milliseconds since `startedAt`, re-rendered every tick while it is set. */
+function useElapsed(startedAt: number | null): number {
+  const [now, setNow] = useState(() => performance.now());
+  useEffect(() => {
+    if (startedAt === null) return;
+    setNow(performance.now());
+    const timer = setInterval(() => setNow(performance.now()), ELAPSED_TICK_MS);
+    return () => clearInterval(timer);
+  }, [startedAt]);
+  return startedAt === null ? 0 : now - startedAt;
+}
+
+/**
+ * The query page: pick a source, write SQL, run it (read-only, with a row limit and a timeout), see the rows, download
+ * them. The source and the SQL live in the address (query-url.ts).
+ */
+export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
+  const trpc = useTRPC();
+  const ids = { source: useId(), limit: useId(), timeout: useId() };
+  const { can, why, known } = useWorkspaceRole();
+  const canRun = can("runQueries");
+  const runRefusal = why("runQueries");
+
+  const sources = useQuery(trpc.queries.sources.queryOptions(undefined, { staleTime: 60_000 }));
+  const sourceList = sources.data ?? [];
+  const [chosen, setChosen] = useState<string | null>(initial.source);
+  const sourceKey = chosen ?? (sourceList[0] ? keyOf(sourceList[0]) : null);
+  const selected = sourceList.find((s) => keyOf(s) === sourceKey) ?? null;
+  const unknownSource = sources.isSuccess && sourceKey !== null && selected === null;
+
+  const schema = useQuery(
+    trpc.queries.schema.queryOptions(selected && canRun ? { source: sourceFromKey(keyOf(selected)) } : skipToken, {
+      staleTime: 60_000,
+    }),
+  );
+  const tables = schema.data?.tables ?? NO_TABLES;
+  const schemaStatus = !selected
+    ? "Choose a source to see its tables."
+    : !canRun
+      ? (runRefusal ?? null)
+      : schema.isPending
+        ? "Loading tables…"
+        : schema.isError
+          ? errorMessage(schema.error)
+          : null;
+
+  // The editor owns the text; the ref is read when a run starts (a key press may come before React re-renders).
+  const [sql, setSql] = useState(initial.sql);
+  const sqlNow = useRef(initial.sql);
+  const editor = useRef<SqlEditorHandle>(null);
+  const [limit, setLimit] = useState<number>(QUERY_LIMITS.defaultRows);
+  const [timeoutMs, setTimeoutMs] = useState<number>(QUERY_LIMITS.defaultTimeoutMs);
+
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      const href = queryHref({ source: sourceKey, sql });
+      if (`${window.location.pathname}${window.location.search}` !== href) window.history.replaceState(null, "", href);
+    }, URL_WRITE_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [sourceKey, sql]);
+
+  const runQuery = useMutation(trpc.queries.run.mutationOptions());
+  const cancelQuery = useMutation(trpc.queries.cancel.mutationOptions());
+  const [running, setRunningState] = useState<Running | null>(null);
+  const runningNow = useRef<Running | null>(null);
+  const setRunning = (next: Running | null) => {
+    runningNow.current = next;
+    setRunningState(next);
+  };
+  // A function, so TypeScript does not carry the check at the start of a run past its await.
+  const cancelRequested = () => runningNow.current?.cancelling === true;
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [cancelError, setCancelError] = useState<string | null>(null);
+  const elapsed = useElapsed(running?.startedAt ?? null);
+
+  const start = async () => {
+    if (runningNow.current !== null || !selected || !canRun) return;
+    const text = sqlNow.current.trim();
+    if (!text) {
+      setOutcome({ kind: "error", message: "Write a query first." });
+      return;
+    }
+    const queryId = newQueryId();
+    setCancelError(null);
+    setRunning({ queryId, startedAt: performance.now(), cancelling: false });
+    try {
+      const answer = await runQuery.mutateAsync({
+        source: sourceFromKey(keyOf(selected)),
+        sql: text,
+        limit,
+        timeoutMs,
+        queryId,
+      });
+      setOutcome({ kind: "result", answer, sourceName: selected.name, key: Date.now() });
+    } catch (error) {
+      setOutcome(cancelRequested() ? { kind: "cancelled" } : { kind: "error", message: errorMessage(error) });
+    } finally {
+      setRunning(null);
+    }
+  };
+
+  const cancel = () => {
+    const run = runningNow.current;
+    if (!run || run.cancelling) return;
+    setRunning({ ...run, cancelling: true });
+    cancelQuery.mutate(
+      { queryId: run.queryId },
+      { onError: (error) => setCancelError(`Could not cancel: ${errorMessage(error)}`) },
+    );
+  };
+
+  // Leaving the page while a query runs cancels it rather than leave it busy on the server until its timeout.
+  // The client, not a mutation hook: this runs as the component unmounts.
+  const client = useTRPCClient();
+  useEffect(
+    () => () => {
+      const run = runningNow.current;
+      if (run && !run.cancelling) client.queries.cancel.mutate({ queryId: run.queryId }).catch(() => undefined);
+    },
+    [client],
+  );
+
+  const download = () => {
+    if (outcome?.kind !== "result") return;
+    const { answer, sourceName } = outcome;
+    downloadText(`query-${fileSlug(sourceName)}.csv`, toCsv(answer.columns, answer.rows), "text/csv;charset=utf-8");
+  };
+
+  return (
+    <main className="page query-page">
+      <div className="page-header query-header">
+        <div>
+          <h1 className="page-title">Query</h1>
+          <p className="page-subtitle">
+            Read-only SQL over this workspace's PostgreSQL and MariaDB connections and the files its pipelines wrote.
+          </p>
+        </div>
+        <div className="query-field">
+          <label htmlFor={ids.source}>Source</label>
+          <select
+            id={ids.source}
+            className="input input-small query-source"
+            value={selected ? keyOf(selected) : ""}
+            disabled={!sources.isSuccess}
+            onChange={(e) => setChosen(e.target.value)}
+          >
+            {!selected ? (
+              <option value="" disabled>
+                {sources.isPending ? "Loading sources…" : "Choose a source"}
+              </option>
+            ) : null}
+            {sourceList.map((s) => (
+              <option key={keyOf(s)} value={keyOf(s)}>
+                {s.kind === "files" ? "Files" : `${s.name} (${s.type === "mariadb" ? "MariaDB" : "PostgreSQL"})`}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+
+      {sources.isError ? (
+        <p className="form-error query-notice" role="alert">
+          {errorMessage(sources.error)}
+        </p>
+      ) : unknownSource ? (
+        <p className="form-error query-notice" role="alert">
+          The link names a source this workspace does not have (it may have been deleted); choose another.
+        </p>
+      ) : null}
+
+      <div className="query-top">
+        <SqlEditor
+          ref={editor}
+          initialDoc={initial.sql}
+          dialect={selected?.dialect ?? "duckdb"}
+          tables={tables}
+          onChange={(doc) => {
+            sqlNow.current = doc;
+            setSql(doc);
+          }}
+          onRun={() => void start()}
+        />
+        <SchemaPanel
+          tables={tables}
+          status={schemaStatus}
+          onPick={(table) => editor.current?.insert(tableReference(table))}
+        />
+      </div>
+
+      <div className="query-toolbar">
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={!canRun || !selected || running !== null}
+          title={runRefusal ?? "Run (Ctrl+Enter or ⌘+Enter in the editor)"}
+          onClick={() => void start()}
+        >
+          <span className="play-triangle" aria-hidden="true" />
+          Run
+        </button>
+        {running ? (
+          <button type="button" className="button button-danger" disabled={running.cancelling} onClick={cancel}>
+            {running.cancelling ? "Cancelling…" : "Cancel"}
+          </button>
+        ) : null}
+        <div className="query-field">
+          <label htmlFor={ids.limit}>Row limit</label>
+          <select
+            id={ids.limit}
+            className="input input-small"
+            value={limit}
+            onChange={(e) => setLimit(Number(e.target.value))}
+          >
+            {ROW_LIMITS.map((n) => (
+              <option key={n} value={n}>
+                {n.toLocaleString("en-US")}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="query-field">
+          <label htmlFor={ids.timeout}>Timeout</label>
+          <select
+            id={ids.timeout}
+            className="input input-small"
+            value={timeoutMs}
+            onChange={(e) => setTimeoutMs(Number(e.target.value))}
+          >
+            {TIMEOUTS.map((t) => (
+              <option key={t.ms} value={t.ms}>
+                {t.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <p className="query-status" role="status">
+          {running
+            ? running.cancelling
+              ? "Cancelling…"
+              : "Running…"
+            : outcome?.kind === "result"
+              ? resultSummary(outcome.answer) +
+                (outcome.answer.truncated ? `; ${truncationNote(outcome.answer.rows.length)}` : "")
+              : outcome?.kind === "cancelled"
+                ? "Cancelled."
+                : null}
+        </p>
+        {running ? (
+          <span className="query-elapsed" data-testid="query-elapsed">
+            {formatElapsed(elapsed)}
+          </span>
+        ) : null}
+        <button
+          type="button"
+          className="button query-download"
+          disabled={outcome?.kind !== "result" || running !== null}
+          onClick={download}
+        >
+          Download CSV
+        </button>
+      </div>
+      {known && runRefusal ? <p className="muted query-refusal">{runRefusal}</p> : null}
+      {cancelError ? (
+        <p className="form-error query-notice" role="alert">
+          {cancelError}
+        </p>
+      ) : null}
+
+      {outcome?.kind === "error" ? (
+        <p className="form-error query-error" role="alert">
+          {outcome.message}
+        </p>
+      ) : outcome?.kind === "result" ? (
+        <div className={running ? "query-results is-stale" : "query-results"}>
+          <ResultsGrid key={outcome.key} columns={outcome.answer.columns} rows={outcome.answer.rows} />
+        </div>
+      ) : (
+        <div className="query-results query-results-empty muted">
+          {running ? "Running…" : "Run a query to see its rows here."}
+        </div>
+      )}
+    </main>
+  );
+}
