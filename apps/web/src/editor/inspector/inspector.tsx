@@ -7,6 +7,7 @@ import { ConfigForm } from "@/editor/config-form";
 import { useCatalog, useEditor, useEditorStore, useRun } from "@/editor/editor-context";
 import { DiscoveryAction } from "@/editor/inspector/discovery-action";
 import { NodeIdField } from "@/editor/inspector/node-id-field";
+import { QueryAction } from "@/editor/inspector/query-action";
 import { RecordTail } from "@/editor/inspector/record-tail";
 import { WebhookIngest } from "@/editor/inspector/webhook-ingest";
 import { issueField, issueText } from "@/editor/issue-text";
@@ -162,6 +163,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
         </fieldset>
       </section>
 
+      {def.kind === "sink" ? <QueryAction type={def.type} config={data.config} /> : null}
       {hasRun && def.kind === "sink" ? <RecordTail nodeId={nodeId} /> : null}
       {def.type === "source.webhook" ? <WebhookIngest /> : null}
 

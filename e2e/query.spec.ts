@@ -1,0 +1,108 @@
+import { expect, type Page, test } from "@playwright/test";
+import pg from "pg";
+import { importPipeline } from "./run-support";
+import { adminUrl, createPostgresConnection, signUp } from "./support";
+
+// Asking questions of what a pipeline wrote, as a new user would: a bounded pipeline writes orders into PostgreSQL
+// and as Parquet files; from each sink node on the canvas the query page opens on what it wrote, runs the query it
+// was given, then an aggregate the user types; a write is refused, the connection being read-only.
+
+const STAMP = Date.now();
+const TABLE = `e2e_query_${STAMP}`;
+const FOLDER = `e2e-query-${STAMP}`;
+
+const PIPELINE = `apiVersion: sluice/v1
+kind: Pipeline
+metadata:
+  name: orders-for-questions
+spec:
+  settings:
+    parallelism: 1
+  nodes:
+    - id: gen
+      type: source.generator
+      config:
+        count: 40
+        rate: 0
+        fields:
+          id: { kind: sequence }
+          qty: { kind: int, min: 1, max: 9 }
+      ui: { x: 0, y: 100 }
+    - id: pg
+      type: sink.postgres
+      config:
+        connection: warehouse
+        table: ${TABLE}
+        createTable: true
+      ui: { x: 300, y: 0 }
+    - id: files
+      type: sink.file
+      config:
+        path: ${FOLDER}
+        format: parquet
+      ui: { x: 300, y: 200 }
+  edges:
+    - { from: gen, to: pg }
+    - { from: gen, to: files }
+`;
+
+test.afterAll(async () => {
+  const client = new pg.Client({ connectionString: adminUrl.toString() });
+  await client.connect();
+  await client.query(`DROP TABLE IF EXISTS "${TABLE}"`);
+  await client.end();
+});
+
+/** Replaces the editor's text with `sql` and runs it; resolves once the run has an outcome. */
+async function runSql(page: Page, sql: string): Promise<void> {
+  const editor = page.getByLabel("SQL");
+  await editor.click();
+  await page.keyboard.press("ControlOrMeta+a");
+  await page.keyboard.press("Delete");
+  await editor.pressSequentially(sql);
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await expect(page.getByRole("button", { name: "Run", exact: true })).toBeEnabled({ timeout: 30_000 });
+}
+
+test("a sink's output is queried from the canvas: its table read-only, its Parquet files through DuckDB", async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  await signUp(page, "Quinn Query", "e2e-query");
+  await createPostgresConnection(page, "warehouse");
+  const editorUrl = await importPipeline(page, `Orders ${STAMP}`, PIPELINE);
+  await page.getByRole("button", { name: "Start" }).click();
+  await expect(page.getByTestId("run-status")).toHaveText(/completed/i, { timeout: 90_000 });
+
+  // The PostgreSQL sink: "Query this table" opens the query page on it, with a first query that runs.
+  await page.getByTestId("node-pg").click();
+  await page.getByRole("link", { name: "Query this table" }).click();
+  await expect(page).toHaveURL(/\/query\?/);
+  await expect(page.getByLabel("Source")).toHaveValue(/.+/);
+  await expect(page.getByTestId("sql-editor")).toContainText(`select * from "${TABLE}" limit 100`);
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: / rows? in / })).toContainText("40 rows");
+  await expect(page.getByTestId("result-row").first()).toBeVisible();
+
+  await runSql(page, `select count(*) as n, sum(qty) >= 40 as plausible from "${TABLE}"`);
+  await expect(page.getByRole("status").filter({ hasText: / rows? in / })).toContainText("1 row");
+  const row = page.getByTestId("result-row").first();
+  await expect(row).toContainText("40");
+  await expect(row).toContainText("true");
+
+  // Read-only by construction: a write is refused by the server and nothing changes.
+  await runSql(page, `insert into "${TABLE}" (id, qty) values (1000, 1)`);
+  await expect(page.getByRole("alert").filter({ hasText: "warehouse" })).toContainText(/read-only transaction/i);
+  await runSql(page, `select count(*) as n from "${TABLE}"`);
+  await expect(page.getByTestId("result-row").first()).toContainText("40");
+
+  // The File sink: "Query these files" reads its Parquet files in the workspace's own folder.
+  await page.goto(editorUrl);
+  await page.getByTestId("node-files").click();
+  await page.getByRole("link", { name: "Query these files" }).click();
+  await expect(page.getByLabel("Source")).toHaveValue("files");
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: / rows? in / })).toContainText("40 rows");
+  await runSql(page, `select count(distinct id) as ids from '${FOLDER}/*.parquet'`);
+  await expect(page.getByTestId("result-row").first()).toContainText("40");
+});
