@@ -96,6 +96,16 @@ test("a sink's output is queried from the canvas: its table read-only, its Parqu
   await runSql(page, `select count(*) as n from "${TABLE}"`);
   await expect(page.getByTestId("result-row").first()).toContainText("40");
 
+  // The result as a chart: one number as a single number, a grouped count as bars.
+  const view = page.getByRole("radiogroup", { name: "Show the result as" });
+  await view.getByText("Chart", { exact: true }).click();
+  await expect(page.getByTestId("result-chart-number")).toContainText("40");
+  await runSql(page, `select qty, count(*) as n from "${TABLE}" group by qty order by qty`);
+  await page.getByLabel("Chart type").selectOption("bar");
+  await expect(page.getByTestId("result-chart-plot").locator("canvas")).toBeVisible();
+  await expect(page.getByTestId("result-chart-note")).toContainText(/^\d points$/);
+  await view.getByText("Table", { exact: true }).click();
+
   // The File sink: "Query these files" reads its Parquet files in the workspace's own folder.
   await page.goto(editorUrl);
   await page.getByTestId("node-files").click();

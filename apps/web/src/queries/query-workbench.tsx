@@ -10,6 +10,7 @@ import { useWorkspaceRole } from "@/lib/use-workspace-role";
 import { useTRPC, useTRPCClient } from "@/trpc/react";
 import { toCsv } from "./csv";
 import { FILES_SOURCE, type QueryUrlState, queryHref, sourceFromKey } from "./query-url";
+import { ResultChart } from "./result-chart";
 import { formatElapsed, resultSummary, truncationNote } from "./result-format";
 import { ResultsGrid } from "./results-grid";
 import { type SchemaTable, tableReference } from "./schema-completion";
@@ -99,6 +100,7 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
 
   // The editor owns the text; the ref is read when a run starts (a key press may come before React re-renders).
   const [sql, setSql] = useState(initial.sql);
+  const [view, setView] = useState<"table" | "chart">("table");
   const sqlNow = useRef(initial.sql);
   const editor = useRef<SqlEditorHandle>(null);
   const [limit, setLimit] = useState<number>(QUERY_LIMITS.defaultRows);
@@ -325,7 +327,19 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
         </p>
       ) : outcome?.kind === "result" ? (
         <div className={running ? "query-results is-stale" : "query-results"}>
-          <ResultsGrid key={outcome.key} columns={outcome.answer.columns} rows={outcome.answer.rows} />
+          <div className="query-view-switch" role="radiogroup" aria-label="Show the result as">
+            {(["table", "chart"] as const).map((v) => (
+              <label key={v} className={view === v ? "is-current" : undefined}>
+                <input type="radio" name="query-view" checked={view === v} onChange={() => setView(v)} />
+                {v === "table" ? "Table" : "Chart"}
+              </label>
+            ))}
+          </div>
+          {view === "table" ? (
+            <ResultsGrid key={outcome.key} columns={outcome.answer.columns} rows={outcome.answer.rows} />
+          ) : (
+            <ResultChart key={outcome.key} columns={outcome.answer.columns} rows={outcome.answer.rows} />
+          )}
         </div>
       ) : (
         <div className="query-results query-results-empty muted">
