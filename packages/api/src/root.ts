@@ -8,6 +8,7 @@ import { overviewRouter } from "./overview/overview-router";
 import { pipelineRouter } from "./pipelines/pipeline-router";
 import { queryRouter } from "./queries/query-router";
 import { runRouter } from "./runs/run-router";
+import { savedQueryRouter } from "./saved-queries/saved-query-router";
 import { scheduleRouter } from "./schedules/schedule-router";
 import { shareRouter } from "./shares/share-router";
 import { templateRouter } from "./templates/template-router";
@@ -30,6 +31,7 @@ export const appRouter = createTRPCRouter({
   pipelines: pipelineRouter,
   queries: queryRouter,
   runs: runRouter,
+  savedQueries: savedQueryRouter,
   schedules: scheduleRouter,
   shares: shareRouter,
   templates: templateRouter,

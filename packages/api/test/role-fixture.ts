@@ -159,6 +159,12 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
   const { pipelineId: madePipelineId } = await api.templates.use({ templateId, name: unique("Made") });
   const { token: templateShareToken } = await api.shares.createTemplateLink({ templateId });
   const { token: runShareToken } = await api.shares.createRunLink({ runId, expiresInHours: 1 });
+  const savedQueryName = unique("Orders by day");
+  const { id: savedQueryId } = await api.savedQueries.create({
+    name: savedQueryName,
+    source: { kind: "files" },
+    sql: "select 1 AS one",
+  });
   const workspaceTokenName = unique("ci token");
   await api.tokens.createWorkspace({ name: workspaceTokenName, scopes: ["read"], expiresInDays: 30, role: "VIEWER" });
 
@@ -186,6 +192,8 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
         visibility: "WORKSPACE",
       })
     ).id;
+  const freshSavedQuery = async () =>
+    (await api.savedQueries.create({ name: unique("Doomed query"), source: { kind: "files" }, sql: "select 1" })).id;
   const freshLink = async () => (await api.shares.createTemplateLink({ templateId })).id;
   const madeVersion = async () =>
     (await h.db.pipeline.findUniqueOrThrow({ where: { id: madePipelineId }, select: { latestVersion: true } }))
@@ -318,6 +326,18 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
     "runs.start": () => ({ pipelineId: startPipelineId, version: 1 }),
     "runs.stop": () => ({ runId }),
     "runs.tail": () => ({ runId, nodeId: "out" }),
+    // The fixture's connection answers no SQL, so saved queries read the workspace's files.
+    "savedQueries.create": () => ({
+      name: unique("Saved query"),
+      description: "authorization sample",
+      source: { kind: "files" },
+      sql: "select 1 AS one",
+      chart: { kind: "number", x: "one", y: ["one"] },
+    }),
+    "savedQueries.delete": async () => ({ id: await freshSavedQuery() }),
+    "savedQueries.get": () => ({ id: savedQueryId }),
+    "savedQueries.list": () => undefined,
+    "savedQueries.update": () => ({ id: savedQueryId, description: "Orders, by day" }),
     "schedules.create": () => ({ pipelineId, pattern: "0 5 * * *", version: 1, enabled: false }),
     "schedules.delete": async () => ({ id: await freshSchedule() }),
     "schedules.fireNow": () => ({ id: scheduleId }),
@@ -376,6 +396,8 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
       pipelineName,
       startName,
       connectionName,
+      savedQueryId,
+      savedQueryName,
       workspaceTokenName,
     ],
     callerAs,

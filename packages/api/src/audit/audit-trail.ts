@@ -34,6 +34,7 @@ function targetType(path: string): string {
     workspace: "workspace",
     templates: "template",
     shares: "share link",
+    savedQueries: "saved query",
   };
   return known[router] ?? router;
 }
@@ -83,6 +84,8 @@ async function nameOf(db: Db, workspaceId: string, target: AuditTarget): Promise
       );
     case "template":
       return (await db.template.findFirst({ where: { id, workspaceId }, select: { title: true } }))?.title ?? null;
+    case "saved query":
+      return (await db.savedQuery.findFirst({ where: { id, workspaceId }, select: { name: true } }))?.name ?? null;
     case "member":
       return (await db.user.findUnique({ where: { id }, select: { email: true } }))?.email ?? null;
     default:
