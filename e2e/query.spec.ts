@@ -104,12 +104,27 @@ test("a sink's output is queried from the canvas: its table read-only, its Parqu
   await page.getByLabel("Chart type").selectOption("bar");
   await expect(page.getByTestId("result-chart-plot").locator("canvas")).toBeVisible();
   await expect(page.getByTestId("result-chart-note")).toContainText(/^\d points$/);
+
+  // Saved with its chart, it opens again from its link as it was left.
+  await page.getByRole("button", { name: "Save…" }).click();
+  const save = page.getByRole("dialog", { name: "Save query" });
+  await save.getByLabel("Name").fill(`Orders by quantity ${STAMP}`);
+  await save.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(save).toBeHidden();
+  await expect(page).toHaveURL(/[?&]saved=/);
+  await page.reload();
+  await expect(page.getByLabel("Saved queries")).toHaveValue(/.+/);
+  await expect(page.getByTestId("sql-editor")).toContainText("group by qty");
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await expect(page.getByLabel("Chart type")).toHaveValue("bar");
+  await expect(page.getByTestId("result-chart-plot").locator("canvas")).toBeVisible();
   await view.getByText("Table", { exact: true }).click();
 
   // The File sink: "Query these files" reads its Parquet files in the workspace's own folder.
   await page.goto(editorUrl);
   await page.getByTestId("node-files").click();
   await page.getByRole("link", { name: "Query these files" }).click();
+  await expect(page).toHaveURL(/\/query\?source=files/);
   await expect(page.getByLabel("Source")).toHaveValue("files");
   await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect(page.getByRole("status").filter({ hasText: / rows? in / })).toContainText("40 rows");

@@ -70,6 +70,11 @@ export const ACTIONS = {
     what: "run queries",
     procedures: ["queries.run", "queries.cancel", "queries.schema"],
   },
+  saveQueries: {
+    needs: "EDITOR",
+    what: "save, change or delete saved queries",
+    procedures: ["savedQueries.create", "savedQueries.update", "savedQueries.delete"],
+  },
   manageConnections: {
     needs: "ADMIN",
     what: "create, change or delete connections",

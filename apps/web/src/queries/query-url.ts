@@ -2,6 +2,7 @@ import type { QuerySource } from "@sluice/api/queries/query-router.types";
 
 // The query page's address holds what to query and the SQL (`/query?source=<connectionId|files>&sql=<text>`), so a
 // query can be linked to, survives a reload, and a sink node on the canvas can open the page on the table it writes.
+// A saved query is linked to by its id (`/query?saved=<id>`); source and SQL beside it are edits not saved yet.
 
 /** The `source` value that names the workspace's files rather than a connection. */
 export const FILES_SOURCE = "files";
@@ -16,6 +17,8 @@ export interface QueryUrlState {
   /** A connection id, FILES_SOURCE, or null when the address names none. */
   source: string | null;
   sql: string;
+  /** The id of the saved query the page has open, or null. */
+  saved: string | null;
 }
 
 type SearchParams = Record<string, string | string[] | undefined>;
@@ -27,12 +30,17 @@ function first(value: string | string[] | undefined): string | undefined {
 /** What the address asks for, from a page's `searchParams`. */
 export function readQueryUrl(params: SearchParams): QueryUrlState {
   const source = first(params.source)?.trim();
-  return { source: source ? source : null, sql: first(params.sql) ?? "" };
+  const saved = first(params.saved)?.trim();
+  return { source: source ? source : null, sql: first(params.sql) ?? "", saved: saved ? saved : null };
 }
 
-/** The page's address for a source and SQL; the SQL is left out when it would make the address too long. */
-export function queryHref(state: QueryUrlState): string {
+/**
+ * The page's address for a saved query, a source and SQL (any may be absent); the SQL is left out when it would make
+ * the address too long.
+ */
+export function queryHref(state: Omit<QueryUrlState, "saved"> & { saved?: string | null }): string {
   const params = new URLSearchParams();
+  if (state.saved) params.set("saved", state.saved);
   if (state.source) params.set("source", state.source);
   if (state.sql) params.set("sql", state.sql);
   let search = params.toString();

@@ -1,7 +1,7 @@
 "use client";
 
 import { QUERY_LIMITS } from "@sluice/api/queries/query-router.types";
-import { skipToken, useMutation, useQuery } from "@tanstack/react-query";
+import { skipToken, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState } from "react";
 import type { RouterOutputs } from "@/components/api-types";
 import { downloadText, fileSlug } from "@/components/download";
@@ -11,8 +11,10 @@ import { useTRPC, useTRPCClient } from "@/trpc/react";
 import { toCsv } from "./csv";
 import { FILES_SOURCE, type QueryUrlState, queryHref, sourceFromKey } from "./query-url";
 import { ResultChart } from "./result-chart";
+import { indexPick, type NamedChartPick, namePick } from "./result-chart-data";
 import { formatElapsed, resultSummary, truncationNote } from "./result-format";
 import { ResultsGrid } from "./results-grid";
+import { type OpenSavedQuery, SaveQueryDialog, type SaveQueryFields } from "./save-query-dialog";
 import { type SchemaTable, tableReference } from "./schema-completion";
 import { SchemaPanel } from "./schema-panel";
 import { SqlEditor, type SqlEditorHandle } from "./sql-editor";
@@ -20,6 +22,24 @@ import "./queries.css";
 
 type QueryAnswer = RouterOutputs["queries"]["run"];
 type SourceView = RouterOutputs["queries"]["sources"][number];
+type SavedQueryView = RouterOutputs["savedQueries"]["get"];
+
+/** The saved query the page has open, as it was last saved: what the editor's text and source are compared with. */
+interface OpenSaved extends OpenSavedQuery {
+  /** Its source's address name; null when its connection was deleted. */
+  sourceKey: string | null;
+  sql: string;
+}
+
+function openSavedOf(saved: SavedQueryView): OpenSaved {
+  return {
+    id: saved.id,
+    name: saved.name,
+    description: saved.description,
+    sourceKey: saved.source.kind === "files" ? FILES_SOURCE : saved.source.connectionId,
+    sql: saved.sql,
+  };
+}
 
 const ROW_LIMITS = [100, 1000, 10_000, 100_000] as const;
 const TIMEOUTS = [
@@ -66,14 +86,17 @@ function useElapsed(startedAt: number | null): number {
 
 /**
  * The query page: pick a source, write SQL, run it (read-only, with a row limit and a timeout), see the rows, download
- * them. The source and the SQL live in the address (query-url.ts).
+ * them, save the query with its chart and open saved ones. The source and the SQL, or the saved query open, live in
+ * the address (query-url.ts).
  */
 export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
   const trpc = useTRPC();
-  const ids = { source: useId(), limit: useId(), timeout: useId() };
+  const ids = { source: useId(), saved: useId(), limit: useId(), timeout: useId() };
   const { can, why, known } = useWorkspaceRole();
   const canRun = can("runQueries");
   const runRefusal = why("runQueries");
+  const canSave = can("saveQueries");
+  const saveRefusal = why("saveQueries");
 
   const sources = useQuery(trpc.queries.sources.queryOptions(undefined, { staleTime: 60_000 }));
   const sourceList = sources.data ?? [];
@@ -101,18 +124,37 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
   // The editor owns the text; the ref is read when a run starts (a key press may come before React re-renders).
   const [sql, setSql] = useState(initial.sql);
   const [view, setView] = useState<"table" | "chart">("table");
+  // The chart's pick by column names: what a save keeps, and where the chart of the next result starts.
+  const [chart, setChart] = useState<NamedChartPick | null>(null);
   const sqlNow = useRef(initial.sql);
   const editor = useRef<SqlEditorHandle>(null);
   const [limit, setLimit] = useState<number>(QUERY_LIMITS.defaultRows);
   const [timeoutMs, setTimeoutMs] = useState<number>(QUERY_LIMITS.defaultTimeoutMs);
 
+  const queryClient = useQueryClient();
+  const savedList = useQuery(trpc.savedQueries.list.queryOptions(undefined, { staleTime: 30_000 }));
+  const createSaved = useMutation(trpc.savedQueries.create.mutationOptions());
+  const updateSaved = useMutation(trpc.savedQueries.update.mutationOptions());
+  const deleteSaved = useMutation(trpc.savedQueries.delete.mutationOptions());
+  const [openSaved, setOpenSaved] = useState<OpenSaved | null>(null);
+  // The address names a saved query not loaded yet: it is not rewritten until it is, so the link is not lost.
+  const [loadingSaved, setLoadingSaved] = useState(initial.saved !== null);
+  const [savedNotice, setSavedNotice] = useState<string | null>(null);
+  const [saveOpen, setSaveOpen] = useState(false);
+  const edited = openSaved !== null && (sql.trim() !== openSaved.sql || sourceKey !== openSaved.sourceKey);
+
   useEffect(() => {
+    if (loadingSaved) return;
     const timer = setTimeout(() => {
-      const href = queryHref({ source: sourceKey, sql });
+      // A saved query unchanged is linked to by its id alone; edits not saved yet ride along beside it.
+      const href =
+        openSaved && !edited
+          ? queryHref({ saved: openSaved.id, source: null, sql: "" })
+          : queryHref({ saved: openSaved?.id ?? null, source: sourceKey, sql });
       if (`${window.location.pathname}${window.location.search}` !== href) window.history.replaceState(null, "", href);
     }, URL_WRITE_DELAY_MS);
     return () => clearTimeout(timer);
-  }, [sourceKey, sql]);
+  }, [sourceKey, sql, openSaved, edited, loadingSaved]);
 
   const runQuery = useMutation(trpc.queries.run.mutationOptions());
   const cancelQuery = useMutation(trpc.queries.cancel.mutationOptions());
@@ -175,6 +217,96 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
     [client],
   );
 
+  /** Puts a saved query on the page: its source, its SQL in the editor, its chart. `edits` are the address's own. */
+  const showSaved = (saved: SavedQueryView, edits?: { source: string | null; sql: string }) => {
+    const text = edits?.sql || saved.sql;
+    const savedSource = saved.source.kind === "files" ? FILES_SOURCE : saved.source.connectionId;
+    const source = edits?.source ?? savedSource;
+    if (source !== null) setChosen(source);
+    editor.current?.replace(text);
+    sqlNow.current = text;
+    setSql(text);
+    setChart(saved.chart);
+    setView(saved.chart ? "chart" : "table");
+    // The result on the page was another query's.
+    if (!edits) setOutcome(null);
+    setOpenSaved(openSavedOf(saved));
+    setSavedNotice(saved.sourceProblem ? `"${saved.name}": ${saved.sourceProblem}.` : null);
+  };
+
+  const openSavedQuery = async (id: string) => {
+    try {
+      showSaved(await queryClient.fetchQuery(trpc.savedQueries.get.queryOptions({ id })));
+    } catch (error) {
+      setSavedNotice(`Could not open the saved query: ${errorMessage(error)}`);
+    }
+  };
+
+  // A link to a saved query opens it once, keeping any edits the link carries beside it. Through refs: only the
+  // address the page was opened with counts, and showSaved is new on every render.
+  const initialRef = useRef(initial);
+  const showSavedRef = useRef(showSaved);
+  showSavedRef.current = showSaved;
+  useEffect(() => {
+    const { saved, source, sql: text } = initialRef.current;
+    if (saved === null) return;
+    let stale = false;
+    queryClient
+      .fetchQuery(trpc.savedQueries.get.queryOptions({ id: saved }))
+      .then(
+        (found) => {
+          if (!stale) showSavedRef.current(found, text ? { source, sql: text } : undefined);
+        },
+        (error: unknown) => {
+          if (!stale) setSavedNotice(`The link names a saved query that cannot be opened: ${errorMessage(error)}`);
+        },
+      )
+      .finally(() => {
+        if (!stale) setLoadingSaved(false);
+      });
+    return () => {
+      stale = true;
+    };
+  }, [queryClient, trpc]);
+
+  const saveQuery = async (as: "update" | "create", fields: SaveQueryFields): Promise<string | null> => {
+    if (!selected) return "Choose a source first.";
+    const text = sqlNow.current.trim();
+    if (!text) return "Write a query first.";
+    const body = {
+      ...fields,
+      source: sourceFromKey(keyOf(selected)),
+      sql: text,
+      // What the page shows is what is saved: the chart when the chart is shown, else the table.
+      chart: view === "chart" && chart ? { ...chart, y: [...chart.y] } : null,
+    };
+    try {
+      if (as === "update" && openSaved) {
+        setOpenSaved(openSavedOf(await updateSaved.mutateAsync({ id: openSaved.id, ...body })));
+      } else {
+        const { id } = await createSaved.mutateAsync(body);
+        setOpenSaved({ id, ...fields, sourceKey: keyOf(selected), sql: text });
+      }
+      setSavedNotice(null);
+      await queryClient.invalidateQueries({ queryKey: trpc.savedQueries.pathKey() });
+      return null;
+    } catch (error) {
+      return errorMessage(error);
+    }
+  };
+
+  const deleteOpenSaved = async () => {
+    if (!openSaved || !window.confirm(`Delete the saved query "${openSaved.name}"? The editor keeps its text.`)) return;
+    try {
+      await deleteSaved.mutateAsync({ id: openSaved.id });
+      setOpenSaved(null);
+      setSavedNotice(null);
+      await queryClient.invalidateQueries({ queryKey: trpc.savedQueries.pathKey() });
+    } catch (error) {
+      setSavedNotice(`Could not delete the saved query: ${errorMessage(error)}`);
+    }
+  };
+
   const download = () => {
     if (outcome?.kind !== "result") return;
     const { answer, sourceName } = outcome;
@@ -190,29 +322,67 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
             Read-only SQL over this workspace's PostgreSQL and MariaDB connections and the files its pipelines wrote.
           </p>
         </div>
-        <div className="query-field">
-          <label htmlFor={ids.source}>Source</label>
-          <select
-            id={ids.source}
-            className="input input-small query-source"
-            value={selected ? keyOf(selected) : ""}
-            disabled={!sources.isSuccess}
-            onChange={(e) => setChosen(e.target.value)}
-          >
-            {!selected ? (
-              <option value="" disabled>
-                {sources.isPending ? "Loading sources…" : "Choose a source"}
+        <div className="query-header-fields">
+          <div className="query-field">
+            <label htmlFor={ids.source}>Source</label>
+            <select
+              id={ids.source}
+              className="input input-small query-source"
+              value={selected ? keyOf(selected) : ""}
+              disabled={!sources.isSuccess}
+              onChange={(e) => setChosen(e.target.value)}
+            >
+              {!selected ? (
+                <option value="" disabled>
+                  {sources.isPending ? "Loading sources…" : "Choose a source"}
+                </option>
+              ) : null}
+              {sourceList.map((s) => (
+                <option key={keyOf(s)} value={keyOf(s)}>
+                  {s.kind === "files" ? "Files" : `${s.name} (${s.type === "mariadb" ? "MariaDB" : "PostgreSQL"})`}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="query-field">
+            <label htmlFor={ids.saved}>Saved queries</label>
+            <select
+              id={ids.saved}
+              className="input input-small query-saved"
+              value={openSaved?.id ?? ""}
+              disabled={!savedList.isSuccess}
+              onChange={(e) => {
+                if (e.target.value) void openSavedQuery(e.target.value);
+                else {
+                  setOpenSaved(null);
+                  setSavedNotice(null);
+                }
+              }}
+            >
+              <option value="">
+                {savedList.isPending
+                  ? "Loading…"
+                  : savedList.isError
+                    ? "Could not load them"
+                    : (savedList.data?.length ?? 0) === 0
+                      ? "None saved yet"
+                      : "Unsaved query"}
               </option>
-            ) : null}
-            {sourceList.map((s) => (
-              <option key={keyOf(s)} value={keyOf(s)}>
-                {s.kind === "files" ? "Files" : `${s.name} (${s.type === "mariadb" ? "MariaDB" : "PostgreSQL"})`}
-              </option>
-            ))}
-          </select>
+              {savedList.data?.map((q) => (
+                <option key={q.id} value={q.id} title={q.description || undefined}>
+                  {q.sourceProblem ? `${q.name} (source gone)` : q.name}
+                </option>
+              ))}
+            </select>
+          </div>
         </div>
       </div>
 
+      {savedNotice ? (
+        <p className="form-error query-notice" role="alert">
+          {savedNotice}
+        </p>
+      ) : null}
       {sources.isError ? (
         <p className="form-error query-notice" role="alert">
           {errorMessage(sources.error)}
@@ -313,7 +483,33 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
         >
           Download CSV
         </button>
+        <button
+          type="button"
+          className="button"
+          disabled={!canSave || !selected}
+          title={
+            saveRefusal ??
+            (openSaved
+              ? `Save "${openSaved.name}"${edited ? " (changed since it was saved)" : ""}, or save it as a new query`
+              : "Save this query with its chart")
+          }
+          onClick={() => setSaveOpen(true)}
+        >
+          Save…
+        </button>
+        {openSaved ? (
+          <button
+            type="button"
+            className="button button-danger"
+            disabled={!canSave || deleteSaved.isPending}
+            title={saveRefusal ?? `Delete the saved query "${openSaved.name}"`}
+            onClick={() => void deleteOpenSaved()}
+          >
+            Delete saved
+          </button>
+        ) : null}
       </div>
+      <SaveQueryDialog open={saveOpen} onClose={() => setSaveOpen(false)} current={openSaved} onSave={saveQuery} />
       {known && runRefusal ? <p className="muted query-refusal">{runRefusal}</p> : null}
       {cancelError ? (
         <p className="form-error query-notice" role="alert">
@@ -338,7 +534,13 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
           {view === "table" ? (
             <ResultsGrid key={outcome.key} columns={outcome.answer.columns} rows={outcome.answer.rows} />
           ) : (
-            <ResultChart key={outcome.key} columns={outcome.answer.columns} rows={outcome.answer.rows} />
+            <ResultChart
+              key={outcome.key}
+              columns={outcome.answer.columns}
+              rows={outcome.answer.rows}
+              initialPick={chart ? indexPick(outcome.answer.columns, chart) : null}
+              onPickChange={(pick) => setChart(pick ? namePick(outcome.answer.columns, pick) : null)}
+            />
           )}
         </div>
       ) : (

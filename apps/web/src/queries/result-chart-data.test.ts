@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chartSeries, numeric, suggestChart } from "./result-chart-data";
+import { chartSeries, indexPick, namePick, numeric, suggestChart } from "./result-chart-data";
 
 const columns = [
   { name: "minute", kind: "time" },
@@ -59,5 +59,32 @@ describe("chartSeries", () => {
     ]);
     expect(s.categories).toEqual(["north", "south", "null"]);
     expect(s.xKind).toBe("category");
+  });
+});
+
+describe("saved picks", () => {
+  it("name their columns, and find them again when the columns come back in another order", () => {
+    const named = namePick(columns, { kind: "line", x: 0, y: [2, 3] });
+    expect(named).toEqual({ kind: "line", x: "minute", y: ["orders", "revenue"] });
+    const reordered = [columns[3]!, columns[2]!, columns[1]!, columns[0]!];
+    expect(indexPick(reordered, named!)).toEqual({ kind: "line", x: 3, y: [0, 1] });
+  });
+
+  it("leave out y columns the result no longer has, and give up without the x column", () => {
+    expect(indexPick(columns, { kind: "bar", x: "shop", y: ["refunds", "orders", "shop"] })).toEqual({
+      kind: "bar",
+      x: 1,
+      y: [2],
+    });
+    expect(indexPick(columns, { kind: "bar", x: "country", y: ["orders"] })).toBeNull();
+    expect(indexPick(columns, { kind: "bar", x: "shop", y: ["refunds"] })).toBeNull();
+  });
+
+  it("keep one value for a single number", () => {
+    expect(indexPick(columns, { kind: "number", x: "orders", y: ["revenue", "orders"] })).toEqual({
+      kind: "number",
+      x: 2,
+      y: [2],
+    });
   });
 });

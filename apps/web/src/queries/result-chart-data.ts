@@ -18,6 +18,16 @@ export interface ChartPick {
   y: readonly number[];
 }
 
+/**
+ * A pick with its columns by name, as a saved query keeps it: it still fits when the query's columns come back in
+ * another order.
+ */
+export interface NamedChartPick {
+  kind: ChartKind;
+  x: string;
+  y: readonly string[];
+}
+
 export interface ChartSeries {
   /** uPlot's aligned data: x first, then one column per y. */
   data: [number[], ...(number | null)[][]];
@@ -58,6 +68,28 @@ export function suggestChart(columns: readonly ResultColumn[], rowCount: number)
   const y = ys.filter((i) => i !== x);
   if (y.length === 0) return null;
   return { kind: time >= 0 ? "line" : category >= 0 ? "bar" : "scatter", x, y };
+}
+
+/** A pick as names, for saving. */
+export function namePick(columns: readonly ResultColumn[], pick: ChartPick): NamedChartPick | null {
+  const x = columns[pick.x]?.name;
+  if (x === undefined) return null;
+  return { kind: pick.kind, x, y: pick.y.flatMap((i) => columns[i]?.name ?? []) };
+}
+
+/**
+ * A saved pick on a result: its columns found by name; y columns the result no longer has (or no longer numeric)
+ * are left out. Null when the x column is gone, or no y column is left: the caller then starts from a suggestion.
+ */
+export function indexPick(columns: readonly ResultColumn[], named: NamedChartPick): ChartPick | null {
+  const numericOnes = new Set(numericColumns(columns));
+  const x = columns.findIndex((c) => c.name === named.x);
+  const y = named.y
+    .map((name) => columns.findIndex((c) => c.name === name))
+    .filter((i) => i >= 0 && numericOnes.has(i))
+    .sort((a, b) => a - b);
+  if (x < 0 || y.length === 0) return null;
+  return { kind: named.kind, x, y: named.kind === "number" ? y.slice(0, 1) : y };
 }
 
 export function chartSeries(

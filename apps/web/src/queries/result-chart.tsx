@@ -15,7 +15,8 @@ import {
 } from "./result-chart-data";
 
 // A query result as a chart, with a picker for the kind, the x column and the y columns: line, area, bar, scatter
-// (uPlot, loaded on first use) or a single number. The first pick is a guess from the column kinds.
+// (uPlot, loaded on first use) or a single number. The first pick is the one given (a saved query's) or a guess from
+// the column kinds.
 
 const COLORS = ["#4f46e5", "#0d9488", "#d97706", "#dc2626", "#2563eb", "#9333ea", "#64748b", "#059669"];
 const HEIGHT = 320;
@@ -95,9 +96,21 @@ function Plot({ series, kind }: { series: ChartSeries; kind: ChartKind }) {
   return <div ref={box} className="result-chart-plot" data-testid="result-chart-plot" />;
 }
 
-export function ResultChart({ columns, rows }: { columns: readonly ResultColumn[]; rows: readonly unknown[][] }) {
+interface ResultChartProps {
+  columns: readonly ResultColumn[];
+  rows: readonly unknown[][];
+  /** The pick to start from (a saved query's); a guess from the column kinds when absent or null. */
+  initialPick?: ChartPick | null;
+  /** Hears of every pick, the first one included, so the page can save it. */
+  onPickChange?: (pick: ChartPick | null) => void;
+}
+
+export function ResultChart({ columns, rows, initialPick, onPickChange }: ResultChartProps) {
   const ids = { kind: useId(), x: useId() };
-  const [pick, setPick] = useState<ChartPick | null>(() => suggestChart(columns, rows.length));
+  const [pick, setPick] = useState<ChartPick | null>(() => initialPick ?? suggestChart(columns, rows.length));
+  const reportPick = useRef(onPickChange);
+  reportPick.current = onPickChange;
+  useEffect(() => reportPick.current?.(pick), [pick]);
   const ys = numericColumns(columns);
   const series = useMemo(() => (pick ? chartSeries(columns, rows, pick) : null), [columns, rows, pick]);
   if (!pick || !series) {

@@ -26,10 +26,12 @@ const DIALECTS: Record<QueryDialect, SQLDialect> = { postgresql: PostgreSQL, mys
 export interface SqlEditorHandle {
   /** Puts text at the cursor (replacing a selection) and focuses the editor. */
   insert(text: string): void;
+  /** Replaces the whole text (opening a saved query); undo brings the old text back. */
+  replace(text: string): void;
 }
 
 interface SqlEditorProps {
-  /** The text the editor starts with; later changes come from typing (and `insert`). */
+  /** The text the editor starts with; later changes come from typing (and `insert`, `replace`). */
   initialDoc: string;
   dialect: QueryDialect;
   /** The source's tables and columns, for completion; empty while unknown. */
@@ -125,6 +127,11 @@ export function SqlEditor({ initialDoc, dialect, tables, onChange, onRun, ref }:
         if (!editor) return;
         editor.dispatch(editor.state.replaceSelection(text), { scrollIntoView: true });
         editor.focus();
+      },
+      replace(text) {
+        const editor = view.current;
+        if (!editor || editor.state.doc.toString() === text) return;
+        editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: text }, selection: { anchor: 0 } });
       },
     }),
     [],
