@@ -8,7 +8,9 @@ import { connectionRuntimes } from "@sluice/nodes/connection-runtimes";
 import { connectionCatalog } from "@sluice/nodes/connections";
 import { DestinationPolicy } from "@sluice/nodes/destination-policy";
 import { createKeys } from "@sluice/pipeline/control/keys";
+import { figureField } from "@sluice/pipeline/control/node-figures";
 import { QUEUE_CONTROL, QUEUE_PREVIEW } from "@sluice/pipeline/control/protocol";
+import { emptyDefinition } from "@sluice/pipeline/definition";
 import { createTestDatabase } from "@sluice/scripts/lib/test-db";
 import { TRPCError } from "@trpc/server";
 import { Queue } from "bullmq";
@@ -124,4 +126,37 @@ export async function rejects(promise: Promise<unknown>): Promise<TRPCError> {
   );
   expect(err).toBeInstanceOf(TRPCError);
   return err as TRPCError;
+}
+
+/**
+ * Starts a generator → console pipeline called `name` (no worker takes it) and writes the live state workers would
+ * keep for it — running, one partition, `out` counting `count` records in every second from 2 s ago to 30 s ahead —
+ * so live subscriptions have a second to read each second. Returns the run's id.
+ */
+export async function startWatchedRun(
+  h: ApiHarness,
+  api: ReturnType<typeof createCaller>,
+  name: string,
+  count: number,
+): Promise<string> {
+  const def = emptyDefinition(name);
+  def.spec.nodes.push(
+    { id: "gen", type: "source.generator", config: { rate: 5 } },
+    { id: "out", type: "sink.console", config: {} },
+  );
+  def.spec.edges.push({ from: "gen", to: "out" });
+  const { id: pipelineId } = await api.pipelines.create({ name, definition: def });
+  const { id: runId } = await api.runs.start({ pipelineId });
+  const keys = h.deps.keys;
+  await h.redis.hset(keys.runMeta(runId), {
+    status: "running",
+    desired: "running",
+    stages: JSON.stringify([{ index: 0, partitions: 1 }]),
+  });
+  const now = Math.floor(Date.now() / 1000);
+  for (let sec = now - 2; sec <= now + 30; sec++) {
+    await h.redis.hset(keys.runFigures(runId, sec), { [figureField.count("out", "in")]: String(count) });
+    await h.redis.pexpire(keys.runFigures(runId, sec), 60_000);
+  }
+  return runId;
 }

@@ -1,6 +1,4 @@
-import { figureField } from "@sluice/pipeline/control/node-figures";
-import { emptyDefinition } from "@sluice/pipeline/definition";
-import { type ApiHarness, createApiHarness } from "@sluice/test-kit/api-harness";
+import { type ApiHarness, createApiHarness, startWatchedRun } from "@sluice/test-kit/api-harness";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRequestContext, WORKSPACE_HEADER } from "../context";
@@ -94,26 +92,7 @@ describe("open subscriptions", () => {
     const { cookie } = await h.signUp("Runner");
     const { api } = await h.caller(cookie);
     const workspaceId = (await api.auth.me())!.workspaces[0]!.id;
-    const def = emptyDefinition("watched");
-    def.spec.nodes.push(
-      { id: "gen", type: "source.generator", config: { rate: 5 } },
-      { id: "out", type: "sink.console", config: {} },
-    );
-    def.spec.edges.push({ from: "gen", to: "out" });
-    const { id: pipelineId } = await api.pipelines.create({ name: "watched", definition: def });
-    const { id: runId } = await api.runs.start({ pipelineId });
-    // The run's live state, as workers keep it, for the feed to read each second.
-    const keys = h.deps.keys;
-    await h.redis.hset(keys.runMeta(runId), {
-      status: "running",
-      desired: "running",
-      stages: JSON.stringify([{ index: 0, partitions: 1 }]),
-    });
-    const now = Math.floor(Date.now() / 1000);
-    for (let sec = now - 2; sec <= now + 30; sec++) {
-      await h.redis.hset(keys.runFigures(runId, sec), { [figureField.count("out", "in")]: "1" });
-      await h.redis.pexpire(keys.runFigures(runId, sec), 60_000);
-    }
+    const runId = await startWatchedRun(h, api, "watched", 1);
     const { cookie: memberCookie } = await h.signUp("Onlooker");
     const memberId = (await (await h.caller(memberCookie)).api.auth.me())!.user.id;
     await h.db.membership.create({ data: { userId: memberId, workspaceId, role: "VIEWER" } });

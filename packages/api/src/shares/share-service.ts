@@ -14,7 +14,7 @@ import type {
   SharedView,
   ShareLinkView,
 } from "./share-router.types";
-import { gone, linkOf, runByShareToken, templateByShareToken, tokenHash } from "./share-token";
+import { gone, linkOf, runOfLink, templateOfLink, tokenHash } from "./share-token";
 
 // Share links: a template's read-only page, or a run's read-only live view, for anyone holding the link, signed in
 // or not. The link carries 32 random bytes shown once to whoever made it; only their sha256 is kept, as for
@@ -121,12 +121,13 @@ export async function revokeShareLink(actor: ShareActor, id: string): Promise<vo
 
 /** What a link shows, for anyone holding it. */
 export async function viewShare(db: Db, token: string): Promise<z.output<typeof SharedView>> {
+  // One lookup of the token serves the whole answer.
   const link = await linkOf(db, token);
   if (link.kind === "TEMPLATE") {
-    const t = await templateByShareToken(db, token);
+    const t = await templateOfLink(db, link);
     return { kind: "template", template: await templateView(db, t, undefined, false) };
   }
-  const { runId, expiresAt } = await runByShareToken(db, token);
+  const { runId, expiresAt } = runOfLink(link);
   const run = await db.run.findUnique({
     where: { id: runId },
     include: { pipeline: { select: { name: true } }, version: { select: { number: true, definition: true } } },

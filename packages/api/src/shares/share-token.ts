@@ -22,9 +22,10 @@ export async function linkOf(db: Db, token: string) {
   return link;
 }
 
-/** The template a link opens, or NOT_FOUND; it counts as the link's use. */
-export async function templateByShareToken(db: Db, token: string) {
-  const link = await linkOf(db, token);
+type ShareLinkRow = Awaited<ReturnType<typeof linkOf>>;
+
+/** The template an open link leads to, or NOT_FOUND; it counts as the link's use. */
+export async function templateOfLink(db: Db, link: ShareLinkRow) {
   if (link.kind !== "TEMPLATE" || !link.templateId) throw gone();
   const t = await db.template.findFirst({
     where: { id: link.templateId, visibility: "LINK" },
@@ -35,9 +36,18 @@ export async function templateByShareToken(db: Db, token: string) {
   return t;
 }
 
-/** The run a live-view link opens (its id and when the link stops), or NOT_FOUND. */
-export async function runByShareToken(db: Db, token: string): Promise<{ runId: string; expiresAt: Date }> {
-  const link = await linkOf(db, token);
+/** The template a link's token opens, or NOT_FOUND. */
+export async function templateByShareToken(db: Db, token: string) {
+  return templateOfLink(db, await linkOf(db, token));
+}
+
+/** The run an open live-view link leads to (its id and when the link stops), or NOT_FOUND. */
+export function runOfLink(link: ShareLinkRow): { runId: string; expiresAt: Date } {
   if (link.kind !== "RUN" || !link.runId || !link.expiresAt) throw gone();
   return { runId: link.runId, expiresAt: link.expiresAt };
+}
+
+/** The run a live-view link's token opens, or NOT_FOUND. */
+export async function runByShareToken(db: Db, token: string): Promise<{ runId: string; expiresAt: Date }> {
+  return runOfLink(await linkOf(db, token));
 }
