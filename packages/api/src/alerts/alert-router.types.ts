@@ -56,11 +56,13 @@ export const InboxInput = z
   })
   .default({ unreadOnly: false, limit: 50 });
 
+/** A run's alert rule changing state (alertId, pipelineId, runId), or a report's query alert (reportId). */
 const InboxEntryView = z.object({
   id: z.string(),
-  alertId: z.string(),
-  pipelineId: z.string(),
-  runId: z.string(),
+  alertId: z.string().nullable(),
+  pipelineId: z.string().nullable(),
+  runId: z.string().nullable(),
+  reportId: z.string().nullable(),
   state: AlertState,
   severity: z.enum(ALERT_SEVERITIES),
   text: z.string(),

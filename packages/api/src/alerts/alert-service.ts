@@ -97,8 +97,9 @@ export async function listInbox(
     entries: rows.map((e) => ({
       id: e.id,
       alertId: e.alertId,
-      pipelineId: e.alert.pipelineId,
-      runId: e.alert.runId,
+      pipelineId: e.alert?.pipelineId ?? null,
+      runId: e.alert?.runId ?? null,
+      reportId: e.reportId,
       state: e.state as "firing" | "recovered",
       severity: e.severity as AlertSeverity,
       text: e.text,

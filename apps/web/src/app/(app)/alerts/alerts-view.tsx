@@ -113,9 +113,15 @@ export function AlertsView() {
                       {e.text}
                     </td>
                     <td>
-                      <Link href={`/runs/${e.runId}`} className="table-link">
-                        Run
-                      </Link>
+                      {e.runId ? (
+                        <Link href={`/runs/${e.runId}`} className="table-link">
+                          Run
+                        </Link>
+                      ) : e.reportId ? (
+                        <Link href={`/reports?report=${e.reportId}`} className="table-link">
+                          Report
+                        </Link>
+                      ) : null}
                     </td>
                   </tr>
                 ))}
