@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { checkNode, ensureDependencies, ensureOsPackages, findExecutable } from "./lib/install.mjs";
 import { bold, dim, green, Interrupted, note, red, reportFailure, say, seconds, yellow } from "./lib/log.mjs";
 import { ensureNodeBinary } from "./lib/node-binary.mjs";
-import { onShutdownSignal, run, stopAll } from "./lib/proc.mjs";
+import { isAlive, onShutdownSignal, run, sleep, stopAll } from "./lib/proc.mjs";
 import { redisAnswers } from "./lib/redis.mjs";
 import {
   exitCodeFor,
@@ -178,6 +178,35 @@ async function unitUnderNode22() {
   return vitest("unit", { node: node.path, report: "unit-node22" });
 }
 
+/**
+ * Stops the e2e stack's web build, web app and worker when Playwright ended without its global teardown (killed at
+ * its time limit): they are detached, so they would keep a core busy through whatever runs next. Each pid in the file
+ * leads its own process group (a build renames itself "next-build", so the command line tells nothing).
+ * @param {string} pidFile
+ */
+async function stopLeftovers(pidFile) {
+  if (!existsSync(pidFile)) return;
+  const pids = readFileSync(pidFile, "utf8")
+    .split("\n")
+    .map(Number)
+    .filter((pid) => Number.isInteger(pid) && pid > 0 && isAlive(pid));
+  if (pids.length === 0) return;
+  note(`stopping ${pids.length} process(es) of the e2e stack that Playwright left running: ${pids.join(", ")}`);
+  /** @param {NodeJS.Signals} signal */
+  const signalAll = (signal) => {
+    for (const pid of pids) {
+      try {
+        process.kill(-pid, signal);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  signalAll("SIGTERM");
+  for (let waited = 0; waited < 10_000 && pids.some(isAlive); waited += 250) await sleep(250);
+  signalAll("SIGKILL");
+}
+
 async function e2e() {
   const specs = readdirSync(path.join(root, "e2e")).filter((f) => f.endsWith(".spec.ts"));
   if (specs.length === 0) {
@@ -186,6 +215,7 @@ async function e2e() {
   }
   if (!existsSync("/usr/bin/chromium")) note("/usr/bin/chromium is missing: browser specs will fail");
   const report = path.join(/** @type {string} */ (tmpDir), "e2e.json");
+  const pidFile = path.join(/** @type {string} */ (tmpDir), "e2e-stack.pids");
   const code = await tool(
     "playwright",
     bin("playwright"),
@@ -194,8 +224,10 @@ async function e2e() {
     25 * MINUTE,
     {
       PLAYWRIGHT_JSON_OUTPUT_FILE: report,
+      SLUICE_CHILD_PIDFILE: pidFile,
     },
   );
+  await stopLeftovers(pidFile);
   return playwrightCounts(readJson(report), code);
 }
 

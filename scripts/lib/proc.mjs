@@ -3,7 +3,7 @@
 // that stopping a child also stops whatever it spawned (next, tsx watch, vitest forks).
 
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { Interrupted, SetupError } from "./log.mjs";
 
@@ -32,6 +32,17 @@ const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
  * @property {boolean} [service] a database or broker: stopped last (see stopAll)
  * @property {string} [logFile] where its output goes (output "file"), for messages
  */
+
+/**
+ * Appends a child's process id (it leads its own process group) to SLUICE_CHILD_PIDFILE when set. `npm test` sets it
+ * for Playwright, whose global set-up starts the e2e stack (a web build, the web app, a worker) detached: when
+ * Playwright is killed at its time limit its teardown never runs, and `npm test` stops what the file lists instead.
+ * @param {number | undefined} pid
+ */
+function recordPid(pid) {
+  const file = process.env.SLUICE_CHILD_PIDFILE;
+  if (file && pid !== undefined) appendFileSync(file, `${pid}\n`);
+}
 
 export class Child {
   /** @param {string} name @param {string} command @param {string[]} args @param {ChildOptions} [options] */
@@ -64,6 +75,7 @@ export class Child {
       ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid }),
     });
     running.add(this);
+    recordPid(this.process.pid);
 
     /** @type {Promise<ExitInfo>} resolves when the process has exited */
     this.exited = new Promise((resolve) => {
