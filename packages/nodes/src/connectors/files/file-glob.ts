@@ -41,6 +41,8 @@ export interface MatchedFile {
   /** Absolute path to read. */
   path: string;
   size: number;
+  /** Last modification, epoch ms. */
+  mtimeMs: number;
 }
 
 async function walk(dir: string, out: string[], depth: number): Promise<void> {
@@ -72,7 +74,9 @@ export async function expandGlob(root: string, pattern: string): Promise<Matched
     const s = await stat(real);
     if (!s.isFile())
       throw new FilePathError(`"${normalised}" is a directory; add a pattern such as "${normalised}/*.csv"`);
-    return [{ name: path.relative(root, resolved).split(path.sep).join("/"), path: real, size: s.size }];
+    return [
+      { name: path.relative(root, resolved).split(path.sep).join("/"), path: real, size: s.size, mtimeMs: s.mtimeMs },
+    ];
   }
   const base = resolveInRoot(root, segments.slice(0, firstGlob).join("/") || ".");
   const matcher = globToRegExp(
@@ -87,7 +91,7 @@ export async function expandGlob(root: string, pattern: string): Promise<Matched
     const real = await realInRoot(root, full);
     if (!isInside(root, full)) continue;
     const s = await stat(real).catch(() => undefined);
-    if (s?.isFile()) files.push({ name, path: real, size: s.size });
+    if (s?.isFile()) files.push({ name, path: real, size: s.size, mtimeMs: s.mtimeMs });
   }
   return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

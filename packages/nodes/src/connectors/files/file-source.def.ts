@@ -19,6 +19,11 @@ const SingleChar = (what: string) =>
     .length(1, `the ${what} is one character`)
     .refine((c) => c !== "\n" && c !== "\r", `the ${what} cannot be a line break`);
 
+const Instant = z.union([
+  z.number().int().min(0),
+  z.iso.datetime({ offset: true, message: "give epoch ms or an ISO date-time such as 2026-05-01T00:00:00Z" }),
+]);
+
 export const FILE_FORMATS = ["csv", "jsonl", "parquet"] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
 
@@ -60,6 +65,27 @@ const config = z
     timeField: NewFieldName.optional().meta({
       label: "Event-time field",
       help: "A declared timestamp field that carries each record's event time.",
+      advanced: true,
+    }),
+    nameFrom: z.string().min(1).max(1024).optional().meta({
+      label: "Names from",
+      help: "Read only the matching files whose name (relative to the files directory) sorts at or after this one.",
+      placeholder: "exports/2026-05-01.jsonl",
+      advanced: true,
+    }),
+    nameTo: z.string().min(1).max(1024).optional().meta({
+      label: "Names up to",
+      help: "Read only the matching files whose name sorts at or before this one.",
+      advanced: true,
+    }),
+    modifiedFrom: Instant.optional().meta({
+      label: "Modified from",
+      help: "Read only the matching files last modified at or after this time (epoch ms or an ISO date-time).",
+      advanced: true,
+    }),
+    modifiedTo: Instant.optional().meta({
+      label: "Modified up to",
+      help: "Read only the matching files last modified at or before this time.",
       advanced: true,
     }),
   })
@@ -118,6 +144,10 @@ Files being written by a file sink (\`*.inprogress\`) never match.
 keys by name, and each value is converted to its type exactly as the Parse transform does (\`"42"\` → 42, ISO
 text or epoch milliseconds → timestamp). Without them every column or key is taken as it is (CSV values as text)
 and the schema is open.
+
+**Ranges (replay).** *Names from* / *Names up to* keep the matching files whose name sorts within the range, and
+*Modified from* / *Modified up to* those last modified within it (all bounds included): a backfill replays a stretch
+of a folder of exports this way. A range no file falls in reads nothing and ends.
 
 **Bad records.** A line that is not valid CSV or JSON, has the wrong number of columns, or holds a value that
 does not fit its declared type is refused with the file, the line number and the reason; the other records are

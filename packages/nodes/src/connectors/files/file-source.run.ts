@@ -52,6 +52,19 @@ function filePartition(name: string, partitions: number): number {
   return h % partitions;
 }
 
+const instantMs = (v: number | string | undefined) => (typeof v === "string" ? Date.parse(v) : v);
+
+/** The file lies in the configured name and modification-time ranges (all inclusive; a bound left out is open). */
+function inRange(f: MatchedFile, c: FileSourceConfig): boolean {
+  if (c.nameFrom !== undefined && f.name < c.nameFrom) return false;
+  if (c.nameTo !== undefined && f.name > c.nameTo) return false;
+  const from = instantMs(c.modifiedFrom);
+  const to = instantMs(c.modifiedTo);
+  if (from !== undefined && f.mtimeMs < from) return false;
+  if (to !== undefined && f.mtimeMs > to) return false;
+  return true;
+}
+
 function formatOf(name: string, configured: FileSourceConfig["format"]): FileFormat | undefined {
   if (configured !== "auto") return configured;
   const lower = name.toLowerCase();
@@ -288,7 +301,7 @@ export const fileSourceRuntime: SourceRuntime<FileSourceConfig> = {
         );
       }
     }
-    const mine = files.filter((f) => filePartition(f.name, ctx.partitions) === ctx.partition);
+    const mine = files.filter((f) => filePartition(f.name, ctx.partitions) === ctx.partition && inRange(f, c));
     const total = mine.reduce((n, f) => n + f.size, 0);
     const declared = normaliseDeclared(c.fields, "json");
 

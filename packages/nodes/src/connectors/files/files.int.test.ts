@@ -1,10 +1,11 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type DataRecord, field, type RecordSchema, t } from "@sluice/pipeline/record-schema";
 import { parquetReadObjects } from "hyparquet";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { replayConfig } from "../../replay";
 import type { SinkWriter, SourceBatch, SourceOffset, SourceReader } from "../../runtime-contract";
 import { takeOver } from "../../stateful/failover-harness";
 import { type MemoryStateStore, testContext } from "../../testing/operator-harness";
@@ -158,6 +159,34 @@ describe("source.file", () => {
     }
     expect(partitionsWithFiles).toBeGreaterThan(1);
     expect(seen.sort()).toEqual(whole.records.map((r) => `${r.f}:${r.i}`).sort());
+  });
+
+  it("replays files by name range or modification-time range, over partitions, and ends", async () => {
+    await mkdir(path.join(root, "replay"), { recursive: true });
+    const day = Date.UTC(2026, 4, 1);
+    for (let d = 1; d <= 6; d++) {
+      const file = path.join(root, `replay/day-${d}.jsonl`);
+      await writeFile(file, `${JSON.stringify({ d, n: 1 })}\n${JSON.stringify({ d, n: 2 })}\n`);
+      const at = new Date(day + d * 86_400_000);
+      await utimes(file, at, at);
+    }
+    const days = async (config: Record<string, unknown>) => {
+      const seen: number[] = [];
+      for (let p = 0; p < 3; p++) {
+        const part = await drain(await openSource(config, null, p, 3));
+        expect(part.last.end).toBe(true);
+        seen.push(...part.records.filter((r) => r.n === 1).map((r) => r.d as number));
+      }
+      return seen.sort();
+    };
+    const live = { path: "replay/*.jsonl" };
+    expect(
+      await days(replayConfig("source.file", live, { offset: "replay/day-2.jsonl" }, { offset: "replay/day-4.jsonl" })),
+    ).toEqual([2, 3, 4]);
+    expect(await days(replayConfig("source.file", live, { time: day + 5 * 86_400_000 }))).toEqual([5, 6]);
+    expect(await days(replayConfig("source.file", live, { time: day }, { time: day + 1.5 * 86_400_000 }))).toEqual([1]);
+    // A range no file falls in reads nothing and ends; it is not an error.
+    expect(await days(replayConfig("source.file", live, { offset: "replay/e" }))).toEqual([]);
   });
 
   it("reads Parquet row groups in batches and resumes at a row", async () => {

@@ -24,6 +24,11 @@ const config = z
       help: "Upsert: the columns of the table's primary key or a unique index. With Create table: its primary key.",
       widget: "fields",
     }),
+    newerBy: ColumnName.optional().meta({
+      label: "Keep the newest by",
+      help: "upsert: a column that grows with each version of a row (updated_at, a version). A row is updated only by a record whose value is greater (or when the stored one is NULL), so writers arriving in any order leave the newest row.",
+      widget: "field",
+    }),
     columns: z.array(ColumnName).min(1).max(1000).optional().meta({
       label: "Columns",
       help: "The record fields to write, each into the column of the same name. Default: every field of the input schema.",
@@ -38,6 +43,23 @@ const config = z
   .superRefine((c, ctx) => {
     if (c.mode === "upsert" && c.key === undefined) {
       ctx.addIssue({ code: "custom", path: ["key"], message: "an upsert needs the key columns" });
+    }
+    if (c.newerBy !== undefined && c.mode !== "upsert") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["newerBy"],
+        message: "keeping the newest row applies to upsert mode only",
+      });
+    }
+    if (c.newerBy !== undefined && c.key?.includes(c.newerBy)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["newerBy"],
+        message: `"${c.newerBy}" is a key column; name another column`,
+      });
+    }
+    if (c.newerBy !== undefined && c.columns !== undefined && !c.columns.includes(c.newerBy)) {
+      ctx.addIssue({ code: "custom", path: ["newerBy"], message: `"${c.newerBy}" is not among the columns written` });
     }
     if (c.columns !== undefined && c.key !== undefined) {
       for (const [i, k] of c.key.entries()) {
@@ -61,6 +83,12 @@ export const mariadbSinkDef = defineNode({
   docs: `Writes each batch into a table with multi-row \`INSERT\` statements. In *upsert* mode a row whose key already
 exists is updated instead (\`INSERT … ON DUPLICATE KEY UPDATE\`, every written column but the key); the key must be
 the table's primary key or a unique index, which the sink checks when it starts.
+
+**Keep the newest by.** In upsert mode with *Keep the newest by* a column (\`updated_at\`, a version), a row is
+updated only when the record's value of that column is greater than the stored one, or the stored one is NULL
+(every assignment of \`ON DUPLICATE KEY UPDATE\` is conditional on it, the column itself last); records of one batch
+are applied in order the same way, so the greatest value per key wins, not the last. On a tie the stored row stays.
+A batch pipeline and a live one can so feed the same serving table in any order.
 
 **Exactly once.** Each batch is written in one transaction together with a row of the table
 \`sluice_sink_offsets\` (created in the connection's database if missing) that records the run, partition and
@@ -122,6 +150,10 @@ continues where it was when the server is back.`,
       const issue = unknownFieldIssue(input, col, ["columns", i]);
       if (issue) issues.push(issue);
     }
+    if (c.newerBy !== undefined) {
+      const issue = unknownFieldIssue(input, c.newerBy, ["newerBy"]);
+      if (issue) issues.push(issue);
+    }
     if (c.createTable) {
       const written = c.columns ?? input.fields.map((f) => f.name);
       if (written.length === 0) {
@@ -146,5 +178,6 @@ continues where it was when the server is back.`,
     }
     return { outputs: {}, issues };
   },
-  summarize: (c) => `${c.mode} into ${c.table}${c.key ? ` by ${c.key.join(", ")}` : ""}`,
+  summarize: (c) =>
+    `${c.mode} into ${c.table}${c.key ? ` by ${c.key.join(", ")}` : ""}${c.newerBy !== undefined ? ` · newest by ${c.newerBy}` : ""}`,
 });

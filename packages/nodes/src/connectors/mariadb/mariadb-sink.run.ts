@@ -164,6 +164,9 @@ export const mariadbSinkRuntime: SinkRuntime<MariaDbSinkConfig> = {
           `table "${c.table}" has no column ${unknown.map((u) => `"${u}"`).join(", ")}; it has ${[...shape.columns.keys()].join(", ")}`,
         );
       }
+      if (c.newerBy !== undefined && !columns.includes(c.newerBy)) {
+        configError("newerBy", `"${c.newerBy}" is not among the columns written to table "${c.table}"`);
+      }
       if (c.mode === "upsert" && c.key && !shape.uniqueKeys.some((k) => sameColumns(k, c.key!))) {
         configError(
           "key",
@@ -190,7 +193,7 @@ export const mariadbSinkRuntime: SinkRuntime<MariaDbSinkConfig> = {
     const insertHead = `INSERT INTO ${quoteTable(c.table)} (${columns.map(quoteId).join(", ")}) VALUES ?`;
     const upsertTail =
       c.mode === "upsert"
-        ? ` ON DUPLICATE KEY UPDATE ${(updates.length > 0 ? updates : [columns[0]!]).map((col) => `${quoteId(col)} = VALUES(${quoteId(col)})`).join(", ")}`
+        ? ` ON DUPLICATE KEY UPDATE ${upsertAssignments(updates.length > 0 ? updates : [columns[0]!], c.newerBy)}`
         : "";
     const statement = insertHead + upsertTail;
     const row = (r: DataRecord) =>
@@ -281,3 +284,16 @@ export const mariadbSinkRuntime: SinkRuntime<MariaDbSinkConfig> = {
     };
   },
 };
+
+/**
+ * The assignments of ON DUPLICATE KEY UPDATE. With `newerBy`, each one applies only when the incoming value of that
+ * column is greater than the stored one (or the stored one is NULL), and that column is assigned last: assignments
+ * are evaluated in order and see the columns already assigned.
+ */
+function upsertAssignments(columns: readonly string[], newerBy: string | undefined): string {
+  if (newerBy === undefined) return columns.map((col) => `${quoteId(col)} = VALUES(${quoteId(col)})`).join(", ");
+  const v = quoteId(newerBy);
+  const newer = `(${v} IS NULL OR ${v} < VALUES(${v}))`;
+  const ordered = [...columns.filter((col) => col !== newerBy), newerBy];
+  return ordered.map((col) => `${quoteId(col)} = IF(${newer}, VALUES(${quoteId(col)}), ${quoteId(col)})`).join(", ");
+}

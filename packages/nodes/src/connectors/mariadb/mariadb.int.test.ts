@@ -284,6 +284,44 @@ describe("sink.mariadb", () => {
     expect(after?.n).toBe(130);
   });
 
+  it("upserts keeping the newest row per key, whichever writer comes first and in whatever order within a batch", async () => {
+    const schema: RecordSchema = {
+      fields: [field("k", t.string), field("v", t.int), field("at", t.int), field("layer", t.string)],
+      open: false,
+    };
+    const batchLayer = [
+      { k: "a", v: 1, at: 20, layer: "batch" },
+      { k: "b", v: 2, at: 10, layer: "batch" },
+      { k: "c", v: 3, at: 5, layer: "batch" },
+    ];
+    // The speed layer's newest record of a key comes first in its batch.
+    const speedLayer = [
+      { k: "a", v: 11, at: 15, layer: "speed" },
+      { k: "b", v: 12, at: 30, layer: "speed" },
+      { k: "b", v: -1, at: 1, layer: "stale" },
+      { k: "n", v: 14, at: 1, layer: "speed" },
+    ];
+    for (const [table, first, second] of [
+      ["newest1", batchLayer, speedLayer],
+      ["newest2", speedLayer, batchLayer],
+    ] as const) {
+      await db.query(`CREATE TABLE ${table} (k VARCHAR(10) PRIMARY KEY, v BIGINT, at BIGINT, layer VARCHAR(20))`);
+      await db.query(`INSERT INTO ${table} VALUES ('c', 99, NULL, 'unversioned')`);
+      const a = await openSink({ table, mode: "upsert", key: ["k"], newerBy: "at" }, schema);
+      await a.write([...first], { batchId: "a:0:0:1", sequence: 1 });
+      await a.close();
+      const b = await openSink({ table, mode: "upsert", key: ["k"], newerBy: "at" }, schema, 2);
+      await b.write([...second], { batchId: "b:0:0:1", sequence: 1 });
+      await b.close();
+      expect(await db.query(`SELECT k, v, at, layer FROM ${table} ORDER BY k`)).toEqual([
+        { k: "a", v: 1, at: 20, layer: "batch" },
+        { k: "b", v: 12, at: 30, layer: "speed" },
+        { k: "c", v: 3, at: 5, layer: "batch" },
+        { k: "n", v: 14, at: 1, layer: "speed" },
+      ]);
+    }
+  });
+
   it("upserts by key", async () => {
     await db.query("CREATE TABLE out2 (k VARCHAR(10) PRIMARY KEY, total BIGINT NOT NULL, seen INT DEFAULT 7)");
     const schema: RecordSchema = { fields: [field("k", t.string), field("total", t.int)], open: false };

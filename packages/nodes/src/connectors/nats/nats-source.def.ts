@@ -15,6 +15,8 @@ const Subject = z
   .max(1024)
   .regex(/^[^\s]+$/, "a subject has no spaces");
 
+const Instant = z.iso.datetime({ offset: true, message: "give an ISO date-time such as 2026-05-01T00:00:00Z" });
+
 const payload = sourcePayloadFields(["json", "text", "bytes-base64"]);
 
 const config = z
@@ -45,12 +47,21 @@ const config = z
         help: "Name of the durable consumer (with several subjects, -1, -2, … are appended). A new run continues from where that consumer's acknowledgements stand. Empty: one per run, sluice-<run>-<node>.",
       }),
     start: z
-      .union([z.enum(["earliest", "latest"]), z.number().int().min(0)])
+      .union([z.enum(["earliest", "latest"]), z.number().int().min(0), Instant])
       .default("earliest")
       .meta({
         label: "Start at",
-        help: "Where a new run starts (a restarted run continues from its last commit): earliest = the first message kept; latest = messages stored after the run was created; or a stream sequence number, to read what follows it.",
-        examples: ["earliest", "latest", 1042],
+        help: "Where a new run starts (a restarted run continues from its last commit): earliest = the first message kept; latest = messages stored after the run was created; a stream sequence number, to read what follows it; or an ISO date-time, to read the messages stored from then on.",
+        examples: ["earliest", "latest", 1042, "2026-05-01T00:00:00Z"],
+      }),
+    until: z
+      .union([z.literal("start"), z.number().int().min(0), Instant])
+      .optional()
+      .meta({
+        label: "Stop after",
+        help: "Make the read bounded: read up to this stream sequence (included), or the messages stored up to this ISO date-time (included), then end. start = the stream's last message when the run starts. Empty: keep reading new messages.",
+        examples: ["start", 2048, "2026-05-01T01:00:00Z"],
+        advanced: true,
       }),
     ...payload,
     fields: payload.fields.meta({ discover: "fields" }),
@@ -117,6 +128,15 @@ acknowledged position; by default every run has its own (\`sluice-<run>-<node>\`
 
 **Partitions.** Each subject in *Subjects* has its own consumer, and subject *i* is read by partition *i mod P*.
 Without subjects, partition 0 reads the whole stream and the others stay idle.
+
+**Start at a time.** An ISO date-time as *Start at* delivers the messages the stream stored from then on
+(JetStream's start-time deliver policy).
+
+**Bounded reads (replay).** With *Stop after* each consumer reads up to a stream sequence (included), or the messages
+stored up to a date-time (included), and then ends, so the run completes: a backfill replays a stretch of a stream
+this way. \`start\` stops at the stream's last message when the run starts; it is kept in the position, so a
+restarted partition ends at the same message. A consumer has ended when the server has nothing more for it up to
+the bound and everything it delivered has arrived. Give a replay its own consumer (leave *Durable consumer* empty).
 
 **Payload.** By default a JSON object whose keys become the record's fields; \`text\` and \`bytes-base64\` put the
 payload in one field. A message whose payload cannot be read goes to the dead-letter queue with the error, its

@@ -54,6 +54,19 @@ interface ConsumerState {
   /** Messages handed to the engine and not yet acknowledged (the newest one acknowledges all). */
   unacked: JsMsg[];
   messages: ConsumerMessages | undefined;
+  /** A bounded read (`until`) has handed over every message of this consumer up to the bound. */
+  done: boolean;
+  /** The consumer's delivery sequence when this reader opened it (a kept consumer has delivered before). */
+  deliveredAtOpen: number;
+}
+
+/** Offset key of the last stream sequence a bounded read (`until: start`) captured; no subject is empty. */
+const BOUND_KEY = "";
+
+/** The end of a bounded read: a last stream sequence and/or a last storage time (epoch ms). */
+interface ReadBound {
+  seq: number;
+  time: number;
 }
 
 function readOffset(from: SourceOffset | null): Record<string, number> {
@@ -68,6 +81,7 @@ function startConfig(start: NatsSourceConfig["start"], runStartedAt: number): Pa
   if (start === "earliest") return { deliver_policy: DeliverPolicy.All };
   if (start === "latest")
     return { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(runStartedAt).toISOString() };
+  if (typeof start === "string") return { deliver_policy: DeliverPolicy.StartTime, opt_start_time: start };
   return { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start + 1 };
 }
 
@@ -155,7 +169,13 @@ export const natsSourceRuntime: SourceRuntime<NatsSourceConfig> = {
       received: 0,
       unacked: [],
       messages: undefined,
+      done: false,
+      deliveredAtOpen: 0,
     }));
+    const bounded = c.until !== undefined && !preview;
+    const bound: ReadBound = { seq: Number.POSITIVE_INFINITY, time: Number.POSITIVE_INFINITY };
+    if (typeof c.until === "number") bound.seq = c.until;
+    else if (typeof c.until === "string" && c.until !== "start") bound.time = Date.parse(c.until);
 
     let nc: NatsConnection | undefined;
     let js: JetStreamClient;
@@ -181,9 +201,12 @@ export const natsSourceRuntime: SourceRuntime<NatsSourceConfig> = {
       }
       if (preview) return await previewReader(ctx, nc, js, states[0], lastSeq);
       const committed = readOffset(from);
+      // "start": the stream's last message when the run started, kept in the offset so a restart ends at it too.
+      if (c.until === "start") bound.seq = committed[BOUND_KEY] ?? lastSeq;
       for (const state of states) {
         state.last = await prepareConsumer(jsm, ctx, state, committed[state.key]);
         state.received = state.last;
+        if (bounded) state.deliveredAtOpen = (await jsm.consumers.info(c.stream, state.name)).delivered.consumer_seq;
         const consumer = await js.consumers.get(c.stream, state.name);
         state.messages = await consumer.consume({
           max_messages: Math.min(1000, c.maxInflight),
@@ -214,15 +237,45 @@ export const natsSourceRuntime: SourceRuntime<NatsSourceConfig> = {
     }
     const connection = nc;
     const decoder = new PayloadDecoder(c);
-    const offset = (): SourceOffset => Object.fromEntries(states.map((s) => [s.key, s.last]));
+    const offset = (): SourceOffset => ({
+      ...Object.fromEntries(states.map((s) => [s.key, s.last])),
+      ...(c.until === "start" ? { [BOUND_KEY]: bound.seq } : {}),
+    });
+    const beyond = (msg: JsMsg) => msg.seq > bound.seq || Math.floor(msg.info.timestampNanos / NS_PER_MS) > bound.time;
+    let checkedAt = 0;
+    /**
+     * Marks the consumers that have nothing left up to the bound: every message up to it exists already (the stream
+     * has passed the sequence, or the time is past), the server has none left to deliver, and all it delivered
+     * arrived here.
+     */
+    const checkDone = async () => {
+      if (Date.now() - checkedAt < c.block) return;
+      checkedAt = Date.now();
+      if (bound.time !== Number.POSITIVE_INFINITY && Date.now() <= bound.time) return;
+      if (bound.seq !== Number.POSITIVE_INFINITY && (await jsm.streams.info(c.stream)).state.last_seq < bound.seq)
+        return;
+      for (const state of states) {
+        if (state.done) continue;
+        const info = await jsm.consumers.info(c.stream, state.name);
+        // delivered.stream_seq of a filtered consumer runs ahead to the last message it looked at: compare deliveries.
+        const arrived = state.nextDelivery !== undefined ? state.nextDelivery - 1 : state.deliveredAtOpen;
+        if (info.num_pending === 0 && info.delivered.consumer_seq <= arrived) state.done = true;
+      }
+    };
 
     return {
       async read(max, signal): Promise<SourceBatch> {
-        if (states.length === 0) return { records: [], offset: offset(), end: false, idleMs: 1000 };
+        if (states.length === 0) return { records: [], offset: offset(), end: bounded, idleMs: 1000 };
         await inbox.wait(c.block, signal);
         const records: DataRecord[] = [];
         const bad: RejectedRecord[] = [];
-        for (const { state, msg } of inbox.take(max)) {
+        const taken = inbox.take(max);
+        for (const { state, msg } of taken) {
+          if (bounded && (state.done || beyond(msg))) {
+            // Past the bound: not read (nor acknowledged); the consumer has nothing more to give this run.
+            state.done = true;
+            continue;
+          }
           const info = msg.info;
           state.last = info.streamSequence;
           state.unacked.push(msg);
@@ -237,6 +290,11 @@ export const natsSourceRuntime: SourceRuntime<NatsSourceConfig> = {
           } catch (err) {
             bad.push(decoder.undecoded(msg.data, err, meta));
           }
+        }
+        if (bounded) {
+          if (taken.length === 0) await checkDone();
+          const end = states.every((st) => st.done);
+          return rejectedBatch(ctx, { records, offset: offset(), end, idleMs: 1 }, bad);
         }
         return rejectedBatch(ctx, { records, offset: offset(), end: false, idleMs: 1 }, bad);
       },

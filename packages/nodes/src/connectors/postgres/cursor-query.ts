@@ -23,6 +23,9 @@ export interface CursorQueryShape {
   partitionBy?: string | undefined;
   partition: number;
   partitions: number;
+  /** Only rows whose cursor is at least / at most these values (text PostgreSQL parses as the column's type). */
+  from?: string | undefined;
+  to?: string | undefined;
 }
 
 export interface CursorSql {
@@ -39,8 +42,16 @@ function partitionFilter(column: string, partitions: number, partition: number):
   return `mod(('x' || left(md5(coalesce((${quoteIdent(column)})::text, '')), 8))::bit(32)::bigint, ${partitions}) = ${partition}`;
 }
 
-function baseWhere(s: CursorQueryShape): string[] {
+function baseWhere(s: CursorQueryShape, values: (string | number)[]): string[] {
   const where = [`${quoteIdent(s.cursor)} IS NOT NULL`];
+  if (s.from !== undefined) {
+    values.push(s.from);
+    where.push(`${quoteIdent(s.cursor)} >= $${values.length}`);
+  }
+  if (s.to !== undefined) {
+    values.push(s.to);
+    where.push(`${quoteIdent(s.cursor)} <= $${values.length}`);
+  }
   if (s.tieBreaker !== undefined) where.push(`${quoteIdent(s.tieBreaker)} IS NOT NULL`);
   if (s.partitionBy !== undefined && s.partitions > 1)
     where.push(partitionFilter(s.partitionBy, s.partitions, s.partition));
@@ -68,7 +79,7 @@ export function readSql(
 ): CursorSql {
   const values: (string | number)[] = [];
   const tie = s.tieBreaker !== undefined;
-  const where = baseWhere(s);
+  const where = baseWhere(s, values);
   if (after) where.push(`${tuple(s)} > ${param(values, after, tie)}`);
   // An upper bound without a tie-breaker value (a settled cursor value) takes every row with that cursor value.
   if (upTo && tie && upTo.t === null) where.push(`${quoteIdent(s.cursor)} <= ${param(values, upTo, false)}`);
@@ -87,10 +98,13 @@ export function readSql(
 /** Every row whose cursor equals `value` (a group of ties that did not fit a batch), in this partition. */
 export function groupSql(s: CursorQueryShape, value: string): CursorSql {
   const select = s.columns ? s.columns.map(quoteIdent).join(", ") : "*";
-  const where = [...baseWhere(s), `${quoteIdent(s.cursor)} = $1`];
+  const values: (string | number)[] = [];
+  const where = baseWhere(s, values);
+  values.push(value);
+  where.push(`${quoteIdent(s.cursor)} = $${values.length}`);
   return {
     text: `SELECT ${select}, (${quoteIdent(s.cursor)})::text AS ${CURSOR_TEXT} FROM ${relation(s)} WHERE ${where.join(" AND ")}`,
-    values: [value],
+    values,
   };
 }
 
@@ -102,24 +116,27 @@ export function lastSql(s: CursorQueryShape): CursorSql {
   const order = tie
     ? `${quoteIdent(s.cursor)} DESC, ${quoteIdent(s.tieBreaker!)} DESC`
     : `${quoteIdent(s.cursor)} DESC`;
+  const values: (string | number)[] = [];
   return {
-    text: `SELECT ${cols.join(", ")} FROM ${relation(s)} WHERE ${baseWhere(s).join(" AND ")} ORDER BY ${order} LIMIT 1`,
-    values: [],
+    text: `SELECT ${cols.join(", ")} FROM ${relation(s)} WHERE ${baseWhere(s, values).join(" AND ")} ORDER BY ${order} LIMIT 1`,
+    values,
   };
 }
 
 /** How many rows up to `upTo` there are in this partition (a bounded read's total, for progress). */
 export function countSql(s: CursorQueryShape, upTo: CursorPosition): CursorSql {
   const values: (string | number)[] = [];
-  const where = [...baseWhere(s), `${tuple(s)} <= ${param(values, upTo, s.tieBreaker !== undefined)}`];
+  const where = baseWhere(s, values);
+  where.push(`${tuple(s)} <= ${param(values, upTo, s.tieBreaker !== undefined)}`);
   return { text: `SELECT count(*)::bigint AS n FROM ${relation(s)} WHERE ${where.join(" AND ")}`, values };
 }
 
 /** The highest cursor value now (a sample for the settle-time frontier). */
 export function maxSql(s: CursorQueryShape): CursorSql {
+  const values: (string | number)[] = [];
   return {
-    text: `SELECT (max(${quoteIdent(s.cursor)}))::text AS ${CURSOR_TEXT} FROM ${relation(s)} WHERE ${baseWhere(s).join(" AND ")}`,
-    values: [],
+    text: `SELECT (max(${quoteIdent(s.cursor)}))::text AS ${CURSOR_TEXT} FROM ${relation(s)} WHERE ${baseWhere(s, values).join(" AND ")}`,
+    values,
   };
 }
 

@@ -31,6 +31,12 @@ const config = z
         widget: "fields",
         examples: [["id"], ["user_id", "window_start"]],
       }),
+    newerBy: ColumnName.optional().meta({
+      label: "Keep the newest by",
+      help: "upsert: a column that grows with each version of a row (updated_at, an event time, a version number). A row is updated only by a record whose value is greater (or when the stored one is NULL), so writers arriving in any order leave the newest row.",
+      widget: "field",
+      examples: ["updated_at", "version"],
+    }),
     createTable: z.boolean().default(false).meta({
       label: "Create table",
       help: "Create the table from the input's schema if it does not exist, with the key columns as primary key.",
@@ -54,6 +60,20 @@ const config = z
         code: "custom",
         path: ["key"],
         message: `${c.mode} needs the key columns that identify a row, e.g. [id]`,
+      });
+    }
+    if (c.newerBy !== undefined && c.mode !== "upsert") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["newerBy"],
+        message: "keeping the newest row applies to upsert mode only",
+      });
+    }
+    if (c.newerBy !== undefined && c.key.includes(c.newerBy)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["newerBy"],
+        message: `"${c.newerBy}" is a key column; name another column`,
       });
     }
     const seen = new Set<string>();
@@ -125,6 +145,24 @@ function inferIssues(c: PostgresSinkConfig, input: RecordSchema): InferIssue[] {
         });
       }
     });
+    if (c.newerBy !== undefined && c.mode === "upsert") {
+      const f = fields.find((x) => x.name === c.newerBy);
+      if (!f && !open) {
+        issues.push({
+          severity: "error",
+          code: "unknown-field",
+          message: `"${c.newerBy}" is not a field of the input, so records carry nothing to compare`,
+          path: ["newerBy"],
+        });
+      } else if (f && !["int", "float", "timestamp", "string"].includes(f.type.kind)) {
+        issues.push({
+          severity: "error",
+          code: "type",
+          message: `"${c.newerBy}" is ${typeName(f.type)}; keep the newest by a timestamp, a number or a string`,
+          path: ["newerBy"],
+        });
+      }
+    }
     for (const k of c.key) {
       const f = fields.find((x) => x.name === k);
       if (f && (f.type.kind === "json" || f.type.kind === "array" || f.type.kind === "object")) {
@@ -160,6 +198,14 @@ into array columns.
 - *upsert* inserts each record, or updates the row with the same **key** (\`INSERT … ON CONFLICT (key) DO UPDATE\`);
   the table needs a primary key or unique index on exactly the key columns. Within a batch the last record of a key
   wins.
+- *upsert* with **Keep the newest by** a column (\`updated_at\`, an event time, a version) keeps the newest version of
+  each row whatever order writes arrive in: a row is updated only when the record's value is greater than the stored
+  one, or the stored one is NULL (\`ON CONFLICT (key) DO UPDATE … WHERE t.col IS NULL OR t.col < EXCLUDED.col\`),
+  and within a batch the record with the greatest value per key wins, not the last. On a tie the stored row stays; a
+  record without a value never replaces a row that has one. This lets a scheduled batch pipeline (a backfill) and a
+  live one feed the same serving table — the lambda architecture — and replaying either changes nothing. The column
+  must be a field of the input; compare timestamps or numbers (strings compare by the table's collation in
+  PostgreSQL and by code point within a batch).
 - *cdc* applies the change records of \`source.postgres-cdc\` (\`op\`, \`before\`, \`after\`): inserts and updates
   become upserts of \`after\`, deletes remove the row whose key is in \`before\`, a key change deletes the old key, a
   truncate deletes every row. The batch is reduced to the last change per key first, so the table ends exactly as the
@@ -198,6 +244,16 @@ fixed. A missing table (without *Create table*), missing key columns or refused 
       },
     },
     {
+      title: "A serving table fed by a batch and a live pipeline, newest row wins",
+      config: {
+        connection: "warehouse",
+        table: "balances",
+        mode: "upsert",
+        key: ["account_id"],
+        newerBy: "updated_at",
+      },
+    },
+    {
       title: "Mirror a table from its change records",
       config: { connection: "replica", table: "orders_copy", mode: "cdc", key: ["id"] },
     },
@@ -208,5 +264,5 @@ fixed. A missing table (without *Create table*), missing key columns or refused 
   },
   infer: ({ config: c, inputs }) => ({ outputs: {}, issues: inferIssues(c, inputs.in ?? emptySchema) }),
   summarize: (c) =>
-    `${c.mode} into ${c.table}${c.key.length > 0 ? ` by ${c.key.join(", ")}` : ""}${sinkExactlyOnce(c) ? " · exactly once" : ""}`,
+    `${c.mode} into ${c.table}${c.key.length > 0 ? ` by ${c.key.join(", ")}` : ""}${c.newerBy !== undefined ? ` · newest by ${c.newerBy}` : ""}${sinkExactlyOnce(c) ? " · exactly once" : ""}`,
 });

@@ -288,3 +288,78 @@ describe("sink.postgres: records the table refuses", () => {
     }
   });
 });
+
+describe("sink.postgres: upsert keeping the newest row", () => {
+  const T = Date.UTC(2026, 4, 1);
+  /** The batch layer's rows: newer than the speed layer's for even keys, older for odd ones. */
+  const batchLayer = Array.from({ length: 200 }, (_, k) => ({
+    account: k,
+    balance: k * 10,
+    updated_at: T + (k % 2 === 0 ? 2000 : 1000),
+    layer: "batch",
+  }));
+  /** The speed layer's: each key twice in one batch, its newest record first. */
+  const speedLayer = Array.from({ length: 200 }, (_, k) => [
+    { account: k, balance: k * 10 + 1, updated_at: T + (k % 2 === 0 ? 1500 : 2500), layer: "speed" },
+    { account: k, balance: -1, updated_at: T + 500, layer: "stale" },
+  ]).flat();
+
+  async function writerFor(table: string, nodeId: string) {
+    const ctx = testContext(
+      postgresSinkDef,
+      { connection: "wh", table, mode: "upsert", key: ["account"], newerBy: "updated_at" },
+      { connections: connectionBundle({ wh: target }), nodeId },
+    );
+    return TableWriter.open(ctx as never);
+  }
+
+  async function rows(table: string) {
+    return sql<{ account: number; balance: number; layer: string }>(
+      target,
+      `SELECT account, balance, layer FROM ${table} ORDER BY account`,
+    );
+  }
+
+  it("ends with the newest row per key whichever layer writes first, and a replay changes nothing", async () => {
+    const tables = ["serving_batch_first", "serving_speed_first"];
+    for (const table of tables) {
+      await sql(
+        target,
+        `CREATE TABLE ${table} (account int PRIMARY KEY, balance bigint, updated_at timestamptz, layer text);
+         INSERT INTO ${table} VALUES (0, 999, NULL, 'unversioned'), (1, 999, '2030-01-01Z', 'future')`,
+      );
+    }
+    const order = { serving_batch_first: [batchLayer, speedLayer], serving_speed_first: [speedLayer, batchLayer] };
+    for (const table of tables) {
+      const [first, second] = order[table as keyof typeof order];
+      const a = await writerFor(table, `${table}-a`);
+      const b = await writerFor(table, `${table}-b`);
+      try {
+        await a.write(first!, { batchId: "a:0:0:1", sequence: 1 });
+        await b.write(second!, { batchId: "b:0:0:1", sequence: 1 });
+        // Either layer replaying its batch (after a crash, or a backfill run again) changes nothing.
+        await a.write(first!, { batchId: "a:0:0:1", sequence: 1 });
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    }
+    const expected = Array.from({ length: 200 }, (_, k) =>
+      k === 1
+        ? { account: 1, balance: 999, layer: "future" }
+        : k % 2 === 0
+          ? { account: k, balance: k * 10, layer: "batch" }
+          : { account: k, balance: k * 10 + 1, layer: "speed" },
+    );
+    expect(await rows("serving_batch_first")).toEqual(expected);
+    expect(await rows("serving_speed_first")).toEqual(expected);
+  });
+
+  it("fails the run at start when the table has no such column", async () => {
+    await sql(target, "CREATE TABLE serving_no_column (account int PRIMARY KEY, balance bigint)");
+    const error = await writerFor("serving_no_column", "no-column").catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
+      /table serving_no_column has no column "updated_at" to keep the newest by/,
+    );
+  });
+});

@@ -3,6 +3,7 @@ import { pipeline } from "node:stream/promises";
 import type { DataRecord } from "@sluice/pipeline/record-schema";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
+import { reduceByKey } from "../../newest-wins";
 import type { BatchInfo, RuntimeContext, SinkRuntime } from "../../runtime-contract";
 import { type FailRecord, RecordRejectedError, type SinkWriter } from "../../runtime-contract";
 import { NodeConfigError } from "../../runtime-expressions";
@@ -32,6 +33,8 @@ import {
 const MAX_PARAMETERS = 65_535;
 const MAX_ROWS_PER_STATEMENT = 1000;
 const COPY_CHUNK_CHARS = 256 * 1024;
+/** The target table's name in an upsert that keeps the newest row (its WHERE compares the stored row). */
+const NEWEST_ALIAS = "sluice_stored";
 
 interface Item {
   /** Index of the record in the batch. */
@@ -116,6 +119,13 @@ export class TableWriter {
           throw new NodeConfigError(ctx.nodeId, `key.${i}`, `table ${c.table} has no column "${k}"`);
         }
       });
+      if (c.newerBy !== undefined && !table.columns.has(c.newerBy)) {
+        throw new NodeConfigError(
+          ctx.nodeId,
+          "newerBy",
+          `table ${c.table} has no column "${c.newerBy}" to keep the newest by`,
+        );
+      }
       if ((c.mode === "upsert" || c.mode === "cdc") && !hasUniqueKey(table, c.key)) {
         throw new NodeConfigError(
           ctx.nodeId,
@@ -314,19 +324,18 @@ export class TableWriter {
       };
     }
     if (c.mode === "upsert") {
-      // The last record of a key wins (one statement cannot update a row twice).
-      const byKey = new Map<string, Item>();
+      // One record per key (one statement cannot update a row twice): the last, or with newerBy the newest.
+      const keyed: Item[] = [];
       records.forEach((row, index) => {
         const missing = c.key.find((k) => row[k] === undefined || row[k] === null);
         if (missing !== undefined) {
           refused.push({ index, error: `the record has no value for key column "${missing}"` });
           return;
         }
-        const k = JSON.stringify(c.key.map((name) => row[name]));
-        byKey.delete(k);
-        byKey.set(k, { index, row });
+        keyed.push({ index, row });
       });
-      const steps = this.groups([...byKey.values()], refused).map((group) => ({ kind: "upsert" as const, group }));
+      const chosen = reduceByKey(keyed, c.key, c.newerBy);
+      const steps = this.groups(chosen, refused).map((group) => ({ kind: "upsert" as const, group }));
       return { steps, truncate: false, refused };
     }
     const changes = planChanges(records, c.key);
@@ -425,13 +434,20 @@ export class TableWriter {
       return;
     }
     let conflict = "";
+    let alias = "";
     if (step.kind === "upsert") {
-      const key = this.ctx.config.key;
+      const { key, newerBy } = this.ctx.config;
       const updates = columns.filter((col) => !key.includes(col.name));
+      // Newest wins: the stored row is replaced only by a greater value of newerBy (or when it has none).
+      const newest =
+        newerBy !== undefined
+          ? ` WHERE ${NEWEST_ALIAS}.${quoteIdent(newerBy)} IS NULL OR ${NEWEST_ALIAS}.${quoteIdent(newerBy)} < EXCLUDED.${quoteIdent(newerBy)}`
+          : "";
+      if (newerBy !== undefined) alias = ` AS ${NEWEST_ALIAS}`;
       conflict = ` ON CONFLICT (${key.map(quoteIdent).join(", ")}) DO ${
         updates.length === 0
           ? "NOTHING"
-          : `UPDATE SET ${updates.map((col) => `${quoteIdent(col.name)} = EXCLUDED.${quoteIdent(col.name)}`).join(", ")}`
+          : `UPDATE SET ${updates.map((col) => `${quoteIdent(col.name)} = EXCLUDED.${quoteIdent(col.name)}`).join(", ")}${newest}`
       }`;
     }
     const per = Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(MAX_PARAMETERS / columns.length)));
@@ -447,7 +463,7 @@ export class TableWriter {
         }
         tuples.push(`(${placeholders.join(", ")})`);
       }
-      await client.query(`INSERT INTO ${t} (${names}) VALUES ${tuples.join(", ")}${conflict}`, values);
+      await client.query(`INSERT INTO ${t}${alias} (${names}) VALUES ${tuples.join(", ")}${conflict}`, values);
     }
   }
 

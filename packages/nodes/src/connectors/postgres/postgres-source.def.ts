@@ -46,6 +46,16 @@ const config = z
       help: "bounded: read the rows that exist when the run starts, then end. polling: keep reading new rows as they appear.",
       widget: "select",
     }),
+    cursorFrom: z.string().min(1).max(1000).optional().meta({
+      label: "From cursor value",
+      help: "Read only rows whose cursor is at least this value (as PostgreSQL reads it: 1042, 2026-05-01T00:00:00Z). Empty: from the first row.",
+      advanced: true,
+    }),
+    cursorTo: z.string().min(1).max(1000).optional().meta({
+      label: "To cursor value",
+      help: "bounded: read only rows whose cursor is at most this value (included). Empty: up to the last row when the run starts.",
+      advanced: true,
+    }),
     pollInterval: Duration.prefault("1s").meta({
       label: "Poll interval",
       help: "polling: how long to wait before asking again when there were no new rows.",
@@ -95,6 +105,9 @@ const config = z
         path: ["query"],
         message: "remove the trailing ; (the query is used as a subquery)",
       });
+    }
+    if (c.cursorTo !== undefined && c.mode !== "bounded") {
+      ctx.addIssue({ code: "custom", path: ["cursorTo"], message: "an end value needs mode bounded" });
     }
     if (c.tieBreaker && c.tieBreaker === c.cursor) {
       ctx.addIssue({ code: "custom", path: ["tieBreaker"], message: "the tie-breaker must be another column" });
@@ -161,6 +174,12 @@ non-NULL column), rows are ordered by both and a batch may end anywhere.
 the same row), reads up to it, shows progress (rows read of rows counted at the start), then ends. *polling* keeps
 going: when a query finds no new rows it waits *Poll interval* and asks again. A row updated later is read again
 when its cursor is an \`updated_at\` column; deleted rows are not seen — use the CDC source for those.
+
+**Cursor range (replay).** *From cursor value* and *To cursor value* (both included, written as PostgreSQL reads a
+value of the cursor column: \`1042\`, \`2026-05-01T00:00:00Z\`) limit the read to a stretch of the cursor: a
+backfill replays an hour of an \`updated_at\` table this way. The end value needs mode *bounded*; without it the
+read ends at the last row when the run starts. A value the column cannot hold fails the run at start, naming the
+field.
 
 **Rows that commit out of order.** A transaction may take cursor value 100, another 101 and commit first; a poll
 between the two commits reads 101 and moves past 100 for good. *Settle time* guards against that: only rows up to

@@ -3,6 +3,7 @@ import { FleetHarness, waitFor } from "@sluice/test-kit/fleet-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TcpProxy } from "../../../test/tcp-proxy";
 import { catalog } from "../../catalog";
+import { replayConfig } from "../../replay";
 import { runtimes } from "../../runtimes";
 import { connectionBundle, type PgTarget, pipeline, sql, targetFromUrl } from "./testing/postgres-test-support";
 
@@ -227,5 +228,57 @@ describe("source.postgres through the engine", () => {
     expect(rows.length).toBe(99);
     expect(rows.find((r) => r.id === 42)).toBeUndefined();
     expect(rows.every((r) => r.amount === r.id * 2)).toBe(true);
+  });
+});
+
+describe("source.postgres replayed over a cursor range", () => {
+  it("reads exactly the rows of [from, to] by time, over partitions, and ends", async () => {
+    await sql(
+      target,
+      `CREATE TABLE readings (id int PRIMARY KEY, at timestamptz NOT NULL);
+       INSERT INTO readings SELECT i, timestamptz '2026-05-01 00:00:00+00' + i * interval '1 second'
+         FROM generate_series(1, 5000) i;
+       CREATE TABLE readings_hour (LIKE readings);`,
+    );
+    const live = {
+      connection: "wh",
+      table: "readings",
+      cursor: "at",
+      tieBreaker: "id",
+      partitionBy: "id",
+      mode: "polling",
+    };
+    const config = replayConfig(
+      "source.postgres",
+      live,
+      { time: Date.parse("2026-05-01T00:10:00Z") },
+      { time: Date.parse("2026-05-01T00:40:00Z") },
+    );
+    await harness.startRun("replay", copyPipeline(config, "readings_hour", { parallelism: 3 }), {}, bundle());
+    const done = await harness.waitForStatus("replay", "completed", 30_000);
+    expect(done.nodes.src?.out).toBe(1801);
+    expect(done.progress).toEqual({ done: 1801, total: 1801 });
+    expect(
+      await sql(target, "SELECT min(id) AS lo, max(id) AS hi, count(DISTINCT id) AS n FROM readings_hour"),
+    ).toEqual([{ lo: 600, hi: 2400, n: 1801 }]);
+
+    // By cursor value, from a value on: up to the last row when the run starts.
+    await sql(target, "TRUNCATE readings_hour");
+    const byId = replayConfig("source.postgres", { ...live, cursor: "id", tieBreaker: undefined }, { offset: "4990" });
+    await harness.startRun("replay-id", copyPipeline(byId, "readings_hour"), {}, bundle());
+    await harness.waitForStatus("replay-id", "completed", 30_000);
+    expect(await sql(target, "SELECT count(*) AS n FROM readings_hour")).toEqual([{ n: 11 }]);
+  });
+
+  it("fails the run at start, naming the field, when a bound does not fit the cursor column", async () => {
+    const config = replayConfig(
+      "source.postgres",
+      { connection: "wh", table: "readings", cursor: "id" },
+      { offset: "yesterday" },
+    );
+    await harness.startRun("bad-bound", copyPipeline(config, "readings_hour"), {}, bundle());
+    expect((await harness.waitForStatus("bad-bound", "failed", 30_000)).error).toMatch(
+      /cursorFrom.*the cursor bounds do not fit column id: invalid input syntax for type integer: "yesterday"/,
+    );
   });
 });

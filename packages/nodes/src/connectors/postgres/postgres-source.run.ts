@@ -99,6 +99,8 @@ function shapeOf(
     partitionBy: c.partitionBy,
     partition: ctx.partition,
     partitions: ctx.partitions,
+    from: c.cursorFrom,
+    to: c.cursorTo,
   };
 }
 
@@ -153,6 +155,16 @@ export const postgresSourceRuntime: SourceRuntime<PostgresSourceConfig> = {
         "42501": { path: "connection", message: `permission denied: ${(err as Error).message}` },
         "42601": { path: "query", message: `the query does not parse: ${(err as Error).message}` },
         "42883": { path: "query", message: (err as Error).message },
+        // A cursor bound PostgreSQL cannot read as the cursor column's type.
+        ...Object.fromEntries(
+          ["22P02", "22007", "22008", "22003"].map((code) => [
+            code,
+            {
+              path: c.cursorFrom !== undefined ? "cursorFrom" : "cursorTo",
+              message: `the cursor bounds do not fit column ${c.cursor}: ${(err as Error).message}`,
+            },
+          ]),
+        ),
       });
     }
 

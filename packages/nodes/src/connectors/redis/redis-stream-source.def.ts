@@ -9,6 +9,9 @@ const StreamKey = z.string().min(1, "name a stream key").max(1024);
 /** `earliest`, `latest`, or an entry id (`1700000000000-0`, or just the milliseconds). */
 const START = /^(earliest|latest|\d{1,20}(-\d{1,20})?)$/;
 
+/** `start` (the stream's last entry when the run starts) or an entry id (`1700000000000-5`, or just the milliseconds = the whole millisecond). */
+const UNTIL = /^(start|\d{1,20}(-\d{1,20})?)$/;
+
 const payload = sourcePayloadFields(["json", "text", "bytes-base64", "fields"]);
 
 const config = z
@@ -33,6 +36,16 @@ const config = z
         label: "Start at",
         help: "Where a new run starts (a restarted run continues from its last commit): earliest = the first entry; latest = entries added after the run was created; or after an entry id. With a consumer group that already exists, the group's position wins.",
         examples: ["earliest", "latest", "1700000000000-0"],
+      }),
+    until: z
+      .string()
+      .regex(UNTIL, 'write "start" or an entry id such as 1700000000000-0')
+      .optional()
+      .meta({
+        label: "Stop after",
+        help: "Make the read bounded: read up to this entry id (included), then end. start = the stream's last entry when the run starts. Empty: keep reading new entries.",
+        examples: ["start", "1700000060000-0"],
+        advanced: true,
       }),
     entryField: z.string().min(1).max(256).default("data").meta({
       label: "Entry field",
@@ -100,6 +113,13 @@ from *Start at*.
 **Start at.** \`earliest\` (default) reads each stream from its first entry, \`latest\` only entries added after the
 run was created (compared by the time in the entry id, so it is the same on every retry), or give an entry id to
 read what follows it.
+
+**Bounded reads (replay).** With *Stop after* the source reads up to an entry id (included; just the milliseconds
+takes the whole millisecond) and then ends, on every partition, so the run completes — a backfill replays a stretch
+of a stream this way (Start at just before the first entry, Stop after the last). \`start\` stops at each stream's
+last entry when the run starts; that id is kept in the position, so a restarted partition ends at the same entry.
+A bound that lies ahead is waited for until the server's clock (or the stream's last id) has passed it. A replay
+should not name the live pipeline's *Consumer group*: it would move it.
 
 **Payload.** By default the entry's \`data\` field holds a JSON object whose keys become the record's fields.
 \`text\` and \`bytes-base64\` put the payload in one field; \`fields\` takes the entry's own field-value pairs (all

@@ -61,6 +61,62 @@ function nextId(id: string): string {
   return seq >= BigInt(MAX_SEQ) ? `${ms + 1n}-0` : `${ms}-${seq + 1n}`;
 }
 
+/** Entry id → [ms, seq], for comparing ids. */
+function idParts(id: string): [bigint, bigint] {
+  const dash = id.indexOf("-");
+  return dash < 0 ? [BigInt(id), 0n] : [BigInt(id.slice(0, dash)), BigInt(id.slice(dash + 1))];
+}
+
+function compareIds(a: string, b: string): number {
+  const [am, as] = idParts(a);
+  const [bm, bs] = idParts(b);
+  return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
+}
+
+/** Offset key of the end ids a bounded read captured (`until: start`); no stream key is empty, so none collides. */
+const BOUNDS_KEY = "";
+
+/** The configured end bound as an entry id; undefined for "start" (the stream's last entry, captured on open). */
+function untilId(until: string): string | undefined {
+  if (until === "start") return undefined;
+  return until.includes("-") ? until : `${until}-${MAX_SEQ}`;
+}
+
+/** The end ids kept in a committed offset (a bounded read with `until: start`). */
+function readBounds(from: SourceOffset | null): Record<string, string> {
+  if (from === null || typeof from !== "object" || Array.isArray(from)) return {};
+  const kept = (from as Record<string, unknown>)[BOUNDS_KEY];
+  if (kept === null || typeof kept !== "object" || Array.isArray(kept)) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(kept)) if (typeof v === "string") out[k] = v;
+  return out;
+}
+
+/** The stream's last entry id, "0-0" when it is empty or missing. */
+async function lastEntryId(client: Redis, stream: string): Promise<string> {
+  const [newest] = (await client.xrevrange(stream, "+", "-", "COUNT", 1)) as [string, string[]][];
+  return newest?.[0] ?? "0-0";
+}
+
+/**
+ * No entry up to `until` can still be added to the stream: new ids are above both the stream's last generated id and
+ * the server's clock (an auto id), so once either passes the bound, the entries up to it are all there.
+ */
+async function boundPassed(client: Redis, stream: string, until: string): Promise<boolean> {
+  const [sec, usec] = (await client.time()) as [string | number, string | number];
+  const nowMs = BigInt(sec) * 1000n + BigInt(usec) / 1000n;
+  if (nowMs > idParts(until)[0]) return true;
+  let info: unknown[];
+  try {
+    info = (await client.xinfo("STREAM", stream)) as unknown[];
+  } catch (err) {
+    if (/no such key/i.test(errorText(err))) return false;
+    throw err;
+  }
+  const at = info.indexOf("last-generated-id");
+  return at >= 0 && compareIds(String(info[at + 1]), until) >= 0;
+}
+
 /**
  * Entries of KEYS[1] after the position ARGV[3] (ARGV[1]: the id just after it), counted in the server so no entry
  * crosses the wire: those after it when there are fewer than ARGV[2], else the stream's length less those up to it
@@ -135,6 +191,8 @@ export const redisStreamSourceRuntime: SourceRuntime<RedisStreamSourceConfig> = 
     const name = `${ctx.runId}:${ctx.nodeId}:${ctx.partition}`;
     const group = preview ? undefined : c.group;
     const positions: Positions = new Map();
+    /** A bounded read (`until`): the last entry id to read, per stream. */
+    const bounds: Positions = new Map();
     let entriesConn: RespConnection | undefined;
     let client: Redis | undefined;
     let destination: Destination;
@@ -143,6 +201,7 @@ export const redisStreamSourceRuntime: SourceRuntime<RedisStreamSourceConfig> = 
       client = redisClient(conn, name, preview ? "probe" : "run", destination);
       await connectRedis(client);
       const committed = readOffset(from);
+      const keptBounds = readBounds(from);
       for (const stream of keys) {
         const type = await client.type(stream);
         if (type !== "stream" && type !== "none") {
@@ -164,6 +223,10 @@ export const redisStreamSourceRuntime: SourceRuntime<RedisStreamSourceConfig> = 
           }
         }
         positions.set(stream, position);
+        if (c.until !== undefined && !preview) {
+          const end = untilId(c.until) ?? keptBounds[stream] ?? (await lastEntryId(client, stream));
+          bounds.set(stream, end);
+        }
       }
       if (keys.length > 0) entriesConn = await RespConnection.open(conn, name, destination);
     } catch (err) {
@@ -176,7 +239,10 @@ export const redisStreamSourceRuntime: SourceRuntime<RedisStreamSourceConfig> = 
     const binary = c.format === "bytes-base64";
     const fieldsFormat = c.format === "fields";
     const entryField = Buffer.from(c.entryField, "utf8");
-    const offset = (): SourceOffset => Object.fromEntries(positions);
+    // The captured end ids ride along in the offset, so a restarted partition ends at the same entries.
+    const captured: Record<string, SourceOffset> =
+      c.until === "start" && bounds.size > 0 ? { [BOUNDS_KEY]: Object.fromEntries(bounds) } : {};
+    const offset = (): SourceOffset => ({ ...Object.fromEntries(positions), ...captured });
     let acknowledged = new Map(positions);
     /** Where the committed offset has each stream: what the offset lag counts from. */
     const committedIds = new Map(positions);
@@ -237,10 +303,62 @@ export const redisStreamSourceRuntime: SourceRuntime<RedisStreamSourceConfig> = 
       return rejectedBatch(ctx, { records, offset: offset(), end }, bad);
     };
 
+    /** Streams of a bounded read with every entry up to their bound read. */
+    const finished = new Set<string>();
+    let rangeConn = entriesConn;
+    const readBounded = async (max: number): Promise<SourceBatch> => {
+      const records: DataRecord[] = [];
+      const bad: RejectedRecord[] = [];
+      const open = keys.filter((k) => !finished.has(k));
+      const per = Math.max(1, Math.ceil(max / Math.max(1, open.length)));
+      let waiting = false;
+      for (const stream of open) {
+        const position = positions.get(stream)!;
+        const end = bounds.get(stream)!;
+        if (compareIds(position, end) >= 0) {
+          finished.add(stream);
+          continue;
+        }
+        if (rangeConn?.closed) rangeConn = undefined;
+        rangeConn ??= await RespConnection.open(conn, name, destination);
+        const reply = await rangeConn.send(["XRANGE", stream, nextId(position), end, "COUNT", per]);
+        const entries = readRangeReply(reply, stream, entryField);
+        toRecords(entries, 0, entries.length, records, bad);
+        if (entries.length < per) {
+          // Everything up to the bound that exists now is read; done unless more can still arrive below it.
+          if (await boundPassed(client, stream, end)) finished.add(stream);
+          else waiting = true;
+        }
+      }
+      const end = finished.size === keys.length;
+      return rejectedBatch(
+        ctx,
+        { records, offset: offset(), end, ...(waiting && records.length === 0 ? { idleMs: c.block } : {}) },
+        bad,
+      );
+    };
+
     return {
       async read(max): Promise<SourceBatch> {
-        if (keys.length === 0) return { records: [], offset: offset(), end: false, idleMs: 1000 };
+        if (keys.length === 0) return { records: [], offset: offset(), end: c.until !== undefined, idleMs: 1000 };
         if (preview) return readPreview(max);
+        if (c.until !== undefined) {
+          try {
+            return await readBounded(max);
+          } catch (err) {
+            if (err instanceof RespError && !TRANSIENT.test(err.message)) {
+              throw new Error(`reading from ${where} failed: ${diagnoseRedis(err, where).message}`, { cause: err });
+            }
+            // The server is away: the next read connects again and goes on from the same position.
+            if (rangeConn !== entriesConn) rangeConn?.close();
+            rangeConn = undefined;
+            if (Date.now() - warnedAt > 10_000) {
+              warnedAt = Date.now();
+              ctx.log.warn("redis unavailable; waiting for it to come back", { error: errorText(err), where });
+            }
+            return { records: [], offset: offset(), end: false, idleMs: 250 };
+          }
+        }
         let slices: Awaited<ReturnType<StreamReadAhead["take"]>>;
         try {
           slices = await ahead.take(max);
@@ -289,6 +407,7 @@ export const redisStreamSourceRuntime: SourceRuntime<RedisStreamSourceConfig> = 
       async close() {
         ahead.close();
         entriesConn?.close();
+        if (rangeConn !== entriesConn) rangeConn?.close();
         client.disconnect();
       },
     };
