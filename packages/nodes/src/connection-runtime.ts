@@ -52,7 +52,15 @@ export interface QueryRequest {
   timeoutMs: number;
   /** Size of the rows as JSON at most (default QUERY_MAX_BYTES); beyond it the result is cut and `truncated`. */
   maxBytes?: number;
+  /**
+   * Bind values for the statement's placeholders ($1, $2, … in PostgreSQL and DuckDB; each `?` in MariaDB), sent
+   * through the engine's bind protocol, never written into the SQL. A Date is bound as an instant.
+   */
+  params?: readonly QueryParam[];
 }
+
+/** A bind value: text, a number, an instant, or NULL. */
+export type QueryParam = string | number | Date | null;
 
 export interface QueryOutcome {
   columns: { name: string; type: string; kind: QueryColumnKind }[];

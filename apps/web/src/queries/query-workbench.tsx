@@ -1,14 +1,15 @@
 "use client";
 
+import { type ParameterType, parameterNames } from "@sluice/api/queries/query-parameters";
 import { QUERY_LIMITS } from "@sluice/api/queries/query-router.types";
 import { skipToken, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useId, useRef, useState } from "react";
+import { useEffect, useId, useMemo, useRef, useState } from "react";
 import type { RouterOutputs } from "@/components/api-types";
-import { downloadText, fileSlug } from "@/components/download";
 import { errorMessage } from "@/lib/errors";
 import { useWorkspaceRole } from "@/lib/use-workspace-role";
-import { useTRPC, useTRPCClient } from "@/trpc/react";
-import { toCsv } from "./csv";
+import { WORKSPACE_HEADER } from "@/lib/workspace-choice";
+import { useCurrentWorkspaceId, useTRPC, useTRPCClient } from "@/trpc/react";
+import { defaultType, ParameterBar } from "./parameter-bar";
 import { FILES_SOURCE, type QueryUrlState, queryHref, sourceFromKey } from "./query-url";
 import { ResultChart } from "./result-chart";
 import { indexPick, type NamedChartPick, namePick } from "./result-chart-data";
@@ -65,6 +66,33 @@ interface Running {
 }
 
 const keyOf = (source: SourceView) => (source.kind === "files" ? FILES_SOURCE : source.connectionId);
+
+/** The time range a query with `{{from}}` and `{{to}}` starts with. */
+const RANGE_DEFAULTS: Readonly<Record<string, string>> = { from: "now-1h", to: "now" };
+
+/** The `{{name}}` parameters of `sql`; none while a placeholder is half typed. */
+function namesIn(sql: string, dialect: "postgresql" | "mysql" | "duckdb"): string[] {
+  try {
+    return parameterNames(sql, dialect);
+  } catch {
+    return [];
+  }
+}
+
+/** Saves a response's body as the file its Content-Disposition names. */
+async function saveResponse(response: Response, fallbackName: string): Promise<void> {
+  const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") ?? "")?.[1] ?? fallbackName;
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  link.style.display = "none";
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // Revoked later: some browsers read the blob after click() returns.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
 
 /** The client's name for a query, so it can cancel it; getRandomValues works where randomUUID does not (plain HTTP). */
 function newQueryId(): string {
@@ -129,6 +157,43 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
   const sqlNow = useRef(initial.sql);
   const editor = useRef<SqlEditorHandle>(null);
   const [limit, setLimit] = useState<number>(QUERY_LIMITS.defaultRows);
+  const dialect = selected?.dialect ?? "duckdb";
+  const paramNames = useMemo(() => namesIn(sql, dialect), [sql, dialect]);
+  const [paramValues, setParamValues] = useState<Record<string, string>>(initial.params);
+  const [paramTypes, setParamTypes] = useState<Record<string, ParameterType>>(initial.types);
+  const typeOf = (name: string) => paramTypes[name] ?? defaultType(name);
+  /** The values the parameters named now are run with: a time range starts as the last hour. */
+  const shownValues = useMemo(() => {
+    const shown: Record<string, string> = {};
+    for (const name of paramNames) {
+      const type = paramTypes[name] ?? defaultType(name);
+      const value = paramValues[name] ?? (type === "timestamp" ? RANGE_DEFAULTS[name] : undefined);
+      if (value !== undefined) shown[name] = value;
+    }
+    return shown;
+  }, [paramNames, paramValues, paramTypes]);
+  const runParameters = () => {
+    const declarations = paramNames.map((name) => ({ name, type: typeOf(name) }));
+    const parameters: Record<string, string | number> = {};
+    for (const d of declarations) {
+      const value = shownValues[d.name];
+      // An empty number or time is no value (the server names it); empty text is text.
+      if (value === undefined || (value === "" && d.type !== "text")) continue;
+      parameters[d.name] = d.type === "number" ? Number(value) : value;
+    }
+    return { declarations, parameters };
+  };
+  /** Each parameter with its type, for a save; the values shown become its defaults ("now-1h" stays relative). */
+  const savedParameters = () =>
+    paramNames.map((name) => {
+      const type = typeOf(name);
+      const value = shownValues[name];
+      const fallback = value === undefined || (value === "" && type !== "text") ? null : value;
+      return { name, type, label: name, default: type === "number" && fallback !== null ? Number(fallback) : fallback };
+    });
+  const workspaceId = useCurrentWorkspaceId();
+  const [downloading, setDownloading] = useState<string | null>(null);
+  const [downloadError, setDownloadError] = useState<string | null>(null);
   const [timeoutMs, setTimeoutMs] = useState<number>(QUERY_LIMITS.defaultTimeoutMs);
 
   const queryClient = useQueryClient();
@@ -147,14 +212,18 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
     if (loadingSaved) return;
     const timer = setTimeout(() => {
       // A saved query unchanged is linked to by its id alone; edits not saved yet ride along beside it.
+      const params = shownValues;
+      const types = Object.fromEntries(
+        paramNames.filter((n) => paramTypes[n] && paramTypes[n] !== defaultType(n)).map((n) => [n, paramTypes[n]!]),
+      );
       const href =
         openSaved && !edited
-          ? queryHref({ saved: openSaved.id, source: null, sql: "" })
-          : queryHref({ saved: openSaved?.id ?? null, source: sourceKey, sql });
+          ? queryHref({ saved: openSaved.id, source: null, sql: "", params, types })
+          : queryHref({ saved: openSaved?.id ?? null, source: sourceKey, sql, params, types });
       if (`${window.location.pathname}${window.location.search}` !== href) window.history.replaceState(null, "", href);
     }, URL_WRITE_DELAY_MS);
     return () => clearTimeout(timer);
-  }, [sourceKey, sql, openSaved, edited, loadingSaved]);
+  }, [sourceKey, sql, openSaved, edited, loadingSaved, paramNames, shownValues, paramTypes]);
 
   const runQuery = useMutation(trpc.queries.run.mutationOptions());
   const cancelQuery = useMutation(trpc.queries.cancel.mutationOptions());
@@ -187,6 +256,7 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
         limit,
         timeoutMs,
         queryId,
+        ...runParameters(),
       });
       setOutcome({ kind: "result", answer, sourceName: selected.name, key: Date.now() });
     } catch (error) {
@@ -218,7 +288,10 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
   );
 
   /** Puts a saved query on the page: its source, its SQL in the editor, its chart. `edits` are the address's own. */
-  const showSaved = (saved: SavedQueryView, edits?: { source: string | null; sql: string }) => {
+  const showSaved = (
+    saved: SavedQueryView,
+    edits?: { source: string | null; sql: string; params?: Record<string, string> },
+  ) => {
     const text = edits?.sql || saved.sql;
     const savedSource = saved.source.kind === "files" ? FILES_SOURCE : saved.source.connectionId;
     const source = edits?.source ?? savedSource;
@@ -228,6 +301,12 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
     setSql(text);
     setChart(saved.chart);
     setView(saved.chart ? "chart" : "table");
+    // Its declared types, and its defaults as the values unless the address brings its own.
+    setParamTypes(Object.fromEntries(saved.parameters.map((p) => [p.name, p.type])));
+    setParamValues({
+      ...Object.fromEntries(saved.parameters.filter((p) => p.default !== null).map((p) => [p.name, String(p.default)])),
+      ...edits?.params,
+    });
     // The result on the page was another query's.
     if (!edits) setOutcome(null);
     setOpenSaved(openSavedOf(saved));
@@ -248,14 +327,15 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
   const showSavedRef = useRef(showSaved);
   showSavedRef.current = showSaved;
   useEffect(() => {
-    const { saved, source, sql: text } = initialRef.current;
+    const { saved, source, sql: text, params } = initialRef.current;
     if (saved === null) return;
     let stale = false;
     queryClient
       .fetchQuery(trpc.savedQueries.get.queryOptions({ id: saved }))
       .then(
         (found) => {
-          if (!stale) showSavedRef.current(found, text ? { source, sql: text } : undefined);
+          if (!stale)
+            showSavedRef.current(found, text ? { source, sql: text, params } : { source: null, sql: "", params });
         },
         (error: unknown) => {
           if (!stale) setSavedNotice(`The link names a saved query that cannot be opened: ${errorMessage(error)}`);
@@ -279,6 +359,7 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
       sql: text,
       // What the page shows is what is saved: the chart when the chart is shown, else the table.
       chart: view === "chart" && chart ? { ...chart, y: [...chart.y] } : null,
+      parameters: savedParameters(),
     };
     try {
       if (as === "update" && openSaved) {
@@ -307,10 +388,43 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
     }
   };
 
-  const download = () => {
-    if (outcome?.kind !== "result") return;
-    const { answer, sourceName } = outcome;
-    downloadText(`query-${fileSlug(sourceName)}.csv`, toCsv(answer.columns, answer.rows), "text/csv;charset=utf-8");
+  /**
+   * Downloads the result as a file: the server runs the query again with a download's row limit (a saved query as
+   * saved, by its id, when the page shows it unchanged; else the SQL on the page).
+   */
+  const download = async (format: "csv" | "parquet") => {
+    if (!selected || downloading) return;
+    const { declarations, parameters } = runParameters();
+    const body =
+      openSaved && !edited
+        ? { saved: openSaved.id, format, values: parameters, timeoutMs }
+        : {
+            source: sourceFromKey(keyOf(selected)),
+            sql: sqlNow.current.trim(),
+            format,
+            parameters,
+            declarations,
+            timeoutMs,
+          };
+    setDownloading(format);
+    setDownloadError(null);
+    try {
+      const response = await fetch("/api/queries/export", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(workspaceId ? { [WORKSPACE_HEADER]: workspaceId } : {}) },
+        body: JSON.stringify(body),
+      });
+      if (!response.ok) {
+        const failure = (await response.json().catch(() => null)) as { error?: string } | null;
+        setDownloadError(`Could not download: ${failure?.error ?? `the server answered ${response.status}`}`);
+        return;
+      }
+      await saveResponse(response, `query.${format}`);
+    } catch (error) {
+      setDownloadError(`Could not download: ${errorMessage(error)}`);
+    } finally {
+      setDownloading(null);
+    }
   };
 
   return (
@@ -412,6 +526,13 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
         />
       </div>
 
+      <ParameterBar
+        names={paramNames}
+        types={paramTypes}
+        values={shownValues}
+        onType={(name, type) => setParamTypes((prev) => ({ ...prev, [name]: type }))}
+        onValue={(name, value) => setParamValues((prev) => ({ ...prev, [name]: value }))}
+      />
       <div className="query-toolbar">
         <button
           type="button"
@@ -475,14 +596,31 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
             {formatElapsed(elapsed)}
           </span>
         ) : null}
-        <button
-          type="button"
-          className="button query-download"
-          disabled={outcome?.kind !== "result" || running !== null}
-          onClick={download}
-        >
-          Download CSV
-        </button>
+        <details className="query-download">
+          <summary
+            className={`button${outcome?.kind !== "result" || running !== null ? " is-disabled" : ""}`}
+            title="Runs the query again on the server, up to 1,000,000 rows, and downloads the file"
+          >
+            {downloading ? `Downloading ${downloading.toUpperCase()}…` : "Download ▾"}
+          </summary>
+          <div className="query-download-menu" role="menu">
+            {(["csv", "parquet"] as const).map((format) => (
+              <button
+                key={format}
+                type="button"
+                role="menuitem"
+                className="button button-small"
+                disabled={outcome?.kind !== "result" || running !== null || downloading !== null}
+                onClick={(e) => {
+                  e.currentTarget.closest("details")?.removeAttribute("open");
+                  void download(format);
+                }}
+              >
+                {format === "csv" ? "CSV" : "Parquet"}
+              </button>
+            ))}
+          </div>
+        </details>
         <button
           type="button"
           className="button"
@@ -509,8 +647,19 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
           </button>
         ) : null}
       </div>
-      <SaveQueryDialog open={saveOpen} onClose={() => setSaveOpen(false)} current={openSaved} onSave={saveQuery} />
+      <SaveQueryDialog
+        open={saveOpen}
+        onClose={() => setSaveOpen(false)}
+        current={openSaved}
+        onSave={saveQuery}
+        parameters={saveOpen ? savedParameters() : []}
+      />
       {known && runRefusal ? <p className="muted query-refusal">{runRefusal}</p> : null}
+      {downloadError ? (
+        <p className="form-error query-notice" role="alert">
+          {downloadError}
+        </p>
+      ) : null}
       {cancelError ? (
         <p className="form-error query-notice" role="alert">
           {cancelError}

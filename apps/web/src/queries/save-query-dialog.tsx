@@ -22,17 +22,19 @@ interface SaveQueryDialogProps {
   current: OpenSavedQuery | null;
   /** Saves and says why it could not (the dialog stays open), or null when it did. */
   onSave: (as: "update" | "create", fields: SaveQueryFields) => Promise<string | null>;
+  /** The parameters saved with the query: name, type and the default (the value shown on the page). */
+  parameters?: readonly { name: string; type: string; default: string | number | null }[];
 }
 
-export function SaveQueryDialog({ open, onClose, current, onSave }: SaveQueryDialogProps) {
+export function SaveQueryDialog({ open, onClose, current, onSave, parameters = [] }: SaveQueryDialogProps) {
   return (
     <Dialog open={open} onClose={onClose} title="Save query">
-      <SaveQueryForm current={current} onClose={onClose} onSave={onSave} />
+      <SaveQueryForm current={current} onClose={onClose} onSave={onSave} parameters={parameters} />
     </Dialog>
   );
 }
 
-function SaveQueryForm({ current, onClose, onSave }: Omit<SaveQueryDialogProps, "open">) {
+function SaveQueryForm({ current, onClose, onSave, parameters = [] }: Omit<SaveQueryDialogProps, "open">) {
   const ids = { name: useId(), description: useId() };
   // "update" while the open saved query is being saved again; "Save as new…" switches to a new name.
   const [mode, setMode] = useState<"update" | "create">(current ? "update" : "create");
@@ -93,6 +95,15 @@ function SaveQueryForm({ current, onClose, onSave }: Omit<SaveQueryDialogProps, 
           rows={3}
         />
       </div>
+      {parameters.length > 0 ? (
+        <p className="muted" data-testid="save-query-parameters">
+          Saved with its parameters:{" "}
+          {parameters
+            .map((p) => `${p.name} (${p.type}${p.default !== null ? `, default ${p.default}` : ""})`)
+            .join(", ")}
+          .
+        </p>
+      ) : null}
       {error ? (
         <p className="form-error" role="alert">
           {error}

@@ -21,12 +21,18 @@ type RouteAccess =
   /** The tRPC endpoint: each procedure carries its own rule (`meta.access`, set by the ladder in trpc.ts). */
   | "perProcedure"
   /** The rule of the procedure the route calls before it answers (audit.exportPlan: admins, a token's `read`). */
-  | "asProcedure:audit.exportPlan";
+  | "asProcedure:audit.exportPlan"
+  /**
+   * The rule of the procedure the route calls before it answers: savedQueries.exportPlan (any member, a token's
+   * `read`) for a saved query, queries.exportPlan (editors, a token's `read`) for ad-hoc SQL.
+   */
+  | "asProcedure:savedQueries.exportPlan|queries.exportPlan";
 
 export const ROUTE_ACCESS = {
   "api/audit/export": "asProcedure:audit.exportPlan",
   "api/health": "public",
   "api/ingest/[pipeline]": "ingestScope",
   "api/metrics": "metricsTokenOrReadScope",
+  "api/queries/export": "asProcedure:savedQueries.exportPlan|queries.exportPlan",
   "api/trpc/[trpc]": "perProcedure",
 } as const satisfies Record<string, RouteAccess>;

@@ -4,17 +4,20 @@ import {
   type DuckDBConnection,
   DuckDBInstance,
   type Json as DuckDBJson,
+  type DuckDBPreparedStatement,
   DuckDBTimestampTZValue,
   DuckDBTypeId,
   type DuckDBValueConverter,
   JsonDuckDBValueConverter,
   StatementType,
+  timestampTZValue,
 } from "@duckdb/node-api";
 import {
   QUERY_MAX_BYTES,
   type QueryColumnKind,
   QueryError,
   type QueryOutcome,
+  type QueryParam,
   type QueryRequest,
 } from "@sluice/nodes/connection-runtime";
 
@@ -316,6 +319,28 @@ function isoInstant(value: DuckDBTimestampTZValue): string {
 const toJson: DuckDBValueConverter<DuckDBJson> = (value, type, converter) =>
   value instanceof DuckDBTimestampTZValue ? isoInstant(value) : JsonDuckDBValueConverter(value, type, converter);
 
+/**
+ * Binds `$1`, `$2`, … by type: an instant as TIMESTAMP WITH TIME ZONE (so it compares with TIMESTAMP and TIMESTAMPTZ
+ * columns as the instant it is, not as text), a whole number as BIGINT, another as DOUBLE, text as VARCHAR.
+ */
+function bindAll(prepared: DuckDBPreparedStatement, params: readonly QueryParam[]): void {
+  if (prepared.parameterCount !== params.length) {
+    throw new QueryError(
+      "refused",
+      `the query has ${prepared.parameterCount} bind placeholders ($1, $2, …) but ${params.length} values were given`,
+    );
+  }
+  params.forEach((value, i) => {
+    const index = i + 1;
+    if (value === null) prepared.bindNull(index);
+    else if (value instanceof Date) prepared.bindTimestampTZ(index, timestampTZValue(BigInt(value.getTime()) * 1000n));
+    else if (typeof value === "number") {
+      if (Number.isSafeInteger(value)) prepared.bindBigInt(index, BigInt(value));
+      else prepared.bindDouble(index, value);
+    } else prepared.bindVarchar(index, value);
+  });
+}
+
 /** Runs one read-only SELECT over the files in `root` (the workspace's real folder). */
 export async function runFilesQuery(root: string, request: QueryRequest, signal: AbortSignal): Promise<QueryOutcome> {
   if (signal.aborted) throw new QueryError("cancelled", "the query was cancelled");
@@ -347,6 +372,7 @@ export async function runFilesQuery(root: string, request: QueryRequest, signal:
     if (prepared.statementType !== StatementType.SELECT) {
       throw new QueryError("refused", `${keyword(request.sql)} statements are refused: queries on files only read`);
     }
+    bindAll(prepared, request.params ?? []);
     go();
     const result = await prepared.stream();
     const ids = Array.from({ length: result.columnCount }, (_, i) => result.columnTypeId(i));

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { createTRPCRouter, editorProcedure, withScope, workspaceProcedure } from "../trpc";
 import {
   CancelQueryInput,
+  ExportQueryInput,
   QueryResult,
   QuerySchema,
   QuerySourceView,
@@ -31,6 +32,13 @@ export const queryRouter = createTRPCRouter({
     .mutation(({ ctx, input }) =>
       cancelQuery(ctx, { workspaceId: ctx.workspaceId, userId: ctx.session.user.id }, input),
     ),
+  /**
+   * Checks a download of ad-hoc SQL (POST /api/queries/export calls it first, so the ladder's rules decide who may:
+   * editors, as for `run`; an API token needs read) and names the caller it runs as; the file comes from the route.
+   */
+  exportPlan: withScope(editorProcedure, "read")
+    .input(ExportQueryInput)
+    .query(({ ctx, input }) => ({ workspaceId: ctx.workspaceId, userId: ctx.session.user.id, ...input })),
   /** Tables and views of a connection, or the workspace's data files, with their columns. */
   schema: editorProcedure
     .input(SchemaInput)

@@ -15,6 +15,14 @@ import type { z } from "zod";
 import { openSecrets, parseConfig } from "../connections/connection-secrets";
 import { type ConnectionDeps, findConnection, plainConfig } from "../connections/connection-service";
 import { describeFiles, FilesBusyError, runFilesQuery, workspaceFilesRoot } from "./files-engine";
+import {
+  type BoundQuery,
+  bindParameters,
+  type ParameterDeclaration,
+  ParameterError,
+  type ParameterValue,
+  type SqlDialect,
+} from "./query-parameters";
 import type {
   CancelQueryInput,
   QueryResult,
@@ -85,6 +93,7 @@ export async function listQuerySources(
 
 interface OpenedConnection {
   runtime: ConnectionRuntime;
+  dialect: SqlDialect;
   config: Record<string, unknown>;
   scrub: SecretScrubber;
   name: string;
@@ -104,7 +113,7 @@ async function openConnection(deps: QueryDeps, workspaceId: string, connectionId
   const stored = await openSecrets(deps.secretKey, row);
   const scrub = secretScrubber(stored);
   const config = parseConfig(def, { ...plainConfig(row), ...stored }, scrub);
-  return { runtime, config, scrub, name: row.name };
+  return { runtime, dialect: DIALECTS[row.type] ?? "postgresql", config, scrub, name: row.name };
 }
 
 // --- Queries in flight -------------------------------------------------------------------------------------------
@@ -149,12 +158,57 @@ function refusalCode(err: QueryError): TRPCError["code"] {
   }
 }
 
+/**
+ * `from` and `to` are the time range by convention: timestamps unless declared otherwise, so a dashboard's or a
+ * report's range fills them in a query that did not declare them.
+ */
+function withTimeRange(declarations: readonly ParameterDeclaration[]): ParameterDeclaration[] {
+  const names = new Set(declarations.map((d) => d.name));
+  const implicit = ["from", "to"]
+    .filter((name) => !names.has(name))
+    .map((name): ParameterDeclaration => ({ name, type: "timestamp" }));
+  return [...declarations, ...implicit];
+}
+
 type Outcome = { kind: "done"; value: QueryOutcome } | { kind: "error"; error: unknown } | { kind: "hard-stop" };
+
+/** One query to run: what queries.run, savedQueries.run and the downloads have in common. */
+export interface QueryJob {
+  source: QuerySource;
+  sql: string;
+  declarations: readonly ParameterDeclaration[];
+  values: Readonly<Record<string, ParameterValue | undefined>>;
+  limit: number;
+  timeoutMs: number;
+  queryId: string;
+  /** JSON size of the rows at most; the runtimes' QUERY_MAX_BYTES without. */
+  maxBytes?: number;
+}
 
 export async function runQuery(
   deps: QueryDeps,
   caller: QueryCaller,
   input: z.output<typeof RunQueryInput>,
+): Promise<z.output<typeof QueryResult>> {
+  return runQueryJob(deps, caller, { ...input, values: input.parameters });
+}
+
+/** The SQL with its `{{name}}` placeholders made the dialect's bind placeholders, and their values. */
+function bound(job: QueryJob, dialect: SqlDialect): BoundQuery {
+  try {
+    return bindParameters(job.sql, dialect, withTimeRange(job.declarations), job.values);
+  } catch (err) {
+    if (err instanceof ParameterError)
+      throw new TRPCError({ code: "BAD_REQUEST", message: `parameters: ${err.message}` });
+    throw err;
+  }
+}
+
+/** Runs one query read-only on its source, its parameters bound, within its limits; cancellable by its id. */
+export async function runQueryJob(
+  deps: QueryDeps,
+  caller: QueryCaller,
+  input: QueryJob,
 ): Promise<z.output<typeof QueryResult>> {
   const started = performance.now();
   const key = flightKey(caller, input.queryId);
@@ -164,6 +218,7 @@ export async function runQuery(
   const source = input.source;
   const opened =
     source.kind === "connection" ? await openConnection(deps, caller.workspaceId, source.connectionId) : null;
+  const { sql, params } = bound(input, opened?.dialect ?? "duckdb");
   const where = opened ? `connection "${opened.name}"` : "files";
   const scrub = opened?.scrub ?? secretScrubber({});
   const run = opened?.runtime.query?.bind(opened.runtime);
@@ -184,7 +239,13 @@ export async function runQuery(
     );
   }, CANCEL_POLL_MS);
   let hardStop: NodeJS.Timeout | undefined;
-  const request: QueryRequest = { sql: input.sql, limit: input.limit, timeoutMs: input.timeoutMs };
+  const request: QueryRequest = {
+    sql,
+    limit: input.limit,
+    timeoutMs: input.timeoutMs,
+    ...(params.length > 0 ? { params } : {}),
+    ...(input.maxBytes !== undefined ? { maxBytes: input.maxBytes } : {}),
+  };
   try {
     // A cancel sent before the query started counts too.
     if ((await deps.redis.getdel(flag)) !== null) controller.abort(new Error("cancelled"));

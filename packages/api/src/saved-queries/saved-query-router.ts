@@ -3,8 +3,11 @@ import { createTRPCRouter, editorProcedure, workspaceProcedure } from "../trpc";
 import {
   CreatedSavedQuery,
   CreateSavedQueryInput,
+  ExportSavedQueryInput,
+  RunSavedQueryInput,
   SavedQueryIdInput,
   SavedQueryListItem,
+  SavedQueryResult,
   SavedQueryView,
   UpdateSavedQueryInput,
 } from "./saved-query-router.types";
@@ -13,10 +16,13 @@ import {
   deleteSavedQuery,
   getSavedQuery,
   listSavedQueries,
+  runSavedQuery,
+  savedQueryToRun,
   updateSavedQuery,
 } from "./saved-query-service";
 
-// Saved queries (saved-query-service.ts): any member reads them; editors save, change and delete them.
+// Saved queries (saved-query-service.ts): any member reads and runs them (their SQL is fixed); editors save, change
+// and delete them.
 export const savedQueryRouter = createTRPCRouter({
   list: workspaceProcedure
     .output(z.array(SavedQueryListItem))
@@ -25,6 +31,21 @@ export const savedQueryRouter = createTRPCRouter({
     .input(SavedQueryIdInput)
     .output(SavedQueryView)
     .query(({ ctx, input }) => getSavedQuery(ctx, ctx.workspaceId, input.id)),
+  /**
+   * Runs a saved query as saved, with parameter values and a time range; a query (it only reads), so dashboards'
+   * tiles can refetch it. A token needs read.
+   */
+  run: workspaceProcedure
+    .input(RunSavedQueryInput)
+    .output(SavedQueryResult)
+    .query(({ ctx, input }) =>
+      runSavedQuery(ctx, { workspaceId: ctx.workspaceId, userId: ctx.session.user.id }, input),
+    ),
+  /** Checks a download of a saved query's result (POST /api/queries/export calls it first); the file comes from the route. */
+  exportPlan: workspaceProcedure.input(ExportSavedQueryInput).query(async ({ ctx, input }) => {
+    const saved = await savedQueryToRun(ctx, ctx.workspaceId, input.id);
+    return { workspaceId: ctx.workspaceId, userId: ctx.session.user.id, name: saved.name, ...input };
+  }),
   create: editorProcedure
     .input(CreateSavedQueryInput)
     .output(CreatedSavedQuery)

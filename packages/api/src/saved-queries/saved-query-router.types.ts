@@ -1,5 +1,14 @@
 import { z } from "zod";
-import { QuerySource, RunQueryInput } from "../queries/query-router.types";
+import {
+  ExportFormat,
+  ExportQueryInput,
+  ParameterDeclarations,
+  ParameterValues,
+  QueryId,
+  QueryResult,
+  QuerySource,
+  RunQueryInput,
+} from "../queries/query-router.types";
 
 // Saved queries of the query page: a workspace's queries kept under a name, with their source, their SQL and the
 // chart drawn from their result.
@@ -29,6 +38,8 @@ export const CreateSavedQueryInput = z.strictObject({
   sql: RunQueryInput.shape.sql,
   /** Null: the result is shown as a table. */
   chart: SavedChart.nullable().default(null),
+  /** The parameters its SQL names as `{{name}}`. */
+  parameters: ParameterDeclarations.default([]),
 });
 
 /** What is left out stays as it was. */
@@ -39,6 +50,7 @@ export const UpdateSavedQueryInput = z.strictObject({
   source: QuerySource.optional(),
   sql: RunQueryInput.shape.sql.optional(),
   chart: SavedChart.nullable().optional(),
+  parameters: ParameterDeclarations.optional(),
 });
 
 export const SavedQueryIdInput = z.strictObject({ id: SavedQueryId });
@@ -64,10 +76,49 @@ export const SavedQueryListItem = z.object({
   updatedAt: z.date(),
 });
 
+/** A declaration as stored and shown: every field present. */
+export const SavedParameter = z.object({
+  name: z.string(),
+  type: z.enum(["timestamp", "number", "text"]),
+  label: z.string(),
+  default: z.union([z.string(), z.number()]).nullable(),
+});
+
 export const SavedQueryView = SavedQueryListItem.extend({
   sql: z.string(),
   chart: SavedChart.nullable(),
+  parameters: z.array(SavedParameter),
   createdAt: z.date(),
 });
 
 export const CreatedSavedQuery = z.object({ id: z.string(), name: z.string() });
+
+/** An instant with its zone, as a time range's ends are given. */
+const Instant = z.iso.datetime({
+  offset: true,
+  message: "an ISO-8601 instant with its zone, e.g. 2026-01-01T00:00:00Z",
+});
+
+/**
+ * Runs a saved query as saved (its SQL and source are fixed: viewers may run it) with its declared defaults, overridden
+ * by the time range (its `from` and `to`) and then by `values`.
+ */
+export const RunSavedQueryInput = z.strictObject({
+  id: SavedQueryId,
+  values: ParameterValues.optional(),
+  timeRange: z.strictObject({ from: Instant, to: Instant }).optional(),
+  limit: RunQueryInput.shape.limit,
+  timeoutMs: RunQueryInput.shape.timeoutMs,
+  queryId: QueryId,
+});
+
+export const SavedQueryResult = QueryResult.extend({
+  savedQuery: z.object({ id: z.string(), name: z.string(), chart: SavedChart.nullable() }),
+});
+
+/** A download of a saved query's result as saved, with its values and time range (POST /api/queries/export). */
+export const ExportSavedQueryInput = RunSavedQueryInput.omit({ limit: true, queryId: true }).extend({
+  format: ExportFormat,
+  limit: ExportQueryInput.shape.limit,
+  queryId: QueryId.optional(),
+});

@@ -2,12 +2,15 @@ import { Prisma } from "@sluice/db/generated/prisma/client";
 import { TRPCError } from "@trpc/server";
 import type { z } from "zod";
 import { findConnection } from "../connections/connection-service";
-import type { QuerySource } from "../queries/query-router.types";
-import { listQuerySources, type QueryDeps } from "../queries/query-service";
+import type { ParameterValue } from "../queries/query-parameters";
+import { ParameterDeclarations, QUERY_LIMITS, type QueryResult, type QuerySource } from "../queries/query-router.types";
+import { listQuerySources, type QueryCaller, type QueryDeps, runQueryJob } from "../queries/query-service";
 import {
   type CreatedSavedQuery,
   type CreateSavedQueryInput,
+  type RunSavedQueryInput,
   SavedChart,
+  type SavedParameter,
   type SavedQueryListItem,
   type SavedQueryView,
   type UpdateSavedQueryInput,
@@ -38,7 +41,13 @@ const LIST_SELECT = {
   updatedAt: true,
 } satisfies Prisma.SavedQuerySelect;
 
-const VIEW_SELECT = { ...LIST_SELECT, sql: true, chart: true, createdAt: true } satisfies Prisma.SavedQuerySelect;
+const VIEW_SELECT = {
+  ...LIST_SELECT,
+  sql: true,
+  chart: true,
+  parameters: true,
+  createdAt: true,
+} satisfies Prisma.SavedQuerySelect;
 
 type ListRow = Prisma.SavedQueryGetPayload<{ select: typeof LIST_SELECT }>;
 type ViewRow = Prisma.SavedQueryGetPayload<{ select: typeof VIEW_SELECT }>;
@@ -59,10 +68,22 @@ function listItem(row: ListRow): z.output<typeof SavedQueryListItem> {
   };
 }
 
+/** The stored declarations; a shape this version cannot read counts as none (a run then names the parameter). */
+function declarations(stored: Prisma.JsonValue): z.output<typeof SavedParameter>[] {
+  const parsed = ParameterDeclarations.safeParse(stored);
+  return parsed.success ? parsed.data : [];
+}
+
 function view(row: ViewRow): z.output<typeof SavedQueryView> {
   // A chart stored by an older shape is dropped rather than failing the whole query.
   const chart = SavedChart.safeParse(row.chart);
-  return { ...listItem(row), sql: row.sql, chart: chart.success ? chart.data : null, createdAt: row.createdAt };
+  return {
+    ...listItem(row),
+    sql: row.sql,
+    chart: chart.success ? chart.data : null,
+    parameters: declarations(row.parameters),
+    createdAt: row.createdAt,
+  };
 }
 
 /** The columns a source sets: a connection must be the workspace's and able to answer SQL, as for queries.run. */
@@ -132,6 +153,7 @@ export async function createSavedQuery(
         ...source,
         sql: input.sql,
         chart: chartValue(input.chart),
+        parameters: input.parameters,
         createdById: caller.userId,
       },
       select: { id: true, name: true },
@@ -153,6 +175,7 @@ export async function updateSavedQuery(
     ...(input.description !== undefined ? { description: input.description } : {}),
     ...(input.sql !== undefined ? { sql: input.sql } : {}),
     ...(input.chart !== undefined ? { chart: chartValue(input.chart) } : {}),
+    ...(input.parameters !== undefined ? { parameters: input.parameters } : {}),
     ...(input.source !== undefined ? await sourceColumns(deps, workspaceId, input.source) : {}),
   };
   if (Object.keys(data).length === 0) return view(row);
@@ -168,4 +191,62 @@ export async function updateSavedQuery(
 export async function deleteSavedQuery(deps: SavedQueryDeps, workspaceId: string, id: string): Promise<void> {
   const row = await findSavedQuery(deps, workspaceId, id);
   await deps.db.savedQuery.delete({ where: { id: row.id } });
+}
+
+/** A saved query as it runs: its source (refused when its connection was deleted), SQL, declarations and chart. */
+export async function savedQueryToRun(
+  deps: SavedQueryDeps,
+  workspaceId: string,
+  id: string,
+): Promise<{
+  id: string;
+  name: string;
+  source: QuerySource;
+  sql: string;
+  declarations: z.output<typeof SavedParameter>[];
+  chart: SavedChart | null;
+}> {
+  const row = await findSavedQuery(deps, workspaceId, id);
+  if (row.source === "connection" && !row.connectionId) {
+    throw new TRPCError({ code: "PRECONDITION_FAILED", message: `saved query "${row.name}": ${SOURCE_GONE}` });
+  }
+  const chart = SavedChart.safeParse(row.chart);
+  return {
+    id: row.id,
+    name: row.name,
+    source: row.connectionId ? { kind: "connection", connectionId: row.connectionId } : { kind: "files" },
+    sql: row.sql,
+    declarations: declarations(row.parameters),
+    chart: chart.success ? chart.data : null,
+  };
+}
+
+/** Values of a saved run: the time range's ends as `from` and `to`, then the values given over them. */
+export function savedRunValues(
+  input: Pick<z.input<typeof RunSavedQueryInput>, "values" | "timeRange">,
+): Record<string, ParameterValue | undefined> {
+  return { ...(input.timeRange ? { from: input.timeRange.from, to: input.timeRange.to } : {}), ...input.values };
+}
+
+/**
+ * Runs a saved query on its source as saved, with its declared defaults overridden by the time range (`from`, `to`)
+ * and then by `values`. Its SQL is fixed, so any member may run it. The dashboards run their tiles through it, and
+ * scheduled reports run it from a worker.
+ */
+export async function runSavedQuery(
+  deps: QueryDeps,
+  caller: QueryCaller,
+  input: z.input<typeof RunSavedQueryInput>,
+): Promise<z.output<typeof QueryResult> & { savedQuery: { id: string; name: string; chart: SavedChart | null } }> {
+  const saved = await savedQueryToRun(deps, caller.workspaceId, input.id);
+  const result = await runQueryJob(deps, caller, {
+    source: saved.source,
+    sql: saved.sql,
+    declarations: saved.declarations,
+    values: savedRunValues(input),
+    limit: input.limit ?? QUERY_LIMITS.defaultRows,
+    timeoutMs: input.timeoutMs ?? QUERY_LIMITS.defaultTimeoutMs,
+    queryId: input.queryId,
+  });
+  return { ...result, savedQuery: { id: saved.id, name: saved.name, chart: saved.chart } };
 }

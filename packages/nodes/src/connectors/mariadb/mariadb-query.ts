@@ -14,7 +14,8 @@ import type { MariaDbConnectionConfig } from "./mariadb-connection.def";
 // The query page's ad-hoc queries on a MariaDB/MySQL connection. Read-only by construction: the session is made
 // read-only (`SET SESSION TRANSACTION READ ONLY`, so not even a DDL statement's implicit commit leaves a writable
 // transaction behind) and the statement runs in `START TRANSACTION READ ONLY`, rolled back afterwards; the client
-// refuses more than one statement (multipleStatements: false, so `COMMIT; INSERT …` is a syntax error). Rows are
+// refuses more than one statement (multipleStatements: false, so `COMMIT; INSERT …` is a syntax error; PREPARE takes
+// one statement only). Rows are
 // streamed and the statement stopped (KILL QUERY) once `limit + 1` rows or the byte cap are in. The server stops a
 // statement past `max_statement_time` itself; a watchdog and the caller's cancel send `KILL QUERY` from a second
 // session. Server-only.
@@ -244,6 +245,22 @@ function stream(conn: Connection, sql: string, zone: string, limit: number, maxB
   });
 }
 
+/**
+ * With bind values, the statement is prepared on the server and run with `EXECUTE … USING` user variables that the
+ * binary protocol set (a Date as a DATETIME in the session's offset, so it compares with TIMESTAMP and DATETIME
+ * columns as the instant it is): nothing is spliced into the SQL, and the rows still come in the text protocol that
+ * `stream` reads. Without, the statement as written.
+ */
+async function prepared(conn: Connection, request: QueryRequest): Promise<string> {
+  const params = request.params ?? [];
+  if (params.length === 0) return request.sql;
+  const names = params.map((_, i) => `@sluice_p${i + 1}`);
+  await conn.execute(`SET ${names.map((n) => `${n} = ?`).join(", ")}`, [...params]);
+  await conn.execute("SET @sluice_sql = ?", [request.sql]);
+  await conn.query("PREPARE sluice_query FROM @sluice_sql");
+  return `EXECUTE sluice_query USING ${names.join(", ")}`;
+}
+
 export async function runMariaDbQuery(
   c: MariaDbConnectionConfig,
   request: QueryRequest,
@@ -276,11 +293,12 @@ export async function runMariaDbQuery(
     await conn.query(`SET SESSION max_statement_time = ${(Math.max(1, request.timeoutMs) / 1000).toFixed(3)}`);
     await conn.query("SET SESSION TRANSACTION READ ONLY");
     await conn.query("START TRANSACTION READ ONLY");
+    const statement = await prepared(conn, request);
     // A cancel that came while the session opened finds no statement to kill on the server: send none.
     if (stopped) throw new Error(`stopped before the statement was sent (${stopped})`);
     const started = performance.now();
     const zone = c.timezone === "Z" ? "+00:00" : c.timezone;
-    const result = await stream(conn, request.sql, zone, request.limit, request.maxBytes ?? QUERY_MAX_BYTES);
+    const result = await stream(conn, statement, zone, request.limit, request.maxBytes ?? QUERY_MAX_BYTES);
     const engineMs = Math.round(performance.now() - started);
     if (result.truncated) {
       // The server is still sending rows: stop the statement, and drop the session rather than drain it.

@@ -4,6 +4,7 @@ import {
   type QueryColumnKind,
   QueryError,
   type QueryOutcome,
+  type QueryParam,
   type QueryRequest,
 } from "../../connection-runtime";
 import type { ConnectionDestinations } from "../../destination-policy";
@@ -13,7 +14,7 @@ import type { PostgresConnectionConfig } from "./postgres-connection.def";
 
 // The query page's ad-hoc queries on a PostgreSQL connection. Read-only by construction: the statement runs in
 // `BEGIN READ ONLY` (every write, DDL included, is refused by the server), through the extended protocol (a
-// parameterless prepared statement, which the server refuses to hold more than one command — no `COMMIT; INSERT`),
+// prepared statement, its parameters sent as bind values, which the server refuses to hold more than one command — no `COMMIT; INSERT`),
 // and the transaction is always rolled back. Rows are fetched from the portal in pages, never more than `limit + 1`
 // and never much past the byte cap. The server cancels the statement itself (`SET LOCAL statement_timeout`); a
 // watchdog and the caller's cancel send `pg_cancel_backend` from a second session. Server-only.
@@ -111,12 +112,15 @@ class PagedQuery extends pg.Query {
 
   constructor(
     text: string,
+    params: readonly QueryParam[],
     private readonly limit: number,
     private readonly maxBytes: number,
   ) {
-    // rowMode, queryMode and rows are node-postgres options its types do not list.
+    // rowMode, queryMode and rows are node-postgres options its types do not list. Bind values go in the Bind
+    // message (a Date as an ISO instant with its offset), never into the text.
     super({
       text,
+      values: [...params],
       rowMode: "array",
       types: AS_TEXT,
       queryMode: "extended",
@@ -263,7 +267,7 @@ export async function runPostgresQuery(
     await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(request.timeoutMs))}`);
     // A cancel that came while the session opened finds no statement to cancel on the server: send none.
     if (stopped) throw new Error(`stopped before the statement was sent (${stopped})`);
-    const query = new PagedQuery(request.sql, request.limit, request.maxBytes ?? QUERY_MAX_BYTES);
+    const query = new PagedQuery(request.sql, request.params ?? [], request.limit, request.maxBytes ?? QUERY_MAX_BYTES);
     const started = performance.now();
     const { fields } = await submit(client, query);
     const engineMs = Math.round(performance.now() - started);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { toCsv } from "./csv";
+import { toCsv } from "./result-files";
 
 describe("toCsv", () => {
   it("writes a header and one CRLF-ended line per row", () => {
