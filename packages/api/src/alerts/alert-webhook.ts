@@ -58,13 +58,34 @@ export async function postAlertWebhook(
   notice: AlertNotice,
   o: WebhookOptions,
 ): Promise<string | undefined> {
+  return (await postWebhook(url, notice, `alert webhook of rule "${notice.rule}"`, o)).failure;
+}
+
+export interface WebhookAnswer {
+  /** The last attempt's HTTP status; null when none answered. */
+  status: number | null;
+  /** Why the last attempt failed; undefined when delivered. Never holds the URL. */
+  failure?: string;
+}
+
+/**
+ * Posts `body` as JSON to `url` with the alert webhooks' timeout, attempts and policy; `purpose` names the sender to
+ * the destination policy ("report webhook of …"). Never throws.
+ */
+export async function postWebhook(
+  url: string,
+  body: object,
+  purpose: string,
+  o: WebhookOptions & { userAgent?: string },
+): Promise<WebhookAnswer> {
   const target = httpTarget(
     { baseUrl: url, authHeader: "Authorization", headers: {}, tlsVerify: true },
-    o.destinations.for(`alert webhook of rule "${notice.rule}"`),
+    o.destinations.for(purpose),
   );
-  const body = Buffer.from(JSON.stringify(notice));
+  const payload = Buffer.from(JSON.stringify(body));
   const attempts = o.attempts ?? 3;
   let failure = "";
+  let status: number | null = null;
   let made = 0;
   try {
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -73,15 +94,17 @@ export async function postAlertWebhook(
       try {
         const answer = await send(target, new URL(url), {
           method: "POST",
-          headers: { "content-type": "application/json", "user-agent": "sluice-alerts" },
-          body,
+          headers: { "content-type": "application/json", "user-agent": o.userAgent ?? "sluice-alerts" },
+          body: payload,
           timeoutMs: o.timeoutMs ?? 5000,
         });
-        if (answer.status >= 200 && answer.status < 300) return undefined;
+        status = answer.status;
+        if (answer.status >= 200 && answer.status < 300) return { status };
         failure = `the webhook answered ${answer.status} ${answer.statusText}`.trim();
         // A client error other than throttling will not change on a retry.
         if (answer.status >= 400 && answer.status < 500 && answer.status !== 429) break;
       } catch (err) {
+        status = null;
         failure = `the webhook could not be reached: ${err instanceof Error ? err.message : String(err)}`;
         if (err instanceof Error && err.name === "DestinationRefusedError") break;
       }
@@ -89,5 +112,5 @@ export async function postAlertWebhook(
   } finally {
     target.agent.destroy();
   }
-  return `${failure} (${made === 1 ? "1 attempt" : `${made} attempts`}).`;
+  return { status, failure: `${failure} (${made === 1 ? "1 attempt" : `${made} attempts`}).` };
 }
