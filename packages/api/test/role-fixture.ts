@@ -165,6 +165,37 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
     source: { kind: "files" },
     sql: "select 1 AS one",
   });
+  const dashboardName = unique("Orders dashboard");
+  const { id: dashboardId } = await api.dashboards.create({ name: dashboardName });
+  const { tileId: dashboardTileId } = await api.dashboards.addTile({ id: dashboardId, kind: "QUERY", savedQueryId });
+  const reportName = unique("Daily report");
+  const reportOf = async (name: string) =>
+    (
+      await api.reports.create({
+        name,
+        savedQueryId,
+        pattern: "0 6 * * *",
+        filePath: "reports/fixture-{date}.csv",
+        enabled: false,
+      })
+    ).report.id;
+  const reportId = await reportOf(reportName);
+  // A backfill whose run failed: reads answer, and every action on it is refused as not possible now.
+  const { id: backfillId } = await h.db.backfill.create({
+    data: {
+      workspaceId,
+      pipelineId,
+      runId,
+      sinkNodeId: "out",
+      liveTable: "orders",
+      shadowTable: "orders__g1",
+      generation: 1,
+      replay: {},
+      state: "FAILED",
+      error: "fixture",
+      createdById: owner.userId,
+    },
+  });
   const workspaceTokenName = unique("ci token");
   await api.tokens.createWorkspace({ name: workspaceTokenName, scopes: ["read"], expiresInDays: 30, role: "VIEWER" });
 
@@ -194,6 +225,12 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
     ).id;
   const freshSavedQuery = async () =>
     (await api.savedQueries.create({ name: unique("Doomed query"), source: { kind: "files" }, sql: "select 1" })).id;
+  const freshDashboard = async () => (await api.dashboards.create({ name: unique("Doomed dashboard") })).id;
+  // Tiles are added to and removed from dashboards of their own: a dashboard holds a bounded number of tiles.
+  const freshTile = async () => {
+    const id = await freshDashboard();
+    return { id, tileId: (await api.dashboards.addTile({ id, kind: "PIPELINE_FIGURES", pipelineId })).tileId };
+  };
   const freshLink = async () => (await api.shares.createTemplateLink({ templateId })).id;
   const madeVersion = async () =>
     (await h.db.pipeline.findUniqueOrThrow({ where: { id: madePipelineId }, select: { latestVersion: true } }))
@@ -255,6 +292,15 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
     "audit.exportPlan": () => ({ format: "csv", action: "runs." }),
     "audit.list": () => ({ limit: 10 }),
     "auth.me": () => undefined,
+    "backfills.compare": () => ({ id: backfillId }),
+    "backfills.discard": () => ({ id: backfillId }),
+    "backfills.dropPrevious": () => ({ id: backfillId }),
+    "backfills.get": () => ({ id: backfillId }),
+    "backfills.list": () => ({ pipelineId, limit: 10 }),
+    "backfills.plan": () => ({ pipelineId }),
+    // The fixture's pipeline has no PostgreSQL sink: the start is refused as a bad choice, after the rule.
+    "backfills.start": () => ({ pipelineId, sinkNodeId: "out", replay: {} }),
+    "backfills.swap": () => ({ id: backfillId }),
     "auth.signIn": () => ({ email: owner.email, password: PASSWORD }),
     "auth.signOut": () => undefined,
     "auth.signUp": () => ({ email: `${unique("new")}@example.com`, name: "New", password: PASSWORD }),
@@ -270,6 +316,23 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
     "connections.test": () => ({ id: connectionId }),
     "connections.types": () => undefined,
     "connections.update": () => ({ id: connectionId, config: { host: "db.internal", user: "sluice" } }),
+    "dashboards.addTile": async () => ({ id: await freshDashboard(), kind: "PIPELINE_FIGURES", pipelineId, w: 4 }),
+    "dashboards.create": () => ({ name: unique("Dashboard"), timeRange: { kind: "relative", last: "6h" } }),
+    "dashboards.delete": async () => ({ id: await freshDashboard() }),
+    "dashboards.get": () => ({ id: dashboardId }),
+    "dashboards.layout": async () => ({
+      id: dashboardId,
+      tiles: (
+        await h.db.dashboardTile.findMany({
+          where: { dashboardId },
+          select: { id: true, x: true, y: true, w: true, h: true },
+        })
+      ).map(({ id, ...place }) => ({ tileId: id, ...place })),
+    }),
+    "dashboards.list": () => undefined,
+    "dashboards.removeTile": freshTile,
+    "dashboards.renameTile": () => ({ id: dashboardId, tileId: dashboardTileId, title: "Orders" }),
+    "dashboards.update": () => ({ id: dashboardId, refreshSeconds: 30 }),
     "fleet.list": () => undefined,
     "overview.get": () => undefined,
     "ingest.createToken": () => ({ pipelineId }),
@@ -302,6 +365,7 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
     "pipelines.versions": () => ({ id: pipelineId, limit: 10 }),
     "queries.cancel": () => ({ queryId: "fixture-query-0" }),
     // The fixture's connection is of the test type (it answers no SQL): queries go to the workspace's files.
+    "queries.exportPlan": () => ({ source: { kind: "files" }, sql: "select 1 AS one", format: "csv" }),
     "queries.run": () => ({ source: { kind: "files" }, sql: "select 1 AS one", queryId: unique("fixture-query") }),
     "queries.schema": () => ({ source: { kind: "files" } }),
     "queries.sources": () => undefined,
@@ -335,9 +399,30 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
       chart: { kind: "number", x: "one", y: ["one"] },
     }),
     "savedQueries.delete": async () => ({ id: await freshSavedQuery() }),
+    "savedQueries.exportPlan": () => ({ id: savedQueryId, format: "parquet" }),
     "savedQueries.get": () => ({ id: savedQueryId }),
     "savedQueries.list": () => undefined,
+    "savedQueries.run": () => ({ id: savedQueryId, queryId: unique("fixture-saved") }),
     "savedQueries.update": () => ({ id: savedQueryId, description: "Orders, by day" }),
+    "reports.create": () => ({
+      name: unique("Report"),
+      savedQueryId,
+      pattern: "0 6 * * *",
+      timeZone: "Europe/Berlin",
+      range: "1d",
+      format: "CSV",
+      filePath: "reports/{date}.csv",
+      condition: { kind: "rows", op: ">", value: 0 },
+      severity: "info",
+      enabled: false,
+    }),
+    "reports.delete": async () => ({ id: await reportOf(unique("Doomed report")) }),
+    "reports.deliveries": () => ({ reportId, limit: 5 }),
+    "reports.enable": () => ({ id: reportId, enabled: false }),
+    "reports.get": () => ({ id: reportId }),
+    "reports.list": () => undefined,
+    "reports.runNow": () => ({ id: reportId }),
+    "reports.update": () => ({ id: reportId, range: "1h" }),
     "schedules.create": () => ({ pipelineId, pattern: "0 5 * * *", version: 1, enabled: false }),
     "schedules.delete": async () => ({ id: await freshSchedule() }),
     "schedules.fireNow": () => ({ id: scheduleId }),
@@ -398,6 +483,10 @@ async function createRoleFixture(h: ApiHarness): Promise<RoleFixture> {
       connectionName,
       savedQueryId,
       savedQueryName,
+      reportId,
+      reportName,
+      dashboardId,
+      dashboardName,
       workspaceTokenName,
     ],
     callerAs,

@@ -10,6 +10,8 @@ const LINKS = [
   { href: "/pipelines", label: "Pipelines" },
   { href: "/templates", label: "Templates" },
   { href: "/query", label: "Query" },
+  { href: "/dashboards", label: "Dashboards" },
+  { href: "/reports", label: "Reports" },
   { href: "/runs", label: "Runs" },
   { href: "/alerts", label: "Alerts" },
   { href: "/connections", label: "Connections" },

@@ -35,6 +35,9 @@ function targetType(path: string): string {
     templates: "template",
     shares: "share link",
     savedQueries: "saved query",
+    dashboards: "dashboard",
+    reports: "report",
+    backfills: "backfill",
   };
   return known[router] ?? router;
 }
@@ -86,6 +89,15 @@ async function nameOf(db: Db, workspaceId: string, target: AuditTarget): Promise
       return (await db.template.findFirst({ where: { id, workspaceId }, select: { title: true } }))?.title ?? null;
     case "saved query":
       return (await db.savedQuery.findFirst({ where: { id, workspaceId }, select: { name: true } }))?.name ?? null;
+    case "dashboard":
+      return (await db.dashboard.findFirst({ where: { id, workspaceId }, select: { name: true } }))?.name ?? null;
+    case "report":
+      return (await db.report.findFirst({ where: { id, workspaceId }, select: { name: true } }))?.name ?? null;
+    case "backfill":
+      return (
+        (await db.backfill.findFirst({ where: { id, workspaceId }, select: { shadowTable: true } }))?.shadowTable ??
+        null
+      );
     case "member":
       return (await db.user.findUnique({ where: { id }, select: { email: true } }))?.email ?? null;
     default:

@@ -13,7 +13,7 @@ export type TokenRule = TokenScope | "session";
 export const SCOPE_MEANING: Record<TokenScope, string> = {
   read: "read everything the role may read, and watch runs",
   write: "create, change and delete what the role may change",
-  run: "start, stop, pause, resume and restart runs, and fire schedules",
+  run: "start, stop, pause, resume and restart runs, fire schedules and run reports now",
   ingest: "post records to webhook ingest URLs",
 };
 

@@ -1,6 +1,7 @@
 "use client";
 
 import { useDeferredValue, useEffect, useMemo, useRef } from "react";
+import { BackfillAction } from "@/backfills/backfill-action";
 import { DeliveryFact } from "@/components/delivery-fact";
 import { NodeIcon } from "@/editor/canvas/node-icon";
 import { ConfigForm } from "@/editor/config-form";
@@ -164,6 +165,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
       </section>
 
       {def.kind === "sink" ? <QueryAction type={def.type} config={data.config} /> : null}
+      {def.kind === "sink" ? <BackfillAction nodeId={nodeId} type={def.type} /> : null}
       {hasRun && def.kind === "sink" ? <RecordTail nodeId={nodeId} /> : null}
       {def.type === "source.webhook" ? <WebhookIngest /> : null}
 
