@@ -191,6 +191,31 @@ describe("files engine", () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
+  it("runs four queries at once and lets more wait their turn, in line until cancelled or out of time", async () => {
+    const slow = "SELECT sum(a.range * b.range) FROM range(200000) a, range(200000) b";
+    const hold = new AbortController();
+    // Four long queries take every place until they are cancelled.
+    const holders = Array.from({ length: 4 }, () =>
+      run(slow, { timeoutMs: 20_000 }, hold.signal).catch((e: unknown) => e as QueryError),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    // A fifth waits: it gives up after its own timeout, saying it waited...
+    const late = await run("SELECT 1 AS one", { timeoutMs: 400 }).catch((e: unknown) => e as QueryError);
+    expect(late).toBeInstanceOf(QueryError);
+    expect((late as QueryError).reason).toBe("timeout");
+    expect((late as QueryError).message).toMatch(/waited its whole timeout of 400 ms/);
+    // ...or when cancelled in line; and eight quick ones queued behind the holders all answer once they end.
+    const cancelInLine = new AbortController();
+    const cancelled = run("SELECT 1 AS one", {}, cancelInLine.signal).catch((e: unknown) => e as QueryError);
+    const queued = Array.from({ length: 8 }, (_, i) => run(`SELECT ${i} AS n`));
+    cancelInLine.abort();
+    expect(((await cancelled) as QueryError).reason).toBe("cancelled");
+    hold.abort();
+    for (const h of await Promise.all(holders)) expect((h as QueryError).reason).toBe("cancelled");
+    const answers = await Promise.all(queued);
+    expect(answers.map((a) => a.rows[0]?.[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
   it("lists the data files with their columns, not following links", async () => {
     const tables = await describeFiles(root, AbortSignal.timeout(10_000));
     expect(tables.map((t) => t.name).sort()).toEqual(["events.jsonl", "orders/2024.parquet", "shops.csv"]);

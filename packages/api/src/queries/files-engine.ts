@@ -32,8 +32,12 @@ import {
 
 const MEMORY_LIMIT = "512MB";
 const THREADS = 2;
-/** Queries on files at once in this process; more are refused rather than queued, so memory stays bounded. */
+/**
+ * Queries on files at once in this process, so memory stays bounded; up to MAX_WAITING more wait their turn in order
+ * (a dashboard's tiles arrive together), each for at most its own timeout, and beyond that they are refused.
+ */
 const MAX_CONCURRENT = 4;
+const MAX_WAITING = 32;
 /** `queries.schema` lists this many data files at most, newest first, and walks this many directory entries. */
 const MAX_SCHEMA_FILES = 500;
 const MAX_WALK_ENTRIES = 20_000;
@@ -67,6 +71,60 @@ export class FilesBusyError extends Error {
 }
 
 let running = 0;
+/** Queries waiting for one of the MAX_CONCURRENT places, first come first served. */
+const waiting: (() => void)[] = [];
+
+/**
+ * Takes a place among the queries that run, waiting in line while all are taken. Rejects when the line is full, when
+ * `signal` aborts or after `timeoutMs` in line (a query's timeout counts from its request, not from its turn).
+ */
+function takePlace(signal: AbortSignal, timeoutMs: number): Promise<void> {
+  if (running < MAX_CONCURRENT && waiting.length === 0) {
+    running++;
+    return Promise.resolve();
+  }
+  if (waiting.length >= MAX_WAITING) {
+    return Promise.reject(
+      new FilesBusyError(
+        `${MAX_CONCURRENT} queries on files are running and ${MAX_WAITING} are waiting already; try again in a moment`,
+      ),
+    );
+  }
+  return new Promise<void>((resolve, reject) => {
+    const leave = (error: Error) => {
+      const i = waiting.indexOf(turn);
+      if (i >= 0) waiting.splice(i, 1);
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      reject(error);
+    };
+    const turn = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      running++;
+      resolve();
+    };
+    const onAbort = () => leave(new QueryError("cancelled", "the query was cancelled while it waited for its turn"));
+    const timer = setTimeout(
+      () =>
+        leave(
+          new QueryError(
+            "timeout",
+            `the query waited its whole timeout of ${timeoutMs} ms for one of the ${MAX_CONCURRENT} places queries on files share`,
+          ),
+        ),
+      timeoutMs,
+    );
+    signal.addEventListener("abort", onAbort, { once: true });
+    waiting.push(turn);
+  });
+}
+
+/** Gives a place back, to the first query in line if one waits. */
+function leavePlace(): void {
+  running--;
+  waiting.shift()?.();
+}
 
 /**
  * The workspace's folder in the files directory as its real path (links resolved). Queries only read, so a folder
@@ -344,10 +402,9 @@ function bindAll(prepared: DuckDBPreparedStatement, params: readonly QueryParam[
 /** Runs one read-only SELECT over the files in `root` (the workspace's real folder). */
 export async function runFilesQuery(root: string, request: QueryRequest, signal: AbortSignal): Promise<QueryOutcome> {
   if (signal.aborted) throw new QueryError("cancelled", "the query was cancelled");
-  if (running >= MAX_CONCURRENT) {
-    throw new FilesBusyError(`${MAX_CONCURRENT} queries on files are running already; try again in a moment`);
-  }
-  running++;
+  const queued = performance.now();
+  await takePlace(signal, request.timeoutMs);
+  const left = Math.max(1, request.timeoutMs - Math.round(performance.now() - queued));
   let box: Awaited<ReturnType<typeof confinedConnection>> | undefined;
   let stopped: "timeout" | "cancelled" | undefined;
   const stop = (why: "timeout" | "cancelled") => {
@@ -356,7 +413,7 @@ export async function runFilesQuery(root: string, request: QueryRequest, signal:
   };
   const onAbort = () => stop("cancelled");
   signal.addEventListener("abort", onAbort, { once: true });
-  const timer = setTimeout(() => stop("timeout"), request.timeoutMs);
+  const timer = setTimeout(() => stop("timeout"), left);
   try {
     // An interrupt only stops what runs at that moment: between steps, a stop is checked here.
     const go = () => {
@@ -416,7 +473,7 @@ export async function runFilesQuery(root: string, request: QueryRequest, signal:
     clearTimeout(timer);
     signal.removeEventListener("abort", onAbort);
     box?.close();
-    running--;
+    leavePlace();
   }
 }
 
