@@ -22,6 +22,31 @@ const FIRE_JOB_OPTIONS: JobSchedulerTemplateOptions = {
   removeOnFail: 500,
 };
 
+/** A cron row as both schedules and reports keep it; null when the row is gone. */
+export interface CronRow {
+  enabled: boolean;
+  pattern: string;
+  timeZone: string;
+}
+
+/**
+ * Makes `queue`'s job scheduler `id` match `row` (its state now, read by the caller under its lock): removed when the
+ * row is gone or disabled, left alone when it already fires on that pattern and zone, else (re)armed with `job`.
+ * Shared by schedules and reports (reports/report-mirror.ts).
+ */
+export async function mirrorCronRow(
+  queue: Queue,
+  id: string,
+  row: CronRow | null,
+  job: { name: string; data: object; opts: JobSchedulerTemplateOptions },
+): Promise<MirrorChange> {
+  if (!row?.enabled) return (await queue.removeJobScheduler(id)) ? "removed" : "unchanged";
+  const current = await queue.getJobScheduler(id);
+  if (current && current.pattern === row.pattern && current.tz === row.timeZone) return "unchanged";
+  await queue.upsertJobScheduler(id, { pattern: row.pattern, tz: row.timeZone }, job);
+  return "armed";
+}
+
 export async function mirrorSchedule(deps: MirrorDeps, scheduleId: string): Promise<MirrorChange> {
   const { db, scheduleQueue } = deps;
   return withAdvisoryLock(db, `sluice:schedule-mirror:${scheduleId}`, async () => {
@@ -29,17 +54,11 @@ export async function mirrorSchedule(deps: MirrorDeps, scheduleId: string): Prom
       where: { id: scheduleId },
       select: { enabled: true, pattern: true, timeZone: true },
     });
-    if (!row?.enabled) {
-      return (await scheduleQueue.removeJobScheduler(scheduleId)) ? "removed" : "unchanged";
-    }
-    const current = await scheduleQueue.getJobScheduler(scheduleId);
-    if (current && current.pattern === row.pattern && current.tz === row.timeZone) return "unchanged";
-    await scheduleQueue.upsertJobScheduler(
-      scheduleId,
-      { pattern: row.pattern, tz: row.timeZone },
-      { name: FIRE_JOB_NAME, data: { v: 1, scheduleId }, opts: FIRE_JOB_OPTIONS },
-    );
-    return "armed";
+    return mirrorCronRow(scheduleQueue, scheduleId, row, {
+      name: FIRE_JOB_NAME,
+      data: { v: 1, scheduleId },
+      opts: FIRE_JOB_OPTIONS,
+    });
   });
 }
 
@@ -47,36 +66,43 @@ export async function mirrorSchedule(deps: MirrorDeps, scheduleId: string): Prom
 const PAGE = 500;
 
 /**
- * Re-mirrors every schedule: arms enabled schedules whose scheduler is missing or different (Redis may have been
- * flushed) and removes schedulers whose schedule is gone or disabled. Only schedules that differ are locked and
- * touched, so running it in several processes at once, or often, is cheap and safe.
+ * Re-mirrors every row of one kind: arms enabled rows whose scheduler is missing or different (Redis may have been
+ * flushed) and removes schedulers whose row is gone or disabled. Only rows that differ are passed to `mirror` (which
+ * locks and re-reads), so running it in several processes at once, or often, is cheap and safe.
  */
-export async function syncSchedules(deps: MirrorDeps): Promise<{ armed: number; removed: number }> {
-  const { db, scheduleQueue } = deps;
-  // Redis first, then Postgres: a schedule created between the two reads is merely re-checked, never removed.
+export async function syncCronMirrors(
+  queue: Queue,
+  enabledRows: () => Promise<({ id: string } & Omit<CronRow, "enabled">)[]>,
+  mirror: (id: string) => Promise<MirrorChange>,
+): Promise<{ armed: number; removed: number }> {
+  // Redis first, then Postgres: a row created between the two reads is merely re-checked, never removed.
   const inRedis = new Map<string, { pattern?: string; tz?: string }>();
   for (let start = 0; ; start += PAGE) {
-    const page = await scheduleQueue.getJobSchedulers(start, start + PAGE - 1, true);
-    for (const s of page) inRedis.set(s.key, { pattern: s.pattern, tz: s.tz });
+    const page = await queue.getJobSchedulers(start, start + PAGE - 1, true);
+    for (const s of page) inRedis.set(s.key, { pattern: s.pattern ?? undefined, tz: s.tz ?? undefined });
     if (page.length < PAGE) break;
   }
-  const enabled = await db.schedule.findMany({
-    where: { enabled: true },
-    select: { id: true, pattern: true, timeZone: true },
-  });
   const suspects = new Set<string>();
-  for (const s of enabled) {
-    const mirrored = inRedis.get(s.id);
-    if (!mirrored || mirrored.pattern !== s.pattern || mirrored.tz !== s.timeZone) suspects.add(s.id);
-    inRedis.delete(s.id);
+  for (const r of await enabledRows()) {
+    const mirrored = inRedis.get(r.id);
+    if (!mirrored || mirrored.pattern !== r.pattern || mirrored.tz !== r.timeZone) suspects.add(r.id);
+    inRedis.delete(r.id);
   }
   for (const id of inRedis.keys()) suspects.add(id);
   let armed = 0;
   let removed = 0;
   for (const id of suspects) {
-    const change = await mirrorSchedule(deps, id);
+    const change = await mirror(id);
     if (change === "armed") armed++;
     if (change === "removed") removed++;
   }
   return { armed, removed };
+}
+
+export function syncSchedules(deps: MirrorDeps): Promise<{ armed: number; removed: number }> {
+  return syncCronMirrors(
+    deps.scheduleQueue,
+    () => deps.db.schedule.findMany({ where: { enabled: true }, select: { id: true, pattern: true, timeZone: true } }),
+    (id) => mirrorSchedule(deps, id),
+  );
 }
