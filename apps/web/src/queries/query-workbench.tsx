@@ -210,19 +210,31 @@ export function QueryWorkbench({ initial }: { initial: QueryUrlState }) {
 
   useEffect(() => {
     if (loadingSaved) return;
-    const timer = setTimeout(() => {
-      // A saved query unchanged is linked to by its id alone; edits not saved yet ride along beside it.
-      const params = shownValues;
-      const types = Object.fromEntries(
-        paramNames.filter((n) => paramTypes[n] && paramTypes[n] !== defaultType(n)).map((n) => [n, paramTypes[n]!]),
-      );
-      const href =
-        openSaved && !edited
-          ? queryHref({ saved: openSaved.id, source: null, sql: "", params, types })
-          : queryHref({ saved: openSaved?.id ?? null, source: sourceKey, sql, params, types });
-      if (`${window.location.pathname}${window.location.search}` !== href) window.history.replaceState(null, "", href);
-    }, URL_WRITE_DELAY_MS);
-    return () => clearTimeout(timer);
+    // A saved query unchanged is linked to by its id alone; edits not saved yet ride along beside it.
+    const params = shownValues;
+    const types = Object.fromEntries(
+      paramNames.filter((n) => paramTypes[n] && paramTypes[n] !== defaultType(n)).map((n) => [n, paramTypes[n]!]),
+    );
+    const href =
+      openSaved && !edited
+        ? queryHref({ saved: openSaved.id, source: null, sql: "", params, types })
+        : queryHref({ saved: openSaved?.id ?? null, source: sourceKey, sql, params, types });
+    let pending = true;
+    const write = () => {
+      if (!pending) return;
+      pending = false;
+      if (window.location.pathname !== "/query") return;
+      if (`${window.location.pathname}${window.location.search}` !== href) {
+        window.history.replaceState(window.history.state, "", href);
+      }
+    };
+    const timer = setTimeout(write, URL_WRITE_DELAY_MS);
+    // A click that may start a navigation writes the address first: written after, it would undo the navigation.
+    document.addEventListener("click", write, true);
+    return () => {
+      clearTimeout(timer);
+      document.removeEventListener("click", write, true);
+    };
   }, [sourceKey, sql, openSaved, edited, loadingSaved, paramNames, shownValues, paramTypes]);
 
   const runQuery = useMutation(trpc.queries.run.mutationOptions());
