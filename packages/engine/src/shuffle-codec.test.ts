@@ -35,7 +35,13 @@ describe("shuffle entries", () => {
     const back = decodeEntry(
       encodeEntry({ watermark: Number.NEGATIVE_INFINITY, idle: true, end: true, stopGeneration: 3, records: [] }),
     );
-    expect(back).toEqual({ watermark: Number.NEGATIVE_INFINITY, idle: true, end: true, stopGeneration: 3, records: [] });
+    expect(back).toEqual({
+      watermark: Number.NEGATIVE_INFINITY,
+      idle: true,
+      end: true,
+      stopGeneration: 3,
+      records: [],
+    });
   });
 
   it("written as plain maps by an earlier version, still decode", () => {
