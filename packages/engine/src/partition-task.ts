@@ -66,6 +66,7 @@ export async function runPartitionTask(
   } finally {
     loop.closeFigures();
     await rt.crashes.release();
+    await rt.input.settle?.();
     await rt.stage.close();
   }
 }

@@ -199,3 +199,71 @@ describe("a source stage's offset lag", () => {
     expect(await input.offsetLag()).toEqual(new Map([["gen", { value: 0, unit: "messages" }]]));
   });
 });
+
+describe("a source that reads ahead", () => {
+  /** The generator's reader, made to read ahead and to log every read it is asked for; reads from `failFrom` on fail. */
+  function readingAhead(stage: FusedStage, failFrom = Number.POSITIVE_INFINITY) {
+    const source = stage.sources[0]!;
+    const inner = source.reader;
+    const asked: number[] = [];
+    source.reader = {
+      readAhead: true,
+      async read(max, signal) {
+        asked.push(max);
+        if (asked.length >= failFrom) throw new Error("disk went away");
+        return inner.read(max, signal);
+      },
+      close: () => inner.close(),
+    };
+    return asked;
+  }
+
+  it("is asked for its next batch as soon as one comes, and the next batch takes it with its own offset", async () => {
+    const stage = await openStage(2500);
+    opened = stage;
+    const input = sourceInput(stage);
+    const asked = readingAhead(stage);
+
+    let total = 0;
+    stage.begin(1);
+    const set1: Record<string, string> = {};
+    const first = await input.read({ set: set1, now: START, bound: null, shutdown });
+    total += first.records;
+    expect(first.ended).toBe(false);
+    // The second batch is already asked for, before the first is written or committed.
+    expect(asked).toHaveLength(2);
+
+    stage.begin(2);
+    const set2: Record<string, string> = {};
+    const second = await input.read({ set: set2, now: START, bound: null, shutdown });
+    total += second.records;
+    expect(second.records).toBeGreaterThan(0);
+    expect(set2["o:gen"]).not.toEqual(set1["o:gen"]);
+    expect(asked).toHaveLength(3);
+
+    let batches = 2;
+    while (true) {
+      stage.begin(++batches);
+      const read = await input.read({ set: {}, now: START, bound: null, shutdown });
+      total += read.records;
+      if (read.ended) break;
+    }
+    // Every record once, and nothing asked for after the source ended.
+    expect(total).toBe(2500);
+    expect(asked).toHaveLength(batches);
+    await input.settle();
+  });
+
+  it("fails the batch that takes a read ahead that failed", async () => {
+    const stage = await openStage(5000);
+    opened = stage;
+    const input = sourceInput(stage);
+    readingAhead(stage, 2);
+    stage.begin(1);
+    expect((await input.read({ set: {}, now: START, bound: null, shutdown })).records).toBeGreaterThan(0);
+    // The read ahead has failed by now, unhandled by no one; the batch that takes it fails with its error.
+    await new Promise((r) => setTimeout(r, 10));
+    stage.begin(2);
+    await expect(input.read({ set: {}, now: START, bound: null, shutdown })).rejects.toThrow("disk went away");
+  });
+});

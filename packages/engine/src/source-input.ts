@@ -34,8 +34,13 @@ interface SourceInputOptions {
   scrub?: (text: string) => string;
 }
 
+/** The longest a task waits, when it ends, for a read ahead still running before its sources are closed. */
+const READ_AHEAD_SETTLE_MS = 2000;
+
 export class SourceInput implements TaskInput {
   private readonly clocks = new Map<string, SourceClock>();
+  /** The next batch of a source that reads ahead (SourceReader.readAhead), asked for when the last one came. */
+  private readonly ahead = new Map<string, Promise<SourceBatch>>();
   /** The unit each source's offset lag came in, so a source that ended can say it has none left. */
   private readonly lagUnits = new Map<string, OffsetLagUnit>();
 
@@ -57,9 +62,12 @@ export class SourceInput implements TaskInput {
         ? (bound.sources[source.nodeId] ?? 0)
         : budget.recordsFor(source.nodeId, share, active.length, source.reader.recordBytes);
       if (want === 0) continue;
+      const early = this.ahead.get(source.nodeId);
+      this.ahead.delete(source.nodeId);
+      // A batch is bound only on a task's first read, before anything was read ahead.
       const batch = bound
         ? await readExactly(source.reader, want, shutdown, this.o.log, this.o.taskId)
-        : await source.reader.read(want, shutdown);
+        : await (early ?? source.reader.read(want, shutdown));
       counts[source.nodeId] = batch.records.length + (batch.rejected?.length ?? 0);
       const n = batch.records.length;
       budget.observe(source.nodeId, batch.records);
@@ -80,6 +88,14 @@ export class SourceInput implements TaskInput {
       records += n;
       if (batch.idleMs !== undefined) idleMs = Math.min(idleMs, batch.idleMs);
       if (batch.end) source.ended = true;
+      // The next batch is read while this one is processed, written and committed. A failed read ahead fails the
+      // batch that takes it, as a read made then would have.
+      else if (source.reader.readAhead && n > 0 && !shutdown.aborted) {
+        const more = budget.recordsFor(source.nodeId, share, active.length, source.reader.recordBytes);
+        const next = source.reader.read(more, shutdown);
+        next.catch(() => {});
+        this.ahead.set(source.nodeId, next);
+      }
       if (n > 0 || rejected > 0 || batch.end) {
         source.offset = batch.offset;
         set[`${OFFSET_PREFIX}${source.nodeId}`] = JSON.stringify(batch.offset);
@@ -96,6 +112,16 @@ export class SourceInput implements TaskInput {
 
   drained(): boolean {
     return true;
+  }
+
+  /** Waits (a while) for reads ahead still running, so that sources are not closed under them. */
+  async settle(): Promise<void> {
+    if (this.ahead.size === 0) return;
+    const reads = Promise.allSettled(this.ahead.values());
+    this.ahead.clear();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([reads, new Promise((r) => (timer = setTimeout(r, READ_AHEAD_SETTLE_MS)))]);
+    clearTimeout(timer);
   }
 
   watermark(now: number, held: number): { value: number; idle: boolean } {

@@ -43,6 +43,8 @@ export interface TaskInput {
   drained(generation: number): boolean;
   /** The input's event-time position at `now`; `held` is the stage's watermark, which an idle input keeps. */
   watermark(now: number, held: number): { value: number; idle: boolean };
+  /** The task ends: reads it started ahead are waited for before its sources close. */
+  settle?(): Promise<void>;
   /** The batch was committed: sources acknowledge their offsets, consumed shuffle entries are trimmed. */
   committed(): Promise<void>;
   /** How long to wait after a batch in which nothing happened, given the wait its read suggested. */

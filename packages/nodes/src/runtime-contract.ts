@@ -177,6 +177,14 @@ export interface SourceReader {
    * it starts with a small read and estimates from the records it gets.
    */
   readonly recordBytes?: number;
+  /**
+   * The engine may ask for the next batch before the last one is committed: `read` is called again while the
+   * previous batch's sinks write and its commit is on its way, and may run while `committed` (of an earlier batch)
+   * does. Each batch still carries its own offset, and a batch read ahead that is never committed is read again
+   * from the committed offset by the next owner. For sources whose reads wait on I/O (files, queries), so that the
+   * wait overlaps the sinks' writes.
+   */
+  readonly readAhead?: boolean;
   /** The engine durably committed `offset` (sources that acknowledge upstream do it here). */
   committed?(offset: SourceOffset): Promise<void>;
   /**

@@ -239,6 +239,7 @@ export const mariadbSourceRuntime: SourceRuntime<MariaDbSourceConfig> = {
     const pollMs = ctx.mode === "preview" ? 0 : c.pollInterval;
 
     return {
+      readAhead: true,
       async read(max): Promise<SourceBatch> {
         if (ended()) return { records: [], offset: offset as unknown as SourceOffset, end: true };
         const where = afterClause(plan, offset);

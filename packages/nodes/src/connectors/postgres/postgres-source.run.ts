@@ -205,6 +205,7 @@ export const postgresSourceRuntime: SourceRuntime<PostgresSourceConfig> = {
     };
 
     return {
+      readAhead: true,
       async read(max): Promise<SourceBatch> {
         if (ended) return batch([], [], true);
         let upTo: CursorPosition | null = bounded ? (state.bound ?? null) : null;
