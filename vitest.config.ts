@@ -20,6 +20,9 @@ export default defineConfig({
         test: {
           name: "integration",
           include: sources.map((s) => `${s}/*.int.test.ts`),
+          // Two files at a time: most of their time is spent waiting on servers, so this about halves the layer on two
+          // cores. A test that reads a server-wide figure (a WAL position) must not assume it alone moves it.
+          maxWorkers: 2,
           exclude: ["**/node_modules/**"],
           environment: "node",
           testTimeout: 60_000,
