@@ -150,15 +150,21 @@ and the schema is open.
 of a folder of exports this way. A range no file falls in reads nothing and ends.
 
 **Bad records.** A line that is not valid CSV or JSON, has the wrong number of columns, or holds a value that
-does not fit its declared type is refused with the file, the line number and the reason; the other records are
-read on. (Until the engine takes dead letters from sources, refused records are written to the worker's log.)
+does not fit its declared type is refused with the file, the line number (in a split file past its first range: the
+byte offset) and the reason; the other records are read on. (Until the engine takes dead letters from sources, refused records are written to the worker's log.)
 A file that cannot be read at all — an unreadable Parquet footer, a CSV header that lacks a declared column — is
 refused as a whole the same way.
 
 **Position and partitions.** The position is the file and the byte offset (Parquet: the row) of the next record,
 committed with each batch, so the source is replayable and a run resumes exactly where its last commit left it.
-Files are spread over the run's partitions by a hash of their name (each file is read by one partition, in name
-order), so the split does not change when files are added; a single file is read by one partition.`,
+Files under 4 MiB are spread over the run's partitions by a hash of their name (each is read whole by one
+partition, in name order), so the split does not change when files are added. A larger file is shared by all the
+partitions, so that parallelism helps one big file as it helps many: JSON Lines and CSV are cut into even byte
+ranges, and each partition reads the records that start in its range (every partition reads a CSV header first);
+Parquet is shared by row groups, each going to the partition whose range it starts in. A CSV file that holds the
+quote character anywhere is read whole by one partition instead, since a quoted line break makes a cut ambiguous.
+Progress and lag count each partition's own share. A run started before files were split keeps reading each file
+whole to the end.`,
   inputs: [],
   outputs: [{ name: "out" }],
   config,

@@ -9,10 +9,16 @@ import { expandGlob, type MatchedFile } from "./file-glob";
 import type { FileFormat, FileSourceConfig } from "./file-source.def";
 import { FilePathError, filesRoot } from "./files-root";
 import { fileAsyncBuffer, plainValue } from "./parquet-values";
-import { TextCursor } from "./text-cursor";
+import { fileHoldsByte, lineStartFrom, TextCursor } from "./text-cursor";
 
 // Reads the partition's share of the matched files in name order. The position is (file, byte offset or row, line):
 // every file before it is done, and reading resumes at exactly that record.
+//
+// A file of SPLIT_MIN_BYTES or more is shared by every partition, so that parallelism helps one big file as it helps
+// many: it is cut into P even byte ranges, and partition p owns the records whose first byte lies in its range
+// [S·p/P, S·(p+1)/P) — text records from the first line start in the range, the last one running past its end if it
+// must; Parquet row groups by the byte where the group starts. A smaller file is read whole by one partition chosen
+// by a hash of its name, so many small files still spread, and the split does not change when files are added.
 
 export interface FileSourceOffset {
   /** The file being read (null: none of this partition's files started). */
@@ -26,7 +32,15 @@ export interface FileSourceOffset {
   finished: number;
   /** Every file of the partition is read. */
   done?: boolean;
+  /**
+   * The offset was committed under the split layout (big files cut into ranges). Without it the offset is from a
+   * run that gave every file whole to one partition, and that run keeps that assignment.
+   */
+  split?: 1;
 }
+
+/** Files at least this large are cut into byte ranges over the partitions; smaller ones are not worth it. */
+export const SPLIT_MIN_BYTES = 4 << 20;
 
 function readFileOffset(from: SourceOffset | null): FileSourceOffset | null {
   if (from === null || typeof from !== "object" || Array.isArray(from)) return null;
@@ -39,6 +53,7 @@ function readFileOffset(from: SourceOffset | null): FileSourceOffset | null {
     read: num(o.read, 0),
     finished: num(o.finished, 0),
     ...(o.done === true ? { done: true } : {}),
+    ...(o.split === 1 ? { split: 1 as const } : {}),
   };
 }
 
@@ -74,6 +89,39 @@ function formatOf(name: string, configured: FileSourceConfig["format"]): FileFor
   return undefined;
 }
 
+/** This partition's share of one file: the records (Parquet: row groups) whose first byte lies in [lo, hi). */
+interface FileShare {
+  file: MatchedFile;
+  format: FileFormat;
+  /** Cut into byte ranges over the partitions; otherwise the whole file, [0, size). */
+  split: boolean;
+  lo: number;
+  hi: number;
+}
+
+const shareBytes = (s: FileShare) => s.hi - s.lo;
+
+/**
+ * Whether a file is cut into byte ranges. JSON Lines always can be: a JSON string cannot hold a raw line feed, so
+ * every line feed ends a record. CSV can hold line feeds inside quoted values, and whether a given line feed is
+ * quoted depends on every quote before it, which a partition starting mid-file cannot know; so a CSV file is split
+ * only when it holds no quote character at all (one memchr pass over it per partition, far cheaper than parsing it).
+ * A CSV file with quotes anywhere is read whole by one partition, as a small file is.
+ */
+async function splittable(file: MatchedFile, format: FileFormat, c: FileSourceConfig): Promise<boolean> {
+  if (file.size < SPLIT_MIN_BYTES) return false;
+  if (format !== "csv") return true;
+  const quote = Buffer.from(c.quote, "utf8");
+  if (quote.length !== 1) return false;
+  try {
+    return !(await fileHoldsByte(file.path, quote[0]!));
+  } catch (err) {
+    // Gone since it was listed: the partition it hashes to reports it.
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw err;
+  }
+}
+
 interface Decoded {
   records: DataRecord[];
   rejected: RejectedRecord[];
@@ -86,7 +134,7 @@ interface FileReading {
   /** Position to commit: byte offset or row, and line. */
   readonly at: number;
   readonly line: number;
-  /** Bytes of the file read so far (Parquet: in proportion to rows). */
+  /** Bytes of the partition's share of the file read so far (Parquet: in proportion to rows). */
   readonly bytesRead: number;
   close(): Promise<void>;
 }
@@ -101,21 +149,32 @@ function errorText(err: unknown): string {
 }
 
 async function openText(
-  file: MatchedFile,
-  format: "csv" | "jsonl",
+  share: FileShare,
   c: FileSourceConfig,
   declared: Declared[] | undefined,
   at: number,
   line: number,
 ): Promise<FileReading> {
+  const { file } = share;
+  const format = share.format as "csv" | "jsonl";
   const delimiter = c.delimiter === "," && file.name.toLowerCase().endsWith(".tsv") ? "\t" : c.delimiter;
-  const cursor = new TextCursor(file.path, at, line, format === "csv" ? c.quote.charCodeAt(0) : -1);
+  // A position at or before the range start means the range is not started: its first record is at the first line
+  // start in it. Past the start, the position is a committed record start.
+  let start = at;
+  if (share.split && share.lo > 0 && at <= share.lo) {
+    start = await lineStartFrom(file.path, share.lo);
+    line = 1;
+  }
+  // Lines are counted from the file's start only; a range further in reports byte offsets instead.
+  const exactLines = !share.split || share.lo === 0;
+  const quote = format === "csv" ? c.quote.charCodeAt(0) : -1;
+  const cursor = new TextCursor(file.path, start, line, quote, share.split ? share.hi : Number.POSITIVE_INFINITY);
   let columns: string[] | undefined;
   let picks: { d: Declared; index: number }[] | undefined;
   if (format === "csv") {
     if (c.header) {
-      // The header is read again on a resume: the position is after it.
-      const headerCursor = at === 0 ? cursor : new TextCursor(file.path, 0, 1, c.quote.charCodeAt(0));
+      // The header is read again on a resume and by every range but the first: the position is after it.
+      const headerCursor = start === 0 ? cursor : new TextCursor(file.path, 0, 1, quote);
       const [first] = await headerCursor.take(1);
       if (headerCursor !== cursor) await headerCursor.close();
       columns = first ? parseCsvRecord(first.text, delimiter, c.quote).map((h, i) => h ?? `column_${i + 1}`) : [];
@@ -159,14 +218,15 @@ async function openText(
         try {
           out.records.push(decode(r.text));
         } catch (err) {
-          out.rejected.push({
-            record: {
-              file: file.name,
-              line: r.line,
-              text: r.text.length > 4096 ? `${r.text.slice(0, 4096)}…` : r.text,
-            },
-            error: `${file.name} line ${r.line}: ${errorText(err)}`,
-          });
+          const text = r.text.length > 4096 ? `${r.text.slice(0, 4096)}…` : r.text;
+          out.rejected.push(
+            exactLines
+              ? {
+                  record: { file: file.name, line: r.line, text },
+                  error: `${file.name} line ${r.line}: ${errorText(err)}`,
+                }
+              : { record: { file: file.name, at: r.at, text }, error: `${file.name} byte ${r.at}: ${errorText(err)}` },
+          );
         }
       }
     },
@@ -180,18 +240,20 @@ async function openText(
       return cursor.line;
     },
     get bytesRead() {
-      return cursor.pos;
+      // The last record of a range may run past its end, and the skip to the first line start is part of the share.
+      return Math.min(shareBytes(share), Math.max(0, cursor.pos - share.lo));
     },
     close: () => cursor.close(),
   };
 }
 
 async function openParquet(
-  file: MatchedFile,
+  share: FileShare,
   c: FileSourceConfig,
   declared: Declared[] | undefined,
   row: number,
 ): Promise<FileReading> {
+  const { file } = share;
   let handle: FileHandle | undefined = await open(file.path, "r");
   const buffer = fileAsyncBuffer(handle, file.size);
   let metadata: FileMetaData;
@@ -208,16 +270,28 @@ async function openParquet(
     throw new FileRefusal(`${file.name} has no column ${missing.join(", ")}; it has ${names.join(", ")}`);
   }
   const numRows = Number(metadata.num_rows);
-  // Row groups are decoded whole, so one is kept while the batches take its rows.
+  // Row groups are decoded whole, so one is kept while the batches take its rows. A split file's partition owns the
+  // groups that start (first page) in its byte range: groups lie one after another, so this balances by bytes.
   const groups: [number, number][] = [];
   let start = 0;
   for (const g of metadata.row_groups) {
     const n = Number(g.num_rows);
-    groups.push([start, start + n]);
+    const firstByte = g.columns.reduce(
+      (min, col) =>
+        Math.min(min, Number(col.meta_data?.dictionary_page_offset ?? col.meta_data?.data_page_offset ?? 0)),
+      g.columns.length > 0 ? Number.POSITIVE_INFINITY : 0,
+    );
+    if (!share.split || (firstByte >= share.lo && firstByte < share.hi)) groups.push([start, start + n]);
     start += n;
   }
+  const ownedRows = groups.reduce((n, [s, e]) => n + e - s, 0);
+  /** The next row this partition owns at or after `r`; numRows when none. */
+  const owned = (r: number) => {
+    for (const [s, e] of groups) if (r < e) return Math.max(r, s);
+    return numRows;
+  };
   let cache: { start: number; rows: Record<string, unknown>[] } | undefined;
-  let pos = row;
+  let pos = share.split ? owned(row) : row;
   return {
     async take(max, out) {
       while (max > 0 && pos < numRows) {
@@ -247,6 +321,7 @@ async function openParquet(
         }
         pos += n;
         max -= n;
+        if (share.split) pos = owned(pos);
         if (n === 0) break;
       }
     },
@@ -260,7 +335,10 @@ async function openParquet(
       return 0;
     },
     get bytesRead() {
-      return numRows === 0 ? file.size : Math.floor((file.size * pos) / numRows);
+      if (ownedRows === 0 || pos >= numRows) return shareBytes(share);
+      let done = 0;
+      for (const [s, e] of groups) done += Math.min(e, Math.max(s, pos)) - s;
+      return Math.floor((shareBytes(share) * done) / ownedRows);
     },
     async close() {
       cache = undefined;
@@ -301,49 +379,71 @@ export const fileSourceRuntime: SourceRuntime<FileSourceConfig> = {
         );
       }
     }
-    const mine = files.filter((f) => filePartition(f.name, ctx.partitions) === ctx.partition && inRange(f, c));
-    const total = mine.reduce((n, f) => n + f.size, 0);
+    const committed = readFileOffset(from);
+    // A run that committed offsets before files were split keeps giving each file whole to one partition: its
+    // positions mean that assignment. The edge left: a partition of such a run that had committed nothing opens
+    // with no offset and takes the split layout while the others keep the old one; over a big file it then reads its
+    // byte range while the file's old partition reads it whole (those records twice), and a big file that hashed to it
+    // is read only in part (the rest lost). Nothing in a fresh partition tells the two cases apart, so an upgrade
+    // should come between runs, or after every partition has committed once.
+    const legacy = committed !== null && committed.split !== 1;
+    const mine: FileShare[] = [];
+    for (const f of files) {
+      if (!inRange(f, c)) continue;
+      const format = formatOf(f.name, c.format)!;
+      if (!legacy && ctx.partitions > 1 && (await splittable(f, format, c))) {
+        const lo = Math.floor((f.size * ctx.partition) / ctx.partitions);
+        const hi = Math.floor((f.size * (ctx.partition + 1)) / ctx.partitions);
+        mine.push({ file: f, format, split: true, lo, hi });
+      } else if (filePartition(f.name, ctx.partitions) === ctx.partition) {
+        mine.push({ file: f, format, split: false, lo: 0, hi: f.size });
+      }
+    }
+    const total = mine.reduce((n, s) => n + shareBytes(s), 0);
     const declared = normaliseDeclared(c.fields, "json");
 
-    let offset: FileSourceOffset = readFileOffset(from) ?? {
-      file: mine[0]?.name ?? null,
+    let offset: FileSourceOffset = committed ?? {
+      file: mine[0]?.file.name ?? null,
       at: 0,
       line: 1,
       read: 0,
       finished: 0,
     };
+    if (!legacy) offset = { ...offset, split: 1 };
     // Files before the position's file are done; a file that vanished meanwhile is skipped.
-    let index = offset.done ? mine.length : mine.findIndex((f) => offset.file === null || f.name >= offset.file);
+    let index = offset.done ? mine.length : mine.findIndex((s) => offset.file === null || s.file.name >= offset.file);
     if (index < 0) index = mine.length;
-    if (index < mine.length && mine[index]!.name !== offset.file)
-      offset = { ...offset, file: mine[index]!.name, at: 0, line: 1 };
+    if (index < mine.length && mine[index]!.file.name !== offset.file)
+      offset = { ...offset, file: mine[index]!.file.name, at: 0, line: 1 };
     let reading: FileReading | undefined;
 
     const next = (finishedBytes: number) => {
       index++;
-      const file = mine[index];
-      offset = file
-        ? { ...offset, file: file.name, at: 0, line: 1, finished: offset.finished + finishedBytes }
+      const share = mine[index];
+      offset = share
+        ? { ...offset, file: share.file.name, at: 0, line: 1, finished: offset.finished + finishedBytes }
         : { ...offset, at: 0, line: 1, finished: offset.finished + finishedBytes, done: true };
     };
 
     return {
+      readAhead: true,
       async read(max): Promise<SourceBatch> {
         const out: Decoded = { records: [], rejected: [] };
         while (out.records.length + out.rejected.length < max && index < mine.length) {
-          const file = mine[index]!;
+          const share = mine[index]!;
+          const { file } = share;
           if (!reading) {
             try {
-              const format = formatOf(file.name, c.format)!;
               reading =
-                format === "parquet"
-                  ? await openParquet(file, c, declared, offset.at)
-                  : await openText(file, format, c, declared, offset.at, offset.line);
+                share.format === "parquet"
+                  ? await openParquet(share, c, declared, offset.at)
+                  : await openText(share, c, declared, offset.at, offset.line);
             } catch (err) {
               if (!(err instanceof FileRefusal) && (err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
               const error = err instanceof FileRefusal ? err.message : `${file.name} disappeared before it was read`;
-              out.rejected.push({ record: { file: file.name }, error });
-              next(file.size);
+              // A split file refused whole is reported once, by the partition whose range starts it.
+              if (!share.split || share.lo === 0) out.rejected.push({ record: { file: file.name }, error });
+              next(shareBytes(share));
               continue;
             }
           }
@@ -352,7 +452,7 @@ export const fileSourceRuntime: SourceRuntime<FileSourceConfig> = {
           if (reading.done) {
             await reading.close();
             reading = undefined;
-            next(file.size);
+            next(shareBytes(share));
           }
         }
         offset = { ...offset, read: offset.read + out.records.length };
@@ -366,12 +466,13 @@ export const fileSourceRuntime: SourceRuntime<FileSourceConfig> = {
           ...(out.rejected.length > 0 ? { rejected: out.rejected } : {}),
         };
       },
-      /** Bytes of this partition's files not read yet (Parquet: in proportion to rows), as of the last read. */
+      /** Bytes of this partition's shares not read yet (Parquet: in proportion to rows), as of the last read. */
       async offsetLag() {
         // Before the current file is opened again, a text file's position is a byte offset; a Parquet file's is a
         // row, so that file counts whole until it is open.
-        const file = mine[index];
-        const atBytes = file && formatOf(file.name, c.format) !== "parquet" ? offset.at : 0;
+        const share = mine[index];
+        const atBytes =
+          share && share.format !== "parquet" ? Math.min(shareBytes(share), Math.max(0, offset.at - share.lo)) : 0;
         const read = index >= mine.length ? total : offset.finished + (reading?.bytesRead ?? atBytes);
         return { value: Math.max(0, total - read), unit: "bytes" as const };
       },

@@ -2,7 +2,8 @@ import { type FileHandle, open } from "node:fs/promises";
 
 // Reads a text file record by record from a byte offset: a record ends at a line feed outside quotes (CSV may
 // quote line breaks; JSON Lines has none), so a position is always the first byte of a record and a read after a
-// restart starts exactly there. Lines are counted for error messages.
+// restart starts exactly there. Lines are counted for error messages. A cursor may stop at an end offset: it takes
+// the records that start before it (the last may run past it), which is how a file split into byte ranges is read.
 
 const CHUNK = 1 << 20;
 const LF = 10;
@@ -32,18 +33,20 @@ export class TextCursor {
     public line: number,
     /** The quote byte for CSV, or -1 when quotes do not hide line feeds (JSON Lines). */
     private readonly quote: number,
+    /** No record starting at or after this byte offset is taken. */
+    private readonly end = Number.POSITIVE_INFINITY,
   ) {
     this.bufStart = pos;
   }
 
   get done(): boolean {
-    return this.eof && this.pos >= this.bufStart + this.buf.length;
+    return this.pos >= this.end || (this.eof && this.pos >= this.bufStart + this.buf.length);
   }
 
   /** Up to `max` records (blank lines are skipped but counted). */
   async take(max: number): Promise<TextRecord[]> {
     const out: TextRecord[] = [];
-    while (out.length < max) {
+    while (out.length < max && this.pos < this.end) {
       const next = this.scan();
       if (next) {
         if (next.text.trim() !== "") out.push(next);
@@ -123,5 +126,42 @@ export class TextCursor {
   async close(): Promise<void> {
     await this.handle?.close();
     this.handle = undefined;
+  }
+}
+
+/**
+ * The first line start at or after `at` (> 0): `at` itself when the byte before it is a line feed, else the byte after
+ * the next line feed; the file's size when no line starts there.
+ */
+export async function lineStartFrom(file: string, at: number): Promise<number> {
+  const handle = await open(file, "r");
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 16);
+    // Looking from the byte before `at` decides a range start that falls exactly on a line start.
+    for (let pos = at - 1; ; ) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, pos);
+      if (bytesRead === 0) return pos;
+      const lf = chunk.subarray(0, bytesRead).indexOf(LF);
+      if (lf >= 0) return pos + lf + 1;
+      pos += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Whether the file holds the byte anywhere (read in large chunks; `indexOf` of one byte is a memchr). */
+export async function fileHoldsByte(file: string, byte: number): Promise<boolean> {
+  const handle = await open(file, "r");
+  try {
+    const chunk = Buffer.allocUnsafe(CHUNK * 4);
+    for (let pos = 0; ; ) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, pos);
+      if (bytesRead === 0) return false;
+      if (chunk.subarray(0, bytesRead).indexOf(byte) >= 0) return true;
+      pos += bytesRead;
+    }
+  } finally {
+    await handle.close();
   }
 }
