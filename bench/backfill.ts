@@ -70,7 +70,9 @@ async function main(): Promise<void> {
   const prefix = `bench-backfill-${randomBytes(4).toString("hex")}`;
   const keys = createKeys(prefix);
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const controlQueue = new Queue(QUEUE_CONTROL, { connection: redis.duplicate(), prefix: keys.bullPrefix });
+  // BullMQ leaves a connection it was handed open on close: ours to end, or the process never exits.
+  const queueConnection = redis.duplicate();
+  const controlQueue = new Queue(QUEUE_CONTROL, { connection: queueConnection, prefix: keys.bullPrefix });
   const db = createDb(sluice.url, { poolSize: 4 });
   const secretKey = randomBytes(32);
   const allow = "127.0.0.0/8,[::1]/128";
@@ -217,6 +219,7 @@ async function main(): Promise<void> {
     await sql.end().catch(() => {});
     await controlQueue.obliterate({ force: true }).catch(() => {});
     await controlQueue.close().catch(() => {});
+    queueConnection.disconnect();
     let cursor = "0";
     do {
       const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);

@@ -5,6 +5,7 @@ import { TcpProxy } from "../../../test/tcp-proxy";
 import { catalog } from "../../catalog";
 import { replayConfig } from "../../replay";
 import { runtimes } from "../../runtimes";
+import { readSql } from "./cursor-query";
 import { connectionBundle, type PgTarget, pipeline, sql, targetFromUrl } from "./testing/postgres-test-support";
 
 // source.postgres through the real engine, copying tables of the shared test PostgreSQL into others with
@@ -228,6 +229,25 @@ describe("source.postgres through the engine", () => {
     expect(rows.length).toBe(99);
     expect(rows.find((r) => r.id === 42)).toBeUndefined();
     expect(rows.every((r) => r.amount === r.id * 2)).toBe(true);
+  });
+});
+
+describe("a partition's read", () => {
+  it("walks the cursor index from its position and stops at the limit, far from the table's end", async () => {
+    await sql(
+      target,
+      `CREATE TABLE walked (id bigint PRIMARY KEY, note text);
+       INSERT INTO walked SELECT i, 'note ' || i FROM generate_series(1, 50000) i;
+       ANALYZE walked;`,
+    );
+    const shape = { table: "walked", cursor: "id", partitionBy: "id", partition: 1, partitions: 2 };
+    // Planned as a sequential scan of the table and a sort, each batch would cost as much as the table (issue 17).
+    const read = readSql(shape, { c: "1000", t: null }, null, 1000);
+    const [row] = await sql<{ "QUERY PLAN": unknown }>(target, `EXPLAIN (FORMAT JSON) ${read.text}`, read.values);
+    const plan = JSON.stringify(row!["QUERY PLAN"]);
+    expect(plan).toContain('"Index Scan"');
+    expect(plan).not.toContain('"Seq Scan"');
+    expect(plan).not.toContain('"Sort"');
   });
 });
 
