@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { configProblems, inferNode } from "../testing/infer-harness";
 import { testContext } from "../testing/operator-harness";
 import { NEXMARK_SCHEMAS, type NexmarkConfig, nexmarkDef } from "./nexmark.def";
-import { nexmarkParams, nexmarkRuntime } from "./nexmark.run";
+import { MAX_BEHIND_MS, nexmarkParams, nexmarkRuntime, PACED_TICK_MS } from "./nexmark.run";
 import { NexmarkGenerator, nexmarkKind } from "./nexmark-events";
 
 const START = Date.UTC(2015, 6, 15);
@@ -191,12 +191,57 @@ describe("source.nexmark", () => {
   });
 
   it("paces itself to the configured rate", async () => {
-    const reader = await nexmarkRuntime.open(testContext(nexmarkDef, { rate: 100 }), null);
+    const reader = await nexmarkRuntime.open(
+      testContext(nexmarkDef, { rate: 100 }, { runStartedAt: Date.now() }),
+      null,
+    );
     const first = await reader.read(1000, new AbortController().signal);
     expect(first.records.length).toBeLessThanOrEqual(2);
     const second = await reader.read(1000, new AbortController().signal);
     expect(second.records).toHaveLength(0);
     expect(second.idleMs).toBeGreaterThan(0);
+  });
+
+  it("hands paced events out together at ticks, sleeping in between", async () => {
+    const reader = await nexmarkRuntime.open(
+      testContext(nexmarkDef, { rate: 2000 }, { runStartedAt: Date.now() }),
+      null,
+    );
+    const signal = new AbortController().signal;
+    const until = performance.now() + 60;
+    let events = 0;
+    let batches = 0;
+    while (performance.now() < until) {
+      const batch = await reader.read(1000, signal);
+      if (batch.records.length > 0) {
+        events += batch.records.length;
+        batches++;
+      } else {
+        expect(batch.idleMs).toBeGreaterThan(0);
+        expect(batch.idleMs).toBeLessThanOrEqual(PACED_TICK_MS);
+        await new Promise((resolve) => setTimeout(resolve, batch.idleMs));
+      }
+    }
+    // About 120 events in 60 ms, in about one batch per tick rather than one per read.
+    expect(events).toBeGreaterThan(60);
+    expect(events).toBeLessThanOrEqual(2000 * 0.06 + 2 * PACED_TICK_MS * 2);
+    expect(batches).toBeLessThanOrEqual(60 / PACED_TICK_MS + 3);
+  });
+
+  it("catches up with the run's schedule after a late start, but only so far", async () => {
+    const signal = new AbortController().signal;
+    const late = await nexmarkRuntime.open(
+      testContext(nexmarkDef, { rate: 1000 }, { runStartedAt: Date.now() - 300 }),
+      null,
+    );
+    const first = (await late.read(10_000, signal)).records.length;
+    expect(first).toBeGreaterThanOrEqual(300);
+    expect(first).toBeLessThan(400);
+    const resumed = await nexmarkRuntime.open(
+      testContext(nexmarkDef, { rate: 1000 }, { runStartedAt: Date.now() - 3_600_000 }),
+      null,
+    );
+    expect((await resumed.read(1_000_000, signal)).records.length).toBeLessThanOrEqual(MAX_BEHIND_MS + 1);
   });
 
   it("declares closed schemas with dateTime as event time on three outputs", () => {
