@@ -33,6 +33,9 @@ const WATERMARK_APPLY_EVERY_MS = 100;
 const TICK_EVERY_MS = 1000;
 /** A batch that read nothing because the next stage is behind on this one's shuffles: it looks again soon. */
 const BACKLOGGED: Readonly<InputRead> = Object.freeze({ ...NOTHING_READ, idleMs: 5 });
+/** How often a producer looks at its outgoing shuffle streams' lengths: near the backlog limit, and far from it. */
+const BACKLOG_CHECK_NEAR_MS = 20;
+const BACKLOG_CHECK_FAR_MS = 100;
 /** Commit a watermark of +Infinity (input ended) as the largest valid time. */
 const END_OF_TIME = 8.64e15;
 /** Sources are asked for their offset lag at most this often. */
@@ -101,6 +104,8 @@ class PartitionLoop {
   private lastPoll = 0;
   private desired = "running" as DesiredState;
   private backlogCheckedAt = 0;
+  /** The longest outgoing shuffle stream at the last check. */
+  private backlogLongest = 0;
   private backlogged = false;
   private lastReplayCheck = 0;
   /** A batch its sinks wrote but the last owner never committed: read exactly its input again (see recordIntent). */
@@ -381,10 +386,21 @@ class PartitionLoop {
     const { writers, env } = this.rt;
     if (writers.length === 0) return;
     const now = Date.now();
-    if (now - this.backlogCheckedAt < 20) return;
+    // Streams far from the limit are looked at less often: a producer adds at most one entry per batch to each.
+    const every = this.backlogLongest > this.maxBacklog / 2 ? BACKLOG_CHECK_NEAR_MS : BACKLOG_CHECK_FAR_MS;
+    if (now - this.backlogCheckedAt < every) return;
     this.backlogCheckedAt = now;
-    const lengths = await Promise.all(writers.map((w) => Promise.all(w.streamKeys.map((k) => env.redis.xlen(k)))));
-    this.backlogged = lengths.some((perConsumer) => perConsumer.some((n) => n > this.maxBacklog));
+    // A producer's streams share its hash tag, so one pipeline (one round trip) asks for them all, on a cluster too.
+    const keys = writers.flatMap((w) => w.streamKeys);
+    const replies = (await env.redis.pipeline(keys.map((k) => ["xlen", k])).exec()) ?? [];
+    const flat = replies.map(([err, n]) => {
+      if (err) throw err;
+      return Number(n);
+    });
+    const lengths: number[][] = [];
+    for (const w of writers) lengths.push(flat.splice(0, w.streamKeys.length));
+    this.backlogLongest = Math.max(0, ...lengths.flat());
+    this.backlogged = this.backlogLongest > this.maxBacklog;
     if (!this.figures) return;
     lengths.forEach((perConsumer, i) => {
       this.backlog.set(
