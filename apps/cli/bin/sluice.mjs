@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-// The `sluice` command. Sources are TypeScript; tsx compiles them on load (once, cached), so the command works
-// straight after `npm install` without a build step.
-import { register } from "tsx/esm/api";
+// The `sluice` command. Its sources are TypeScript; the first call after they change bundles them into one file
+// (lib/cli-bundle.mjs), so the command works straight after `npm install` without a build step and starts fast.
+import { loadCli } from "../lib/cli-bundle.mjs";
 
-register();
-const { main } = await import("../src/main.ts");
+const main = await loadCli();
 process.exitCode = await main(process.argv.slice(2));
