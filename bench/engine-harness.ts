@@ -1,5 +1,7 @@
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { FleetWorker } from "@sluice/engine/fleet-worker";
 import { connectRedis } from "@sluice/engine/redis-connection";
@@ -23,6 +25,7 @@ import type { PhysicalPlan } from "@sluice/pipeline/plan";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { createFleetWorker, type WorkerThreadData, type WorkerThreadMessage } from "./engine-worker";
+import { newCounterBuffer, type RedisClientCounts, readCounters } from "./redis-counter";
 
 // The engine benchmarks' fleet: W fleet workers of this process on the local Redis, under a key prefix of their
 // own that is deleted at the end. By default each worker runs in its own worker thread (its own event loop and
@@ -145,6 +148,8 @@ export class BenchFleet {
   private readonly controlConnection: Redis;
   private readonly control: Queue;
   private readonly handles: WorkerHandle[] = [];
+  /** One per worker: what its Redis connections sent (redis-counter.ts). */
+  private readonly redisCounters: SharedArrayBuffer[] = [];
 
   private constructor(options: FleetOptions) {
     this.redisUrl = options.redisUrl ?? benchRedisUrl();
@@ -157,7 +162,14 @@ export class BenchFleet {
     const fleet = new BenchFleet(options);
     try {
       const started = Array.from({ length: options.workers }, (_, i) => {
-        const data: WorkerThreadData = { redisUrl: fleet.redisUrl, prefix: fleet.prefix, workerId: `bench-w${i + 1}` };
+        const redisCounts = newCounterBuffer();
+        fleet.redisCounters.push(redisCounts);
+        const data: WorkerThreadData = {
+          redisUrl: fleet.redisUrl,
+          prefix: fleet.prefix,
+          workerId: `bench-w${i + 1}`,
+          redisCounts,
+        };
         if (!options.inline) return startThreadWorker(data);
         const worker: FleetWorker = createFleetWorker(data);
         return worker.start().then(() => ({ close: () => worker.close() }));
@@ -168,6 +180,11 @@ export class BenchFleet {
       throw err;
     }
     return fleet;
+  }
+
+  /** What the workers' Redis connections have sent so far (commands, round trips, bytes), all workers summed. */
+  redisClientCounts(): RedisClientCounts {
+    return readCounters(this.redisCounters);
   }
 
   /** Starts a run of `definition` (validated and planned by a worker, as the API's runs are). */
@@ -260,4 +277,16 @@ export class BenchFleet {
 
 export function newRunId(name: string): string {
   return `${name}-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+}
+
+/** The commit measured, with "+changes" when the packages a run executes differ from it. */
+export function benchCommit(): string {
+  const git = (...a: string[]) => execFileSync("git", a, { cwd: fileURLToPath(new URL("..", import.meta.url)) });
+  try {
+    const head = git("rev-parse", "--short", "HEAD").toString().trim();
+    const dirty = git("status", "--porcelain", "--", "packages/engine", "packages/nodes", "packages/pipeline");
+    return dirty.length > 0 ? `${head}+changes` : head;
+  } catch {
+    return "?";
+  }
 }

@@ -3,6 +3,7 @@ import { FleetWorker } from "@sluice/engine/fleet-worker";
 import { connectRedis } from "@sluice/engine/redis-connection";
 import { catalog } from "@sluice/nodes/catalog";
 import { runtimes } from "@sluice/nodes/runtimes";
+import { backgroundKeys, RedisClientCounter } from "./redis-counter";
 
 // One fleet worker in a worker thread of the benchmark process (see engine-harness.ts): the thread has its own
 // event loop and V8 heap, as a `sluice worker` process would, so W workers can use W cores while
@@ -13,13 +14,19 @@ export interface WorkerThreadData {
   redisUrl: string;
   prefix: string;
   workerId: string;
+  /** Where the worker's Redis connections are counted (redis-counter.ts); not counted without one. */
+  redisCounts?: SharedArrayBuffer;
 }
 
 export type WorkerThreadMessage = { type: "ready" } | { type: "closed" } | { type: "error"; message: string };
 
 export function createFleetWorker(data: WorkerThreadData): FleetWorker {
+  const counter = data.redisCounts ? new RedisClientCounter(data.redisCounts, backgroundKeys(data.prefix)) : undefined;
   return new FleetWorker({
-    connect: () => connectRedis(data.redisUrl, `bench-${data.workerId}`),
+    connect: () => {
+      const redis = connectRedis(data.redisUrl, `bench-${data.workerId}`);
+      return counter ? counter.instrument(redis) : redis;
+    },
     prefix: data.prefix,
     catalog,
     runtimes,

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -12,6 +11,7 @@ import {
 } from "@sluice/nodes/sinks/discard-digest";
 import {
   BenchFleet,
+  benchCommit,
   benchRedisUrl,
   cpuSecondsSince,
   machineBusySeconds,
@@ -22,6 +22,13 @@ import {
 } from "./engine-harness";
 import { runLimit } from "./engine-limits";
 import { FIXED_START_TIME, QUERIES, QUERY_SPECS, type QueryName, SINK_NODE } from "./engine-queries";
+import {
+  callsDelta,
+  type RedisClientCounts,
+  type RedisServerCounts,
+  redisServerCounts,
+  subtractCounts,
+} from "./redis-counter";
 
 // `npm run bench -- engine --query q0|q1|q2|q5|q7|q8|latency --events N [--workers W] [--partitions P] [--json]`
 //
@@ -41,6 +48,31 @@ import { FIXED_START_TIME, QUERIES, QUERY_SPECS, type QueryName, SINK_NODE } fro
 //                    5) are left out. null in unpaced runs, where event time is synthetic.
 //   outputHash       the sink's digest over all partitions, `<count>:<16 hex digits>`; outputCount its count
 //   limit*           the same for the plain loop; limitOutputHash must equal outputHash
+//
+// and cost figures, so that a change that adds a Redis round trip or a command per batch shows without a
+// stopwatch: the Redis ones are counted, not timed (over the same window as cpuSeconds, on the workers' own
+// connections, see redis-counter.ts; the benchmark's polling is not in them), and the CPU one is per event:
+//
+//   redisCommandsPer1kEvents          commands the workers sent to Redis per 1,000 events (every command of a
+//                                     pipeline or MULTI…EXEC, MULTI and EXEC included; one per EVALSHA)
+//   redisRoundTripsPer1kEvents        round trips per 1,000 events: writes to the socket, where a pipeline or
+//                                     transaction sent at once, a single command and a blocking read each count one
+//   redisBytesWrittenPerEvent         request bytes the workers wrote to Redis per event, less the Lua scripts'
+//                                     text ioredis sends once per connection (a fresh fleet's first run only)
+//   workerCpuSecondsPerMillionEvents  cpuSeconds.workers × 1,000,000 / events
+//
+// They include the run's fixed costs (planning, start, finish: amortised over --events) and the fleet's
+// time-driven traffic (per-second node figures, control and replay polls, heartbeats, BullMQ's blocking reads and
+// lock renewals), which moves with the run's duration rather than its events. That part is also given on its
+// own, as redisBackground{Commands,RoundTrips}Per1kEvents and redisBackgroundBytesWrittenPerEvent: commands to
+// the keys of node figures (`:fig:`), run control (`{run}:meta`), dead-letter replay (`:replay`), the worker
+// registry (`{workers}`) and BullMQ (`{bull}`), and the writes carrying them; what is left is the per-batch
+// cost (in shuffled queries, q5/q7/q8, that includes the XREADs of the next stage, whose number per batch still
+// depends a little on timing: a reader that keeps up reads fewer entries at a time). redisClientTotals has the raw counts. Beside them, Redis's own view
+// over the same window, which includes the benchmark's 50 ms polling and any other client of the server (so it
+// only cross-checks): redisServerCommandsPer1kEvents (INFO stats total_commands_processed, which also counts the
+// commands Lua scripts run), redisServerBytesInPerEvent (total_net_input_bytes), redisServerCallsPer1kEvents
+// (INFO commandstats, the ten commands called most).
 //
 // Other options: --rate R (events/s; default 0 = unpaced, 10,000 for --query latency), --seconds S (paced runs:
 // events = R × S), --batch B (settings.batchSize), --repeat K (unpaced: K runs on the same fleet, the median by
@@ -153,18 +185,6 @@ async function sourceOpenedAt(fleet: BenchFleet, runId: string, args: Args): Pro
   return sum / n;
 }
 
-/** The commit measured, with "+changes" when the packages the run executes differ from it. */
-function sourceCommit(): string {
-  const git = (...a: string[]) => execFileSync("git", a, { cwd: fileURLToPath(new URL("..", import.meta.url)) });
-  try {
-    const head = git("rev-parse", "--short", "HEAD").toString().trim();
-    const dirty = git("status", "--porcelain", "--", "packages/engine", "packages/nodes", "packages/pipeline");
-    return dirty.length > 0 ? `${head}+changes` : head;
-  } catch {
-    return "?";
-  }
-}
-
 interface RunSample {
   runId: string;
   /** Task partitions per worker (the last owner of each). */
@@ -186,6 +206,10 @@ interface RunSample {
   loadAverage: number;
   /** Cores other processes kept busy in the second before the run. */
   busyBefore: number | undefined;
+  /** What the workers' connections sent over the run. */
+  redisClient: RedisClientCounts;
+  /** Redis's INFO totals over the run (every client of the server). */
+  redisServer: { commands: number; bytesIn: number; calls: [string, number][] };
 }
 
 /** One run of the query on the fleet: submitted, polled until it completes, its sink state read. */
@@ -198,6 +222,8 @@ async function measureRun(fleet: BenchFleet, args: Args, definitionAt: Definitio
   const cpu0 = process.cpuUsage();
   const redisCpu0 = await redisCpuSeconds(fleet.redis);
   const machine0 = machineBusySeconds();
+  const server0 = await redisServerCounts(fleet.redis);
+  const client0 = fleet.redisClientCounts();
   const startTime = paced ? Date.now() : FIXED_START_TIME;
   // For profiles (--cpu-prof): the run's window on the monotonic clock V8's profiler stamps samples with.
   const markFrom = process.hrtime.bigint();
@@ -242,6 +268,8 @@ async function measureRun(fleet: BenchFleet, args: Args, definitionAt: Definitio
     console.error(`profile-window-us ${markFrom / 1000n} ${process.hrtime.bigint() / 1000n}`);
   }
   const cpuWorkers = cpuSecondsSince(cpu0);
+  const redisClient = subtractCounts(fleet.redisClientCounts(), client0);
+  const server1: RedisServerCounts = await redisServerCounts(fleet.redis);
   const cpuRedis = (await redisCpuSeconds(fleet.redis)) - redisCpu0;
   const machine1 = machineBusySeconds();
   const cpuOther =
@@ -270,6 +298,12 @@ async function measureRun(fleet: BenchFleet, args: Args, definitionAt: Definitio
     redisMemoryGrowth: redisMemoryMax - redisMemoryBefore,
     loadAverage,
     busyBefore,
+    redisClient,
+    redisServer: {
+      commands: server1.commands - server0.commands,
+      bytesIn: server1.bytesIn - server0.bytesIn,
+      calls: callsDelta(server1, server0),
+    },
   };
 }
 
@@ -280,6 +314,37 @@ const clean = (s: RunSample) => contention(s) < CONTENDED;
 
 /** Other processes' CPU seconds over the run, when the machine tells. */
 const other = (s: RunSample) => (s.cpuOther === undefined ? {} : { otherProcesses: round(s.cpuOther) });
+
+/** The run's cost figures per event (see the header). */
+function costFigures(s: RunSample, events: number) {
+  return {
+    redisCommandsPer1kEvents: round((s.redisClient.commands * 1000) / events, 3),
+    redisRoundTripsPer1kEvents: round((s.redisClient.roundTrips * 1000) / events, 3),
+    redisBytesWrittenPerEvent: round(s.redisClient.bytesWritten / events, 2),
+    workerCpuSecondsPerMillionEvents: round((s.cpuWorkers * 1e6) / events, 2),
+  };
+}
+
+/** The part of the Redis cost figures that the fleet's timers and control queues sent. */
+function backgroundFigures(s: RunSample, events: number) {
+  const b = s.redisClient.background;
+  return {
+    redisBackgroundCommandsPer1kEvents: round((b.commands * 1000) / events, 3),
+    redisBackgroundRoundTripsPer1kEvents: round((b.roundTrips * 1000) / events, 3),
+    redisBackgroundBytesWrittenPerEvent: round(b.bytesWritten / events, 2),
+  };
+}
+
+/** Redis's own counts over the run, per event, beside the client's. */
+function serverFigures(s: RunSample, events: number) {
+  return {
+    redisServerCommandsPer1kEvents: round((s.redisServer.commands * 1000) / events, 3),
+    redisServerBytesInPerEvent: round(s.redisServer.bytesIn / events, 2),
+    redisServerCallsPer1kEvents: Object.fromEntries(
+      s.redisServer.calls.slice(0, 10).map(([name, n]) => [name, round((n * 1000) / events, 3)]),
+    ),
+  };
+}
 
 type DefinitionAt = (startTime: number, events: number) => unknown;
 
@@ -344,6 +409,7 @@ export async function runEngineBench(args: Args): Promise<Record<string, unknown
     seconds: round(run.seconds, 3),
     eventsPerSec: Math.round(args.events / run.seconds),
     cpuSeconds: { workers: round(run.cpuWorkers), redis: round(run.cpuRedis), ...other(run) },
+    ...costFigures(run, args.events),
     p50Ms: latencyOn ? percentile(measured, 0.5) : null,
     p99Ms: latencyOn ? percentile(measured, 0.99) : null,
     outputHash,
@@ -373,6 +439,9 @@ export async function runEngineBench(args: Args): Promise<Record<string, unknown
         }
       : {}),
     redisUsedMemoryGrowthMaxMb: round(run.redisMemoryGrowth / 2 ** 20, 1),
+    ...backgroundFigures(run, args.events),
+    redisClientTotals: run.redisClient,
+    ...serverFigures(run, args.events),
     clean: clean(run),
     tasksPerWorker: run.owners,
     ...(samples.length > 1
@@ -381,6 +450,8 @@ export async function runEngineBench(args: Args): Promise<Record<string, unknown
             seconds: round(s.seconds, 3),
             eventsPerSec: Math.round(args.events / s.seconds),
             cpuSeconds: { workers: round(s.cpuWorkers), redis: round(s.cpuRedis), ...other(s) },
+            ...costFigures(s, args.events),
+            ...backgroundFigures(s, args.events),
             clean: clean(s),
             tasksPerWorker: s.owners,
             loadAverage1m: round(s.loadAverage),
@@ -392,7 +463,7 @@ export async function runEngineBench(args: Args): Promise<Record<string, unknown
     ...(run.busyBefore === undefined ? {} : { othersBusyCoresBefore: round(run.busyBefore) }),
     measuredAt: new Date().toISOString(),
     machine: `${cpus().length} × ${cpus()[0]?.model.trim() ?? "?"}, Node ${process.version}, Redis ${redisVersion}`,
-    commit: sourceCommit(),
+    commit: benchCommit(),
   };
 
   if (args.limit) {
@@ -415,6 +486,11 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   const result = await runEngineBench(args);
   const text = JSON.stringify(result, null, args.json ? undefined : 2);
   console.log(text);
+  if (!args.json) {
+    console.error(
+      `cost: ${result.redisCommandsPer1kEvents} Redis commands and ${result.redisRoundTripsPer1kEvents} round trips per 1k events (background ${result.redisBackgroundCommandsPer1kEvents} and ${result.redisBackgroundRoundTripsPer1kEvents}), ${result.redisBytesWrittenPerEvent} B written to Redis per event, ${result.workerCpuSecondsPerMillionEvents} worker CPU-s per 1M events`,
+    );
+  }
   if (args.save) {
     const dir = fileURLToPath(new URL("./results/", import.meta.url));
     mkdirSync(dir, { recursive: true });
