@@ -1,11 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { createKeys } from "@sluice/pipeline/control/keys";
-import type { Shuffle } from "@sluice/pipeline/plan";
 import { testRedisUrl } from "@sluice/test-kit/fleet-harness";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { encodeEntry } from "./shuffle-codec";
 import { ShuffleReader } from "./shuffle-reader";
+import { appendShuffleEntries, TEST_SHUFFLE } from "./shuffle-testing";
 import { FencedError, TaskState } from "./task-commit";
 
 // A batch whose sinks wrote but whose commit never happened must be rebuilt from exactly the same input by the next
@@ -21,26 +20,8 @@ afterAll(async () => {
   await redis.quit();
 });
 
-const shuffle: Shuffle = {
-  id: 0,
-  fromStage: 0,
-  fromNode: "src",
-  fromPort: "out",
-  toStage: 1,
-  toNode: "win",
-  toPort: "in",
-  keys: ["k"],
-} as Shuffle;
-
-async function append(producer: number, n: number): Promise<string[]> {
-  const key = keys.shuffleStream({ runId: "r1", stage: 0, partition: producer }, 0, 0);
-  const ids: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const payload = encodeEntry({ watermark: i, idle: false, end: false, stopGeneration: 0, records: [{ i }] });
-    ids.push((await redis.xadd(key, "*", "d", payload)) as string);
-  }
-  return ids;
-}
+const shuffle = TEST_SHUFFLE;
+const append = (producer: number, n: number) => appendShuffleEntries(redis, keys, "r1", producer, n);
 
 describe("batch intent", () => {
   it("reads a replayed batch's shuffle input exactly up to what the first attempt read", async () => {

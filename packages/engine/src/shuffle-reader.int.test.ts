@@ -1,11 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { createKeys } from "@sluice/pipeline/control/keys";
-import type { Shuffle } from "@sluice/pipeline/plan";
 import { testRedisUrl } from "@sluice/test-kit/fleet-harness";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { encodeEntry } from "./shuffle-codec";
 import { ShuffleReader, type UpstreamBatch } from "./shuffle-reader";
+import { appendShuffleEntries, TEST_SHUFFLE } from "./shuffle-testing";
 
 // A consumer partition with nothing to read waits in Redis for the next entry instead of polling; when it wakes it
 // also takes what the other producers committed at the same moment, so a paced run costs one batch per burst.
@@ -20,27 +19,10 @@ afterAll(async () => {
   await Promise.all([redis.quit(), waiting.quit()]);
 });
 
-const shuffle: Shuffle = {
-  id: 0,
-  fromStage: 0,
-  fromNode: "src",
-  fromPort: "out",
-  toStage: 1,
-  toNode: "win",
-  toPort: "in",
-  keys: ["k"],
-} as Shuffle;
-
-function streamKey(runId: string, producer: number): string {
-  return keys.shuffleStream({ runId, stage: 0, partition: producer }, 0, 0);
-}
-
-async function append(runId: string, producer: number, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    const payload = encodeEntry({ watermark: i, idle: false, end: false, stopGeneration: 0, records: [{ i }] });
-    await redis.xadd(streamKey(runId, producer), "*", "d", payload);
-  }
-}
+const shuffle = TEST_SHUFFLE;
+const append = (runId: string, producer: number, n: number) => appendShuffleEntries(redis, keys, runId, producer, n);
+const streamKey = (runId: string, producer: number) =>
+  keys.shuffleStream({ runId, stage: 0, partition: producer }, shuffle.id, 0);
 
 function take(reader: ShuffleReader, batches: UpstreamBatch[]): number {
   let n = 0;
