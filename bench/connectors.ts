@@ -1,4 +1,5 @@
 import { cpus } from "node:os";
+import { optionValue } from "./bench-args";
 import { FILE_CASES } from "./connectors-files";
 import { HTTP_CASES } from "./connectors-http";
 import { MESSAGING_CASES } from "./connectors-messaging";
@@ -79,13 +80,7 @@ function parseArgs(argv: readonly string[]): Args {
     if (!known.has(a)) usage(`unknown argument ${a}`);
     if (withValue.has(a)) i++;
   }
-  const value = (name: string) => {
-    const at = argv.indexOf(name);
-    if (at < 0) return undefined;
-    const v = argv[at + 1];
-    if (v === undefined || v.startsWith("--")) usage(`${name} needs a value`);
-    return v;
-  };
+  const value = (name: string) => optionValue(argv, name, usage);
   const count = (name: string, min: number) => {
     const v = value(name);
     if (v === undefined) return undefined;

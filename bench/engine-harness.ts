@@ -25,7 +25,7 @@ import type { PhysicalPlan } from "@sluice/pipeline/plan";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { createFleetWorker, type WorkerThreadData, type WorkerThreadMessage } from "./engine-worker";
-import { newCounterBuffer, type RedisClientCounts, readCounters } from "./redis-counter";
+import { newCounterBuffer, type RedisClientCounts, readCounters, subtractCounts } from "./redis-counter";
 
 // The engine benchmarks' fleet: W fleet workers of this process on the local Redis, under a key prefix of their
 // own that is deleted at the end. By default each worker runs in its own worker thread (its own event loop and
@@ -92,6 +92,35 @@ export async function waitForQuiet(redis: Redis, maxWaitMs = 120_000, maxCores =
 export function cpuSecondsSince(from: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(from);
   return (d.user + d.system) / 1e6;
+}
+
+/** What a run cost, from a RunMeter: CPU seconds of this process (the workers), of Redis, and of everything else. */
+export interface RunCost {
+  cpuWorkers: number;
+  cpuRedis: number;
+  /** The machine's busy time less the two above; undefined where the machine does not tell. */
+  cpuOther: number | undefined;
+  /** What the workers' own Redis connections sent (redis-counter.ts). */
+  redisClient: RedisClientCounts;
+}
+
+/** Starts measuring a run's cost on `fleet`; `stop()` reads it. */
+export async function startRunMeter(fleet: BenchFleet): Promise<{ stop(): Promise<RunCost> }> {
+  const cpu0 = process.cpuUsage();
+  const redis0 = await redisCpuSeconds(fleet.redis);
+  const machine0 = machineBusySeconds();
+  const client0 = fleet.redisClientCounts();
+  return {
+    async stop() {
+      const cpuWorkers = cpuSecondsSince(cpu0);
+      const redisClient = subtractCounts(fleet.redisClientCounts(), client0);
+      const cpuRedis = (await redisCpuSeconds(fleet.redis)) - redis0;
+      const machine1 = machineBusySeconds();
+      const cpuOther =
+        machine0 === undefined || machine1 === undefined ? undefined : machine1 - machine0 - cpuWorkers - cpuRedis;
+      return { cpuWorkers, cpuRedis, cpuOther, redisClient };
+    },
+  };
 }
 
 interface WorkerHandle {

@@ -9,26 +9,19 @@ import {
   latencyPercentile,
   type RecordDigest,
 } from "@sluice/nodes/sinks/discard-digest";
+import { optionValue } from "./bench-args";
 import {
   BenchFleet,
   benchCommit,
   benchRedisUrl,
-  cpuSecondsSince,
-  machineBusySeconds,
   newRunId,
-  redisCpuSeconds,
   redisUsedMemory,
+  startRunMeter,
   waitForQuiet,
 } from "./engine-harness";
 import { runLimit } from "./engine-limits";
 import { FIXED_START_TIME, QUERIES, QUERY_SPECS, type QueryName, SINK_NODE } from "./engine-queries";
-import {
-  callsDelta,
-  type RedisClientCounts,
-  type RedisServerCounts,
-  redisServerCounts,
-  subtractCounts,
-} from "./redis-counter";
+import { callsDelta, type RedisClientCounts, type RedisServerCounts, redisServerCounts } from "./redis-counter";
 
 // `npm run bench -- engine --query q0|q1|q2|q5|q7|q8|latency --events N [--workers W] [--partitions P] [--json]`
 //
@@ -108,13 +101,7 @@ function usage(message: string): never {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const value = (name: string) => {
-    const at = argv.indexOf(name);
-    if (at < 0) return undefined;
-    const v = argv[at + 1];
-    if (v === undefined || v.startsWith("--")) usage(`${name} needs a value`);
-    return v;
-  };
+  const value = (name: string) => optionValue(argv, name, usage);
   const number = (name: string, fallback: number | undefined, min = 0) => {
     const v = value(name);
     if (v === undefined) return fallback;
@@ -219,11 +206,8 @@ async function measureRun(fleet: BenchFleet, args: Args, definitionAt: Definitio
   const busyBefore = args.waitQuiet ? await waitForQuiet(fleet.redis) : undefined;
   const loadAverage = loadavg()[0] ?? 0;
   const redisMemoryBefore = await redisUsedMemory(fleet.redis);
-  const cpu0 = process.cpuUsage();
-  const redisCpu0 = await redisCpuSeconds(fleet.redis);
-  const machine0 = machineBusySeconds();
+  const meter = await startRunMeter(fleet);
   const server0 = await redisServerCounts(fleet.redis);
-  const client0 = fleet.redisClientCounts();
   const startTime = paced ? Date.now() : FIXED_START_TIME;
   // For profiles (--cpu-prof): the run's window on the monotonic clock V8's profiler stamps samples with.
   const markFrom = process.hrtime.bigint();
@@ -267,13 +251,8 @@ async function measureRun(fleet: BenchFleet, args: Args, definitionAt: Definitio
   if (process.env.BENCH_PROFILE_MARKS) {
     console.error(`profile-window-us ${markFrom / 1000n} ${process.hrtime.bigint() / 1000n}`);
   }
-  const cpuWorkers = cpuSecondsSince(cpu0);
-  const redisClient = subtractCounts(fleet.redisClientCounts(), client0);
+  const { cpuWorkers, cpuRedis, cpuOther, redisClient } = await meter.stop();
   const server1: RedisServerCounts = await redisServerCounts(fleet.redis);
-  const cpuRedis = (await redisCpuSeconds(fleet.redis)) - redisCpu0;
-  const machine1 = machineBusySeconds();
-  const cpuOther =
-    machine0 === undefined || machine1 === undefined ? undefined : machine1 - machine0 - cpuWorkers - cpuRedis;
   if (!args.json) process.stderr.write("\n");
   await warming;
   if (snapshot.status !== "completed") {

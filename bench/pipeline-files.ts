@@ -9,17 +9,18 @@ import { nexmarkParams } from "@sluice/nodes/sources/nexmark.run";
 import { BID, NexmarkGenerator, nexmarkKind } from "@sluice/nodes/sources/nexmark-events";
 import type { PipelineDefinitionInput } from "@sluice/pipeline/definition";
 import type { DataRecord } from "@sluice/pipeline/record-schema";
+import { optionValue } from "./bench-args";
 import {
   BenchFleet,
   benchCommit,
   cpuSecondsSince,
   machineBusySeconds,
   newRunId,
-  redisCpuSeconds,
+  startRunMeter,
   waitForQuiet,
 } from "./engine-harness";
 import { FIXED_START_TIME } from "./engine-queries";
-import { type RedisClientCounts, subtractCounts } from "./redis-counter";
+import type { RedisClientCounts } from "./redis-counter";
 
 // `npm run bench -- pipeline-files [--events N] [--query filter|map|both] [--parallelism P] [--batch B] [--json]
 // [--save]` (issue 19): a file-to-file pipeline against a plain single-process Node loop over the same file.
@@ -98,13 +99,7 @@ function usage(message: string): never {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const value = (name: string) => {
-    const at = argv.indexOf(name);
-    if (at < 0) return undefined;
-    const v = argv[at + 1];
-    if (v === undefined || v.startsWith("--")) usage(`${name} needs a value`);
-    return v;
-  };
+  const value = (name: string) => optionValue(argv, name, usage);
   const whole = (name: string, fallback: number | undefined) => {
     const v = value(name);
     if (v === undefined) return fallback;
@@ -263,10 +258,7 @@ async function engineRun(fleet: BenchFleet, query: QueryName, args: Args, filesD
   const runId = newRunId(`files-${query}`);
   const outFolder = `out/${runId}`;
   const othersBusyBefore = args.waitQuiet ? await waitForQuiet(fleet.redis, 30_000) : undefined;
-  const cpu0 = process.cpuUsage();
-  const redis0 = await redisCpuSeconds(fleet.redis);
-  const machine0 = machineBusySeconds();
-  const sent0 = fleet.redisClientCounts();
+  const meter = await startRunMeter(fleet);
   const t0 = performance.now();
   // For profiles (--cpu-prof): the run's window on the monotonic clock V8's profiler stamps samples with.
   const markFrom = process.hrtime.bigint();
@@ -276,10 +268,7 @@ async function engineRun(fleet: BenchFleet, query: QueryName, args: Args, filesD
     console.error(`profile-window-us ${query} ${markFrom / 1000n} ${process.hrtime.bigint() / 1000n}`);
   }
   const wallSeconds = (performance.now() - t0) / 1000;
-  const cpuWorkers = cpuSecondsSince(cpu0);
-  const cpuRedis = (await redisCpuSeconds(fleet.redis)) - redis0;
-  const machine1 = machineBusySeconds();
-  const redisSent = subtractCounts(fleet.redisClientCounts(), sent0);
+  const { redisClient: redisSent, ...cost } = await meter.stop();
   if (s.status !== "completed") throw new Error(`run ${runId} ended ${s.status}${s.error ? `: ${s.error}` : ""}`);
   const errors = Object.values(s.nodes).reduce((n, c) => n + c.errors, 0);
   if (errors > 0) throw new Error(`run ${runId} completed with ${errors} record errors: ${JSON.stringify(s.nodes)}`);
@@ -288,10 +277,7 @@ async function engineRun(fleet: BenchFleet, query: QueryName, args: Args, filesD
     runId,
     seconds: (s.finishedAt - s.startedAt) / 1000,
     wallSeconds,
-    cpuWorkers,
-    cpuRedis,
-    cpuOther:
-      machine0 === undefined || machine1 === undefined ? undefined : machine1 - machine0 - cpuWorkers - cpuRedis,
+    ...cost,
     redisSent,
     othersBusyBefore,
     records: s.nodes.out?.in ?? 0,
